@@ -1,0 +1,104 @@
+"""tinygen: a small, readable deep-learning engine for generative models (GANs, VAEs).
+
+    import tinygen as tg
+    x = tg.randn(64, 100, requires_grad=True)
+    y = (x @ w).tanh().mean()
+    y.backward()            # x.grad now holds dy/dx
+
+Layout (read in this order): backend -> tensor + autograd -> ops -> nn -> optim -> data -> models -> cli.
+"""
+from tinygen.backend import (  # noqa: F401
+    bool_,
+    cuda_is_available,
+    float16,
+    float32,
+    float64,
+    get_default_device,
+    int32,
+    int64,
+    set_default_device,
+    uint8,
+)
+from tinygen.tensor import Tensor  # noqa: F401
+from tinygen.autograd import (  # noqa: F401
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from tinygen.creation import (  # noqa: F401
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from tinygen.random import Generator, manual_seed  # noqa: F401
+from tinygen.ops.arithmetic import add, div, mul, neg, pow, sub  # noqa: F401
+from tinygen.ops.comparison import allclose, equal, isfinite, isnan, logical_not  # noqa: F401
+from tinygen.ops.elementwise import (  # noqa: F401
+    abs,
+    clamp,
+    elu,
+    exp,
+    leaky_relu,
+    log,
+    masked_fill,
+    maximum,
+    minimum,
+    relu,
+    sigmoid,
+    sign,
+    softplus,
+    sqrt,
+    tanh,
+    where,
+)
+from tinygen.ops.indexing import gather  # noqa: F401
+from tinygen.ops.linalg import matmul  # noqa: F401
+from tinygen.ops.reduction import (  # noqa: F401
+    amax,
+    amin,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
+from tinygen.ops.shape import (  # noqa: F401
+    broadcast_to,
+    cat,
+    flatten,
+    pad,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+
+clip = clamp
+concatenate = cat
+
+__version__ = "0.1.0"

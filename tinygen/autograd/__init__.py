@@ -1,0 +1,10 @@
+"""Reverse-mode automatic differentiation: ``backward``, ``grad``, grad modes, ``Function``, anomaly mode."""
+from tinygen.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from tinygen.autograd.function import DeviceMismatchError, Function
+from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygen.autograd.api import backward, grad
+
+__all__ = [
+    "AnomalyError", "DeviceMismatchError", "Function", "backward", "detect_anomaly", "enable_grad", "grad",
+    "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_grad_enabled",
+]

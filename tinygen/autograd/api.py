@@ -1,0 +1,91 @@
+"""The two entry points of reverse mode, with PyTorch's signatures.
+
+``backward(y)``        accumulates dy/dx into ``x.grad`` for every leaf x that requires grad.
+``grad(y, [x1, x2])``  returns (dy/dx1, dy/dx2) and touches no ``.grad``; with ``create_graph=True`` the
+                       results are part of a new graph, so they can be differentiated again (gradient penalty).
+"""
+from tinygen.autograd.engine import run_backward
+from tinygen.tensor import Tensor
+
+
+def _as_list(value, name):
+    if isinstance(value, Tensor):
+        return [value]
+    if value is None:
+        return None
+    items = list(value)
+    for item in items:
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{name}: expected Tensors, got {type(item).__name__}")
+    return items
+
+
+def _root_gradients(caller, outputs, gradients):
+    """Check each output can be differentiated and pair it with dL/d(output) (1 for a one-element output)."""
+    if gradients is None:
+        gradients = [None] * len(outputs)
+    if len(gradients) != len(outputs):
+        raise ValueError(f"{caller}: got {len(outputs)} outputs but {len(gradients)} gradients")
+    result = []
+    for position, (output, gradient) in enumerate(zip(outputs, gradients)):
+        if not output.requires_grad:
+            raise RuntimeError(
+                f"{caller}: output {position} (shape {output.shape}) does not require grad and has no grad_fn: "
+                "nothing it depends on requires grad, or it was computed under no_grad()"
+            )
+        if gradient is None:
+            if output.numel() != 1:
+                raise RuntimeError(
+                    f"{caller}: output {position} has shape {output.shape}; a gradient can be implied only for "
+                    "a one-element output. Pass gradient= (dL/d output, same shape) or reduce it first, e.g. .sum()"
+                )
+            gradient = output._wrap_like(output.backend.xp.ones(output.data.shape, dtype=output.dtype))
+        else:
+            if not isinstance(gradient, Tensor):
+                raise TypeError(f"{caller}: gradient {position} must be a Tensor, got {type(gradient).__name__}")
+            if gradient.backend is not output.backend:
+                raise RuntimeError(
+                    f"{caller}: gradient {position} is on {gradient.device!r} but the output is on {output.device!r}"
+                )
+            if gradient.shape != output.shape:
+                raise RuntimeError(
+                    f"{caller}: gradient {position} has shape {gradient.shape} but the output has shape "
+                    f"{output.shape}; they must match"
+                )
+            if gradient.dtype != output.dtype:
+                gradient = gradient.to(dtype=output.dtype)
+            if not gradient.requires_grad:  # a private copy: the engine may hand it to a leaf's .grad
+                gradient = gradient._wrap_like(gradient.data.copy())
+        result.append(gradient)
+    return result
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``."""
+    outputs = _as_list(tensors, "backward")
+    gradients = _as_list(grad_tensors, "backward")
+    roots = _root_gradients("backward", outputs, gradients)
+    run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """d(outputs)/d(inputs), weighted by ``grad_outputs``, as a tuple with one Tensor per input.
+
+    An input that the outputs do not depend on is an error, unless ``allow_unused=True`` (its entry is ``None``).
+    """
+    output_list = _as_list(outputs, "grad")
+    input_list = _as_list(inputs, "grad")
+    for position, tensor in enumerate(input_list):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) does not require grad")
+    roots = _root_gradients("grad", output_list, _as_list(grad_outputs, "grad"))
+    results = run_backward(
+        output_list, roots, create_graph if retain_graph is None else retain_graph, create_graph, targets=input_list
+    )
+    for position, result in enumerate(results):
+        if result is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {position} (shape {input_list[position].shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(results)

@@ -1,0 +1,44 @@
+"""Data types. tinygen uses NumPy's dtype objects, which CuPy shares, so a dtype means the same on every device."""
+import numpy
+
+float16 = numpy.dtype("float16")
+float32 = numpy.dtype("float32")
+float64 = numpy.dtype("float64")
+int32 = numpy.dtype("int32")
+int64 = numpy.dtype("int64")
+uint8 = numpy.dtype("uint8")
+bool_ = numpy.dtype("bool")
+
+default_float_dtype = float32
+
+_NAMES = {
+    "float16": float16, "half": float16,
+    "float32": float32, "float": float32,
+    "float64": float64, "double": float64,
+    "int32": int32, "int64": int64, "long": int64,
+    "uint8": uint8, "bool": bool_,
+}
+
+
+def to_dtype(dtype):
+    """Accept a dtype, its name (``"float32"``), a NumPy or Python type or ``None`` (returned as is).
+
+    As in PyTorch, the Python type ``float`` means float64.
+    """
+    if dtype is None or isinstance(dtype, numpy.dtype):
+        return dtype
+    if isinstance(dtype, str) and dtype in _NAMES:
+        return _NAMES[dtype]
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: expected e.g. tinygen.float32 or 'float64'") from None
+
+
+def is_floating(dtype):
+    return dtype.kind == "f"
+
+
+def result_type(*dtypes):
+    """Promotion between tensors, as NumPy and PyTorch do it (float32 with float64 -> float64)."""
+    return numpy.result_type(*dtypes)

@@ -1,0 +1,175 @@
+"""Making tensors: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``randn`` ... (PyTorch's names and defaults).
+
+Python floats become float32 (the default dtype), Python ints int64, bools bool; NumPy arrays keep
+their dtype. ``device=None`` means the default device (``TINYGEN_DEVICE``).
+"""
+from tinygen import backend as backends
+from tinygen import random as tg_random
+from tinygen.backend.dtypes import default_float_dtype, is_floating, to_dtype
+from tinygen.tensor import Tensor
+
+
+def _checked_requires_grad(array, requires_grad, name):
+    if requires_grad and not is_floating(array.dtype):
+        raise TypeError(
+            f"{name}: only floating-point tensors can require grad, got dtype {array.dtype}; "
+            "pass dtype=tinygen.float32 (or float64)"
+        )
+    return bool(requires_grad)
+
+
+def _leaf(array, backend, requires_grad, name):
+    return Tensor._make(array, backend, _checked_requires_grad(array, requires_grad, name))
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, a NumPy array or a Tensor)."""
+    dtype = to_dtype(dtype)
+    if isinstance(data, Tensor):
+        if device is None:
+            device = data.device
+        source = data.data if data.device == backends.normalize_device(device) else data.backend.to_numpy(data.data)
+    else:
+        source = data
+    backend = backends.get_backend(device)
+    try:
+        array = backend.asarray(source, dtype=dtype, copy=True)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__} ({error})") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"tensor(): unsupported dtype {array.dtype} (tinygen has float, int and bool tensors)")
+    if dtype is None and not hasattr(data, "dtype") and array.dtype.kind == "f":
+        array = array.astype(default_float_dtype)  # Python floats -> float32, as in PyTorch
+    return _leaf(array, backend, requires_grad, "tensor()")
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but without a copy when ``data`` already is a tensor or array of the right kind."""
+    if isinstance(data, Tensor) and (device is None or backends.normalize_device(device) == data.device):
+        return data if dtype is None or to_dtype(dtype) == data.dtype else data.to(dtype=dtype)
+    if dtype is None and backends.get_backend(device).is_array(data):
+        return Tensor._make(data, backends.get_backend(device))
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _shape(size, name):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for extent in size:
+        if not isinstance(extent, int) or isinstance(extent, bool) or extent < 0:
+            raise ValueError(f"{name}: sizes must be non-negative integers, got {size}")
+    return tuple(size)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape ``size`` filled with ``fill_value`` (float32 for a float fill, int64 for an int)."""
+    size = _shape(size if isinstance(size, (tuple, list)) else (size,), "full()")
+    if dtype is None:
+        dtype = default_float_dtype if isinstance(fill_value, float) else None
+    backend = backends.get_backend(device)
+    array = backend.xp.full(size, fill_value, dtype=to_dtype(dtype))
+    return _leaf(array, backend, requires_grad, "full()")
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return full(_shape(size, "zeros()"), 0, dtype=dtype or default_float_dtype, device=device, requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return full(_shape(size, "ones()"), 1, dtype=dtype or default_float_dtype, device=device, requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """Same as ``zeros`` (tinygen never hands out uninitialized memory)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _like(other, dtype, device):
+    return (other.dtype if dtype is None else dtype), (other.device if device is None else device)
+
+
+def zeros_like(other, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(other, dtype, device)
+    return zeros(other.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(other, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(other, dtype, device)
+    return ones(other.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(other, fill_value, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(other, dtype, device)
+    return full(other.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """``[start, end)`` in steps of ``step``; int64 for integer arguments, float32 if any is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange(): step must be non-zero")
+    if dtype is None and any(isinstance(v, float) for v in (start, end, step)):
+        dtype = default_float_dtype
+    backend = backends.get_backend(device)
+    array = backend.xp.arange(start, end, step, dtype=to_dtype(dtype))
+    return _leaf(array, backend, requires_grad, "arange()")
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    backend = backends.get_backend(device)
+    array = backend.xp.linspace(start, end, steps, dtype=to_dtype(dtype) or default_float_dtype)
+    return _leaf(array, backend, requires_grad, "linspace()")
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    backend = backends.get_backend(device)
+    array = backend.xp.eye(n, m, dtype=to_dtype(dtype) or default_float_dtype)
+    return _leaf(array, backend, requires_grad, "eye()")
+
+
+def _random(draw, size, generator, dtype, device, requires_grad, name):
+    dtype = to_dtype(dtype) or default_float_dtype
+    if not is_floating(dtype):
+        raise TypeError(f"{name}: random floats need a floating dtype, got {dtype}")
+    device = backends.normalize_device(device if device is not None or generator is None else generator.device)
+    source = tg_random.resolve(generator, device)
+    array = getattr(source, draw)(_shape(size, name), dtype)
+    return _leaf(array, backends.get_backend(device), requires_grad, name)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal draws N(0, 1)."""
+    return _random("standard_normal", size, generator, dtype, device, requires_grad, "randn()")
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform draws in [0, 1)."""
+    return _random("random", size, generator, dtype, device, requires_grad, "rand()")
+
+
+def randn_like(other, generator=None, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(other, dtype, device)
+    return randn(other.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(other, generator=None, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(other, dtype, device)
+    return rand(other.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
+    """Integers uniform in ``[low, high)`` (int64), drawn on the host so every device gets the same values."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint(): need low < high, got low={low}, high={high}")
+    device = backends.normalize_device(device)
+    values = tg_random.resolve(generator, device).integers(low, high, _shape(tuple(size), "randint()"))
+    return tensor(values, dtype=dtype, device=device)
+
+
+def randperm(n, generator=None, device=None):
+    """A random permutation of ``0 .. n-1`` (int64)."""
+    device = backends.normalize_device(device)
+    return tensor(tg_random.resolve(generator, device).permutation(n), device=device)

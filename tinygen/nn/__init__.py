@@ -1,0 +1,11 @@
+"""Neural-network building blocks: ``Module``, ``Parameter``, the layers, ``functional`` and ``init``."""
+from tinygen.nn.module import Module, Parameter  # noqa: F401
+from tinygen.nn import functional  # noqa: F401
+from tinygen.nn.layers.activation import *  # noqa: F401,F403
+from tinygen.nn.layers.container import *  # noqa: F401,F403
+from tinygen.nn.layers.conv import *  # noqa: F401,F403
+from tinygen.nn.layers.dropout import *  # noqa: F401,F403
+from tinygen.nn.layers.linear import *  # noqa: F401,F403
+from tinygen.nn.layers.normalization import *  # noqa: F401,F403
+from tinygen.nn.layers.pooling import *  # noqa: F401,F403
+from tinygen.nn.layers.shape import *  # noqa: F401,F403

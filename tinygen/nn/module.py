@@ -1,0 +1,305 @@
+"""``Module``: a layer or a model. It owns parameters, buffers and sub-modules, found by attribute assignment.
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(784, 256)     # a sub-module: its parameters become "hidden.weight", ...
+            self.out = nn.Linear(256, 1)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).relu())
+
+Everything is kept in insertion order, so ``parameters()`` and ``state_dict()`` have a deterministic order.
+"""
+from collections import OrderedDict
+
+from tinygen import backend as backends
+from tinygen.autograd.grad_mode import no_grad
+from tinygen.backend.dtypes import is_floating, to_dtype
+from tinygen.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable parameter of a module: assigning it to a module attribute registers it."""
+
+    __slots__ = ()
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = Tensor._make(backends.get_backend(None).xp.zeros((0,), dtype=backends.float32),
+                                backends.get_backend(None))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter: expected a Tensor, got {type(data).__name__}")
+        if requires_grad and not is_floating(data.dtype):
+            raise TypeError(f"Parameter: only floating-point tensors can be parameters, got dtype {data.dtype}")
+        return cls._make(data.data, data.backend, requires_grad)
+
+    def __init__(self, data=None, requires_grad=True):
+        pass  # everything is set in __new__
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of all layers and models. Subclasses call ``super().__init__()`` and define ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- registration by attribute assignment -------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if isinstance(value, (Parameter, Module)):
+            for registry in (self._parameters, self._buffers, self._modules):
+                registry.pop(name, None)
+            self.__dict__.pop(name, None)
+            (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or None")
+            self._buffers[name] = value
+        elif name in self._parameters or name in self._modules:
+            if value is not None:
+                kind = "parameter" if name in self._parameters else "sub-module"
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a {kind}: assign a {'Parameter' if kind == 'parameter' else 'Module'} "
+                    f"or None, got {type(value).__name__}"
+                )
+            (self._parameters if name in self._parameters else self._modules)[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries.
+        registries = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            registry = registries.get(key)
+            if registry is not None and name in registry:
+                return registry[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    def register_parameter(self, name, parameter):
+        if parameter is not None and not isinstance(parameter, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(parameter).__name__}")
+        self.__dict__.pop(name, None)
+        self._parameters[name] = parameter
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor that is state but not a parameter (batch norm's running mean): saved in ``state_dict``
+        (unless ``persistent=False``) and moved by ``to()``, never trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    # --- walking the tree --------------------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        """``(name, module)`` for this module and every module below it, depth first, each once."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (module for _, module in self.named_modules())
+
+    def named_children(self):
+        return ((name, module) for name, module in self._modules.items() if module is not None)
+
+    def children(self):
+        return (module for _, module in self.named_children())
+
+    def _named_members(self, registry_name, prefix, recurse):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, member in getattr(module, registry_name).items():
+                if member is None or id(member) in seen:
+                    continue
+                seen.add(id(member))
+                yield (f"{module_name}.{name}" if module_name else name), member
+
+    def named_parameters(self, prefix="", recurse=True):
+        """``(dotted name, Parameter)`` in registration order; a parameter shared by two layers appears once."""
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        return (parameter for _, parameter in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix="", recurse=True):
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        return (buffer for _, buffer in self.named_buffers(recurse=recurse))
+
+    # --- modes and gradients -------------------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (dropout drops, batch norm uses batch statistics); ``train(False)`` = ``eval()``."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's ``.grad`` (to ``None``, or to zeros with ``set_to_none=False``)."""
+        for parameter in self.parameters():
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad = parameter._wrap_like(parameter.backend.xp.zeros_like(parameter.grad.data))
+
+    def requires_grad_(self, requires_grad=True):
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, function):
+        """Call ``function(module)`` on every sub-module, then on this one (as PyTorch, children first)."""
+        for module in reversed(list(self.modules())):
+            function(module)
+        return self
+
+    # --- device and dtype ----------------------------------------------------------------------------
+    def to(self, device=None, dtype=None):
+        """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``, in place.
+
+        Parameters stay the same objects (an optimizer that holds them keeps working).
+        """
+        if device is not None and not isinstance(device, str) and to_dtype(device) is not None:
+            device, dtype = None, device
+        target = backends.get_backend(device) if device is not None else None
+        dtype = to_dtype(dtype)
+
+        def convert(tensor):
+            array = tensor.data
+            if dtype is not None and is_floating(array.dtype):
+                array = array.astype(dtype)
+            if target is not None and target is not tensor.backend:
+                array = target.asarray(tensor.backend.to_numpy(array))
+            return array, (target or tensor.backend)
+
+        for module in self.modules():
+            for parameter in module._parameters.values():
+                if parameter is None:
+                    continue
+                parameter.data, parameter._backend = convert(parameter)
+                if parameter.grad is not None:
+                    grad_data, grad_backend = convert(parameter.grad)
+                    parameter.grad = Tensor._make(grad_data, grad_backend)
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    module._buffers[name] = Tensor._make(*convert(buffer))
+        return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def double(self):
+        return self.to(dtype=backends.float64)
+
+    def float(self):
+        return self.to(dtype=backends.float32)
+
+    # --- state ---------------------------------------------------------------------------------------
+    def state_dict(self):
+        """``{dotted name: tensor}`` of every parameter and persistent buffer (the values, detached)."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, parameter in module._parameters.items():
+                if parameter is not None:
+                    state[prefix + name] = parameter.detach()
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    state[prefix + name] = buffer.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` into this module's parameters and buffers (in place).
+
+        Shapes must match. With ``strict=True`` (default) the keys must match exactly; the error lists every
+        missing and unexpected key and every shape mismatch. Returns ``(missing_keys, unexpected_keys)``.
+        """
+        own = self.state_dict()
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        mismatched = []
+        for key, target in own.items():
+            if key in state_dict:
+                source = state_dict[key]
+                source_shape = tuple(getattr(source, "shape", ()))
+                if source_shape != target.shape:
+                    mismatched.append(f"{key}: checkpoint has shape {source_shape}, this model has {target.shape}")
+        problems = []
+        if mismatched:
+            problems.append("shape mismatches:\n    " + "\n    ".join(mismatched))
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if problems:
+            raise RuntimeError(f"load_state_dict into {type(self).__name__} failed:\n  " + "\n  ".join(problems))
+        with no_grad():
+            for key, target in own.items():
+                if key in state_dict:
+                    source = state_dict[key]
+                    array = source.data if isinstance(source, Tensor) else source
+                    if isinstance(source, Tensor) and source.backend is not target.backend:
+                        array = target.backend.asarray(source.backend.to_numpy(array))
+                    target.data[...] = array
+                    target._bump_version()
+        return missing, unexpected
+
+    # --- printing ------------------------------------------------------------------------------------
+    def extra_repr(self):
+        """The part inside the parentheses of this module's repr, e.g. ``in_features=784, out_features=256``."""
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(module).replace("\n", "\n  ") for name, module in self._modules.items()]
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"

@@ -1,0 +1,187 @@
+"""Arithmetic with broadcasting: ``+ - * / ** neg`` and dtype casts.
+
+When an input was broadcast in the forward, the same number fed many outputs, so its gradient is the
+sum of theirs: every backward here ends with ``sum_to(grad, input.shape)``.
+See docs/derivations/broadcasting.md.
+"""
+import numbers
+
+from tinygen.autograd.function import Function
+from tinygen.backend.dtypes import default_float_dtype, is_floating
+from tinygen.ops import checks
+from tinygen.ops.shape import sum_to
+
+
+class Add(Function):
+    """z = a + b.   dL/da = sum_to(g, a.shape),  dL/db = sum_to(g, b.shape)."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, g):
+        a_shape, b_shape = self.shapes
+        return sum_to(g, a_shape), sum_to(g, b_shape)
+
+
+class Sub(Function):
+    """z = a - b.   dL/da = sum_to(g),  dL/db = -sum_to(g)."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, g):
+        a_shape, b_shape = self.shapes
+        return sum_to(g, a_shape), -sum_to(g, b_shape) if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    """z = a * b.   dL/da = sum_to(g * b),  dL/db = sum_to(g * a)."""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        grad_a = sum_to(g * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(g * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    """z = a / b.   dL/da = sum_to(g / b),  dL/db = sum_to(-g * a / b**2)."""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        grad_a = sum_to(g / b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(-g * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """z = -a.   dL/da = -g."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class PowConstant(Function):
+    """z = a ** c for a Python number c.   dL/da = g * c * a ** (c - 1)."""
+
+    save_inputs = True
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, a):
+        return a ** self.exponent
+
+    def backward(self, g):
+        (a,) = self.saved_inputs
+        c = self.exponent
+        if c == 0:
+            return g * 0.0
+        return g * (c * a ** (c - 1) if c != 2 else 2.0 * a)
+
+
+class Pow(Function):
+    """z = a ** b.   dL/da = sum_to(g * b * a ** (b - 1)),  dL/db = sum_to(g * z * log a)  (0 where a = 0)."""
+
+    save_inputs = True
+    save_output = True
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        grad_a = sum_to(g * b * a ** (b - 1.0), a.shape) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            from tinygen.ops.elementwise import log, where
+
+            base_is_zero = a == 0
+            safe_base = where(base_is_zero, 1.0, a)  # z * log(a) -> 0 as a -> 0 for b > 0, as PyTorch takes it
+            grad_b = sum_to(g * self.saved_output * log(safe_base), b.shape)
+        return grad_a, grad_b
+
+
+class Cast(Function):
+    """z = a converted to ``dtype``.   dL/da = g converted back to a's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, a):
+        self.input_dtype = a.dtype
+        return a.astype(self.dtype)
+
+    def backward(self, g):
+        return cast(g, self.input_dtype)
+
+
+# --- public functions ----------------------------------------------------------------------------------
+
+def _binary(name, function_class, a, b):
+    a, b = checks.as_operand_pair(name, a, b)
+    if a.shape != b.shape:
+        checks.broadcast_shapes(name, a.shape, b.shape)
+    return function_class()(a, b)
+
+
+def add(a, b):
+    return _binary("add", Add, a, b)
+
+
+def sub(a, b):
+    return _binary("sub", Sub, a, b)
+
+
+def mul(a, b):
+    return _binary("mul", Mul, a, b)
+
+
+def div(a, b):
+    """True division; integer inputs give a float32 result, as in PyTorch."""
+    a, b = checks.as_operand_pair("div", a, b)
+    if not is_floating(a.dtype):
+        a, b = a.to(dtype=default_float_dtype), b.to(dtype=default_float_dtype)
+    return _binary("div", Div, a, b)
+
+
+def neg(a):
+    return Neg()(checks.require_tensor("neg", a))
+
+
+def pow(base, exponent):
+    """``base ** exponent``; a Python-number exponent uses the cheaper ``PowConstant``."""
+    from tinygen.tensor import Tensor
+
+    if isinstance(base, Tensor) and isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
+        if not is_floating(base.dtype) and (exponent < 0 or not float(exponent).is_integer()):
+            base = base.to(dtype=default_float_dtype)
+        return PowConstant(exponent)(base)
+    base, exponent = checks.as_operand_pair("pow", base, exponent)
+    if not is_floating(base.dtype):
+        base, exponent = base.to(dtype=default_float_dtype), exponent.to(dtype=default_float_dtype)
+    return _binary("pow", Pow, base, exponent)
+
+
+def cast(a, dtype):
+    """``a`` converted to ``dtype`` (differentiable between floating dtypes)."""
+    if a.dtype == dtype:
+        return a
+    if a.requires_grad and not is_floating(dtype):
+        a = a.detach()  # a cast to an integer or bool type ends the graph, as in PyTorch
+    return Cast(dtype)(a)

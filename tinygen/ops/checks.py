@@ -1,0 +1,139 @@
+"""Input checks shared by the ops: each failure is an error that names the op and what it got vs expected."""
+import numbers
+
+from tinygen.autograd.function import DeviceMismatchError
+from tinygen.backend.dtypes import default_float_dtype, is_floating, result_type
+from tinygen.tensor import Tensor
+
+
+def device_error(name, a, b):
+    return DeviceMismatchError(
+        f"{name}: expected all tensors on one device, got {a.device!r} and {b.device!r}; "
+        f"move one with .to({a.device!r}) or .to({b.device!r})"
+    )
+
+
+def broadcast_shapes(name, *shapes):
+    """The shape NumPy broadcasting gives, or a ValueError naming the op and the shapes."""
+    ndim = max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        extent = 1
+        for shape in shapes:
+            size = shape[axis] if -axis <= len(shape) else 1
+            if size != 1:
+                if extent not in (1, size):
+                    described = " and ".join(str(tuple(s)) for s in shapes)
+                    raise ValueError(f"{name}: shapes {described} cannot be broadcast together (dimension {axis})")
+                extent = size
+        result.append(extent)
+    return tuple(result)
+
+
+def broadcastable_to(name, shape, target):
+    """Check that ``shape`` broadcasts to exactly ``target`` (as an in-place write or ``expand`` needs)."""
+    if len(shape) > len(target) or broadcast_shapes(name, shape, target) != tuple(target):
+        raise ValueError(f"{name}: a tensor of shape {tuple(shape)} cannot be broadcast to shape {tuple(target)}")
+
+
+def _category(dtype):
+    return {"b": 0, "u": 1, "i": 1, "f": 2}[dtype.kind]
+
+
+def promote_dtypes(a, b):
+    """The common dtype of two same-rank tensors' dtypes: across kinds the higher kind's dtype wins
+    (int64 + float32 -> float32, as in PyTorch, where NumPy would give float64)."""
+    if a == b:
+        return a
+    a_category, b_category = _category(a), _category(b)
+    if a_category != b_category:
+        return a if a_category > b_category else b
+    return result_type(a, b)
+
+
+def promote(a, b):
+    """The common dtype of two tensors, as PyTorch picks it: ``promote_dtypes``, except that a 0-d tensor
+    does not upcast a dimensioned one of the same kind (float32 vector + float64 0-d tensor -> float32)."""
+    if (a.ndim == 0) != (b.ndim == 0) and a.dtype != b.dtype:
+        dimensioned, scalar = (b, a) if a.ndim == 0 else (a, b)
+        if _category(scalar.dtype) <= _category(dimensioned.dtype):
+            return dimensioned.dtype
+        if _category(scalar.dtype) == 2:
+            return default_float_dtype
+    return promote_dtypes(a.dtype, b.dtype)
+
+
+def scalar_dtype(value, like):
+    """The dtype a Python number takes next to tensor ``like``: it never upcasts the tensor."""
+    if isinstance(value, bool):
+        return like.dtype
+    if isinstance(value, numbers.Integral):
+        return like.dtype if like.dtype.kind != "b" else result_type(like.dtype, value)
+    if isinstance(value, numbers.Real):
+        return like.dtype if is_floating(like.dtype) else default_float_dtype
+    raise TypeError(f"expected a tensor or a real number, got {type(value).__name__}")
+
+
+def as_operand_pair(name, a, b):
+    """Two tensors of one device and one dtype from a pair of tensors and/or Python numbers."""
+    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_tensor and b_is_tensor:
+        if a._backend is not b._backend:
+            raise device_error(name, a, b)
+        if a.dtype != b.dtype:
+            dtype = promote(a, b)
+            a, b = a.to(dtype=dtype), b.to(dtype=dtype)
+        return a, b
+    if not (a_is_tensor or b_is_tensor):
+        raise TypeError(f"{name}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
+    tensor_operand, number = (a, b) if a_is_tensor else (b, a)
+    try:
+        dtype = scalar_dtype(number, tensor_operand)
+    except TypeError as error:
+        raise TypeError(f"{name}: {error}") from None
+    if tensor_operand.dtype != dtype:
+        tensor_operand = tensor_operand.to(dtype=dtype)
+    constant = Tensor._make(tensor_operand._backend.xp.asarray(number, dtype=dtype), tensor_operand._backend)
+    return (tensor_operand, constant) if a_is_tensor else (constant, tensor_operand)
+
+
+def as_tensor_operand(name, value, like):
+    """``value`` as a tensor on ``like``'s device (a Python number takes ``like``'s dtype)."""
+    if isinstance(value, Tensor):
+        if value._backend is not like._backend:
+            raise device_error(name, like, value)
+        return value
+    return as_operand_pair(name, like, value)[1]
+
+
+def require_tensor(name, value, argument="input"):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected {argument} to be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def float_input(name, x):
+    """Floating-point ops (exp, log, ...) take int tensors too, computed in the default float dtype."""
+    require_tensor(name, x)
+    return x if is_floating(x.dtype) else x.to(dtype=default_float_dtype)
+
+
+def normalize_dim(name, dim, ndim):
+    """A dimension index in ``[-ndim, ndim)`` -> ``[0, ndim)``; a 0-d tensor accepts dims -1 and 0."""
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"{name}: dim must be an int, got {type(dim).__name__}")
+    extent = max(ndim, 1)
+    if not -extent <= dim < extent:
+        raise IndexError(f"{name}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % extent if ndim else 0
+
+
+def normalize_dims(name, dim, ndim):
+    """``None`` -> all dims; an int or a sequence -> a sorted tuple of non-negative dims (no repeats)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    normalized = tuple(sorted(normalize_dim(name, d, ndim) for d in dims))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{name}: dim {dim} repeats a dimension")
+    return normalized if ndim else ()

@@ -1,0 +1,55 @@
+"""Comparisons and logic. Their results are boolean tensors: they are not differentiable and never require grad."""
+from tinygen.ops import checks
+from tinygen.tensor import Tensor
+
+_OPERATORS = {
+    "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+    "and": "logical_and", "or": "logical_or",
+}
+
+
+def compare(op, a, b):
+    """``a <op> b`` elementwise with broadcasting (``op`` in eq ne lt le gt ge and or)."""
+    if not isinstance(b, Tensor) and not isinstance(a, Tensor):
+        return NotImplemented
+    try:
+        a, b = checks.as_operand_pair(op, a, b)
+    except TypeError:
+        if op in ("eq", "ne"):  # x == None, x == "text": plain Python answers, as PyTorch gives
+            return op == "ne"
+        raise
+    checks.broadcast_shapes(op, a.shape, b.shape)
+    xp = a.backend.xp
+    return Tensor._make(getattr(xp, _OPERATORS[op])(a.data, b.data), a.backend)
+
+
+def logical_not(x):
+    checks.require_tensor("logical_not", x)
+    return Tensor._make(x.backend.xp.logical_not(x.data), x.backend)
+
+
+def isfinite(x):
+    return Tensor._make(x.backend.xp.isfinite(x.data), x.backend)
+
+
+def isnan(x):
+    return Tensor._make(x.backend.xp.isnan(x.data), x.backend)
+
+
+def any(x):
+    return Tensor._make(x.backend.xp.asarray(x.data.any()), x.backend)
+
+
+def all(x):
+    return Tensor._make(x.backend.xp.asarray(x.data.all()), x.backend)
+
+
+def equal(a, b):
+    """True if both tensors have one shape and the same values (a Python bool, like ``torch.equal``)."""
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8):
+    """True if |a - b| <= atol + rtol |b| everywhere (a Python bool)."""
+    a, b = checks.as_operand_pair("allclose", a, b)
+    return bool(a.backend.xp.allclose(a.data, b.data, rtol=rtol, atol=atol))

@@ -1,0 +1,318 @@
+"""Elementwise math: y_i = f(x_i), so dL/dx_i = g_i * f'(x_i). Each op writes f and f' side by side.
+
+Masks and signs used in a backward (relu, clamp, abs, max ties) are constants: they are flat almost
+everywhere, so their own derivative is 0 and double backward is still exact away from the kinks.
+See docs/derivations/elementwise.md.
+"""
+from tinygen.autograd.function import Function
+from tinygen.ops import checks
+from tinygen.ops.shape import sum_to
+from tinygen.tensor import Tensor
+
+
+def _constant(like, array):
+    """A tensor that holds ``array`` and takes no part in the graph (a mask or a sign)."""
+    return Tensor._make(array, like.backend)
+
+
+class Exp(Function):
+    """y = exp(x).   dL/dx = g * y."""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.backend.xp.exp(x)
+
+    def backward(self, g):
+        return g * self.saved_output
+
+
+class Log(Function):
+    """y = log(x).   dL/dx = g / x."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.backend.xp.log(x)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return g / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x).   dL/dx = g / (2 y)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.backend.xp.sqrt(x)
+
+    def backward(self, g):
+        return g / (2.0 * self.saved_output)
+
+
+class Abs(Function):
+    """y = |x|.   dL/dx = g * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.backend.xp.abs(x)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return g * _constant(x, self.backend.xp.sign(x.data))
+
+
+class Tanh(Function):
+    """y = tanh(x).   dL/dx = g * (1 - y^2)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.backend.xp.tanh(x)
+
+    def backward(self, g):
+        y = self.saved_output
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x)), computed without overflow.   dL/dx = g * y * (1 - y)."""
+
+    save_output = True
+
+    def forward(self, x):
+        xp = self.backend.xp
+        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+        return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        y = self.saved_output
+        return g * (y * (1.0 - y))
+
+
+class ReLU(Function):
+    """y = max(x, 0).   dL/dx = g * [y > 0]."""
+
+    def forward(self, x):
+        y = self.backend.xp.maximum(x, 0)
+        self.positive = y > 0
+        return y
+
+    def backward(self, g):
+        return g * _constant(g, self.positive.astype(g.dtype))
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope * x.   dL/dx = g * (1 if x > 0 else slope)."""
+
+    def __init__(self, negative_slope):
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        self.positive = x > 0
+        return self.backend.xp.where(self.positive, x, x * self.negative_slope)
+
+    def backward(self, g):
+        xp = self.backend.xp
+        scale = xp.where(self.positive, 1.0, self.negative_slope).astype(g.dtype)
+        return g * _constant(g, scale)
+
+
+class ELU(Function):
+    """y = x if x > 0 else alpha * (exp(x) - 1).   dL/dx = g * (1 if x > 0 else y + alpha)."""
+
+    save_output = True
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        xp = self.backend.xp
+        self.positive = x > 0
+        return xp.where(self.positive, x, self.alpha * xp.expm1(xp.minimum(x, 0))).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        y = self.saved_output
+        return where(_constant(g, self.positive), g, g * (y + self.alpha))
+
+
+class Softplus(Function):
+    """y = log(1 + exp(beta x)) / beta (linear above ``threshold``).   dL/dx = g * sigmoid(beta x)."""
+
+    save_inputs = True
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        xp = self.backend.xp
+        scaled = x * self.beta
+        soft = xp.logaddexp(0, scaled) / self.beta  # log(1 + e^t) without overflow
+        return xp.where(scaled > self.threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        scaled = x * self.beta
+        linear = _constant(x, scaled.data > self.threshold)
+        return where(linear, g, g * sigmoid(scaled))
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high).   dL/dx = g where low <= x <= high, else 0."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        xp = self.backend.xp
+        inside = xp.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        self.inside = inside
+        return xp.clip(x, self.low, self.high)
+
+    def backward(self, g):
+        return g * _constant(g, self.inside.astype(g.dtype))
+
+
+class Maximum(Function):
+    """y = max(a, b).   The gradient goes to the larger input; at a tie each gets half (as PyTorch)."""
+
+    def forward(self, a, b):
+        xp = self.backend.xp
+        self.shapes = a.shape, b.shape
+        self.weight_a = ((a > b) + 0.5 * (a == b)).astype(a.dtype)
+        return xp.maximum(a, b)
+
+    def backward(self, g):
+        a_shape, b_shape = self.shapes
+        weight_a = _constant(g, self.weight_a)
+        return sum_to(g * weight_a, a_shape), sum_to(g * (1.0 - weight_a), b_shape)
+
+
+class Where(Function):
+    """y = a where cond else b (cond is a constant).   dL/da = g where cond,  dL/db = g elsewhere."""
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return self.backend.xp.where(self.condition, a, b)
+
+    def backward(self, g):
+        a_shape, b_shape = self.shapes
+        zero = g * 0.0
+        condition = _constant(g, self.condition)
+        grad_a = sum_to(where(condition, g, zero), a_shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(where(condition, zero, g), b_shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Sign(Function):
+    """y = sign(x): flat almost everywhere, so no gradient (dL/dx = 0)."""
+
+    def forward(self, x):
+        return self.backend.xp.sign(x)
+
+    def backward(self, g):
+        return g * 0.0
+
+
+# --- public functions ----------------------------------------------------------------------------------
+
+def exp(x):
+    return Exp()(checks.float_input("exp", x))
+
+
+def log(x):
+    return Log()(checks.float_input("log", x))
+
+
+def sqrt(x):
+    return Sqrt()(checks.float_input("sqrt", x))
+
+
+def abs(x):
+    checks.require_tensor("abs", x)
+    return Abs()(x)
+
+
+def tanh(x):
+    return Tanh()(checks.float_input("tanh", x))
+
+
+def sigmoid(x):
+    return Sigmoid()(checks.float_input("sigmoid", x))
+
+
+def relu(x):
+    checks.require_tensor("relu", x)
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(checks.float_input("leaky_relu", x))
+
+
+def elu(x, alpha=1.0):
+    return ELU(alpha)(checks.float_input("elu", x))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta}")
+    return Softplus(beta, threshold)(checks.float_input("softplus", x))
+
+
+def sign(x):
+    return Sign()(checks.require_tensor("sign", x))
+
+
+def clamp(x, min=None, max=None):
+    """Limit values to ``[min, max]`` (either bound may be ``None``)."""
+    checks.require_tensor("clamp", x)
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clamp: min {min} is greater than max {max}")
+    return Clamp(min, max)(x)
+
+
+def maximum(a, b):
+    a, b = checks.as_operand_pair("maximum", a, b)
+    checks.broadcast_shapes("maximum", a.shape, b.shape)
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    """min(a, b) = -max(-a, -b): the same tie rule as ``maximum``."""
+    a, b = checks.as_operand_pair("minimum", a, b)
+    return -maximum(-a, -b)
+
+
+def where(condition, a, b):
+    """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient)."""
+    if not isinstance(condition, Tensor) or condition.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a boolean tensor, got {getattr(condition, 'dtype', type(condition))}")
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        a, b = checks.as_operand_pair("where", a, b)
+    else:
+        raise TypeError("where: at least one of a and b must be a tensor")
+    if condition.backend is not a.backend:
+        raise checks.device_error("where", condition, a)
+    shape = checks.broadcast_shapes("where", condition.shape, a.shape, b.shape)
+    condition_array = condition.data
+    if condition_array.shape != shape:
+        condition_array = a.backend.xp.broadcast_to(condition_array, shape)
+    return Where(condition_array)(a, b)
+
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` wherever ``mask`` is true."""
+    return where(mask, value, x)

@@ -1,0 +1,54 @@
+"""Matrix products. See docs/derivations/matmul.md.
+
+For Y = A B (A: n x k, B: k x m) and upstream gradient G = dL/dY (n x m):
+    dL/dA = G B^T      dL/dB = A^T G
+Batched inputs broadcast over leading dimensions; a broadcast operand's gradient is summed back.
+1-D operands follow NumPy: a vector on the left is a row, on the right a column, and that dim is dropped.
+"""
+from tinygen.autograd.function import Function
+from tinygen.ops import checks
+from tinygen.ops.shape import reshape, squeeze, sum_to, unsqueeze
+
+
+class MatMul(Function):
+    """Y = A @ B for A (..., n, k), B (..., k, m).   dL/dA = G @ B^T,  dL/dB = A^T @ G (summed over broadcast)."""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        if b.ndim == 2 and a.ndim > 2:  # (batch..., n, k) @ (k, m): one large 2-D product is faster
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = sum_to(matmul(g, b.mT), a.shape)
+        if self.needs_input_grad[1]:
+            if b.ndim == 2 and a.ndim > 2:  # sum over the batch inside one 2-D product
+                k, m = b.shape
+                grad_b = matmul(reshape(a, (-1, k)).mT, reshape(g, (-1, m)))
+            else:
+                grad_b = sum_to(matmul(a.mT, g), b.shape)
+        return grad_a, grad_b
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules for 1-D and batched operands."""
+    a, b = checks.as_operand_pair("matmul", a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    a2 = unsqueeze(a, 0) if a.ndim == 1 else a
+    b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not fit: the inner sizes {a2.shape[-1]} and {b2.shape[-2]} differ"
+        )
+    checks.broadcast_shapes("matmul (batch dimensions)", a2.shape[:-2], b2.shape[:-2])
+    y = MatMul()(a2, b2)
+    if a.ndim == 1:
+        y = squeeze(y, -2)
+    if b.ndim == 1:
+        y = squeeze(y, -1)
+    return y

@@ -1,0 +1,200 @@
+"""Reductions over dimensions: sum, mean, var, std, amax/amin, max/min, logsumexp, argmax/argmin.
+
+A reduction sends each output's gradient back to every input that fed it: ``sum`` copies it (broadcast),
+``amax`` gives it to the maxima (split evenly at ties), ``logsumexp`` weights it by softmax.
+``dim=None`` reduces over everything; ``keepdim=True`` keeps reduced dims as size 1.
+See docs/derivations/reductions.md.
+"""
+import collections
+import math
+
+from tinygen.autograd.function import Function
+from tinygen.backend.dtypes import int64
+from tinygen.ops import checks
+from tinygen.ops.shape import broadcast_to, reshape, squeeze
+from tinygen.tensor import Tensor
+
+MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])
+
+
+def _kept_shape(shape, dims):
+    """The shape after reducing ``dims`` with keepdim=True."""
+    return tuple(1 if axis in dims else extent for axis, extent in enumerate(shape))
+
+
+def _spread(g, input_shape, dims):
+    """Send a reduced gradient back to the input's shape: restore reduced dims as size 1, then broadcast."""
+    return broadcast_to(reshape(g, _kept_shape(input_shape, dims)), input_shape)
+
+
+class Sum(Function):
+    """y = sum of x over ``dims``.   dL/dx = g broadcast back over the summed dims."""
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        self.input_shape = x.shape
+        return x.sum(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, g):
+        return _spread(g, self.input_shape, self.dims)
+
+
+class Amax(Function):
+    """y = max of x over ``dims``.   dL/dx = g / (number of maxima) at each maximum, 0 elsewhere."""
+
+    save_inputs = True
+
+    def __init__(self, dims, keepdim, largest):
+        self.dims, self.keepdim, self.largest = dims, keepdim, largest
+
+    def forward(self, x):
+        reduce = x.max if self.largest else x.min
+        kept = reduce(axis=self.dims, keepdims=True)
+        is_extreme = x == kept
+        self.share = is_extreme / is_extreme.sum(axis=self.dims, keepdims=True)
+        return kept if self.keepdim else kept.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        share = Tensor._make(self.share.astype(g.dtype, copy=False), g.backend)
+        return _spread(g, x.shape, self.dims) * share
+
+
+class LogSumExp(Function):
+    """y = log sum exp(x) over ``dims``, computed as m + log sum exp(x - m), m = max x (no overflow).
+
+    dL/dx = g * exp(x - y) = g * softmax(x).
+    """
+
+    save_inputs = True
+    save_output = True
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = self.backend.xp
+        shift = x.max(axis=self.dims, keepdims=True)
+        shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
+        y = xp.log(xp.exp(x - shift).sum(axis=self.dims, keepdims=True)) + shift
+        return y if self.keepdim else y.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
+
+    def backward(self, g):
+        from tinygen.ops.elementwise import exp
+
+        (x,) = self.saved_inputs
+        y = _spread(self.saved_output, x.shape, self.dims)
+        return _spread(g, x.shape, self.dims) * exp(x - y)
+
+
+# --- public functions ----------------------------------------------------------------------------------
+
+def sum(x, dim=None, keepdim=False):
+    checks.require_tensor("sum", x)
+    dims = checks.normalize_dims("sum", dim, x.ndim)
+    if not dims and dim is not None:
+        return x
+    return Sum(dims, keepdim)(x)
+
+
+def _count(x, dims):
+    return math.prod(x.shape[d] for d in dims)
+
+
+def mean(x, dim=None, keepdim=False):
+    """Sum over ``dim`` divided by the number of elements summed (NaN for an empty reduction, as PyTorch)."""
+    x = checks.float_input("mean", x)
+    dims = checks.normalize_dims("mean", dim, x.ndim)
+    count = _count(x, dims)
+    return sum(x, dims, keepdim) * (1.0 / count if count else math.nan)
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    """Variance: sum (x - mean)^2 / (N - correction); ``correction`` defaults to 1 (unbiased) or 0."""
+    x = checks.float_input("var", x)
+    dims = checks.normalize_dims("var", dim, x.ndim)
+    if correction is None:
+        correction = 1 if unbiased else 0
+    centered = x - mean(x, dims, keepdim=True)
+    denominator = _count(x, dims) - correction
+    scale = 1.0 / denominator if denominator > 0 else math.nan
+    return sum(centered * centered, dims, keepdim) * scale
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
+    from tinygen.ops.elementwise import sqrt
+
+    return sqrt(var(x, dim, unbiased, keepdim, correction))
+
+
+def _extreme(name, x, dim, keepdim, largest):
+    checks.require_tensor(name, x)
+    dims = checks.normalize_dims(name, dim, x.ndim)
+    if x.numel() == 0:
+        raise ValueError(f"{name}: cannot take the {'max' if largest else 'min'} of an empty tensor (shape {x.shape})")
+    return Amax(dims, keepdim, largest)(x)
+
+
+def amax(x, dim=None, keepdim=False):
+    """Largest value over ``dim``; at ties the gradient is split evenly among the maxima."""
+    return _extreme("amax", x, dim, keepdim, True)
+
+
+def amin(x, dim=None, keepdim=False):
+    return _extreme("amin", x, dim, keepdim, False)
+
+
+def _max_or_min(name, x, dim, keepdim, largest):
+    """Without ``dim``: the extreme value (like amax). With ``dim``: ``(values, indices)`` as PyTorch;
+    the values' gradient goes to the index returned (the first extreme)."""
+    if dim is None:
+        return _extreme(name, x, None, False, largest)
+    from tinygen.ops.indexing import gather
+
+    dim = checks.normalize_dim(name, dim, x.ndim)
+    indices = (argmax if largest else argmin)(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
+    if not keepdim:
+        values, indices = squeeze(values, dim), squeeze(indices, dim)
+    return MaxResult(values, indices)
+
+
+def max(x, dim=None, keepdim=False):
+    return _max_or_min("max", x, dim, keepdim, True)
+
+
+def min(x, dim=None, keepdim=False):
+    return _max_or_min("min", x, dim, keepdim, False)
+
+
+def _arg_extreme(name, x, dim, keepdim, largest):
+    checks.require_tensor(name, x)
+    xp = x.backend.xp
+    find = xp.argmax if largest else xp.argmin
+    if dim is None:
+        result = find(x.data.reshape(-1))
+        result = result.reshape((1,) * x.ndim) if keepdim else result
+    else:
+        dim = checks.normalize_dim(name, dim, x.ndim)
+        result = find(x.data, axis=dim)
+        if keepdim:
+            result = xp.expand_dims(result, dim)
+    return Tensor._make(xp.asarray(result, dtype=int64), x.backend)
+
+
+def argmax(x, dim=None, keepdim=False):
+    """Index of the largest value (the first one at ties); no gradient."""
+    return _arg_extreme("argmax", x, dim, keepdim, True)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg_extreme("argmin", x, dim, keepdim, False)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, stable for huge values."""
+    x = checks.float_input("logsumexp", x)
+    dims = checks.normalize_dims("logsumexp", dim, x.ndim)
+    return LogSumExp(dims, keepdim)(x)

@@ -1,0 +1,559 @@
+"""``Tensor``: an array of one backend plus the bookkeeping reverse mode needs.
+
+A tensor holds
+    data           the backend array (NumPy or CuPy); ``.data`` bypasses autograd, as in PyTorch
+    requires_grad  whether gradients flow to it
+    grad_fn        the ``Function`` that made it (``None`` for leaves: tensors the user made)
+    grad           after ``backward()``, dL/d(this tensor), for leaves that require grad
+
+The math lives in ``tinygen.ops``; the methods here only forward to it, so ``x.exp()``,
+``tinygen.exp(x)`` and ``x ** 2`` are the same op.
+"""
+import builtins
+import weakref
+
+from tinygen import backend as _backend_module
+from tinygen.backend.dtypes import is_floating, to_dtype
+
+
+class Tensor:
+    __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
+    __hash__ = object.__hash__  # identity: tensors are dictionary keys in the engine, while == is elementwise
+
+    def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        from tinygen.creation import tensor as _tensor
+
+        made = _tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+        self.data, self._backend = made.data, made._backend
+        self.requires_grad, self.grad_fn, self.grad = made.requires_grad, None, None
+        self._version = [0]
+
+    @classmethod
+    def _make(cls, data, backend, requires_grad=False, grad_fn=None, version=None):
+        """Wrap a backend array without copying or checking (for ops; users call ``tinygen.tensor``)."""
+        tensor = object.__new__(cls)
+        tensor.data = data
+        tensor._backend = backend
+        tensor.requires_grad = requires_grad
+        tensor.grad_fn = grad_fn
+        tensor.grad = None
+        tensor._version = [0] if version is None else version
+        return tensor
+
+    def _wrap_like(self, data):
+        """A new leaf tensor on this tensor's device holding ``data``."""
+        return Tensor._make(data, self._backend)
+
+    # --- what it is --------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def device(self):
+        """``"cpu"``, ``"cuda"`` or ``"strict"``."""
+        return self._backend.device
+
+    @property
+    def backend(self):
+        return self._backend
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        """All dimensions reversed (for a matrix, the transpose)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def is_floating_point(self):
+        return is_floating(self.dtype)
+
+    # --- conversions ---------------------------------------------------------------------------
+    def numpy(self):
+        """The values as a NumPy array on the host (for a CPU tensor, shares memory; else a copy)."""
+        if self.requires_grad:
+            raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() to get its values")
+        return self._backend.to_numpy(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements (shape {self.shape}); expected one")
+        return self.data.item()
+
+    def tolist(self):
+        return self._backend.to_numpy(self.data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def __index__(self):
+        if self.ndim != 0 or self.dtype.kind not in "iu":
+            raise TypeError("only 0-d integer tensors can be used as an index")
+        return int(self.data.item())
+
+    def to(self, device=None, dtype=None):
+        """Move to ``device`` and/or cast to ``dtype`` (``x.to("cuda")``, ``x.to(tinygen.float64)``).
+
+        Differentiable: gradients flow back to the original device and dtype.
+        """
+        if device is not None and to_dtype_or_none(device) is not None:
+            device, dtype = None, device  # x.to(tinygen.float64)
+        result = self
+        if dtype is not None and to_dtype(dtype) != self.dtype:
+            result = ops.arithmetic.cast(result, to_dtype(dtype))
+        if device is not None and _backend_module.normalize_device(device) != self.device:
+            result = ops.shape.to_device(result, _backend_module.get_backend(device))
+        return result
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(dtype=_backend_module.float32)
+
+    def double(self):
+        return self.to(dtype=_backend_module.float64)
+
+    def long(self):
+        return self.to(dtype=_backend_module.int64)
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
+
+    # --- autograd ------------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is dL/d(self); it may be left out only for a one-element tensor (it is then 1).
+        The graph's saved values are freed afterwards unless ``retain_graph=True``.
+        """
+        from tinygen.autograd import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self):
+        """The same values (shared memory) cut out of the graph: a leaf that does not require grad."""
+        return Tensor._make(self.data, self._backend, False, None, self._version)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not is_floating(self.dtype):
+            raise TypeError(
+                f"requires_grad_(): only floating-point tensors can require grad, got dtype {self.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) works on leaves only; use detach() for a non-leaf tensor")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor too during the next ``backward()``."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad(): the tensor does not require grad, so it will get no gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.retained_output = weakref.ref(self)
+
+    def clone(self):
+        """A copy with its own memory; gradients flow back to ``self``."""
+        return ops.shape.clone(self)
+
+    # --- in-place updates (they bump the version counter so stale saved values are caught) -------
+    def _check_inplace(self, name):
+        if _GradMode.enabled and self.requires_grad:
+            raise RuntimeError(
+                f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
+                "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
+            )
+
+    def _bump_version(self):
+        self._version[0] += 1
+
+    def _inplace(self, name, array_update):
+        self._check_inplace(name)
+        array_update(self.data)
+        self._bump_version()
+        return self
+
+    def _operand_array(self, value, name):
+        if isinstance(value, Tensor):
+            if value._backend is not self._backend:
+                raise ops.checks.device_error(name, self, value)
+            return value.data
+        return value
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        def update(array):
+            array[...] = value
+
+        return self._inplace("fill_", update)
+
+    def copy_(self, source):
+        source_array = self._operand_array(source, "copy_")
+        ops.checks.broadcastable_to("copy_", getattr(source_array, "shape", ()), self.shape)
+
+        def update(array):
+            array[...] = source_array
+
+        return self._inplace("copy_", update)
+
+    def add_(self, other, alpha=1):
+        other_array = self._operand_array(other, "add_")
+
+        def update(array):
+            array += other_array * alpha if alpha != 1 else other_array
+
+        return self._inplace("add_", update)
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        other_array = self._operand_array(other, "mul_")
+
+        def update(array):
+            array *= other_array
+
+        return self._inplace("mul_", update)
+
+    def div_(self, other):
+        other_array = self._operand_array(other, "div_")
+
+        def update(array):
+            array /= other_array
+
+        return self._inplace("div_", update)
+
+    def clamp_(self, min=None, max=None):
+        xp = self._backend.xp
+
+        def update(array):
+            xp.clip(array, min, max, out=array)
+
+        return self._inplace("clamp_", update)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __setitem__(self, index, value):
+        """``x[index] = value`` in place; allowed on tensors that don't require grad, or under ``no_grad``."""
+        value_array = self._operand_array(value, "__setitem__")
+        index, _ = ops.indexing.normalize_index(self, index)
+
+        def update(array):
+            array[index] = value_array
+
+        self._inplace("__setitem__", update)
+
+    # --- printing -------------------------------------------------------------------------------
+    def __repr__(self):
+        host = _backend_module.get_backend("cpu").xp
+        values = host.array2string(
+            self._backend.to_numpy(self.data), separator=", ", precision=4, threshold=1000, prefix="tensor("
+        )
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in _DTYPES_SHOWN_IMPLICITLY:
+            extras.append(f"dtype=tinygen.{self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([values] + extras) + ")"
+
+    # --- arithmetic ------------------------------------------------------------------------------
+    def __add__(self, other):
+        return ops.arithmetic.add(self, other)
+
+    def __radd__(self, other):
+        return ops.arithmetic.add(other, self)
+
+    def __sub__(self, other):
+        return ops.arithmetic.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.arithmetic.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.arithmetic.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.arithmetic.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.arithmetic.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.arithmetic.div(other, self)
+
+    def __pow__(self, exponent):
+        return ops.arithmetic.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.arithmetic.pow(base, self)
+
+    def __neg__(self):
+        return ops.arithmetic.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.elementwise.abs(self)
+
+    def __matmul__(self, other):
+        return ops.linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.linalg.matmul(other, self)
+
+    # comparisons give boolean tensors (no gradient)
+    def __eq__(self, other):
+        return ops.comparison.compare("eq", self, other)
+
+    def __ne__(self, other):
+        return ops.comparison.compare("ne", self, other)
+
+    def __lt__(self, other):
+        return ops.comparison.compare("lt", self, other)
+
+    def __le__(self, other):
+        return ops.comparison.compare("le", self, other)
+
+    def __gt__(self, other):
+        return ops.comparison.compare("gt", self, other)
+
+    def __ge__(self, other):
+        return ops.comparison.compare("ge", self, other)
+
+    def __invert__(self):
+        return ops.comparison.logical_not(self)
+
+    def __and__(self, other):
+        return ops.comparison.compare("and", self, other)
+
+    def __or__(self, other):
+        return ops.comparison.compare("or", self, other)
+
+    def __getitem__(self, index):
+        return ops.indexing.getitem(self, index)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in builtins.range(self.shape[0]))
+
+    # --- named methods (each forwards to the op of the same name) ---------------------------------
+    def add(self, other):
+        return ops.arithmetic.add(self, other)
+
+    def sub(self, other):
+        return ops.arithmetic.sub(self, other)
+
+    def mul(self, other):
+        return ops.arithmetic.mul(self, other)
+
+    def div(self, other):
+        return ops.arithmetic.div(self, other)
+
+    def pow(self, exponent):
+        return ops.arithmetic.pow(self, exponent)
+
+    def neg(self):
+        return ops.arithmetic.neg(self)
+
+    def matmul(self, other):
+        return ops.linalg.matmul(self, other)
+
+    def exp(self):
+        return ops.elementwise.exp(self)
+
+    def log(self):
+        return ops.elementwise.log(self)
+
+    def sqrt(self):
+        return ops.elementwise.sqrt(self)
+
+    def abs(self):
+        return ops.elementwise.abs(self)
+
+    def tanh(self):
+        return ops.elementwise.tanh(self)
+
+    def sigmoid(self):
+        return ops.elementwise.sigmoid(self)
+
+    def relu(self):
+        return ops.elementwise.relu(self)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        return ops.elementwise.softplus(self, beta, threshold)
+
+    def clamp(self, min=None, max=None):
+        return ops.elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return ops.elementwise.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.elementwise.minimum(self, other)
+
+    def sum(self, dim=None, keepdim=False):
+        return ops.reduction.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return ops.reduction.mean(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return ops.reduction.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return ops.reduction.std(self, dim, unbiased, keepdim, correction)
+
+    def max(self, dim=None, keepdim=False):
+        return ops.reduction.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return ops.reduction.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return ops.reduction.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return ops.reduction.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return ops.reduction.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return ops.reduction.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return ops.reduction.logsumexp(self, dim, keepdim)
+
+    def any(self):
+        return ops.comparison.any(self)
+
+    def all(self):
+        return ops.comparison.all(self)
+
+    def reshape(self, *shape):
+        return ops.shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return ops.shape.view(self, *shape)
+
+    def view_as(self, other):
+        return ops.shape.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return ops.shape.reshape(self, other.shape)
+
+    def transpose(self, dim0, dim1):
+        return ops.shape.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return ops.shape.permute(self, *dims)
+
+    def squeeze(self, dim=None):
+        return ops.shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return ops.shape.unsqueeze(self, dim)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.shape.flatten(self, start_dim, end_dim)
+
+    def expand(self, *shape):
+        return ops.shape.expand(self, *shape)
+
+    def expand_as(self, other):
+        return ops.shape.broadcast_to(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return ops.shape.broadcast_to(self, shape)
+
+    def contiguous(self):
+        return ops.shape.contiguous(self)
+
+    def is_contiguous(self):
+        return bool(self.data.flags.c_contiguous)
+
+    def gather(self, dim, index):
+        return ops.indexing.gather(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return ops.elementwise.masked_fill(self, mask, value)
+
+
+_DTYPES_SHOWN_IMPLICITLY = (_backend_module.float32, _backend_module.int64, _backend_module.bool_)
+
+
+def to_dtype_or_none(value):
+    """``value`` as a dtype if it names one, else ``None`` (so ``x.to("cuda")`` and ``x.to("float64")`` both work)."""
+    if isinstance(value, str) and value.split(":")[0] in _backend_module.DEVICES:
+        return None
+    try:
+        return to_dtype(value)
+    except TypeError:
+        return None
+
+
+# Autograd and the ops need the Tensor class, so they are imported after it is defined.
+from tinygen.autograd.grad_mode import _GradMode  # noqa: E402
+from tinygen import ops  # noqa: E402

@@ -1,0 +1,112 @@
+"""Hypothesis strategies for testing ops: shapes, broadcastable shapes, and tensors.
+
+    from hypothesis import given
+    from tinygen.testing import gradcheck, strategies as tst
+
+    @given(tst.tensors(tst.shapes(max_dims=3), requires_grad=True, away_from=(0.0,)))
+    def test_my_op(x):
+        gradcheck(my_op, [x])
+
+Tensors are float64 by default (what gradcheck needs), drawn from a seeded generator (so shrinking
+works on the seed and the shape, not on every element), and sometimes laid out non-contiguously.
+``away_from`` keeps values at least ``margin`` from the kinks of non-smooth ops (relu, abs at 0).
+
+Profiles: ``load_profile()`` selects one of ``dev`` (fast), ``ci`` and ``heavy`` from the
+``TINYGEN_HYPOTHESIS_PROFILE`` environment variable (default ``dev``).
+"""
+import os
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from tinygen import backend as backends
+from tinygen.backend.dtypes import float64, to_dtype
+from tinygen.random import Generator
+from tinygen.tensor import Tensor
+
+PROFILES = {
+    "dev": dict(max_examples=15),
+    "ci": dict(max_examples=40),
+    "heavy": dict(max_examples=400),
+}
+
+
+def register_profiles():
+    for name, options in PROFILES.items():
+        settings.register_profile(
+            name, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], **options
+        )
+
+
+def load_profile(name=None):
+    """Register tinygen's profiles and load ``name`` (default: ``$TINYGEN_HYPOTHESIS_PROFILE`` or ``dev``)."""
+    register_profiles()
+    name = name or os.environ.get("TINYGEN_HYPOTHESIS_PROFILE", "dev")
+    if name not in PROFILES:
+        raise ValueError(f"unknown hypothesis profile {name!r}: expected one of {sorted(PROFILES)}")
+    settings.load_profile(name)
+    return name
+
+
+def shapes(min_dims=0, max_dims=4, min_side=1, max_side=5):
+    """Tensor shapes, e.g. ``()``, ``(3,)``, ``(2, 1, 4)``."""
+    return st.lists(st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+@st.composite
+def broadcastable_shapes(draw, shape, min_dims=0, max_dims=None, allow_size_zero=False):
+    """A shape that broadcasts *with* ``shape`` (each dim equal, 1, or missing on the left; ``shape``'s own 1s
+    may grow)."""
+    max_dims = len(shape) + 1 if max_dims is None else max_dims
+    ndim = draw(st.integers(min_dims, max_dims))
+    result = []
+    for axis in range(-ndim, 0):
+        extent = shape[axis] if -axis <= len(shape) else None
+        if extent is None:
+            result.append(draw(st.integers(1, 4)))
+        elif extent == 1:
+            result.append(draw(st.sampled_from([1, draw(st.integers(1 if not allow_size_zero else 0, 4))])))
+        else:
+            result.append(draw(st.sampled_from([extent, 1])))
+    return tuple(result)
+
+
+@st.composite
+def broadcastable_shape_pairs(draw, max_dims=4, max_side=4):
+    """Two shapes that broadcast together, such as ``(3, 1)`` and ``(1, 4)`` or ``(4,)`` and ``(2, 3, 4)``."""
+    first = draw(shapes(min_dims=0, max_dims=max_dims, max_side=max_side))
+    second = draw(broadcastable_shapes(first, max_dims=max_dims))
+    return first, second
+
+
+@st.composite
+def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, requires_grad=False,
+            away_from=(), margin=0.05, noncontiguous=None):
+    """A tensor with values uniform in ``[low, high)``.
+
+    ``shape`` is a tuple or a strategy for one; ``away_from`` lists points (kinks) that every value stays at
+    least ``margin`` from; ``noncontiguous`` forces (True), forbids (False) or draws (None) a strided layout.
+    """
+    shape = draw(shape if isinstance(shape, st.SearchStrategy) else st.just(shape if shape is not None else ()))
+    dtype = to_dtype(dtype)
+    device = backends.normalize_device(device)
+    seed = draw(st.integers(0, 2**32 - 1))
+    generator = Generator(device, seed)
+    values = low + (high - low) * generator.random(shape, float64)
+    for kink in away_from:
+        too_close = abs(values - kink) < margin
+        values = values + too_close * (2 * margin) * ((values >= kink) * 2 - 1)
+    values = values.astype(dtype)
+    strided = draw(st.booleans()) if noncontiguous is None else noncontiguous
+    if strided and len(shape) >= 1 and values.size > 1:
+        xp = backends.get_backend(device).xp
+        wide = xp.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
+        wide[..., 1::2] = values
+        values = wide[..., 1::2]
+    return Tensor._make(values, backends.get_backend(device), requires_grad and dtype.kind == "f")
+
+
+def tensor_pairs(shape_pair=None, **options):
+    """Two tensors of broadcastable shapes (keyword options as for ``tensors``)."""
+    shape_pair = broadcastable_shape_pairs() if shape_pair is None else shape_pair
+    return shape_pair.flatmap(lambda pair: st.tuples(tensors(pair[0], **options), tensors(pair[1], **options)))
