@@ -22,6 +22,7 @@ class Generator:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"manual_seed: expected a non-negative integer seed, got {seed!r}")
         self._seed = seed
+        self._xp = backends.get_backend(self.device).xp
         self._device_rng = backends.get_backend(self.device).default_rng(seed)
         self._host_rng = self._device_rng if self.device == "cpu" else _HOST.default_rng(seed)
         return self
@@ -31,12 +32,12 @@ class Generator:
 
     # --- device arrays --------------------------------------------------------------------------
     def standard_normal(self, shape, dtype):
-        """An array of N(0, 1) draws on this generator's device."""
-        return self._device_rng.standard_normal(shape, dtype=dtype)
+        """An array of N(0, 1) draws on this generator's device (0-d for shape ``()``, never a scalar)."""
+        return self._xp.asarray(self._device_rng.standard_normal(shape, dtype=dtype))
 
     def random(self, shape, dtype):
-        """An array of U[0, 1) draws on this generator's device."""
-        return self._device_rng.random(shape, dtype=dtype)
+        """An array of U[0, 1) draws on this generator's device (0-d for shape ``()``, never a scalar)."""
+        return self._xp.asarray(self._device_rng.random(shape, dtype=dtype))
 
     # --- host integers --------------------------------------------------------------------------
     def permutation(self, n):

@@ -13,6 +13,8 @@ def _as_list(value, name):
         return [value]
     if value is None:
         return None
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name}: expected a Tensor or a sequence of Tensors, got {type(value).__name__}")
     items = list(value)
     for item in items:
         if not isinstance(item, Tensor):

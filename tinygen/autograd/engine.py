@@ -89,7 +89,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                 edge is not None and (edge in target_keys or edge in useful) for edge in node.next_edges
             )
         with set_grad_enabled(create_graph):
-            input_grads = node.backward(grad)
+            input_grads = node.backward(grad) if not _AnomalyMode.enabled else _checked_backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if not retain_graph:
@@ -118,6 +118,16 @@ def _store_retained_grad(node, grad):
     if tensor is not None:
         grad = grad.detach()
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def _checked_backward(node, grad):
+    """In anomaly mode: run a node's backward without checking its inner ops as forward ops, so that a NaN/Inf
+    is reported once, by ``_check_gradient``, against the node and the line that created it."""
+    _AnomalyMode.enabled = False
+    try:
+        return node.backward(grad)
+    finally:
+        _AnomalyMode.enabled = True
 
 
 def _edge_key(tensor):

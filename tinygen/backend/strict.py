@@ -37,7 +37,7 @@ def _unwrap(value, where, allow_host=False, allow_list=True):
     if isinstance(value, (list, tuple)):
         if not allow_list and isinstance(value, list):
             raise TypeError(f"strict backend: {where} got a Python list; CuPy ufuncs take arrays or scalars")
-        return type(value)(_unwrap(item, where, allow_host) for item in value)
+        return type(value)(_unwrap(item, where, allow_host, allow_list) for item in value)
     return value
 
 
@@ -113,7 +113,7 @@ class StrictArray:
     __hash__ = None
 
     def __init__(self, array):
-        self._array = array
+        self._array = array if isinstance(array, numpy.ndarray) else numpy.asarray(array)
 
     def __array__(self, *args, **kwargs):
         raise TypeError(
@@ -179,16 +179,16 @@ class StrictArray:
         self._array[_unwrap(index, "indexing")] = value
 
     def __neg__(self):
-        return StrictArray(-self._array)
+        return _wrap(-self._array)
 
     def __pos__(self):
-        return StrictArray(+self._array)
+        return _wrap(+self._array)
 
     def __abs__(self):
-        return StrictArray(abs(self._array))
+        return _wrap(abs(self._array))
 
     def __invert__(self):
-        return StrictArray(~self._array)
+        return _wrap(~self._array)
 
 
 for _name in (

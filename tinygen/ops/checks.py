@@ -32,7 +32,10 @@ def broadcast_shapes(name, *shapes):
 
 def broadcastable_to(name, shape, target):
     """Check that ``shape`` broadcasts to exactly ``target`` (as an in-place write or ``expand`` needs)."""
-    if len(shape) > len(target) or broadcast_shapes(name, shape, target) != tuple(target):
+    fits = len(shape) <= len(target) and all(
+        extent in (1, goal) for extent, goal in zip(reversed(tuple(shape)), reversed(tuple(target)))
+    )
+    if not fits:
         raise ValueError(f"{name}: a tensor of shape {tuple(shape)} cannot be broadcast to shape {tuple(target)}")
 
 
@@ -53,13 +56,12 @@ def promote_dtypes(a, b):
 
 def promote(a, b):
     """The common dtype of two tensors, as PyTorch picks it: ``promote_dtypes``, except that a 0-d tensor
-    does not upcast a dimensioned one of the same kind (float32 vector + float64 0-d tensor -> float32)."""
+    does not upcast a dimensioned one of the same or a lower kind (float32 vector + float64 0-d -> float32;
+    int64 vector + float64 0-d -> float64)."""
     if (a.ndim == 0) != (b.ndim == 0) and a.dtype != b.dtype:
         dimensioned, scalar = (b, a) if a.ndim == 0 else (a, b)
         if _category(scalar.dtype) <= _category(dimensioned.dtype):
             return dimensioned.dtype
-        if _category(scalar.dtype) == 2:
-            return default_float_dtype
     return promote_dtypes(a.dtype, b.dtype)
 
 

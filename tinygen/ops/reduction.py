@@ -82,11 +82,13 @@ class LogSumExp(Function):
         return y if self.keepdim else y.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
 
     def backward(self, g):
-        from tinygen.ops.elementwise import exp
+        from tinygen.ops.elementwise import exp, where
 
         (x,) = self.saved_inputs
-        y = _spread(self.saved_output, x.shape, self.dims)
-        return _spread(g, x.shape, self.dims) * exp(x - y)
+        y = self.saved_output
+        finite = Tensor._make(self.backend.xp.isfinite(y.data), y.backend)
+        y = where(finite, y, 0.0)  # an all -inf slice has y = -inf: its weights exp(-inf - 0) are 0, not NaN
+        return _spread(g, x.shape, self.dims) * exp(x - _spread(y, x.shape, self.dims))
 
 
 # --- public functions ----------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ See docs/testing.md for how to read a failure.
 """
 from tinygen import backend as backends
 from tinygen.autograd import grad as autograd_grad
-from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.backend.dtypes import float64
 from tinygen.random import Generator
 from tinygen.tensor import Tensor
@@ -58,9 +57,8 @@ def _upstream(outputs, generator):
 
 
 def _scalar_objective(fn, inputs, upstream):
-    """<v, fn(inputs)> as a Python float, computed without recording a graph."""
-    with no_grad():
-        outputs = _differentiable_outputs(_as_tuple(fn(*inputs)))
+    """<v, fn(inputs)> as a Python float. Grad mode stays on: fn may itself call ``tinygen.grad`` (a penalty)."""
+    outputs = _differentiable_outputs(_as_tuple(fn(*inputs)))
     return sum(float((o.data * v.data).sum()) for o, v in zip(outputs, upstream))
 
 
@@ -213,9 +211,8 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonc
     def first_derivative(*arguments):
         xs, vs = list(arguments[:n_inputs]), list(arguments[n_inputs:])
         wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        with enable_grad():  # gradcheck evaluates under no_grad; the first derivative needs its graph
-            ys = [o for o in _differentiable_outputs(_as_tuple(fn(*xs))) if o.requires_grad]
-            grads = autograd_grad(ys, wrt, vs, create_graph=True, allow_unused=True)
+        ys = [o for o in _differentiable_outputs(_as_tuple(fn(*xs))) if o.requires_grad]
+        grads = autograd_grad(ys, wrt, vs, create_graph=True, allow_unused=True)
         return tuple(g if g is not None else x * 0.0 for x, g in zip(wrt, grads))
 
     return gradcheck(first_derivative, inputs + upstream, eps, atol, rtol, seed, check_noncontiguous,

@@ -96,7 +96,7 @@ def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, re
     for kink in away_from:
         too_close = abs(values - kink) < margin
         values = values + too_close * (2 * margin) * ((values >= kink) * 2 - 1)
-    values = values.astype(dtype)
+    values = backends.get_backend(device).xp.asarray(values.astype(dtype))
     strided = draw(st.booleans()) if noncontiguous is None else noncontiguous
     if strided and len(shape) >= 1 and values.size > 1:
         xp = backends.get_backend(device).xp

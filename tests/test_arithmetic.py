@@ -1,0 +1,131 @@
+"""Arithmetic with broadcasting: gradients (first and second order) over drawn broadcastable shapes, each
+input's gradient reduced to its own shape, values against NumPy, PyTorch's dtype promotion, bad input."""
+import operator
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import tinygen
+from tinygen.testing import gradcheck, gradgradcheck
+from tinygen.testing import strategies as tst
+
+from helpers import assert_close, host, random_tensor
+
+BINARY = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(pair=tst.tensor_pairs(requires_grad=True, low=0.5, high=2.0))
+def test_binary_gradients_with_broadcasting(name, pair):
+    op = BINARY[name]
+    a, b = pair
+    gradcheck(op, [a, b])
+    gradgradcheck(op, [a, b])
+    assert_close(op(a, b), op(host(a), host(b)))
+
+
+@given(pair=tst.tensor_pairs(requires_grad=True, low=0.5, high=2.0))
+def test_pow_with_tensor_exponent_gradients(pair):
+    base, exponent = pair
+    gradcheck(tinygen.pow, [base, exponent])
+    gradgradcheck(tinygen.pow, [base, exponent])
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, -1, 0.5, -1.5, 2.5])
+def test_pow_with_number_exponent(exponent):
+    x = random_tensor((3, 2), seed=4, low=0.5, high=2.0)
+    gradcheck(lambda x: x ** exponent, [x])
+    gradgradcheck(lambda x: x ** exponent, [x])
+    assert_close(x ** exponent, host(x) ** exponent)
+
+
+def test_pow_negative_base_integer_exponent_is_finite_and_fractional_is_nan():
+    x = tinygen.tensor([-2.0, -0.5], dtype=tinygen.float64, requires_grad=True)
+    y = x ** 3
+    y.sum().backward()
+    assert_close(x.grad, 3 * host(x) ** 2)
+    with np.errstate(invalid="ignore"):
+        assert np.all(np.isnan(host(x.detach() ** 0.5)))
+
+
+def test_pow_gradient_wrt_exponent_at_zero_base_is_zero():
+    base = tinygen.tensor([0.0, 2.0], dtype=tinygen.float64, requires_grad=True)
+    exponent = tinygen.tensor([2.0, 3.0], dtype=tinygen.float64, requires_grad=True)
+    (base ** exponent).sum().backward()
+    assert_close(exponent.grad, [0.0, 8.0 * np.log(2.0)])
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape", [((3, 1), (1, 4)), ((4,), (2, 3, 4)), ((2, 1, 3), (5, 1)), ((), (2, 2)), ((0, 3), (1, 3))]
+)
+def test_each_gradient_has_its_inputs_shape(a_shape, b_shape):
+    a, b = random_tensor(a_shape, seed=1), random_tensor(b_shape, seed=2)
+    upstream = random_tensor(np.broadcast_shapes(a_shape, b_shape), seed=3, requires_grad=False)
+    (a * b).backward(upstream)
+    assert a.grad.shape == a_shape and b.grad.shape == b_shape
+    expected_a = np.broadcast_to(host(upstream) * host(b), upstream.shape)
+    lead = expected_a.ndim - len(a_shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(a_shape) if n == 1 and upstream.shape[lead + i] != 1)
+    assert_close(a.grad, expected_a.sum(axis=axes).reshape(a_shape))
+
+
+def test_reflected_operators_with_numbers():
+    x = random_tensor((3,), seed=5, low=0.5)
+    assert_close(2.0 - x, 2.0 - host(x))
+    assert_close(2.0 / x, 2.0 / host(x))
+    assert_close(3 * x, 3 * host(x))
+    assert_close(1 + x, 1 + host(x))
+
+
+# --- dtypes --------------------------------------------------------------------------------------------
+
+def test_python_numbers_do_not_upcast_float32():
+    x = tinygen.ones(3)
+    for y in (x + 1.5, 2.0 * x, x / 3, x ** 2.0, x - 1):
+        assert y.dtype == tinygen.float32
+
+
+def test_float32_and_float64_tensors_promote_to_float64():
+    assert (tinygen.ones(2) + tinygen.ones(2, dtype=tinygen.float64)).dtype == tinygen.float64
+
+
+def test_zero_dim_tensor_does_not_upcast_as_pytorch():
+    scalar64 = tinygen.tensor(2.0, dtype=tinygen.float64)
+    assert (tinygen.ones(3) * scalar64).dtype == tinygen.float32
+
+
+def test_int_and_float_tensors_give_the_float_dtype():
+    assert (tinygen.tensor([1, 2]) + tinygen.ones(2)).dtype == tinygen.float32
+    assert (tinygen.tensor([1, 2]) * 0.5).dtype == tinygen.float32
+    assert (tinygen.tensor([1, 2]) * 3).dtype == tinygen.int64
+    assert (tinygen.tensor([1, 2]) / tinygen.tensor([2, 2])).dtype == tinygen.float32
+
+
+def test_mixed_dtype_gradients_come_back_in_each_inputs_dtype():
+    a = tinygen.ones(2, requires_grad=True)
+    b = tinygen.ones(2, dtype=tinygen.float64, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == tinygen.float32 and b.grad.dtype == tinygen.float64
+
+
+# --- bad input ----------------------------------------------------------------------------------------
+
+def test_shapes_that_do_not_broadcast_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add: shapes \(3, 4\) and \(5,\) cannot be broadcast"):
+        tinygen.ones(3, 4) + tinygen.ones(5)
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad, got dtype int64"):
+        tinygen.tensor([1, 2], requires_grad=True)
+
+
+def test_strings_are_rejected():
+    with pytest.raises(TypeError, match="mul: expected a tensor or a real number, got str"):
+        tinygen.ones(2) * "a"

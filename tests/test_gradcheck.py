@@ -1,0 +1,114 @@
+"""The checker itself: it must reject wrong gradients with a message a student can act on, refuse low
+precision, notice kinks, mutated inputs and layout-dependent ops, and accept correct ones."""
+import pytest
+
+import tinygen
+from tinygen.autograd import Function
+from tinygen.testing import GradcheckError, gradcheck, gradgradcheck
+
+from helpers import random_tensor
+
+
+class WrongMul(Function):
+    """z = a * b with the gradients of a and b swapped: right for a == b, wrong otherwise."""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        return g * a, g * b
+
+
+class MissingMeanTerm(Function):
+    """y = x - mean(x) with the mean's gradient forgotten: invisible to an all-ones upstream gradient
+    (both the true and this gradient sum to ... the same), caught by a random one."""
+
+    def forward(self, x):
+        return x - x.mean()
+
+    def backward(self, g):
+        return g
+
+
+def test_wrong_backward_is_rejected_naming_input_index_and_values():
+    a, b = random_tensor((2, 3), seed=1), random_tensor((2, 3), seed=2)
+    with pytest.raises(GradcheckError) as failure:
+        gradcheck(lambda a, b: WrongMul()(a, b), [a, b])
+    message = str(failure.value)
+    assert "gradient mismatch for input 0 (shape (2, 3)) at index (" in message
+    assert "analytic" in message and "numeric" in message and "tolerance" in message
+
+
+def test_a_random_upstream_gradient_catches_what_a_sum_would_hide():
+    x = random_tensor((5,), seed=3)
+    (all_ones_grad,) = tinygen.grad(MissingMeanTerm()(x).sum(), [x])
+    (true_grad,) = tinygen.grad((x - x.mean()).sum(), [x])
+    assert abs(all_ones_grad.sum().item() - 5.0) < 1e-12 and abs(true_grad.sum().item()) < 1e-12
+    with pytest.raises(GradcheckError, match="gradient mismatch for input 0"):
+        gradcheck(lambda x: MissingMeanTerm()(x), [x])
+
+
+def test_wrong_second_derivative_is_rejected():
+    class FirstOrderOnly(Function):
+        """y = x^2 whose backward uses a constant copy of x: right first derivative, zero second derivative."""
+
+        save_inputs = True
+
+        def forward(self, x):
+            return x * x
+
+        def backward(self, g):
+            (x,) = self.saved_inputs
+            return 2.0 * g * x.detach()
+
+    x = random_tensor((3,), seed=4)
+    gradcheck(lambda x: FirstOrderOnly()(x), [x])
+    with pytest.raises(GradcheckError, match="gradgradcheck: gradient mismatch for input 0"):
+        gradgradcheck(lambda x: FirstOrderOnly()(x), [x])
+
+
+def test_float32_inputs_are_refused():
+    x = random_tensor((3,), seed=5, dtype=tinygen.float32)
+    with pytest.raises(GradcheckError, match="input 0 has dtype float32; finite differences are meaningless"):
+        gradcheck(tinygen.tanh, [x])
+
+
+def test_a_failure_at_a_kink_is_explained():
+    x = tinygen.tensor([0.0, 1.0], dtype=tinygen.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match="one-sided slopes there differ .* non-differentiable"):
+        gradcheck(tinygen.relu, [x])
+
+
+def test_mutating_an_input_is_reported():
+    def mutating(x):
+        y = x * 2
+        x.data[0] += 1.0
+        return y
+
+    x = random_tensor((3,), seed=6)
+    with pytest.raises(GradcheckError):
+        gradcheck(mutating, [x], check_noncontiguous=False)
+
+
+def test_an_op_that_depends_on_memory_layout_is_reported():
+    class LayoutDependent(Function):
+        """Reads the flat memory buffer instead of the logical order: right only for contiguous input."""
+
+        def forward(self, x):
+            self.flat = x.reshape(-1) if x.flags.c_contiguous else x.T.reshape(-1)
+            return x * 1.0
+
+        def backward(self, g):
+            return g * tinygen.Tensor._make(self.flat.reshape(g.shape), g.backend)
+
+    x = random_tensor((2, 3), seed=7)
+    with pytest.raises(GradcheckError, match="non-contiguous"):
+        gradcheck(lambda x: LayoutDependent()(x), [x], atol=1e9)
+
+
+def test_nothing_to_check_is_an_error():
+    with pytest.raises(GradcheckError, match="no input requires grad"):
+        gradcheck(tinygen.tanh, [random_tensor((2,), requires_grad=False)])
