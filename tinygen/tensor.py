@@ -47,7 +47,7 @@ class Tensor:
     # --- what it is --------------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return self.data.shape  # a tuple on every backend
 
     @property
     def dtype(self):

@@ -13,7 +13,7 @@ Leaves receive their summed gradient in ``.grad`` (``backward``) or in the retur
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite
 from tinygen.autograd.function import Function
-from tinygen.autograd.grad_mode import set_grad_enabled
+from tinygen.autograd.grad_mode import _GradMode
 
 
 def topological_order(roots):
@@ -72,38 +72,41 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
         useful = _nodes_leading_to(order, target_keys)
     captured = {}
 
-    for node in order:
-        grad = grads.pop(node, None)
-        if grad is None:
-            continue
-        _store_retained_grad(node, grad)
-        if target_keys is not None:
-            if node in target_keys:
-                captured[node] = grad
-            if node not in useful:
+    previous_mode = _GradMode.enabled
+    _GradMode.enabled = create_graph  # record the backward pass itself only when asked to
+    try:
+        for node in order:
+            grad = grads.pop(node, None)
+            if grad is None:
                 continue
-        if node._freed:
-            node._check_not_freed()
-        if target_keys is not None:
-            node.needs_input_grad = tuple(
-                edge is not None and (edge in target_keys or edge in useful) for edge in node.next_edges
-            )
-        with set_grad_enabled(create_graph):
+            _store_retained_grad(node, grad)
+            if target_keys is not None:
+                if node in target_keys:
+                    captured[node] = grad
+                if node not in useful:
+                    continue
+                node.needs_input_grad = tuple(
+                    edge is not None and (edge in target_keys or edge in useful) for edge in node.next_edges
+                )
+            if node._freed:
+                node._check_not_freed()
             input_grads = node.backward(grad) if not _AnomalyMode.enabled else _checked_backward(node, grad)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if not retain_graph:
-            node.release()
-        for edge, input_grad in zip(node.next_edges, input_grads):
-            if edge is None or input_grad is None:
-                continue
-            _check_gradient(node, edge, input_grad)
-            if isinstance(edge, Function):
-                previous = grads.get(edge)
-                grads[edge] = input_grad if previous is None else previous + input_grad
-            else:
-                previous = leaf_grads.get(edge)
-                leaf_grads[edge] = input_grad if previous is None else previous + input_grad
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if not retain_graph:
+                node.release()
+            for edge, input_grad in zip(node.next_edges, input_grads):
+                if edge is None or input_grad is None:
+                    continue
+                _check_gradient(node, edge, input_grad)
+                if isinstance(edge, Function):
+                    previous = grads.get(edge)
+                    grads[edge] = input_grad if previous is None else previous + input_grad
+                else:
+                    previous = leaf_grads.get(edge)
+                    leaf_grads[edge] = input_grad if previous is None else previous + input_grad
+    finally:
+        _GradMode.enabled = previous_mode
 
     if targets is not None:
         return [captured.get(_edge_key(t)) if t.grad_fn is not None else leaf_grads.get(t) for t in targets]

@@ -58,13 +58,15 @@ class Function:
 
     def __call__(self, *inputs):
         backend = inputs[0]._backend
+        any_requires_grad = False
         for tensor in inputs:
             if tensor._backend is not backend:
                 raise DeviceMismatchError(
                     f"{self.name}: expected all tensors on one device, got {_devices(inputs)}; "
                     "move them to one device first, e.g. tensor.to('cpu') or tensor.to('cuda')"
                 )
-        record = _GradMode.enabled and any(tensor.requires_grad for tensor in inputs)
+            any_requires_grad = any_requires_grad or tensor.requires_grad
+        record = any_requires_grad and _GradMode.enabled
         if record:
             self.needs_input_grad = tuple(tensor.requires_grad for tensor in inputs)
         self.backend = backend  # forward uses self.backend.xp

@@ -21,7 +21,9 @@ class Add(Function):
 
     def backward(self, g):
         a_shape, b_shape = self.shapes
-        return sum_to(g, a_shape), sum_to(g, b_shape)
+        grad_a = sum_to(g, a_shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(g, b_shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
@@ -33,7 +35,9 @@ class Sub(Function):
 
     def backward(self, g):
         a_shape, b_shape = self.shapes
-        return sum_to(g, a_shape), -sum_to(g, b_shape) if self.needs_input_grad[1] else None
+        grad_a = sum_to(g, a_shape) if self.needs_input_grad[0] else None
+        grad_b = -sum_to(g, b_shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Mul(Function):
@@ -135,7 +139,7 @@ class Cast(Function):
 
 def _binary(name, function_class, a, b):
     a, b = checks.as_operand_pair(name, a, b)
-    if a.shape != b.shape:
+    if a.shape != b.shape and a.ndim and b.ndim:  # a 0-d operand broadcasts with anything
         checks.broadcast_shapes(name, a.shape, b.shape)
     return function_class()(a, b)
 

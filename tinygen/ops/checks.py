@@ -67,6 +67,8 @@ def promote(a, b):
 
 def scalar_dtype(value, like):
     """The dtype a Python number takes next to tensor ``like``: it never upcasts the tensor."""
+    if type(value) is float and like.dtype.kind == "f":  # the common case, checked first for speed
+        return like.dtype
     if isinstance(value, bool):
         return like.dtype
     if isinstance(value, numbers.Integral):
