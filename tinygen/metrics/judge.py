@@ -1,0 +1,69 @@
+"""The judge: a small MNIST classifier, trained with tinygen on the bundled data (``python -m
+tinygen.metrics.train_judge``), whose weights ship with the package (``judge.npz``, about 0.4 MB).
+
+    x (N, 1, 28, 28) in [-1, 1] -> 784 -> 128 -> ReLU -> 64 -> ReLU (features) -> 10 logits
+"""
+import os
+
+import numpy
+
+from tinygen import nn
+from tinygen.autograd.grad_mode import no_grad
+from tinygen.metrics.frechet import frechet_distance, gaussian_statistics
+from tinygen.metrics.scores import class_coverage, inception_score
+from tinygen.serialization import load
+
+WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "judge.npz")
+BATCH = 500
+
+
+class JudgeClassifier(nn.Module):
+    def __init__(self, hidden=(128, 64), classes=10):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Flatten(), nn.Linear(784, hidden[0]), nn.ReLU(), nn.Linear(hidden[0], hidden[1]), nn.ReLU()
+        )
+        self.head = nn.Linear(hidden[1], classes)
+
+    def features(self, images):
+        """(N, 1, 28, 28) in [-1, 1] -> (N, 64): the representation the Frechet distance compares."""
+        return self.body(images)
+
+    def forward(self, images):
+        return self.head(self.features(images))
+
+
+def load_judge(device=None, path=WEIGHTS):
+    """The trained judge in evaluation mode on ``device``."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_judge: no judge weights at {path}; train them with python -m tinygen.metrics.train_judge")
+    judge = JudgeClassifier()
+    judge.load_state_dict(load(path)["model"])
+    return judge.to(device).eval()
+
+
+def _features_and_probabilities(judge, images):
+    """Host arrays: the judge's features (N, 64) and class probabilities (N, 10), in batches."""
+    features, probabilities = [], []
+    with no_grad():
+        for start in range(0, images.shape[0], BATCH):
+            batch = judge.features(images[start:start + BATCH])
+            features.append(batch.numpy())
+            probabilities.append(nn.functional.softmax(judge.head(batch), dim=1).numpy())
+    return numpy.concatenate(features), numpy.concatenate(probabilities)
+
+
+def judge_report(judge, generated, real):
+    """Scores of ``generated`` images against ``real`` ones (both (N, 1, 28, 28) in [-1, 1]):
+    Frechet distance in the judge's feature space (lower is better), inception-style score (higher is
+    better, at most 10), mean confidence of the judge, and how many digit classes are covered."""
+    generated_features, probabilities = _features_and_probabilities(judge, generated)
+    real_features, _ = _features_and_probabilities(judge, real)
+    covered, histogram = class_coverage(probabilities)
+    return {
+        "frechet_distance": frechet_distance(*gaussian_statistics(generated_features), *gaussian_statistics(real_features)),
+        "inception_score": inception_score(probabilities),
+        "judge_confidence": float(probabilities.max(axis=1).mean()),
+        "classes_covered": covered,
+        "class_histogram": histogram,
+    }

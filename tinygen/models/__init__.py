@@ -1,0 +1,10 @@
+"""The generative models: MLP GAN, DCGAN (and its WGAN-GP critic), VAE, and the toy 2-D GAN."""
+from tinygen.models.dcgan import DCGANDiscriminator, DCGANGenerator, WGANCritic
+from tinygen.models.gan_mlp import MLPDiscriminator, MLPGenerator
+from tinygen.models.toy import ToyDiscriminator, ToyGenerator, sample_ring
+from tinygen.models.vae import VAE
+
+__all__ = [
+    "DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator", "ToyDiscriminator",
+    "ToyGenerator", "VAE", "WGANCritic", "sample_ring",
+]

@@ -1,0 +1,77 @@
+"""DCGAN for 28x28 MNIST (Radford et al. 2016, sized as the seeds' Keras/PyTorch example).
+
+    G: z (N, 100) -> Linear -> BN -> ReLU -> (128, 7, 7)
+                  -> ConvTranspose 128->64 k4 s2 p1 (14x14) -> BN -> ReLU
+                  -> ConvTranspose 64->1  k4 s2 p1 (28x28) -> tanh
+    D: (1, 28, 28) -> Conv 1->64 k4 s2 p1 (14x14) -> LeakyReLU(0.2) -> Dropout(0.3)
+                   -> Conv 64->128 k4 s2 p1 (7x7) -> BN -> LeakyReLU(0.2) -> Dropout(0.3)
+                   -> Flatten -> Linear -> 1 logit
+
+Weights are initialized with the paper's N(0, 0.02) scheme (``nn.init.dcgan_init_``). The WGAN-GP critic
+is D without batch norm (the penalty is per sample, and batch norm mixes samples) and without dropout.
+"""
+from tinygen import nn
+
+FEATURES = 64
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, latent_dim=100, features=FEATURES):
+        super().__init__()
+        self.latent_dim = latent_dim
+        channels = 2 * features
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, channels * 7 * 7, bias=False),
+            nn.BatchNorm1d(channels * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (channels, 7, 7)),
+            nn.ConvTranspose2d(channels, features, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(features),
+            nn.ReLU(),
+            nn.ConvTranspose2d(features, 1, 4, stride=2, padding=1),
+            nn.Tanh(),
+        )
+        nn.init.dcgan_init_(self)
+
+    def forward(self, z):
+        """(N, latent_dim) -> (N, 1, 28, 28) in [-1, 1]."""
+        return self.net(z)
+
+
+def _convolutional_critic(features, batch_norm, dropout):
+    """Two stride-2 convolutions (28 -> 14 -> 7), then a linear read-out of one logit."""
+    layers = [nn.Conv2d(1, features, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Conv2d(features, 2 * features, 4, stride=2, padding=1, bias=not batch_norm))
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(2 * features))
+    layers.append(nn.LeakyReLU(0.2))
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers += [nn.Flatten(), nn.Linear(2 * features * 7 * 7, 1)]
+    return nn.Sequential(*layers)
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, features=FEATURES, dropout=0.3):
+        super().__init__()
+        self.net = _convolutional_critic(features, batch_norm=True, dropout=dropout)
+        nn.init.dcgan_init_(self)
+
+    def forward(self, images):
+        """(N, 1, 28, 28) -> (N, 1) logits."""
+        return self.net(images)
+
+
+class WGANCritic(nn.Module):
+    """The DCGAN discriminator without batch norm and dropout; its output is a raw score, not a logit."""
+
+    def __init__(self, features=FEATURES):
+        super().__init__()
+        self.net = _convolutional_critic(features, batch_norm=False, dropout=0.0)
+        nn.init.dcgan_init_(self)
+
+    def forward(self, images):
+        """(N, 1, 28, 28) -> (N, 1) critic scores."""
+        return self.net(images)

@@ -1,0 +1,46 @@
+"""Checkpoints of a training run: networks, optimizers, the epoch reached, the metric history and the seed.
+
+A checkpoint is one ``tinygen.save`` file (an .npz with JSON metadata: never pickled code), written to a
+temporary file and renamed, so an interrupted save leaves the previous checkpoint intact. Randomness is
+re-derived from (seed, epoch) at the start of every epoch, so resuming after epoch k replays exactly
+what an uninterrupted run would have drawn (see ``epoch_seed``).
+"""
+from tinygen.serialization import CheckpointError, load, save
+
+FORMAT = "tinygen-checkpoint"
+VERSION = 1
+
+
+def epoch_seed(seed, epoch):
+    """The seed of the default generators during ``epoch``: a pure function of (seed, epoch)."""
+    return hash((seed, epoch)) & (2**63 - 1)
+
+
+def save_checkpoint(path, config, recipe, epochs_done, history):
+    save({
+        "format": FORMAT,
+        "version": VERSION,
+        "model": config.model,
+        "config": dict(config.to_dict(), betas=list(config.betas)),
+        "epochs_done": epochs_done,
+        "history": history,
+        "state": recipe.state_dict(),
+    }, str(path))
+
+
+def load_checkpoint(path, model=None, device=None):
+    """The checkpoint at ``path`` as a dict; a clear error if it is not one, or holds another model's run."""
+    try:
+        checkpoint = load(str(path), map_location=device)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no checkpoint at {path}") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a tinygen file but not a training checkpoint (no '{FORMAT}' marker)")
+    if checkpoint.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {checkpoint.get('version')} is not supported (expected {VERSION})")
+    if model is not None and checkpoint["model"] != model:
+        raise CheckpointError(
+            f"{path} holds a {checkpoint['model']!r} run; it cannot resume a {model!r} run "
+            f"(use `tinygen train {checkpoint['model']} --resume`, or another --out directory)"
+        )
+    return checkpoint

@@ -1,0 +1,64 @@
+"""What a training run is: the model family and its settings, with per-family defaults and checks."""
+import dataclasses
+
+MODELS = ("gan", "dcgan", "wgan-gp", "vae", "toy")
+
+#: Defaults per family. Adam's betas follow each paper: (0.5, 0.999) for (DC)GANs (Radford et al.),
+#: (0.5, 0.9) for WGAN-GP (Gulrajani et al.), PyTorch's defaults for the VAE.
+DEFAULTS = {
+    "gan": dict(epochs=30, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
+    "dcgan": dict(epochs=8, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
+    "wgan-gp": dict(epochs=10, batch_size=64, lr=1e-4, latent_dim=100, betas=(0.5, 0.9)),
+    "vae": dict(epochs=20, batch_size=128, lr=1e-3, latent_dim=16, betas=(0.9, 0.999)),
+    "toy": dict(epochs=20, batch_size=256, lr=1e-3, latent_dim=2, betas=(0.5, 0.999)),
+}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of one run. ``None`` fields take the family's default (``DEFAULTS``)."""
+
+    model: str
+    epochs: int = None
+    batch_size: int = None
+    lr: float = None
+    latent_dim: int = None
+    betas: tuple = None
+    seed: int = 0
+    device: str = "cpu"
+    out: str = None
+    subset: int = None          # train on the first N training samples only (quick runs)
+    eval_size: int = 1000       # held out from the bundled data for evaluation
+    n_critic: int = 5           # WGAN-GP: critic steps per generator step
+    gp_lambda: float = 10.0     # WGAN-GP: weight of the gradient penalty
+    beta: float = 1.0           # VAE: weight of the KL term
+    progress: bool = True       # show a progress bar
+    resume: bool = False        # continue from ``out/checkpoint.npz``
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}: choose one of {', '.join(MODELS)}")
+        for name, value in DEFAULTS[self.model].items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        self.betas = tuple(self.betas)
+        if self.out is None:
+            self.out = f"runs/{self.model}"
+        positive = dict(epochs=self.epochs, batch_size=self.batch_size, latent_dim=self.latent_dim, n_critic=self.n_critic)
+        for name, value in positive.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.subset is not None and self.subset < 1:
+            raise ValueError(f"subset must be a positive number of samples, got {self.subset!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        fields = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in fields})

@@ -1,0 +1,145 @@
+"""The training loop shared by every model family: epochs of steps, then measurements, pictures and a checkpoint.
+
+    config = TrainConfig("dcgan", epochs=8)
+    history = train(config)          # writes into config.out (default runs/dcgan)
+
+Per epoch it writes ``samples/epoch_NNN.png`` (fixed noise), ``metrics.csv`` and ``metrics.json``, and
+``checkpoint.npz``; at the end ``samples.png``, ``losses.png`` and ``latent_walk.gif`` (plus
+``latent_space.png`` for a VAE with a 2-D latent space).
+"""
+import csv
+import json
+import os
+import time
+
+from tinygen import random as tg_random
+from tinygen.creation import randn
+from tinygen.data import DataLoader, TensorDataset
+from tinygen.metrics import judge_report, load_judge
+from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
+from tinygen.training.config import TrainConfig
+from tinygen.training.data import load_training_data
+from tinygen.training.gan import GANRecipe
+from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
+from tinygen.training.vae import VAERecipe
+from tinygen.training.wgan_gp import WGANGPRecipe
+from tinygen.viz import image_grid, plot_history, save_png
+
+RECIPES = {"gan": GANRecipe, "dcgan": GANRecipe, "toy": GANRecipe, "wgan-gp": WGANGPRecipe, "vae": VAERecipe}
+GRID_SIZE = 64
+JUDGE_SAMPLES = 1000
+
+
+def build_recipe(config):
+    return RECIPES[config.model](config)
+
+
+def prepare_output(directory):
+    """Create ``directory`` (and ``samples/``) and prove it is writable before any training time is spent."""
+    try:
+        os.makedirs(os.path.join(directory, "samples"), exist_ok=True)
+        probe = os.path.join(directory, ".write-test")
+        with open(probe, "w") as handle:
+            handle.write("ok")
+        os.unlink(probe)
+    except OSError as error:
+        raise OSError(f"cannot write to the output directory {directory!r}: {error.strerror or error}") from None
+
+
+def _progress(iterable, total, description, enabled):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=description, leave=False, dynamic_ncols=True)
+
+
+def _write_metrics(directory, history):
+    """metrics.json (everything) and metrics.csv (the scalar columns), each written whole then renamed."""
+    def write(name, writer):
+        temporary = os.path.join(directory, f".{name}.tmp")
+        with open(temporary, "w", newline="") as handle:
+            writer(handle)
+        os.replace(temporary, os.path.join(directory, name))
+
+    write("metrics.json", lambda handle: json.dump(history, handle, indent=1))
+    columns = [key for key in history[0] if not isinstance(history[0][key], (list, dict))]
+
+    def write_csv(handle):
+        table = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        table.writeheader()
+        table.writerows(history)
+
+    write("metrics.csv", write_csv)
+
+
+def train(config, log=print):
+    """Run (or resume) the training described by ``config``; returns the per-epoch history."""
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"train: expected a TrainConfig, got {type(config).__name__}")
+    prepare_output(config.out)
+    checkpoint_path = os.path.join(config.out, "checkpoint.npz")
+    recipe = build_recipe(config)
+    train_data, held_out, held_out_labels = load_training_data(config, recipe.pixel_range)
+
+    history, first_epoch = [], 0
+    if config.resume:
+        checkpoint = load_checkpoint(checkpoint_path, model=config.model, device=config.device)
+        recipe.load_state_dict(checkpoint["state"])
+        history, first_epoch = list(checkpoint["history"]), int(checkpoint["epochs_done"])
+        log(f"resuming {config.model} from {checkpoint_path} after epoch {first_epoch}")
+
+    loader = DataLoader(TensorDataset(train_data), batch_size=config.batch_size, shuffle=True, drop_last=True,
+                        generator=tg_random.Generator(seed=config.seed))
+    fixed = tg_random.Generator(config.device, seed=config.seed + 1)
+    grid_noise = randn(GRID_SIZE, recipe.latent_dim, generator=fixed, device=config.device)
+    judge = load_judge(config.device) if recipe.sample_kind == "image" and config.model != "vae" else None
+    judge_noise = randn(JUDGE_SAMPLES, recipe.latent_dim, generator=fixed, device=config.device)
+
+    for epoch in range(first_epoch, config.epochs):
+        tg_random.manual_seed(epoch_seed(config.seed, epoch))
+        loader.set_epoch(epoch)
+        started, sums, steps = time.perf_counter(), {}, 0
+        bar = _progress(loader, len(loader), f"epoch {epoch + 1}/{config.epochs}", config.progress)
+        for (batch,) in bar:
+            metrics = recipe.train_step(batch)
+            steps += 1
+            for key, value in metrics.items():
+                sums[key] = sums.get(key, 0.0) + value
+            if config.progress and steps % 10 == 0:
+                bar.set_postfix({key: f"{value / steps:.3f}" for key, value in sums.items() if key.startswith("loss")})
+        entry = {"epoch": epoch + 1, "steps": steps, **{key: value / steps for key, value in sums.items()}}
+        entry.update(recipe.evaluate(held_out))
+        if judge is not None:
+            entry.update(judge_report(judge, recipe.generate(judge_noise), held_out))
+        entry["seconds"] = time.perf_counter() - started
+        history.append(entry)
+        log(_summary(entry))
+        save_samples(recipe, grid_noise, os.path.join(config.out, "samples", f"epoch_{epoch + 1:03d}.png"),
+                     reference=held_out, title=f"epoch {epoch + 1}")
+        _write_metrics(config.out, history)
+        save_checkpoint(checkpoint_path, config, recipe, epoch + 1, history)
+
+    _final_pictures(config, recipe, grid_noise, held_out, held_out_labels, history)
+    return history
+
+
+def _summary(entry):
+    skip = ("epoch", "steps", "class_histogram")
+    parts = [f"{key} {value:.4g}" for key, value in entry.items() if key not in skip and isinstance(value, float)]
+    parts += [f"{key} {value}" for key, value in entry.items() if key not in skip and isinstance(value, int)]
+    return f"epoch {entry['epoch']}: " + ", ".join(parts)
+
+
+def _final_pictures(config, recipe, grid_noise, held_out, held_out_labels, history):
+    out = config.out
+    save_samples(recipe, grid_noise, os.path.join(out, "samples.png"), reference=held_out, title="final samples")
+    if history:
+        plot_history(history, os.path.join(out, "losses.png"), title=f"{config.model} training")
+    if recipe.sample_kind == "image":
+        half = grid_noise.shape[0] // 4
+        save_latent_walk(recipe, grid_noise[:half], grid_noise[half:2 * half], os.path.join(out, "latent_walk.gif"))
+    if config.model == "vae" and recipe.latent_dim == 2:
+        save_latent_space(recipe.vae, held_out, held_out_labels, os.path.join(out, "latent_space.png"))
+    if config.model != "toy":
+        save_png(image_grid(held_out[:GRID_SIZE], nrow=8, value_range=recipe.pixel_range), os.path.join(out, "real.png"))

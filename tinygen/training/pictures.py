@@ -1,0 +1,38 @@
+"""What a run draws: sample grids from fixed noise, the latent walk, loss curves, and per-family plots."""
+import math
+
+from tinygen.viz import image_grid, plot_latent_space, plot_points, save_gif, save_png
+
+WALK_FRAMES = 48
+
+
+def save_samples(recipe, noise, path, reference=None, title="samples"):
+    """A grid (or, for 2-D points, a scatter) of the samples the recipe makes from ``noise``."""
+    samples = recipe.generate(noise)
+    if recipe.sample_kind == "points":
+        plot_points(samples.numpy(), path, reference=None if reference is None else reference.numpy(), title=title)
+    else:
+        save_png(image_grid(samples, nrow=8), path)
+
+
+def save_latent_walk(recipe, start, end, path, frames=WALK_FRAMES):
+    """A looping GIF: each sample follows the great circle z(t) = cos(t) a + sin(t) b, t in [0, 2 pi).
+
+    Along that circle ||z|| stays near sqrt(latent_dim), where N(0, I) puts its mass, so every frame is
+    a typical sample (a straight line between a and b would pass through atypically short codes).
+    """
+    pictures = []
+    for frame in range(frames):
+        angle = 2 * math.pi * frame / frames
+        z = start * math.cos(angle) + end * math.sin(angle)
+        pictures.append(image_grid(recipe.generate(z), nrow=int(math.sqrt(z.shape[0]))))
+    save_gif(pictures, path)
+
+
+def save_latent_space(vae, images, labels, path):
+    """For a VAE with a 2-D latent space: the held-out digits' posterior means, coloured by label."""
+    from tinygen.autograd.grad_mode import no_grad
+
+    with no_grad():
+        mu, _ = vae.encode(images)
+    plot_latent_space(mu.numpy(), labels.numpy(), path)

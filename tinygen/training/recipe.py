@@ -1,0 +1,89 @@
+"""The shape every model family's training follows, so the loop, checkpoints and the CLI treat them alike.
+
+A recipe owns its networks and optimizers, knows one training step, how to sample, and what to measure.
+"""
+import contextlib
+
+from tinygen import optim
+from tinygen.creation import randn
+
+
+class Recipe:
+    #: the sample space: "image" (N, 1, 28, 28) in [-1, 1] or "points" (N, 2)
+    sample_kind = "image"
+    #: pixel range the training data is scaled to
+    pixel_range = (-1.0, 1.0)
+
+    def __init__(self, config):
+        self.config = config
+        self.latent_dim = config.latent_dim
+
+    # --- what the checkpoint holds --------------------------------------------------------------
+    def networks(self):
+        """``{name: Module}``."""
+        raise NotImplementedError
+
+    def optimizers(self):
+        """``{name: Optimizer}``."""
+        raise NotImplementedError
+
+    def state_dict(self):
+        state = {f"model.{name}": net.state_dict() for name, net in self.networks().items()}
+        state.update({f"optimizer.{name}": opt.state_dict() for name, opt in self.optimizers().items()})
+        return state
+
+    def load_state_dict(self, state):
+        for name, net in self.networks().items():
+            net.load_state_dict(state[f"model.{name}"])
+        for name, opt in self.optimizers().items():
+            opt.load_state_dict(state[f"optimizer.{name}"])
+
+    # --- training ----------------------------------------------------------------------------------
+    def adam(self, network):
+        return optim.Adam(network.parameters(), lr=self.config.lr, betas=self.config.betas)
+
+    def noise(self, n):
+        """Latent codes z ~ N(0, I), (n, latent_dim), from the default generator (seeded per epoch)."""
+        return randn(n, self.latent_dim, device=self.config.device)
+
+    def train_step(self, batch):
+        """One optimization step on a batch of real samples; returns ``{metric: float}``."""
+        raise NotImplementedError
+
+    def generate(self, z):
+        """Samples for latent codes ``z`` (no graph), in evaluation mode."""
+        raise NotImplementedError
+
+    def evaluate(self, held_out):
+        """``{metric: float}`` measured on held-out real samples at the end of an epoch."""
+        return {}
+
+
+@contextlib.contextmanager
+def frozen(network):
+    """Parameters of ``network`` stop requiring grad inside the block: a generator step backpropagates through
+    the discriminator to reach G, but needs no gradient for D's own weights (it saves their cost)."""
+    parameters = [p for p in network.parameters() if p.requires_grad]
+    for parameter in parameters:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in parameters:
+            parameter.requires_grad_(True)
+
+
+@contextlib.contextmanager
+def evaluation_mode(*networks):
+    """Eval mode (batch norm uses running statistics, no dropout) and no graph, restoring the modes after."""
+    from tinygen.autograd.grad_mode import no_grad
+
+    modes = [net.training for net in networks]
+    for net in networks:
+        net.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        for net, mode in zip(networks, modes):
+            net.train(mode)

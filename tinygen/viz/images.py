@@ -1,0 +1,67 @@
+"""Image grids and animations, written with Pillow. Host-side code: it works on NumPy arrays."""
+import os
+import tempfile
+
+import numpy
+from PIL import Image
+
+
+def _host_images(images):
+    """A tensor (N, C, H, W) on any device, or a NumPy array, -> a NumPy float array."""
+    if hasattr(images, "detach"):
+        images = images.detach().numpy()
+    return numpy.asarray(images, dtype=numpy.float64)
+
+
+def image_grid(images, nrow=8, padding=2, value_range=(-1.0, 1.0), pad_value=0):
+    """Tile images (N, 1 or 3, H, W) with values in ``value_range`` into one uint8 picture (rows of ``nrow``).
+
+    Returns an (H', W') array for single-channel images, else (H', W', 3).
+    """
+    images = _host_images(images)
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"image_grid: expected images of shape (N, 1 or 3, H, W), got {images.shape}")
+    low, high = value_range
+    pixels = numpy.clip((images - low) / (high - low), 0.0, 1.0)
+    pixels = numpy.round(pixels * 255).astype(numpy.uint8).transpose(0, 2, 3, 1)
+    count, height, width, channels = pixels.shape
+    columns = min(nrow, count)
+    rows = -(-count // columns)
+    grid = numpy.full((rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
+                      pad_value, dtype=numpy.uint8)
+    for index in range(count):
+        top = padding + (index // columns) * (height + padding)
+        left = padding + (index % columns) * (width + padding)
+        grid[top:top + height, left:left + width] = pixels[index]
+    return grid[..., 0] if channels == 1 else grid
+
+
+def _atomic_write(path, write):
+    """Write through ``write(temporary_path)`` then rename, so a reader never sees half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def save_png(picture, path, scale=2):
+    """Save a uint8 picture (H, W) or (H, W, 3) as PNG, enlarged ``scale`` times (nearest) to be seen easily."""
+    image = Image.fromarray(picture)
+    if scale != 1:
+        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+    _atomic_write(path, lambda temporary: image.save(temporary, format="PNG"))
+
+
+def save_gif(frames, path, duration_ms=80, scale=2):
+    """Save uint8 pictures as a looping GIF animation."""
+    images = [Image.fromarray(frame) for frame in frames]
+    if scale != 1:
+        images = [image.resize((image.width * scale, image.height * scale), Image.NEAREST) for image in images]
+    _atomic_write(path, lambda temporary: images[0].save(
+        temporary, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0))
