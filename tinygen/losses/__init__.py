@@ -9,7 +9,8 @@
 ``reduction`` is "mean" | "sum" | "none" as in PyTorch; losses never broadcast input against target.
 """
 from tinygen.losses.classification import *  # noqa: F401,F403
+from tinygen.losses.gan import *  # noqa: F401,F403
 from tinygen.losses.regression import *  # noqa: F401,F403
-from tinygen.losses import classification, regression
+from tinygen.losses import classification, gan, regression
 
-__all__ = classification.__all__ + regression.__all__
+__all__ = classification.__all__ + regression.__all__ + gan.__all__
