@@ -11,6 +11,7 @@
 from tinygen.losses.classification import *  # noqa: F401,F403
 from tinygen.losses.gan import *  # noqa: F401,F403
 from tinygen.losses.regression import *  # noqa: F401,F403
-from tinygen.losses import classification, gan, regression
+from tinygen.losses.vae import *  # noqa: F401,F403
+from tinygen.losses import classification, gan, regression, vae
 
-__all__ = classification.__all__ + regression.__all__ + gan.__all__
+__all__ = classification.__all__ + regression.__all__ + gan.__all__ + vae.__all__
