@@ -9,9 +9,12 @@ Modules: ``idx`` (the file format and its checks), ``download`` (verified, atomi
 ``dataset`` (TensorDataset, Subset, random_split, train_test_split), ``loader`` (DataLoader), ``transforms``.
 This is IO code: it uses NumPy on the host and hands tensors to tinygen on the requested device.
 """
+from tinygen.data.dataset import *  # noqa: F401,F403
 from tinygen.data.download import *  # noqa: F401,F403
 from tinygen.data.idx import *  # noqa: F401,F403
+from tinygen.data.loader import *  # noqa: F401,F403
 from tinygen.data.mnist import *  # noqa: F401,F403
-from tinygen.data import download, idx, mnist
+from tinygen.data.transforms import *  # noqa: F401,F403
+from tinygen.data import dataset, download, idx, loader, mnist, transforms
 
-__all__ = download.__all__ + idx.__all__ + mnist.__all__
+__all__ = dataset.__all__ + download.__all__ + idx.__all__ + loader.__all__ + mnist.__all__ + transforms.__all__
