@@ -83,9 +83,9 @@ def gaussian_nll(mean, target, logvar=None, sigma=None, reduction="mean"):
     batch_first(name, mean, "mean")
     target = matching_target(name, mean, target)
     check_reduction(name, reduction)
-    squared_error = (target - mean) ** 2
     if logvar is not None and sigma is not None:
         raise ValueError(f"{name}: give logvar or sigma, not both")
+    squared_error = (target - mean) ** 2
     if logvar is None:
         sigma = 1.0 if sigma is None else sigma
         if not sigma > 0:
