@@ -74,7 +74,8 @@ def test_a_gz_name_on_plain_bytes_is_an_error(tmp_path):
 
 def test_wrong_magic_is_an_error_naming_both(tmp_path):
     labels = write(tmp_path / "labels.gz", encode_idx(np.arange(10, dtype=np.uint8)))
-    with pytest.raises(CorruptDataError, match=r"labels\.gz: magic number 2049 \(IDX labels\), expected 2051 \(IDX images\)"):
+    expected = r"labels\.gz: magic number 2049 \(IDX labels\), expected 2051 \(IDX images\)"
+    with pytest.raises(CorruptDataError, match=expected):
         read_idx(labels, IMAGES_MAGIC)
 
 

@@ -231,7 +231,8 @@ def test_binary_cross_entropy_matches_torch(reduction):
 @pytest.mark.torch
 def test_binary_cross_entropy_input_gradient_matches_torch_at_zero_and_one():
     torch = pytest.importorskip("torch")
-    inputs = [tg.tensor([0.0, 1.0, 0.0, 1.0, 0.5], dtype=tg.float64), tg.tensor([0.0, 1.0, 1.0, 0.0, 0.2], dtype=tg.float64)]
+    inputs = [tg.tensor([0.0, 1.0, 0.0, 1.0, 0.5], dtype=tg.float64),
+              tg.tensor([0.0, 1.0, 1.0, 0.0, 0.2], dtype=tg.float64)]
     p = inputs[0].requires_grad_()
     ours = tg.grad(F.binary_cross_entropy(p, inputs[1], reduction="sum"), p)[0]
     tp = torch.tensor(values_of(p), requires_grad=True)
@@ -247,7 +248,8 @@ def test_binary_cross_entropy_with_logits_matches_torch(reduction):
     inputs = [uniform((4, 3), -8, 8, 0), uniform((4, 3), 0, 1, 1), uniform((4, 1), 0.5, 2.0, 2), uniform((3,), 0.5, 4, 3)]
     _compare_with_torch(
         lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, reduction, pos_weight=pw),
-        lambda x, t, w, pw: torch.nn.functional.binary_cross_entropy_with_logits(x, t, w, reduction=reduction, pos_weight=pw),
+        lambda x, t, w, pw: torch.nn.functional.binary_cross_entropy_with_logits(
+            x, t, w, reduction=reduction, pos_weight=pw),
         inputs, torch,
     )
 

@@ -28,7 +28,9 @@ class TensorDataset:
         for position, tensor in enumerate(tensors):
             if not isinstance(tensor, Tensor) or tensor.ndim == 0:
                 got = "a 0-d tensor" if isinstance(tensor, Tensor) else type(tensor).__name__
-                raise TypeError(f"TensorDataset: argument {position} must be a tensor with a first (sample) dimension, got {got}")
+                raise TypeError(
+                    f"TensorDataset: argument {position} must be a tensor with a first (sample) dimension, got {got}"
+                )
         lengths = [len(tensor) for tensor in tensors]
         if len(set(lengths)) != 1:
             raise ValueError(f"TensorDataset: tensors must have one length (first dimension), got shapes "

@@ -76,7 +76,9 @@ def parse_idx(content, source="<bytes>", expected_magic=None):
         raise CorruptDataError(f"{source}: magic number {_describe_magic(magic)} is not a valid IDX header")
     header_size = 4 + 4 * ndim
     if len(content) < header_size:
-        raise CorruptDataError(f"{source}: the header declares {ndim} dimensions but the file ends after {len(content)} bytes")
+        raise CorruptDataError(
+            f"{source}: the header declares {ndim} dimensions but the file ends after {len(content)} bytes"
+        )
     shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = numpy.dtype(_VALUE_TYPES[value_type])
     declared = math.prod(shape) * dtype.itemsize

@@ -106,7 +106,8 @@ def load_mnist(split="test", root=None, download=False, device=None, checksums=N
 
     ``split="test"`` (the default) reads the 10,000 images bundled with tinygen (``root`` is not used).
     ``split="train"`` reads the 60,000 training images from ``root`` (default: ``default_root()``), fetching
-    them first from ``base_url`` if ``download=True``. Scale the images with ``tinygen.data.ScalePixels`` (to [0, 1] or [-1, 1]).
+    them first from ``base_url`` if ``download=True``. Scale the images with ``tinygen.data.ScalePixels``
+    (to [0, 1] or [-1, 1]).
     ``checksums`` maps training-file names to md5s to expect instead of ``PUBLISHED_MD5``.
     """
     files = _check_split("load_mnist", split)

@@ -100,7 +100,9 @@ def gradient_penalty(critic, real, fake, lambda_=10.0, generator=None):
         scores = critic(x_hat)
         if not isinstance(scores, Tensor) or scores.ndim == 0 or scores.shape[0] != batch or scores.numel() != batch:
             got = scores.shape if isinstance(scores, Tensor) else type(scores).__name__
-            raise ValueError(f"{name}: the critic must return one score per sample, shape ({batch},) or ({batch}, 1); got {got}")
+            raise ValueError(
+                f"{name}: the critic must return one score per sample, shape ({batch},) or ({batch}, 1); got {got}"
+            )
         (input_gradient,) = grad(scores.sum(), x_hat, create_graph=True)
         squared_norms = (input_gradient * input_gradient).reshape(batch, -1).sum(dim=1)
         norms = (squared_norms + NORM_EPSILON).sqrt()

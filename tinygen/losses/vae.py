@@ -93,7 +93,9 @@ def gaussian_nll(mean, target, logvar=None, sigma=None, reduction="mean"):
         per_element = 0.5 * (_LOG_2PI + 2.0 * math.log(sigma) + squared_error / (sigma * sigma))
     else:
         if not isinstance(logvar, Tensor):
-            raise TypeError(f"{name}: logvar must be a Tensor (or use sigma= for a fixed number), got {type(logvar).__name__}")
+            raise TypeError(
+                f"{name}: logvar must be a Tensor (or use sigma= for a fixed number), got {type(logvar).__name__}"
+            )
         if logvar.backend is not mean.backend:
             raise checks.device_error(name, mean, logvar)
         checks.broadcastable_to(f"{name} (logvar)", logvar.shape, mean.shape)
