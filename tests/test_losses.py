@@ -1,0 +1,267 @@
+"""Binary cross-entropy (probabilities and logits), MSE and L1: gradients first, then values, edge cases, errors."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+import tinygen as tg
+import tinygen.nn.functional as F
+from tinygen.testing import gradcheck, gradgradcheck
+from tinygen.testing import strategies as tst
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def uniform(shape, low, high, seed, requires_grad=False, dtype=tg.float64):
+    generator = tg.Generator(tg.get_default_device(), seed)
+    values = low + (high - low) * tg.rand(*shape, generator=generator, dtype=dtype)
+    return values.detach().requires_grad_(requires_grad)
+
+
+def values_of(t):
+    return t.detach().numpy()
+
+
+# --- gradients -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_gradcheck(reduction):
+    p = uniform((3, 4), 0.05, 0.95, 0, requires_grad=True)
+    t = uniform((3, 4), 0.0, 1.0, 1, requires_grad=True)
+    weight = uniform((4,), 0.5, 2.0, 2, requires_grad=True)
+    gradcheck(lambda p, t, w: F.binary_cross_entropy(p, t, weight=w, reduction=reduction), [p, t, weight])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits_gradcheck(reduction):
+    x = uniform((3, 4), -4.0, 4.0, 0, requires_grad=True)
+    t = uniform((3, 4), 0.0, 1.0, 1, requires_grad=True)
+    weight = uniform((3, 1), 0.5, 2.0, 2, requires_grad=True)
+    pos_weight = uniform((4,), 0.5, 3.0, 3, requires_grad=True)
+    gradcheck(
+        lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, weight=w, reduction=reduction, pos_weight=pw),
+        [x, t, weight, pos_weight],
+    )
+
+
+@pytest.mark.parametrize("loss", [F.mse_loss, F.l1_loss])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_gradcheck(loss, reduction):
+    x = uniform((2, 3, 2), -2.0, 2.0, 0, requires_grad=True)
+    side = (uniform((2, 3, 2), 0, 1, 1) > 0.5).double() * 2 - 1
+    t = x.detach() + side * uniform((2, 3, 2), 0.1, 1.0, 2)  # at least 0.1 from x: away from |x - t|'s kink
+    gradcheck(lambda x, t: loss(x, t, reduction=reduction), [x, t.requires_grad_()])
+
+
+def test_binary_cross_entropy_gradgradcheck():
+    p = uniform((2, 3), 0.1, 0.9, 0, requires_grad=True)
+    t = uniform((2, 3), 0.0, 1.0, 1, requires_grad=True)
+    gradgradcheck(lambda p, t: F.binary_cross_entropy(p, t, reduction="sum"), [p, t])
+
+
+def test_binary_cross_entropy_with_logits_gradgradcheck():
+    x = uniform((2, 3), -3.0, 3.0, 0, requires_grad=True)
+    t = uniform((2, 3), 0.0, 1.0, 1, requires_grad=True)
+    pos_weight = uniform((3,), 0.5, 2.0, 2, requires_grad=True)
+    gradgradcheck(lambda x, t, pw: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw), [x, t, pos_weight])
+
+
+def test_mse_loss_gradgradcheck():
+    x = uniform((3, 2), -1.0, 1.0, 0, requires_grad=True)
+    t = uniform((3, 2), -1.0, 1.0, 1, requires_grad=True)
+    gradgradcheck(lambda x, t: F.mse_loss(x, t, reduction="none"), [x, t])
+
+
+@given(tst.tensors(tst.shapes(min_dims=1, max_dims=3), low=-6.0, high=6.0, requires_grad=True))
+def test_binary_cross_entropy_with_logits_gradcheck_drawn_shapes(x):
+    t = uniform(x.shape, 0.0, 1.0, 7)
+    gradcheck(lambda x: F.binary_cross_entropy_with_logits(x, t, reduction="none"), [x])
+
+
+# --- values --------------------------------------------------------------------------------------------
+
+def test_losses_match_their_formulas():
+    p, t = uniform((5, 3), 0.01, 0.99, 0), uniform((5, 3), 0.0, 1.0, 1)
+    p_, t_ = values_of(p), values_of(t)
+    bce = -(t_ * np.log(p_) + (1 - t_) * np.log(1 - p_))
+    np.testing.assert_allclose(values_of(F.binary_cross_entropy(p, t, reduction="none")), bce, rtol=1e-12)
+    logits = tg.log(p / (1 - p))
+    np.testing.assert_allclose(values_of(F.binary_cross_entropy_with_logits(logits, t)), bce.mean(), rtol=1e-10)
+    np.testing.assert_allclose(values_of(F.mse_loss(p, t, reduction="sum")), ((p_ - t_) ** 2).sum(), rtol=1e-12)
+    np.testing.assert_allclose(values_of(F.l1_loss(p, t)), np.abs(p_ - t_).mean(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_reductions_give_pytorch_shapes(reduction):
+    x, t = uniform((4, 2, 3), -1, 1, 0), uniform((4, 2, 3), 0, 1, 1)
+    for loss in (F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss):
+        out = loss(x, t, reduction=reduction)
+        assert out.shape == ((4, 2, 3) if reduction == "none" else ())
+    full = values_of(F.mse_loss(x, t, reduction="none"))
+    reduced = values_of(F.mse_loss(x, t, reduction=reduction))
+    expected = {"mean": full.mean(), "sum": full.sum(), "none": full}[reduction]
+    np.testing.assert_allclose(reduced, expected, rtol=1e-12)
+
+
+def test_float32_stays_float32():
+    x, t = uniform((3, 2), 0.1, 0.9, 0, dtype=tg.float32), uniform((3, 2), 0, 1, 1, dtype=tg.float32)
+    for loss in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss):
+        assert loss(x, t).dtype == tg.float32
+    weighted = F.binary_cross_entropy_with_logits(x, t, pos_weight=tg.tensor([2.0, 3.0]), weight=tg.ones(2))
+    assert weighted.dtype == tg.float32
+
+
+def test_integer_targets_are_converted():
+    x = tg.tensor([[-2.0, 3.0], [0.5, 1.0]], dtype=tg.float64)
+    labels = tg.tensor([[0, 1], [1, 0]])
+    expected = F.binary_cross_entropy_with_logits(x, labels.double())
+    assert F.binary_cross_entropy_with_logits(x, labels).item() == pytest.approx(expected.item(), rel=1e-15)
+
+
+def test_mean_of_an_empty_loss_is_nan():
+    empty = tg.zeros(0, 3)
+    assert np.isnan(F.mse_loss(empty, empty).item())
+    assert F.mse_loss(empty, empty, reduction="sum").item() == 0.0
+
+
+# --- numerical edge cases ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_binary_cross_entropy_at_probabilities_zero_and_one(dtype):
+    p = tg.tensor([0.0, 1.0, 0.0, 1.0], dtype=dtype, requires_grad=True)
+    t = tg.tensor([0.0, 1.0, 1.0, 0.0], dtype=dtype, requires_grad=True)
+    loss = F.binary_cross_entropy(p, t, reduction="none")
+    np.testing.assert_allclose(values_of(loss), [0.0, 0.0, 100.0, 100.0])  # logs clamped at -100, as PyTorch
+    grad_p, grad_t = tg.grad(loss.sum(), [p, t])
+    assert np.isfinite(grad_p.numpy()).all() and np.isfinite(grad_t.numpy()).all()
+    np.testing.assert_allclose(grad_p.numpy(), [0.0, 0.0, -1e12, 1e12], rtol=1e-6)  # (p - t) / max(p(1-p), 1e-12)
+    np.testing.assert_allclose(grad_t.numpy(), [100.0, -100.0, 100.0, -100.0])
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_binary_cross_entropy_with_logits_at_huge_logits(dtype):
+    x = tg.tensor([1e4, 1e4, -1e4, -1e4], dtype=dtype, requires_grad=True)
+    t = tg.tensor([1.0, 0.0, 1.0, 0.0], dtype=dtype, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=tg.tensor([3.0], dtype=dtype))
+    np.testing.assert_allclose(values_of(loss), [0.0, 1e4, 3e4, 0.0])
+    grad_x, grad_t = tg.grad(loss.sum(), [x, t])
+    np.testing.assert_allclose(grad_x.numpy(), [0.0, 1.0, -3.0, 0.0])
+    assert np.isfinite(grad_t.numpy()).all()
+    second = tg.grad(tg.grad(F.binary_cross_entropy_with_logits(x, t), x, create_graph=True)[0].sum(), x)[0]
+    np.testing.assert_allclose(second.numpy(), 0.0, atol=1e-30)
+
+
+def test_binary_cross_entropy_with_logits_keeps_tiny_losses_exact():
+    """log(1 + e^-30) ~ 9.36e-14: the stable form has no cancellation (x + softplus(-x) would lose it)."""
+    x = tg.tensor([-30.0, 30.0], dtype=tg.float64)
+    loss = F.binary_cross_entropy_with_logits(x, tg.tensor([0.0, 1.0], dtype=tg.float64), reduction="none")
+    np.testing.assert_allclose(values_of(loss), np.log1p(np.exp(-30.0)), rtol=1e-12)
+
+
+# --- errors --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss])
+def test_shape_mismatch_is_an_error_naming_both_shapes(loss):
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        loss(tg.full((4, 1), 0.5), tg.full((4,), 0.5))
+
+
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss])
+def test_bad_arguments_are_errors(loss):
+    x = tg.full((2, 2), 0.5)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        loss(x, x, reduction="average")
+    with pytest.raises(TypeError, match="expected input to be a Tensor"):
+        loss(np.ones((2, 2)), x)
+    with pytest.raises(TypeError, match="expected target to be a Tensor"):
+        loss(x, 0.5)
+    with pytest.raises(TypeError, match="floating-point.*int64"):
+        loss(tg.ones(2, 2, dtype=tg.int64), x)
+
+
+def test_device_mismatch_is_an_error():
+    other = "strict" if tg.get_default_device() != "strict" else "cpu"
+    with pytest.raises(RuntimeError, match="device"):
+        F.mse_loss(tg.zeros(3), tg.zeros(3, device=other))
+
+
+def test_binary_cross_entropy_rejects_non_probabilities():
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*with_logits"):
+        F.binary_cross_entropy(tg.tensor([0.5, 1.5]), tg.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="NaN"):
+        F.binary_cross_entropy(tg.tensor([0.5, float("nan")]), tg.tensor([0.0, 1.0]))
+
+
+def test_weights_must_broadcast_to_the_input():
+    x, t = tg.zeros(2, 3), tg.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"\(2, 3, 1\).*\(2, 3\)"):
+        F.binary_cross_entropy_with_logits(x, t, weight=tg.ones(2, 3, 1))
+    with pytest.raises(ValueError, match=r"pos_weight.*\(2,\)"):
+        F.binary_cross_entropy_with_logits(x, t, pos_weight=tg.ones(2))
+    with pytest.raises(TypeError, match="weight to be a Tensor"):
+        F.binary_cross_entropy(x + 0.5, t, weight=[1.0, 2.0, 3.0])
+
+
+# --- against PyTorch -----------------------------------------------------------------------------------
+
+def _compare_with_torch(ours, theirs, inputs, torch, differentiable=2, rtol=1e-10, atol=1e-12):
+    """Values and gradients w.r.t. the first ``differentiable`` inputs (PyTorch has no gradient for weights)."""
+    ours_inputs = [x.detach().requires_grad_(i < differentiable) for i, x in enumerate(inputs)]
+    torch_inputs = [torch.tensor(values_of(x), requires_grad=i < differentiable) for i, x in enumerate(inputs)]
+    out, expected = ours(*ours_inputs), theirs(*torch_inputs)
+    np.testing.assert_allclose(values_of(out), expected.detach().numpy(), rtol=rtol, atol=atol)
+    upstream = uniform(out.shape, -1.0, 1.0, 99)
+    grads = tg.grad(out, ours_inputs[:differentiable], upstream)
+    expected_grads = torch.autograd.grad(expected, torch_inputs[:differentiable], torch.tensor(values_of(upstream)))
+    for got, want in zip(grads, expected_grads):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=rtol, atol=atol)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_matches_torch(reduction):
+    torch = pytest.importorskip("torch")
+    inputs = [uniform((4, 3), 0.01, 0.99, 0), uniform((4, 3), 0, 1, 1), uniform((3,), 0.5, 2.0, 2)]
+    _compare_with_torch(
+        lambda p, t, w: F.binary_cross_entropy(p, t, weight=w, reduction=reduction),
+        lambda p, t, w: torch.nn.functional.binary_cross_entropy(p, t, weight=w, reduction=reduction),
+        inputs, torch,
+    )
+
+
+@pytest.mark.torch
+def test_binary_cross_entropy_input_gradient_matches_torch_at_zero_and_one():
+    torch = pytest.importorskip("torch")
+    inputs = [tg.tensor([0.0, 1.0, 0.0, 1.0, 0.5], dtype=tg.float64),
+              tg.tensor([0.0, 1.0, 1.0, 0.0, 0.2], dtype=tg.float64)]
+    p = inputs[0].requires_grad_()
+    ours = tg.grad(F.binary_cross_entropy(p, inputs[1], reduction="sum"), p)[0]
+    tp = torch.tensor(values_of(p), requires_grad=True)
+    theirs = torch.autograd.grad(torch.nn.functional.binary_cross_entropy(tp, torch.tensor(values_of(inputs[1])),
+                                                                           reduction="sum"), tp)[0]
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-8)  # PyTorch's 1e-12 floor is a float32 constant
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits_matches_torch(reduction):
+    torch = pytest.importorskip("torch")
+    inputs = [uniform((4, 3), -8, 8, 0), uniform((4, 3), 0, 1, 1), uniform((4, 1), 0.5, 2.0, 2), uniform((3,), 0.5, 4, 3)]
+    _compare_with_torch(
+        lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, reduction, pos_weight=pw),
+        lambda x, t, w, pw: torch.nn.functional.binary_cross_entropy_with_logits(
+            x, t, w, reduction=reduction, pos_weight=pw),
+        inputs, torch,
+    )
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses_match_torch(name, reduction):
+    torch = pytest.importorskip("torch")
+    inputs = [uniform((3, 2, 2), -2, 2, 0), uniform((3, 2, 2), -2, 2, 1)]
+    _compare_with_torch(
+        lambda x, t: getattr(F, name)(x, t, reduction=reduction),
+        lambda x, t: getattr(torch.nn.functional, name)(x, t, reduction=reduction),
+        inputs, torch,
+    )

@@ -1,0 +1,17 @@
+"""Losses, one module per family; ``tinygen.nn.functional`` re-exports them (``F.binary_cross_entropy`` ...).
+
+    classification  binary_cross_entropy, binary_cross_entropy_with_logits
+    regression      mse_loss, l1_loss
+    gan             discriminator_loss, generator_loss (minimax, non-saturating, Wasserstein, hinge),
+                    gradient_penalty (WGAN-GP)
+    vae             reparameterize, gaussian_kl, bernoulli_nll, gaussian_nll, elbo
+
+``reduction`` is "mean" | "sum" | "none" as in PyTorch; losses never broadcast input against target.
+"""
+from tinygen.losses.classification import *  # noqa: F401,F403
+from tinygen.losses.gan import *  # noqa: F401,F403
+from tinygen.losses.regression import *  # noqa: F401,F403
+from tinygen.losses.vae import *  # noqa: F401,F403
+from tinygen.losses import classification, gan, regression, vae
+
+__all__ = classification.__all__ + regression.__all__ + gan.__all__ + vae.__all__
