@@ -16,6 +16,7 @@ from collections import OrderedDict
 from tinygen import backend as backends
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend.dtypes import is_floating, to_dtype
+from tinygen.creation import zeros
 from tinygen.tensor import Tensor
 
 
@@ -39,6 +40,18 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def zeros_parameter(shape, device=None, dtype=None):
+    """A zero-filled Parameter of ``shape`` (float32 unless ``dtype``); layers fill it in ``reset_parameters``."""
+    return Parameter(zeros(shape, dtype=dtype, device=device))
+
+
+def check_size(layer, name, value):
+    """A layer's size argument (``in_features``, ``num_features`` ...) must be a non-negative int."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{layer}: {name} must be a non-negative integer, got {value!r}")
+    return value
 
 
 class Module:
