@@ -150,17 +150,17 @@ def _read(path, backend):
     with open(path, "rb") as file:
         if file.read(2) != b"PK":
             raise _Unreadable("it is not a .npz (zip) archive")
-    archive = numpy.load(path, allow_pickle=False)
-    with archive:
-        if STRUCTURE_ENTRY not in archive.files:
-            raise _Unreadable(f"it has no {STRUCTURE_ENTRY!r} entry, so it was not written by tinygen.save")
-        structure = json.loads(str(archive[STRUCTURE_ENTRY][()]))
-        if structure.get("format") != FORMAT or structure.get("version") != VERSION:
-            raise _Unreadable(
-                f"its structure entry names format {structure.get('format')!r} version {structure.get('version')!r}; "
-                f"this tinygen reads {FORMAT!r} version {VERSION}"
-            )
-        return _rebuild(structure["root"], archive, backend)
+        file.seek(0)
+        with numpy.load(file, allow_pickle=False) as archive:
+            if STRUCTURE_ENTRY not in archive.files:
+                raise _Unreadable(f"it has no {STRUCTURE_ENTRY!r} entry, so it was not written by tinygen.save")
+            structure = json.loads(str(archive[STRUCTURE_ENTRY][()]))
+            if structure.get("format") != FORMAT or structure.get("version") != VERSION:
+                raise _Unreadable(
+                    f"its structure entry names format {structure.get('format')!r} version "
+                    f"{structure.get('version')!r}; this tinygen reads {FORMAT!r} version {VERSION}"
+                )
+            return _rebuild(structure["root"], archive, backend)
 
 
 def _explain(error):

@@ -108,7 +108,10 @@ class Optimizer:
                             f"{type(self).__name__}: a parameter of shape {param.shape} has a gradient of shape "
                             f"{param.grad.shape}"
                         )
-                    self._update(param, param.grad.data, self.state.setdefault(param, {}), group)
+                    state = self.state.get(param, {})
+                    self._update(param, param.grad.data, state, group)
+                    if state:  # plain SGD keeps none
+                        self.state[param] = state
                     param._bump_version()  # graphs that saved the old value now refuse to backward
         return loss
 

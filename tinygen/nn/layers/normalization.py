@@ -1,7 +1,7 @@
 """``BatchNorm1d`` and ``BatchNorm2d``: batch normalization with learnable scale/shift and running statistics.
 
 State (names as PyTorch's, so state_dict keys match): parameters ``weight`` (gamma, ones) and ``bias``
-(beta, zeros) when ``affine``; buffers ``running_mean`` (zeros), ``running_var`` (ones) and
+(beta, zeros) when ``affine`` (``bias=False`` leaves out beta); buffers ``running_mean`` (zeros), ``running_var`` (ones) and
 ``num_batches_tracked`` (int64) when ``track_running_stats``. In training mode the batch's statistics
 normalize and the running ones are updated; in evaluation mode the running ones normalize.
 """
@@ -20,17 +20,13 @@ class BatchNorm(Module):
     accepted_ranks = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = check_size(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = zeros_parameter((num_features,), device, dtype)
-            self.bias = zeros_parameter((num_features,), device, dtype)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.register_parameter("weight", zeros_parameter((num_features,), device, dtype) if affine else None)
+        self.register_parameter("bias", zeros_parameter((num_features,), device, dtype) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", zeros(num_features, dtype=dtype, device=device))
@@ -48,8 +44,9 @@ class BatchNorm(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
@@ -78,7 +75,7 @@ class BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(BatchNorm):
