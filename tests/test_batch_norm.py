@@ -112,6 +112,18 @@ def test_closed_form_gradient_matches_the_composite_formula(shape):
     assert_close(fused[2], g.sum(axes))
 
 
+def test_parameter_gradients_when_the_input_needs_none():
+    """The first batch norm of a discriminator sees data that needs no gradient: only gamma and beta get one."""
+    x = random_tensor((4, 3, 2, 2), seed=8, requires_grad=False)
+    weight, bias = random_tensor((3,), seed=9), random_tensor((3,), seed=10)
+    upstream = random_tensor(x.shape, seed=11, requires_grad=False)
+    alone = tinygen.grad(train_norm(x, weight, bias), [weight, bias], upstream)
+    x_with_grad = x.detach().requires_grad_()
+    with_input = tinygen.grad(train_norm(x_with_grad, weight, bias), [x_with_grad, weight, bias], upstream)
+    for ours, expected in zip(alone, with_input[1:]):
+        assert_close(ours, host(expected))
+
+
 def test_constant_input_gives_finite_outputs_and_gradients():
     x = tinygen.full((4, 2, 3, 3), 7.0, requires_grad=True)
     layer = nn.BatchNorm2d(2)
