@@ -76,4 +76,11 @@ def test_layer_switches_with_train_and_eval():
     assert layer(x) is x
     layer.train()
     assert (host(layer(x)) == 0).any()
-    assert repr(layer) == "Dropout(p=0.5)"
+    assert repr(layer) == "Dropout(p=0.5, inplace=False)"
+
+
+@pytest.mark.torch
+def test_layer_repr_matches_torch():
+    torch = pytest.importorskip("torch")
+    for args in [(), (0.25,), (0.1, True)]:
+        assert repr(nn.Dropout(*args)) == repr(torch.nn.Dropout(*args))

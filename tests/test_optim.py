@@ -207,6 +207,7 @@ def test_load_state_dict_checks_groups_and_shapes():
     (lambda p: optim.Adam(p, betas=(1.0, 0.999)), r"Adam: invalid beta parameter at index 0: 1.0 \(must be in \[0, 1\)\)"),
     (lambda p: optim.AdamW(p, betas=(0.9, -0.1)), "AdamW: invalid beta parameter at index 1"),
     (lambda p: optim.Adam(p, eps=-1e-8), "Adam: invalid eps"),
+    (lambda p: optim.Adam(p, betas=(0.9, 0.99, 0.9)), r"Adam: betas must be a pair \(beta1, beta2\)"),
     (lambda p: optim.AdamW(p, weight_decay=-0.01), "AdamW: invalid weight_decay"),
     (lambda p: optim.Adam([], lr=0.1), "Adam got an empty parameter list"),
     (lambda p: optim.Adam([tinygen.ones(2)]), "does not require grad"),

@@ -302,11 +302,12 @@ class Module:
                 continue
             source = state_dict[key]
             if not isinstance(source, Tensor):
-                raise TypeError(f"load_state_dict: {key!r} ({type(module).__name__}) must be a Tensor, got {type(source).__name__}")
-            if source.shape != target.shape:
-                mismatched.append(
-                    f"{key} ({type(module).__name__}): the checkpoint has shape {source.shape}, this model has {target.shape}"
+                raise TypeError(
+                    f"load_state_dict: {key!r} ({type(module).__name__}) must be a Tensor, got {type(source).__name__}"
                 )
+            if source.shape != target.shape:
+                mismatched.append(f"{key} ({type(module).__name__}): the checkpoint has shape {source.shape}, "
+                                  f"this model has {target.shape}")
         problems = []
         if mismatched:
             problems.append("shape mismatches:\n    " + "\n    ".join(mismatched))

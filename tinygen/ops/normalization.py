@@ -148,7 +148,9 @@ def _check_channel_vector(name, tensor, x, channels):
             f"(shape {x.shape}, channels on dim 1), got shape {tensor.shape}"
         )
     if tensor.dtype != x.dtype:
-        raise TypeError(f"batch_norm: {name} has dtype {tensor.dtype} but the input has dtype {x.dtype}; they must match")
+        raise TypeError(
+            f"batch_norm: {name} has dtype {tensor.dtype} but the input has dtype {x.dtype}; they must match"
+        )
     if tensor.backend is not x.backend:
         raise checks.device_error("batch_norm", x, tensor)
 

@@ -15,6 +15,8 @@ from tinygen.optim.optimizer import Optimizer, new_state_tensor
 
 
 class Adam(Optimizer):
+    """Adam: per-parameter steps scaled by running estimates of the gradient's first and second moments."""
+
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
@@ -24,6 +26,8 @@ class Adam(Optimizer):
     def _check_options(self, options):
         super()._check_options(options)
         name = type(self).__name__
+        if len(options["betas"]) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {options['betas']!r}")
         for position, beta in enumerate(options["betas"]):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: invalid beta parameter at index {position}: {beta} (must be in [0, 1))")
@@ -33,8 +37,8 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, state, group):
         xp = param.backend.xp
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
+        lr, weight_decay, eps = float(group["lr"]), float(group["weight_decay"]), float(group["eps"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])  # Python floats: NumPy float64s would upcast
         if not state:
             state.update(step=0, exp_avg=new_state_tensor(param), exp_avg_sq=new_state_tensor(param))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
@@ -56,7 +60,7 @@ class Adam(Optimizer):
             xp.maximum(second_moment, exp_avg_sq, out=second_moment)
         denominator = xp.sqrt(second_moment)
         denominator /= math.sqrt(1 - beta2**step)
-        denominator += group["eps"]
+        denominator += eps
         update = exp_avg / denominator
         update *= lr / (1 - beta1**step)
         param.data -= update

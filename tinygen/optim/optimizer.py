@@ -73,7 +73,9 @@ class Optimizer:
                 "so it would never change; pass only trainable parameters"
             )
         if not param.is_leaf:
-            raise ValueError(f"{name}: can't optimize a non-leaf tensor (shape {param.shape}); optimize the leaf it came from")
+            raise ValueError(
+                f"{name}: can't optimize a non-leaf tensor (shape {param.shape}); optimize the leaf it came from"
+            )
 
     def _check_options(self, options):
         """Raise ``ValueError`` for an invalid option value (subclasses check their own options)."""
@@ -157,7 +159,9 @@ class Optimizer:
         for index, values in state_dict["state"].items():
             param = params_by_index.get(int(index))
             if param is None:
-                raise ValueError(f"{name}.load_state_dict: the saved state names parameter {index}, which no group holds")
+                raise ValueError(
+                    f"{name}.load_state_dict: the saved state names parameter {index}, which no group holds"
+                )
             new_state[param] = {key: _state_value_for(param, key, value, name) for key, value in values.items()}
         for saved, group in zip(saved_groups, self.param_groups):
             for key, value in saved.items():

@@ -25,7 +25,9 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
 
     def _update(self, param, grad, state, group):
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        # options as Python floats: a NumPy float64 (say from a schedule) would upcast float32 arrays
+        lr, momentum, dampening, weight_decay = (
+            float(group[key]) for key in ("lr", "momentum", "dampening", "weight_decay"))
         if weight_decay != 0:
             grad = grad + param.data * weight_decay
         if momentum != 0:
@@ -34,6 +36,6 @@ class SGD(Optimizer):
                 buffer = state["momentum_buffer"] = Tensor._make(grad.copy(), param.backend)
             else:
                 buffer.data *= momentum
-                buffer.data += grad * (1 - group["dampening"])
+                buffer.data += grad * (1 - dampening)
             grad = grad + buffer.data * momentum if group["nesterov"] else buffer.data
-        param.data -= grad * group["lr"]
+        param.data -= grad * lr

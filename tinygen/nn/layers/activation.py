@@ -81,29 +81,29 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """A layer applying ``function(input, dim)``."""
+
+    function = None
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return type(self).function(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
     """softmax along ``dim`` (required: PyTorch's implicit choice of dim is deprecated)."""
 
-    def __init__(self, dim):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return softmax(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    function = staticmethod(softmax)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log_softmax along ``dim``."""
 
-    def __init__(self, dim):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return log_softmax(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    function = staticmethod(log_softmax)

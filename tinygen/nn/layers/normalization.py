@@ -1,8 +1,8 @@
 """``BatchNorm1d`` and ``BatchNorm2d``: batch normalization with learnable scale/shift and running statistics.
 
 State (names as PyTorch's, so state_dict keys match): parameters ``weight`` (gamma, ones) and ``bias``
-(beta, zeros) when ``affine`` (``bias=False`` leaves out beta); buffers ``running_mean`` (zeros), ``running_var`` (ones) and
-``num_batches_tracked`` (int64) when ``track_running_stats``. In training mode the batch's statistics
+(beta, zeros) when ``affine`` (``bias=False`` leaves out beta); buffers ``running_mean`` (zeros),
+``running_var`` (ones) and ``num_batches_tracked`` (int64) when ``track_running_stats``. In training mode the batch's statistics
 normalize and the running ones are updated; in evaluation mode the running ones normalize.
 """
 from tinygen.backend.dtypes import int64
@@ -52,7 +52,9 @@ class BatchNorm(Module):
     def forward(self, input):
         if input.ndim not in self.accepted_ranks:
             ranks = " or ".join(f"{rank}D" for rank in self.accepted_ranks)
-            raise ValueError(f"{type(self).__name__}: expected {ranks} input, got {input.ndim}D input of shape {input.shape}")
+            raise ValueError(
+                f"{type(self).__name__}: expected {ranks} input, got {input.ndim}D input of shape {input.shape}"
+            )
         if input.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}: expected {self.num_features} channels on dim 1 (num_features), "

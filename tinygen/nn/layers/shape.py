@@ -34,7 +34,8 @@ class Unflatten(Module):
         if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < -1 for s in sizes) \
                 or sizes.count(-1) > 1:
             raise ValueError(
-                f"Unflatten: unflattened_size must be a non-empty sequence of sizes (at most one -1), got {unflattened_size!r}"
+                "Unflatten: unflattened_size must be a non-empty sequence of sizes (at most one -1), "
+                f"got {unflattened_size!r}"
             )
         self.dim, self.unflattened_size = dim, sizes
 
