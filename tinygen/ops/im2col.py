@@ -71,20 +71,38 @@ def sliding_windows(backend, padded, axis, geometry, output_size):
     return backend.as_strided(padded, shape, strides[:axis] + window_strides + strides[axis + 2:])
 
 
+def window_slices(geometry, output_size):
+    """For each kernel offset (a, b), in row-major order: the (rows, columns) slices of the padded input that
+    the windows read at that offset (rows a*d, a*d + s, ..., one per output row; columns alike)."""
+    (k_h, k_w), (s_h, s_w), (d_h, d_w) = geometry.kernel, geometry.stride, geometry.dilation
+    out_h, out_w = output_size
+    return [
+        (slice(a * d_h, a * d_h + s_h * (out_h - 1) + 1, s_h), slice(b * d_w, b * d_w + s_w * (out_w - 1) + 1, s_w))
+        for a in range(k_h)
+        for b in range(k_w)
+    ]
+
+
 def add_windows(padded, windows, axis, geometry):
     """The adjoint of ``sliding_windows``: add every window back onto the pixels it was read from, in place.
 
     One vectorized add per kernel offset (a, b): all windows' entries at that offset land on a strided grid.
     """
-    (k_h, k_w), (s_h, s_w), (d_h, d_w) = geometry.kernel, geometry.stride, geometry.dilation
-    out_h, out_w = windows.shape[axis:axis + 2]
+    k_w = geometry.kernel[1]
     lead = (slice(None),) * axis
-    for a in range(k_h):
-        rows = slice(a * d_h, a * d_h + s_h * (out_h - 1) + 1, s_h)
-        for b in range(k_w):
-            columns = slice(b * d_w, b * d_w + s_w * (out_w - 1) + 1, s_w)
-            target = padded[lead + (rows, columns)]
-            target += windows[lead + (slice(None), slice(None), a, b)]
+    for offset, (rows, columns) in enumerate(window_slices(geometry, windows.shape[axis:axis + 2])):
+        target = padded[lead + (rows, columns)]
+        target += windows[lead + (slice(None), slice(None)) + divmod(offset, k_w)]
+
+
+def pad_planes(backend, x, padding, value=0.0):
+    """(N, C, H, W) -> (N, C, H + 2p_h, W + 2p_w) with the border set to ``value``; ``x`` itself when p = 0."""
+    (p_h, p_w), (h, w) = padding, x.shape[2:]
+    if not (p_h or p_w):
+        return x
+    padded = backend.xp.full(x.shape[:2] + (h + 2 * p_h, w + 2 * p_w), value, dtype=x.dtype)
+    padded[:, :, p_h:p_h + h, p_w:p_w + w] = x
+    return padded
 
 
 # --- NCHW <-> zero-padded channels-last ------------------------------------------------------------------
