@@ -105,7 +105,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--profile", metavar="CASE", help="cProfile tinygen's forward+backward of one case (D1, D2, G1, G2)")
+    parser.add_argument("--profile", metavar="CASE",
+                        help="cProfile tinygen's forward+backward of one case (D1, D2, G1 or G2)")
     arguments = parser.parse_args()
     if arguments.profile:
         case = next(case for case in CASES if case[0].startswith(arguments.profile))

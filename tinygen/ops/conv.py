@@ -43,9 +43,11 @@ def _add_bias(y, bias):
 
 
 class Conv2d(Function):
-    """y[n,o,i,j] = sum_{c,a,b} w[o,c,a,b] x_pad[n,c,i*s+a*d,j*s+b*d] + b[o]: (N,C,H,W), (O,C,kH,kW), (O,) -> (N,O,Ho,Wo).
+    """y[n,o,i,j] = sum_{c,a,b} w[o,c,a,b] x_pad[n,c,i*s+a*d,j*s+b*d] + b[o]:
+    (N,C,H,W), (O,C,kH,kW), (O,) -> (N,O,Ho,Wo).
 
-    dL/dx = conv_transpose2d(g, w) sized back to (H, W);  dL/dw = Conv2dWeightGrad(x, g);  dL/db = sum of g over N, Ho, Wo.
+    dL/dx = conv_transpose2d(g, w) sized back to (H, W);  dL/dw = Conv2dWeightGrad(x, g);  dL/db = g summed over
+    N, Ho, Wo.
     ``columns`` (im2col of x) may be passed in when the caller already has them; the forward keeps them for dL/dw.
     """
 
@@ -58,9 +60,8 @@ class Conv2d(Function):
         columns = self.columns
         if columns is None:
             columns = im2col(self.backend, x, self.geometry, self.output_size)
-        y = correlate(self.backend, x, weight, self.geometry, self.output_size, columns)
         self.columns = columns if _needs_grad(self, 1) else None  # dL/dw reads the same windows of x
-        return _add_bias(y, bias)
+        return _add_bias(correlate(self.backend, columns, weight, x.shape[0], self.output_size), bias)
 
     def backward(self, g):
         x, weight = self.saved_inputs[:2]
@@ -114,10 +115,11 @@ class Conv2dWeightGrad(Function):
         self.geometry, self.columns = geometry, columns
 
     def forward(self, x, g):
-        weight_grad = correlate_weight_grad(self.backend, x, g, self.geometry, self.columns)
-        if not _needs_grad(self, 1):
-            self.columns = None
-        return weight_grad
+        columns = self.columns
+        if columns is None:
+            columns = im2col(self.backend, x, self.geometry, g.shape[2:])
+        self.columns = columns if _needs_grad(self, 1) else None  # dL/dg = conv2d(x, G) reads them again
+        return correlate_weight_grad(self.backend, columns, g, self.geometry.kernel)
 
     def backward(self, upstream):
         x, g = self.saved_inputs

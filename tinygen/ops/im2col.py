@@ -58,19 +58,6 @@ def as_pair(name, argument, value, minimum):
     return tuple(pair)
 
 
-# --- windows over any two adjacent spatial axes ----------------------------------------------------------
-
-def sliding_windows(backend, padded, axis, geometry, output_size):
-    """A strided view of every window (no copy): the spatial axes ``axis, axis+1`` (H, W) of ``padded``
-    become four axes (Ho, Wo, kH, kW); the axes before and after them stay as they are."""
-    (s_h, s_w), (d_h, d_w) = geometry.stride, geometry.dilation
-    strides = padded.strides
-    step_h, step_w = strides[axis], strides[axis + 1]
-    shape = padded.shape[:axis] + tuple(output_size) + tuple(geometry.kernel) + padded.shape[axis + 2:]
-    window_strides = (s_h * step_h, s_w * step_w, d_h * step_h, d_w * step_w)
-    return backend.as_strided(padded, shape, strides[:axis] + window_strides + strides[axis + 2:])
-
-
 def window_slices(geometry, output_size):
     """For each kernel offset (a, b), in row-major order: the (rows, columns) slices of the padded input that
     the windows read at that offset (rows a*d, a*d + s, ..., one per output row; columns alike)."""
@@ -81,18 +68,6 @@ def window_slices(geometry, output_size):
         for a in range(k_h)
         for b in range(k_w)
     ]
-
-
-def add_windows(padded, windows, axis, geometry):
-    """The adjoint of ``sliding_windows``: add every window back onto the pixels it was read from, in place.
-
-    One vectorized add per kernel offset (a, b): all windows' entries at that offset land on a strided grid.
-    """
-    k_w = geometry.kernel[1]
-    lead = (slice(None),) * axis
-    for offset, (rows, columns) in enumerate(window_slices(geometry, windows.shape[axis:axis + 2])):
-        target = padded[lead + (rows, columns)]
-        target += windows[lead + (slice(None), slice(None)) + divmod(offset, k_w)]
 
 
 def pad_planes(backend, x, padding, value=0.0):
@@ -150,30 +125,39 @@ def weight_from_matrix(backend, matrix, shape):
 # --- im2col / col2im -------------------------------------------------------------------------------------
 
 def im2col(backend, x, geometry, output_size):
-    """(N, C, H, W) -> (N*Ho*Wo, kH*kW*C): row (n, i, j) is the window under output pixel (i, j) of image n."""
+    """(N, C, H, W) -> (N*Ho*Wo, kH*kW*C): row (n, i, j) is the window under output pixel (i, j) of image n.
+
+    The windows are a strided view of the padded channels-last input, shape (N, Ho, Wo, kH, kW, C): stepping
+    i moves s rows, stepping a moves d rows. Copying that view into a matrix is the one copy im2col makes."""
     padded = to_channels_last(backend, x, geometry.padding)
-    windows = sliding_windows(backend, padded, 1, geometry, output_size)  # (N, Ho, Wo, kH, kW, C)
-    (k_h, k_w), (out_h, out_w) = geometry.kernel, output_size
-    return backend.xp.ascontiguousarray(windows).reshape(x.shape[0] * out_h * out_w, k_h * k_w * x.shape[1])
+    (s_h, s_w), (d_h, d_w), (k_h, k_w) = geometry.stride, geometry.dilation, geometry.kernel
+    batch, row, column, channel = padded.strides
+    shape = (x.shape[0],) + tuple(output_size) + (k_h, k_w, x.shape[1])
+    strides = (batch, s_h * row, s_w * column, d_h * row, d_w * column, channel)
+    windows = backend.as_strided(padded, shape, strides)
+    return backend.xp.ascontiguousarray(windows).reshape(shape[0] * shape[1] * shape[2], k_h * k_w * x.shape[1])
 
 
 def col2im(backend, columns, shape, geometry, output_size):
-    """The adjoint of ``im2col``: (N*Ho*Wo, kH*kW*C) -> (N, C, H, W), each row added back onto its window."""
+    """The adjoint of ``im2col``: (N*Ho*Wo, kH*kW*C) -> (N, C, H, W), each row added back onto its window.
+
+    One vectorized add per kernel offset (a, b): the windows' entries at that offset land on a strided grid."""
     n, c, h, w = shape
-    (p_h, p_w), (k_h, k_w) = geometry.padding, geometry.kernel
+    (p_h, p_w), k_w = geometry.padding, geometry.kernel[1]
     padded = backend.xp.zeros((n, h + 2 * p_h, w + 2 * p_w, c), dtype=columns.dtype)
-    add_windows(padded, columns.reshape((n,) + tuple(output_size) + (k_h, k_w, c)), 1, geometry)
+    windows = columns.reshape((n,) + tuple(output_size) + tuple(geometry.kernel) + (c,))
+    for offset, (row_slice, column_slice) in enumerate(window_slices(geometry, output_size)):
+        target = padded[:, row_slice, column_slice, :]
+        target += windows[(slice(None),) * 3 + divmod(offset, k_w)]
     return from_channels_last(backend, padded, (h, w), geometry.padding)
 
 
 # --- the three products of a convolution -----------------------------------------------------------------
 
-def correlate(backend, x, weight, geometry, output_size, columns=None):
-    """y[n, o, i, j] = sum_{c,a,b} w[o, c, a, b] x_pad[n, c, i*s + a*d, j*s + b*d].
-    (N, C, H, W), (O, C, kH, kW) -> (N, O, Ho, Wo). ``columns``: ``im2col(x)`` if already at hand."""
-    if columns is None:
-        columns = im2col(backend, x, geometry, output_size)
-    return from_rows(backend, columns @ weight_matrix(backend, weight).T, x.shape[0], output_size)
+def correlate(backend, columns, weight, batch, output_size):
+    """y[n, o, i, j] = sum_{c,a,b} w[o, c, a, b] x_pad[n, c, i*s + a*d, j*s + b*d], from x's windows:
+    im2col(x) (N*Ho*Wo, kH*kW*C), weight (O, C, kH, kW) -> (N, O, Ho, Wo)."""
+    return from_rows(backend, columns @ weight_matrix(backend, weight).T, batch, output_size)
 
 
 def correlate_adjoint(backend, y, weight, geometry, input_size):
@@ -184,10 +168,8 @@ def correlate_adjoint(backend, y, weight, geometry, input_size):
     return col2im(backend, columns, shape, geometry, y.shape[2:])
 
 
-def correlate_weight_grad(backend, x, g, geometry, columns=None):
-    """The adjoint of ``correlate`` in w: dW[o, c, a, b] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*s + a*d, j*s + b*d].
-    (N, C, H, W), (N, O, Ho, Wo) -> (O, C, kH, kW)."""
-    if columns is None:
-        columns = im2col(backend, x, geometry, g.shape[2:])
-    shape = (g.shape[1], x.shape[1]) + tuple(geometry.kernel)
+def correlate_weight_grad(backend, columns, g, kernel):
+    """The adjoint of ``correlate`` in w: dW[o, c, a, b] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*s + a*d, j*s + b*d],
+    from x's windows: im2col(x) (N*Ho*Wo, kH*kW*C), g (N, O, Ho, Wo) -> (O, C, kH, kW)."""
+    shape = (g.shape[1], columns.shape[1] // (kernel[0] * kernel[1])) + tuple(kernel)
     return weight_from_matrix(backend, rows(backend, g).T @ columns, shape)

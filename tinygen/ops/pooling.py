@@ -115,7 +115,7 @@ class AvgPool2d(Function):
 
 
 class SpreadOverWindows(Function):
-    """The adjoint of AvgPool2d: y = zeros(N, C, H, W) with g[n,c,i,j] / divisor added onto every pixel of window (i, j).
+    """The adjoint of AvgPool2d: y = zeros(N, C, H, W) with g[n,c,i,j] / divisor added onto each pixel of window (i, j).
     dL/dg = AvgPool2d(upstream)."""
 
     def __init__(self, geometry, divisor, input_size):
@@ -250,7 +250,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def _resize_target(name, input_size, size, scale_factor, recompute_scale_factor):
     """The output size and, per axis, the scale factor the index rule uses (``None``: use input / output size)."""
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{name}: give exactly one of size and scale_factor, got size={size!r}, scale_factor={scale_factor!r}")
+        raise ValueError(
+            f"{name}: give exactly one of size and scale_factor, got size={size!r}, scale_factor={scale_factor!r}"
+        )
     if size is not None:
         return as_pair(name, "size", size, 1), (None, None)
     factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
@@ -258,7 +260,9 @@ def _resize_target(name, input_size, size, scale_factor, recompute_scale_factor)
         raise ValueError(f"{name}: scale_factor must be a positive number or a pair of them, got {scale_factor!r}")
     output_size = tuple(math.floor(h * f) for h, f in zip(input_size, factors))
     if min(output_size) < 1:
-        raise ValueError(f"{name}: scale_factor {scale_factor!r} makes the input size {tuple(input_size)} empty: {output_size}")
+        raise ValueError(
+            f"{name}: scale_factor {scale_factor!r} makes the input size {tuple(input_size)} empty: {output_size}"
+        )
     return output_size, (None, None) if recompute_scale_factor else factors
 
 

@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv2d`` and ``ConvTranspose2d``, with PyTorch's arguments, weight layouts and initialization."""
+"""Convolution layers: ``Conv2d`` and ``ConvTranspose2d``, with PyTorch's arguments, weight layouts and init."""
 import math
 
 from tinygen import random as tg_random
