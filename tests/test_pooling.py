@@ -128,6 +128,18 @@ def test_nearest_upsampling_repeats_pixels():
     np.testing.assert_array_equal(F.interpolate(x, size=(4, 6)).numpy()[0, 0], expected)
 
 
+@pytest.mark.parametrize(
+    "function",
+    [lambda x: F.max_pool2d(x, 1), lambda x: F.avg_pool2d(x, 1), lambda x: F.interpolate(x, scale_factor=1)],
+)
+def test_a_one_pixel_window_still_gives_new_memory(function):
+    x = tinygen.randn(1, 2, 3, 3)
+    before = x.numpy().copy()
+    y = function(x)
+    y += 1.0
+    np.testing.assert_array_equal(x.numpy(), before)
+
+
 def test_float32_stays_float32():
     x = tinygen.randn(2, 3, 6, 6, requires_grad=True)
     for y in (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, 1, 1, count_include_pad=False), F.interpolate(x, scale_factor=1.5)):

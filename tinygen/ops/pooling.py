@@ -66,14 +66,14 @@ class MaxPool2d(PickFromWindows):
         xp, padded = self.backend.xp, pad_planes(self.backend, x, self.geometry.padding, -math.inf)
         slices = window_slices(self.geometry, self.output_size)
         rows, columns = slices[0]
-        best = padded[:, :, rows, columns]
+        best = padded[:, :, rows, columns].copy()  # a 1 x 1 kernel must not hand back x's own memory
         choice = xp.zeros(best.shape, dtype=xp.int64)
         for offset, (rows, columns) in enumerate(slices[1:], start=1):
             entries = padded[:, :, rows, columns]
             better = (entries > best) | xp.isnan(entries)
             best, choice = xp.where(better, entries, best), xp.where(better, offset, choice)
         self.choice = choice
-        return xp.ascontiguousarray(best)
+        return best
 
 
 class ScatterToWindows(Function):
