@@ -237,3 +237,20 @@ def test_devices_must_match():
     b = tinygen.ones(2, device="strict")
     with pytest.raises(tinygen.autograd.DeviceMismatchError, match="'cpu' and 'strict'.*move one"):
         a + b
+
+
+def test_a_pruned_grad_call_does_not_hide_gradients_from_a_later_backward():
+    """grad(y, [x]) skips the bias's gradient in its own walk; the double backward after it must still reach
+    the bias (a gradient penalty trains every critic parameter)."""
+    x, w, b = random_tensor((3, 2), seed=22), random_tensor((2, 2), seed=23), random_tensor((2,), seed=24)
+    (gx,) = tinygen.grad((x @ w + b).tanh().sum(), [x], create_graph=True)
+    (gx * gx).sum().backward()
+    assert b.grad is not None and np.abs(host(b.grad)).max() > 0
+
+
+def test_retain_graph_then_full_backward_after_a_pruned_grad():
+    x, b = random_tensor((3,), seed=25), random_tensor((3,), seed=26)
+    y = ((x + b) ** 2).sum()
+    tinygen.grad(y, [x], retain_graph=True)
+    y.backward()
+    assert_close(b.grad, 2 * (host(x) + host(b)))

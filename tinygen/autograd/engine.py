@@ -80,17 +80,22 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
             if grad is None:
                 continue
             _store_retained_grad(node, grad)
+            recorded_needs = node.needs_input_grad
             if target_keys is not None:
                 if node in target_keys:
                     captured[node] = grad
                 if node not in useful:
                     continue
+                # Only edges that lead to a target need a gradient in this walk (a later walk may need others).
                 node.needs_input_grad = tuple(
                     edge is not None and (edge in target_keys or edge in useful) for edge in node.next_edges
                 )
             if node._freed:
                 node._check_not_freed()
-            input_grads = node.backward(grad) if not _AnomalyMode.enabled else _checked_backward(node, grad)
+            try:
+                input_grads = node.backward(grad) if not _AnomalyMode.enabled else _checked_backward(node, grad)
+            finally:
+                node.needs_input_grad = recorded_needs
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if not retain_graph:

@@ -11,12 +11,16 @@
 
 Everything is kept in insertion order, so ``parameters()`` and ``state_dict()`` have a deterministic order.
 """
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 from tinygen import backend as backends
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend.dtypes import is_floating, to_dtype
-from tinygen.tensor import Tensor
+from tinygen.creation import zeros
+from tinygen.tensor import Tensor, to_dtype_or_none
+
+#: What ``load_state_dict`` returns: the keys the model has but the dict lacks, and the other way round.
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -39,6 +43,18 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def zeros_parameter(shape, device=None, dtype=None):
+    """A zero-filled Parameter of ``shape`` (float32 unless ``dtype``); layers fill it in ``reset_parameters``."""
+    return Parameter(zeros(shape, dtype=dtype, device=device))
+
+
+def check_size(layer, name, value):
+    """A layer's size argument (``in_features``, ``num_features`` ...) must be a non-negative int."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{layer}: {name} must be a non-negative integer, got {value!r}")
+    return value
 
 
 class Module:
@@ -100,7 +116,12 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
+    def _check_name(self, caller, name):
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{caller}: the name must be a non-empty string without '.', got {name!r}")
+
     def register_parameter(self, name, parameter):
+        self._check_name("register_parameter", name)
         if parameter is not None and not isinstance(parameter, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(parameter).__name__}")
         self.__dict__.pop(name, None)
@@ -109,14 +130,18 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor that is state but not a parameter (batch norm's running mean): saved in ``state_dict``
         (unless ``persistent=False``) and moved by ``to()``, never trained."""
+        self._check_name("register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        self._check_name("add_module", name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self.__dict__.pop(name, None)
@@ -201,16 +226,18 @@ class Module:
     def to(self, device=None, dtype=None):
         """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``, in place.
 
-        Parameters stay the same objects (an optimizer that holds them keeps working).
+        ``model.to("cuda")``, ``model.to(tinygen.float64)``, ``model.to("cpu", "float32")``. Parameters stay the
+        same objects (an optimizer that holds them keeps working); each one that changes gets a new version,
+        so a graph recorded before the move refuses to backward through the old values.
         """
-        if device is not None and not isinstance(device, str) and to_dtype(device) is not None:
+        if device is not None and to_dtype_or_none(device) is not None:
             device, dtype = None, device
         target = backends.get_backend(device) if device is not None else None
         dtype = to_dtype(dtype)
 
         def convert(tensor):
             array = tensor.data
-            if dtype is not None and is_floating(array.dtype):
+            if dtype is not None and is_floating(array.dtype) and array.dtype != dtype:
                 array = array.astype(dtype)
             if target is not None and target is not tensor.backend:
                 array = target.asarray(tensor.backend.to_numpy(array))
@@ -220,10 +247,12 @@ class Module:
             for parameter in module._parameters.values():
                 if parameter is None:
                     continue
-                parameter.data, parameter._backend = convert(parameter)
+                array, backend = convert(parameter)
+                if array is not parameter.data:
+                    parameter.data, parameter._backend = array, backend
+                    parameter._bump_version()
                 if parameter.grad is not None:
-                    grad_data, grad_backend = convert(parameter.grad)
-                    parameter.grad = Tensor._make(grad_data, grad_backend)
+                    parameter.grad = Tensor._make(*convert(parameter.grad))
             for name, buffer in module._buffers.items():
                 if buffer is not None:
                     module._buffers[name] = Tensor._make(*convert(buffer))
@@ -242,35 +271,43 @@ class Module:
         return self.to(dtype=backends.float32)
 
     # --- state ---------------------------------------------------------------------------------------
-    def state_dict(self):
-        """``{dotted name: tensor}`` of every parameter and persistent buffer (the values, detached)."""
-        state = OrderedDict()
+    def _state_entries(self):
+        """``(dotted name, tensor, owning module)`` for every parameter and persistent buffer, in order."""
         for module_name, module in self.named_modules():
             prefix = f"{module_name}." if module_name else ""
             for name, parameter in module._parameters.items():
                 if parameter is not None:
-                    state[prefix + name] = parameter.detach()
+                    yield prefix + name, parameter, module
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent:
-                    state[prefix + name] = buffer.detach()
-        return state
+                    yield prefix + name, buffer, module
+
+    def state_dict(self):
+        """``{dotted name: tensor}`` of every parameter and persistent buffer (the values, detached)."""
+        return OrderedDict((key, tensor.detach()) for key, tensor, _ in self._state_entries())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from ``state_dict`` into this module's parameters and buffers (in place).
 
-        Shapes must match. With ``strict=True`` (default) the keys must match exactly; the error lists every
-        missing and unexpected key and every shape mismatch. Returns ``(missing_keys, unexpected_keys)``.
+        Shapes must match (always checked). With ``strict=True`` (default) the keys must match exactly. The
+        error lists every missing and unexpected key and every shape mismatch, naming the layer. Returns
+        ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
-        own = self.state_dict()
+        own = {key: (tensor, module) for key, tensor, module in self._state_entries()}
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         mismatched = []
-        for key, target in own.items():
-            if key in state_dict:
-                source = state_dict[key]
-                source_shape = tuple(getattr(source, "shape", ()))
-                if source_shape != target.shape:
-                    mismatched.append(f"{key}: checkpoint has shape {source_shape}, this model has {target.shape}")
+        for key, (target, module) in own.items():
+            if key not in state_dict:
+                continue
+            source = state_dict[key]
+            if not isinstance(source, Tensor):
+                raise TypeError(
+                    f"load_state_dict: {key!r} ({type(module).__name__}) must be a Tensor, got {type(source).__name__}"
+                )
+            if source.shape != target.shape:
+                mismatched.append(f"{key} ({type(module).__name__}): the checkpoint has shape {source.shape}, "
+                                  f"this model has {target.shape}")
         problems = []
         if mismatched:
             problems.append("shape mismatches:\n    " + "\n    ".join(mismatched))
@@ -281,15 +318,15 @@ class Module:
         if problems:
             raise RuntimeError(f"load_state_dict into {type(self).__name__} failed:\n  " + "\n  ".join(problems))
         with no_grad():
-            for key, target in own.items():
+            for key, (target, _) in own.items():
                 if key in state_dict:
                     source = state_dict[key]
-                    array = source.data if isinstance(source, Tensor) else source
-                    if isinstance(source, Tensor) and source.backend is not target.backend:
+                    array = source.data
+                    if source.backend is not target.backend:
                         array = target.backend.asarray(source.backend.to_numpy(array))
                     target.data[...] = array
                     target._bump_version()
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------------------
     def extra_repr(self):

@@ -1,2 +1,250 @@
-"""(to be written)"""
-__all__ = []
+"""2-D convolution and transposed convolution (PyTorch's ``F.conv2d`` and ``F.conv_transpose2d``).
+
+A convolution is bilinear in its input and weight, so all its derivatives are convolutions again. Three
+ops close the family under differentiation (the layers of the same names live in ``tinygen.nn``):
+
+    Conv2d            y  = conv(x, w)          dL/dx = convT(g, w)    dL/dw = wgrad(x, g)
+    ConvTranspose2d   y  = convT(x, w)         dL/dx = conv(g, w)     dL/dw = wgrad(g, x)
+    Conv2dWeightGrad  dW = wgrad(x, g)         dL/dx = convT(g, G)    dL/dg = conv(x, G)
+
+``convT`` is the adjoint of ``conv`` in x (<convT(y, w), x> = <y, conv(x, w)>) and ``wgrad`` its adjoint in w.
+Each backward calls these differentiable ops, so second derivatives (a WGAN-GP gradient penalty through
+a critic) work to any order. The number crunching (im2col + one matrix product) is in ``im2col.py``.
+
+A convolution's output size is floor((H + 2p - d(k-1) - 1)/s) + 1, so several input sizes give the same
+output size; the backward ops are therefore told the exact size to produce (the input's), which plays the
+role of ``output_padding``.
+"""
+from tinygen.autograd.function import Function
+from tinygen.ops import checks
+from tinygen.ops.im2col import (
+    WindowGeometry,
+    as_pair,
+    correlate,
+    correlate_adjoint,
+    correlate_weight_grad,
+    im2col,
+)
+from tinygen.ops.shape import pad, squeeze, unsqueeze
+
+__all__ = ["conv2d", "conv_transpose2d"]
+
+
+def _needs_grad(function, position):
+    """Whether ``function`` was recorded with input ``position`` requiring grad (False outside a graph)."""
+    needs = getattr(function, "needs_input_grad", ())
+    return position < len(needs) and needs[position]
+
+
+def _add_bias(y, bias):
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y
+
+
+class Conv2d(Function):
+    """y[n,o,i,j] = sum_{c,a,b} w[o,c,a,b] x_pad[n,c,i*s+a*d,j*s+b*d] + b[o]:
+    (N,C,H,W), (O,C,kH,kW), (O,) -> (N,O,Ho,Wo).
+
+    dL/dx = conv_transpose2d(g, w) sized back to (H, W);  dL/dw = Conv2dWeightGrad(x, g);  dL/db = g summed over
+    N, Ho, Wo.
+    ``columns`` (im2col of x) may be passed in when the caller already has them; the forward keeps them for dL/dw.
+    """
+
+    save_inputs = True
+
+    def __init__(self, geometry, output_size, columns=None):
+        self.geometry, self.output_size, self.columns = geometry, tuple(output_size), columns
+
+    def forward(self, x, weight, bias=None):
+        columns = self.columns
+        if columns is None:
+            columns = im2col(self.backend, x, self.geometry, self.output_size)
+        self.columns = columns if _needs_grad(self, 1) else None  # dL/dw reads the same windows of x
+        return _add_bias(correlate(self.backend, columns, weight, x.shape[0], self.output_size), bias)
+
+    def backward(self, g):
+        x, weight = self.saved_inputs[:2]
+        grad_x = grad_weight = grad_bias = None
+        if self.needs_input_grad[0]:
+            grad_x = ConvTranspose2d(self.geometry, x.shape[2:])(g, weight)
+        if self.needs_input_grad[1]:
+            grad_weight = Conv2dWeightGrad(self.geometry, self.columns)(x, g)
+        if _needs_grad(self, 2):
+            grad_bias = g.sum(dim=(0, 2, 3))
+        return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
+
+
+class ConvTranspose2d(Function):
+    """y = conv2d's input gradient applied to x, plus b: (N,Ci,H,W), (Ci,Co,kH,kW), (Co,) -> (N,Co,Hout,Wout).
+
+    Every x[n,ci,i,j] spreads w[ci,:,a,b] x[n,ci,i,j] onto y_pad[n, :, i*s+a*d, j*s+b*d].
+    dL/dx = conv2d(g, w) (exactly H, W windows);  dL/dw = Conv2dWeightGrad(g, x);  dL/db = sum of g over N, Hout, Wout.
+    """
+
+    save_inputs = True
+
+    def __init__(self, geometry, output_size):
+        self.geometry, self.output_size = geometry, tuple(output_size)
+
+    def forward(self, x, weight, bias=None):
+        return _add_bias(correlate_adjoint(self.backend, x, weight, self.geometry, self.output_size), bias)
+
+    def backward(self, g):
+        x, weight = self.saved_inputs[:2]
+        need_x, need_weight = self.needs_input_grad[:2]
+        size = x.shape[2:]
+        # both gradients read the same windows of g: cut them out once
+        columns = im2col(self.backend, g.data, self.geometry, size) if need_x or need_weight else None
+        grad_x = Conv2d(self.geometry, size, columns)(g, weight) if need_x else None
+        grad_weight = Conv2dWeightGrad(self.geometry, columns)(g, x) if need_weight else None
+        grad_bias = g.sum(dim=(0, 2, 3)) if _needs_grad(self, 2) else None
+        return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
+
+
+class Conv2dWeightGrad(Function):
+    """dW[o,c,a,b] = sum_{n,i,j} g[n,o,i,j] x_pad[n,c,i*s+a*d,j*s+b*d]: (N,C,H,W), (N,O,Ho,Wo) -> (O,C,kH,kW).
+
+    The weight gradient of conv2d, bilinear in (x, g). For an upstream G shaped like the weight:
+    dL/dx = conv_transpose2d(g, G) sized to (H, W);  dL/dg = conv2d(x, G) with (Ho, Wo) windows.
+    """
+
+    save_inputs = True
+
+    def __init__(self, geometry, columns=None):
+        self.geometry, self.columns = geometry, columns
+
+    def forward(self, x, g):
+        columns = self.columns
+        if columns is None:
+            columns = im2col(self.backend, x, self.geometry, g.shape[2:])
+        self.columns = columns if _needs_grad(self, 1) else None  # dL/dg = conv2d(x, G) reads them again
+        return correlate_weight_grad(self.backend, columns, g, self.geometry.kernel)
+
+    def backward(self, upstream):
+        x, g = self.saved_inputs
+        grad_x = grad_g = None
+        if self.needs_input_grad[0]:
+            grad_x = ConvTranspose2d(self.geometry, x.shape[2:])(g, upstream)
+        if self.needs_input_grad[1]:
+            grad_g = Conv2d(self.geometry, g.shape[2:], self.columns)(x, upstream)
+        return grad_x, grad_g
+
+
+# --- public functions ----------------------------------------------------------------------------------
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch) of ``input`` (N, C_in, H, W) or (C_in, H, W) with
+    ``weight`` (C_out, C_in, kH, kW), plus ``bias`` (C_out,). Output (N, C_out, Ho, Wo) with
+    Ho = floor((H + 2p - d(kH - 1) - 1) / s) + 1. ``padding`` may be an int, a pair, ``"valid"`` or ``"same"``."""
+    return convolution("conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution (the gradient of conv2d w.r.t. its input), PyTorch's argument order: ``input``
+    (N, C_in, H, W) or (C_in, H, W), ``weight`` (C_in, C_out, kH, kW), ``bias`` (C_out,). Output
+    (N, C_out, Hout, Wout) with Hout = (H - 1)s - 2p + d(kH - 1) + output_padding + 1; output_padding picks
+    among the input sizes a strided conv2d maps to H, so it must be smaller than the stride or the dilation."""
+    return transposed_convolution("conv_transpose2d", input, weight, bias, stride, padding, output_padding,
+                                  groups, dilation)
+
+
+def convolution(name, input, weight, bias, stride, padding, dilation, groups):
+    """``conv2d`` with ``name`` (an op or layer) in its error messages; the checked entry point layers use."""
+    input, unbatched = _check_operands(name, input, weight, bias, groups, transposed=False)
+    if isinstance(padding, str):
+        input, padding = _string_padding(name, input, weight, stride, padding, dilation)
+    geometry = WindowGeometry(
+        weight.shape[2:], as_pair(name, "stride", stride, 1), as_pair(name, "padding", padding, 0),
+        as_pair(name, "dilation", dilation, 1),
+    )
+    padded = tuple(size + 2 * p for size, p in zip(input.shape[2:], geometry.padding))
+    if any(span > size for span, size in zip(geometry.dilated_kernel(), padded)):
+        raise ValueError(
+            f"{name}: the kernel {tuple(weight.shape[2:])} (dilated span {geometry.dilated_kernel()}) is larger than "
+            f"the padded input {padded} (input of shape {input.shape}, padding {geometry.padding})"
+        )
+    operands = (input, weight) if bias is None else (input, weight, bias)
+    y = Conv2d(geometry, geometry.output_size(input.shape[2:]))(*operands)
+    return squeeze(y, 0) if unbatched else y
+
+
+def transposed_convolution(name, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """``conv_transpose2d`` with ``name`` (an op or layer) in its error messages."""
+    input, unbatched = _check_operands(name, input, weight, bias, groups, transposed=True)
+    geometry = WindowGeometry(
+        weight.shape[2:], as_pair(name, "stride", stride, 1), as_pair(name, "padding", padding, 0),
+        as_pair(name, "dilation", dilation, 1),
+    )
+    output_padding = as_pair(name, "output_padding", output_padding, 0)
+    for extra, s, d in zip(output_padding, geometry.stride, geometry.dilation):
+        if extra >= s and extra >= d:
+            raise ValueError(
+                f"{name}: output_padding {output_padding} must be smaller than the stride {geometry.stride} or "
+                f"the dilation {geometry.dilation} in each dimension"
+            )
+    output_size = geometry.transposed_output_size(input.shape[2:], output_padding)
+    if min(output_size) < 1:
+        raise ValueError(
+            f"{name}: the output size {output_size} is not positive, for input of shape {input.shape}, weight of "
+            f"shape {weight.shape}, stride {geometry.stride}, padding {geometry.padding}, dilation "
+            f"{geometry.dilation}, output_padding {output_padding}: use less padding"
+        )
+    operands = (input, weight) if bias is None else (input, weight, bias)
+    y = ConvTranspose2d(geometry, output_size)(*operands)
+    return squeeze(y, 0) if unbatched else y
+
+
+def _check_operands(name, input, weight, bias, groups, transposed):
+    """Types, dims, dtypes and channel counts; returns the input as 4-D and whether it was unbatched (3-D)."""
+    checks.require_tensor(name, input)
+    checks.require_tensor(name, weight, "weight")
+    if bias is not None:
+        checks.require_tensor(name, bias, "bias")
+    if groups != 1:
+        raise NotImplementedError(f"{name}: groups={groups} is not supported; tinygen convolutions have groups=1")
+    if input.ndim not in (3, 4):
+        raise ValueError(
+            f"{name}: expected a 4-D input (N, C, H, W) or a 3-D unbatched one (C, H, W), got shape {input.shape}"
+        )
+    if weight.ndim != 4:
+        layout = "(C_in, C_out, kH, kW)" if transposed else "(C_out, C_in, kH, kW)"
+        raise ValueError(f"{name}: expected a 4-D weight {layout}, got shape {weight.shape}")
+    dtypes = [t.dtype for t in (input, weight, bias) if t is not None]
+    if any(dtype.kind != "f" for dtype in dtypes) or len(set(dtypes)) > 1:
+        raise TypeError(
+            f"{name}: input, weight and bias must share one floating-point dtype, got "
+            + ", ".join(f"{role} {t.dtype}" for role, t in (("input", input), ("weight", weight), ("bias", bias))
+                        if t is not None)
+        )
+    channels = input.shape[-3]
+    in_channels, out_channels = (weight.shape[0], weight.shape[1]) if transposed else (weight.shape[1], weight.shape[0])
+    if channels != in_channels:
+        raise ValueError(
+            f"{name}: the weight of shape {weight.shape} expects {in_channels} input channels, but the input of "
+            f"shape {input.shape} has {channels}"
+        )
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(
+            f"{name}: expected a bias of shape ({out_channels},) for a weight of shape {weight.shape}, got {bias.shape}"
+        )
+    if min(weight.shape[2:]) < 1:
+        raise ValueError(f"{name}: the kernel size must be positive, got weight of shape {weight.shape}")
+    return (unsqueeze(input, 0), True) if input.ndim == 3 else (input, False)
+
+
+def _string_padding(name, input, weight, stride, padding, dilation):
+    """``"valid"``: no padding. ``"same"`` (stride 1 only): output size = input size; an odd total is padded
+    one more on the bottom/right, as PyTorch does. Returns the (maybe padded) input and the symmetric padding."""
+    if padding == "valid":
+        return input, 0
+    if padding != "same":
+        raise ValueError(f"{name}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if as_pair(name, "stride", stride, 1) != (1, 1):
+        raise ValueError(f"{name}: padding='same' needs stride 1, got stride {stride!r}")
+    totals = [d * (k - 1) for d, k in zip(as_pair(name, "dilation", dilation, 1), weight.shape[2:])]
+    before = [total // 2 for total in totals]
+    extra = [total - 2 * b for total, b in zip(totals, before)]
+    if any(extra):
+        input = pad(input, (0, extra[1], 0, extra[0]))
+    return input, tuple(before)

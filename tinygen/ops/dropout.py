@@ -1,2 +1,48 @@
-"""(to be written)"""
-__all__ = []
+"""Dropout: during training, zero each entry with probability p and scale the survivors by 1 / (1 - p).
+
+The scaling ("inverted dropout") keeps the expected value unchanged, so evaluation is the identity.
+"""
+import numbers
+
+from tinygen import random as tg_random
+from tinygen.autograd.function import Function
+from tinygen.backend.dtypes import float32, float64, is_floating
+from tinygen.ops import checks
+from tinygen.tensor import Tensor
+
+__all__ = ["dropout"]
+
+
+class Dropout(Function):
+    """y = x * mask, mask = keep / (1 - p) (a constant drawn once).   dL/dx = g * mask."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, x):
+        return x * self.mask
+
+    def backward(self, g):
+        return g * Tensor._make(self.mask, g.backend)
+
+
+def dropout(input, p=0.5, training=True, generator=None):
+    """Zero entries of ``input`` with probability ``p`` (when ``training``), scaling the rest by 1 / (1 - p).
+
+    The mask is drawn on the input's device from ``generator`` (or the default one): a seeded generator
+    gives the same mask every time. ``p=1`` gives zeros; ``training=False`` or ``p=0`` returns ``input``.
+    """
+    checks.require_tensor("dropout", input)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    if not is_floating(input.dtype):
+        raise TypeError(f"dropout: expected a floating-point input, got dtype {input.dtype}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return Dropout(input.backend.xp.zeros(input.shape, dtype=input.dtype))(input)
+    draw_dtype = input.dtype if input.dtype in (float32, float64) else float32  # what generators can draw
+    uniform = tg_random.resolve(generator, input.device).random(input.shape, draw_dtype)
+    mask = (uniform >= p).astype(input.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return Dropout(mask)(input)

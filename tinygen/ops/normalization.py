@@ -1,2 +1,208 @@
-"""(to be written)"""
-__all__ = []
+"""Batch normalization: standardize each channel over the batch (and spatial positions), then scale and shift.
+
+For x of shape (N, C, *) and each channel c, over its M = N * prod(*) values:
+
+    mean, var = the batch mean and (biased) variance        invstd = 1 / sqrt(var + eps)
+    xhat = (x - mean) * invstd                              y = gamma * xhat + beta
+
+Backward (per channel; sums run over the channel's M values):
+
+    dL/dbeta = sum(g)      dL/dgamma = sum(g * xhat)
+    dL/dx = (gamma * invstd / M) * (M * g - sum(g) - xhat * sum(g * xhat))
+
+See docs/derivations/batch_norm.md.
+"""
+from tinygen.autograd.function import Function
+from tinygen.autograd.grad_mode import is_grad_enabled
+from tinygen.backend.dtypes import is_floating
+from tinygen.ops import checks
+from tinygen.ops.reduction import mean, sum, var
+from tinygen.ops.shape import reshape
+from tinygen.tensor import Tensor
+
+__all__ = ["batch_norm"]
+
+
+def _channel_axes(ndim):
+    """The dims batch norm reduces over: all but the channel dim 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
+def _channel_sums(xp, rows, channels):
+    """Per-channel sums (C,) of a raw array laid out as rows (N, C * M): one row per sample.
+
+    A matrix-vector product sums over the batch (BLAS does this several times faster than NumPy's reduction
+    over the non-adjacent axes (0, 2, 3)), then each channel's M positions are added up.
+    """
+    per_position = xp.ones(rows.shape[0], dtype=rows.dtype) @ rows
+    return per_position.reshape(channels, -1).sum(axis=1)
+
+
+def _channel_dots(xp, rows, other_rows, channels):
+    """Per-channel sums (C,) of ``rows * other_rows`` (both (N, C * M)), without making that product."""
+    per_position = xp.einsum("nk,nk->k", rows, other_rows)
+    return per_position.reshape(channels, -1).sum(axis=1)
+
+
+def _spread(xp, per_channel, rows):
+    """(C,) values repeated over each channel's M positions -> (C * M,), to broadcast against ``rows``.
+
+    Broadcasting a (1, C, 1, 1) array instead would make NumPy loop over short inner runs of H * W values.
+    """
+    positions = rows.shape[1] // per_channel.shape[0]
+    return per_channel if positions == 1 else xp.repeat(per_channel, positions)
+
+
+def _per_channel(vector, ndim):
+    """A (C,) vector shaped (1, C, 1, ...) so it broadcasts against an input of ``ndim`` dims."""
+    return reshape(vector, (1, -1) + (1,) * (ndim - 2))
+
+
+class BatchNormTraining(Function):
+    """y = gamma * (x - mean) * invstd + beta with the batch's own statistics; inputs (x[, gamma][, beta]).
+
+    Plain backward: the closed form above, computed on raw arrays in a few in-place passes. When the backward is
+    itself recorded (``create_graph=True``, e.g. a gradient penalty), the same formula is built from
+    differentiable tensor ops instead, so it can be differentiated again.
+    """
+
+    save_inputs = True
+
+    def __init__(self, eps, has_weight, has_bias):
+        self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+
+    def forward(self, x, *affine):
+        xp = self.backend.xp
+        channels = x.shape[1]
+        rows = x.reshape(x.shape[0], -1)
+        count = x.size // channels
+        self.mean = _channel_sums(xp, rows, channels) * (1.0 / count)
+        output = xp.empty(x.shape, dtype=x.dtype)
+        centered = output.reshape(rows.shape)  # a view: the output is filled in place, row by row
+        xp.subtract(rows, _spread(xp, self.mean, rows), out=centered)
+        self.var = _channel_dots(xp, centered, centered, channels) * (1.0 / count)
+        self.invstd = 1.0 / xp.sqrt(self.var + self.eps)
+        scale = self.invstd * affine[0] if self.has_weight else self.invstd
+        centered *= _spread(xp, scale, rows)
+        if self.has_bias:
+            centered += _spread(xp, affine[-1], rows)
+        return output
+
+    def backward(self, g):
+        x = self.saved_inputs[0]
+        weight = self.saved_inputs[1] if self.has_weight else None
+        if is_grad_enabled():
+            grad_x, grad_weight, grad_bias = _differentiable_grads(g, x, weight, self.eps)
+        else:
+            grad_x, grad_weight, grad_bias = _closed_form_grads(g, x, weight, self.mean, self.invstd,
+                                                                self.needs_input_grad[0])
+        return (grad_x,) + ((grad_weight,) if self.has_weight else ()) + ((grad_bias,) if self.has_bias else ())
+
+
+def _closed_form_grads(g, x, weight, batch_mean, invstd, need_input_grad):
+    """The three gradients computed on raw arrays and returned as constant tensors (nothing recorded)."""
+    xp, channels = g.backend.xp, x.shape[1]
+    g_rows = g.data.reshape(x.shape[0], -1)
+    count = g_rows.size // channels
+    grad_x = xp.empty(x.shape, dtype=x.dtype)
+    centered = grad_x.reshape(g_rows.shape)  # a view of grad_x's memory
+    xp.subtract(x.data.reshape(g_rows.shape), _spread(xp, batch_mean, g_rows), out=centered)
+    grad_bias = _channel_sums(xp, g_rows, channels)
+    grad_weight = _channel_dots(xp, g_rows, centered, channels) * invstd  # sum(g * xhat)
+    if need_input_grad:
+        # dL/dx = scale * (g - mean(g) - xhat * mean(g * xhat)), where xhat * mean(g * xhat) is
+        # centered * (invstd * grad_weight / M); built in place in grad_x's memory
+        scale = invstd if weight is None else invstd * weight.data
+        centered *= _spread(xp, grad_weight * invstd * (-1.0 / count), g_rows)
+        centered += g_rows
+        centered -= _spread(xp, grad_bias * (1.0 / count), g_rows)
+        centered *= _spread(xp, scale, g_rows)
+    input_grad = Tensor._make(grad_x, g.backend) if need_input_grad else None
+    return input_grad, Tensor._make(grad_weight, g.backend), Tensor._make(grad_bias, g.backend)
+
+
+def _differentiable_grads(g, x, weight, eps):
+    """The closed-form gradients built from tensor ops (xhat and invstd recomputed from x), for double backward."""
+    axes = _channel_axes(x.ndim)
+    centered = x - mean(x, axes, keepdim=True)
+    invstd = (var(x, axes, unbiased=False, keepdim=True) + eps) ** -0.5
+    xhat = centered * invstd
+    grad_bias = sum(g, axes, keepdim=True)
+    grad_weight = sum(g * xhat, axes, keepdim=True)
+    count = x.numel() // x.shape[1]
+    scale = invstd if weight is None else invstd * _per_channel(weight, x.ndim)
+    grad_x = (g - (grad_bias + xhat * grad_weight) * (1.0 / count)) * scale
+    flat = (x.shape[1],)
+    return grad_x, reshape(grad_weight, flat), reshape(grad_bias, flat)
+
+
+# --- public function -----------------------------------------------------------------------------------
+
+def _check_channel_vector(name, tensor, x, channels):
+    if tensor is None:
+        return
+    checks.require_tensor("batch_norm", tensor, name)
+    if tensor.shape != (channels,):
+        raise ValueError(
+            f"batch_norm: {name} must have shape ({channels},), one value per channel of the input "
+            f"(shape {x.shape}, channels on dim 1), got shape {tensor.shape}"
+        )
+    if tensor.dtype != x.dtype:
+        raise TypeError(
+            f"batch_norm: {name} has dtype {tensor.dtype} but the input has dtype {x.dtype}; they must match"
+        )
+    if tensor.backend is not x.backend:
+        raise checks.device_error("batch_norm", x, tensor)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalization of ``input`` (N, C), (N, C, L) or (N, C, H, W) per channel (dim 1).
+
+    ``training=True``: normalize with the batch's statistics and, if given, update the running statistics
+    in place (PyTorch's rule: running = (1 - momentum) * running + momentum * batch, with the unbiased
+    batch variance). ``training=False``: normalize with ``running_mean`` and ``running_var``.
+    ``weight`` (gamma) and ``bias`` (beta) of shape (C,) are optional.
+    """
+    checks.require_tensor("batch_norm", input)
+    if not is_floating(input.dtype):
+        raise TypeError(f"batch_norm: expected a floating-point input, got dtype {input.dtype}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
+    channels = input.shape[1]
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        _check_channel_vector(name, tensor, input, channels)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean and running_var")
+        return _normalize_with_running_stats(input, running_mean, running_var, weight, bias, eps)
+    count = input.numel() // channels
+    if count <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
+        )
+    op = BatchNormTraining(eps, weight is not None, bias is not None)
+    output = op(input, *[tensor for tensor in (weight, bias) if tensor is not None])
+    _update_running_stats(running_mean, running_var, op.mean, op.var, count, momentum)
+    return output
+
+
+def _normalize_with_running_stats(x, running_mean, running_var, weight, bias, eps):
+    """y = x * scale + shift per channel, scale = gamma / sqrt(running_var + eps), shift = beta - mean * scale."""
+    invstd = (running_var.detach() + eps) ** -0.5
+    scale = invstd if weight is None else weight * invstd
+    shift = -running_mean.detach() * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * _per_channel(scale, x.ndim) + _per_channel(shift, x.ndim)
+
+
+def _update_running_stats(running_mean, running_var, batch_mean, batch_var, count, momentum):
+    """running = (1 - momentum) * running + momentum * batch, on the raw arrays (no graph); the variance is
+    made unbiased with the factor M / (M - 1)."""
+    for running, batch, correction in ((running_mean, batch_mean, 1.0), (running_var, batch_var, count / (count - 1))):
+        if running is None:
+            continue
+        running.data *= 1.0 - momentum
+        running.data += batch * (momentum * correction)
+        running._bump_version()

@@ -1,0 +1,86 @@
+"""StepLR and LambdaLR: learning rates per epoch against PyTorch, several groups, saving and resuming, errors."""
+import pytest
+
+import tinygen
+from tinygen import nn, optim
+from tinygen.optim.lr_scheduler import LambdaLR, StepLR
+from tinygen.serialization import load, save
+
+
+def two_group_optimizer(lr=0.1):
+    groups = [{"params": [nn.Parameter(tinygen.ones(2))]}, {"params": [nn.Parameter(tinygen.ones(2))], "lr": 0.5}]
+    return optim.SGD(groups, lr=lr, momentum=0.9)
+
+
+def torch_two_group_optimizer(torch, lr=0.1):
+    groups = [{"params": [torch.nn.Parameter(torch.ones(2))]}, {"params": [torch.nn.Parameter(torch.ones(2))], "lr": 0.5}]
+    return torch.optim.SGD(groups, lr=lr, momentum=0.9)
+
+
+def learning_rates(scheduler, optimizer, epochs):
+    history = [scheduler.get_last_lr()]
+    for _ in range(epochs):
+        optimizer.step()
+        scheduler.step()
+        history.append(scheduler.get_last_lr())
+    return history
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", [
+    lambda module, opt: module.StepLR(opt, step_size=3, gamma=0.5),
+    lambda module, opt: module.StepLR(opt, step_size=1),
+    lambda module, opt: module.LambdaLR(opt, lambda epoch: 0.95 ** epoch),
+    lambda module, opt: module.LambdaLR(opt, [lambda epoch: 1.0 / (epoch + 1), lambda epoch: min(1.0, (epoch + 1) / 4)]),
+])
+def test_schedules_match_torch(make):
+    torch = pytest.importorskip("torch")
+    ours_optimizer, theirs_optimizer = two_group_optimizer(), torch_two_group_optimizer(torch)
+    ours = learning_rates(make(optim.lr_scheduler, ours_optimizer), ours_optimizer, 12)
+    theirs = learning_rates(make(torch.optim.lr_scheduler, theirs_optimizer), theirs_optimizer, 12)
+    flat = lambda history: [lr for lrs in history for lr in lrs]  # noqa: E731
+    assert flat(ours) == pytest.approx(flat(theirs), rel=1e-12)
+    assert [group["lr"] for group in ours_optimizer.param_groups] == ours[-1]
+    assert [group["initial_lr"] for group in ours_optimizer.param_groups] == [0.1, 0.5]
+
+
+def test_step_lr_values():
+    optimizer = two_group_optimizer()
+    history = learning_rates(StepLR(optimizer, step_size=2, gamma=0.1), optimizer, 5)
+    assert [lrs[0] for lrs in history] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+
+
+def test_state_dict_round_trip_resumes_the_schedule(tmp_path):
+    optimizer = two_group_optimizer()
+    scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
+    learning_rates(scheduler, optimizer, 3)
+    save({"scheduler": scheduler.state_dict(), "optimizer": optimizer.state_dict()}, tmp_path / "ckpt.npz")
+    checkpoint = load(tmp_path / "ckpt.npz")
+
+    resumed_optimizer = two_group_optimizer()
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    resumed = StepLR(resumed_optimizer, step_size=7, gamma=0.9, last_epoch=checkpoint["scheduler"]["last_epoch"])
+    resumed.load_state_dict(checkpoint["scheduler"])
+    assert (resumed.step_size, resumed.gamma, resumed.last_epoch) == (2, 0.5, 3)
+    assert learning_rates(resumed, resumed_optimizer, 4)[1:] == learning_rates(scheduler, optimizer, 4)[1:]
+
+
+def test_lambda_lr_state_dict_has_no_functions():
+    optimizer = two_group_optimizer()
+    scheduler = LambdaLR(optimizer, lambda epoch: 0.5 ** epoch)
+    optimizer.step()
+    scheduler.step()
+    state = scheduler.state_dict()
+    assert state == {"base_lrs": [0.1, 0.5], "last_epoch": 1, "last_lr": [0.05, 0.25]}
+
+
+def test_errors():
+    optimizer = two_group_optimizer()
+    with pytest.raises(ValueError, match="StepLR: step_size must be a positive integer, got 0"):
+        StepLR(optimizer, step_size=0)
+    with pytest.raises(ValueError, match="LambdaLR: expected 2 lr_lambdas \\(one per param group\\), got 1"):
+        LambdaLR(optimizer, [lambda epoch: 1.0])
+    with pytest.raises(TypeError, match="lr_lambda must be a function"):
+        LambdaLR(optimizer, 0.5)
+    with pytest.raises(KeyError, match="has no 'initial_lr'"):
+        StepLR(two_group_optimizer(), step_size=2, last_epoch=4)

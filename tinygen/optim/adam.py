@@ -1,0 +1,75 @@
+"""Adam (Kingma and Ba, 2015) and AdamW (Loshchilov and Hutter, 2019), with PyTorch's update rule.
+
+One step t for gradient g of parameter p (lr, betas b1 b2, eps, weight decay wd):
+
+    Adam:  g = g + wd * p              AdamW:  p = p * (1 - lr * wd)       (the only difference)
+    m = m + (1 - b1) * (g - m)         (first moment, a running mean of g)
+    v = b2 * v + (1 - b2) * g^2        (second moment; amsgrad keeps v_max = max(v_max, v) and uses it)
+    p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+The bias corrections 1 - b^t are Python floats (``math``), so float32 parameters stay float32.
+"""
+import math
+
+from tinygen.optim.optimizer import Optimizer, new_state_tensor
+
+
+class Adam(Optimizer):
+    """Adam: per-parameter steps scaled by running estimates of the gradient's first and second moments."""
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        super().__init__(params, defaults)
+
+    def _check_options(self, options):
+        super()._check_options(options)
+        name = type(self).__name__
+        if len(options["betas"]) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {options['betas']!r}")
+        for position, beta in enumerate(options["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name}: invalid beta parameter at index {position}: {beta} (must be in [0, 1))")
+        for key in ("eps", "weight_decay"):
+            if not options[key] >= 0:
+                raise ValueError(f"{name}: invalid {key} {options[key]} (must be >= 0)")
+
+    def _update(self, param, grad, state, group):
+        xp = param.backend.xp
+        lr, weight_decay, eps = float(group["lr"]), float(group["weight_decay"]), float(group["eps"])
+        beta1, beta2 = (float(beta) for beta in group["betas"])  # Python floats: NumPy float64s would upcast
+        if not state:
+            state.update(step=0, exp_avg=new_state_tensor(param), exp_avg_sq=new_state_tensor(param))
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = new_state_tensor(param)
+        state["step"] += 1
+        step = state["step"]
+        if weight_decay != 0:
+            if self.decoupled_weight_decay:
+                param.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + param.data * weight_decay
+        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+        exp_avg += (grad - exp_avg) * (1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += grad * (1 - beta2) * grad
+        second_moment = exp_avg_sq
+        if group["amsgrad"]:
+            second_moment = state["max_exp_avg_sq"].data
+            xp.maximum(second_moment, exp_avg_sq, out=second_moment)
+        denominator = xp.sqrt(second_moment)
+        denominator /= math.sqrt(1 - beta2**step)
+        denominator += eps
+        update = exp_avg / denominator
+        update *= lr / (1 - beta1**step)
+        param.data -= update
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p shrinks by lr * wd each step, apart from the gradient (default wd 0.01)."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -1,0 +1,88 @@
+"""Learning-rate schedules: call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.
+
+    StepLR(optimizer, step_size=30, gamma=0.1)    lr = base_lr * gamma ** (epoch // step_size)
+    LambdaLR(optimizer, lr_lambda)                 lr = base_lr * lr_lambda(epoch)
+
+Each group's starting lr is kept as ``group["initial_lr"]`` (as PyTorch does), so a schedule can resume.
+"""
+
+__all__ = ["LRScheduler", "LambdaLR", "StepLR"]
+
+
+class LRScheduler:
+    """Sets every parameter group's ``lr`` from the epoch count ``last_epoch`` (subclasses say how)."""
+
+    def __init__(self, optimizer, last_epoch=-1):
+        self.optimizer = optimizer
+        for position, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(
+                    f"{type(self).__name__}: param group {position} has no 'initial_lr'; "
+                    "resuming with last_epoch != -1 needs a scheduler that ran before on this optimizer"
+                )
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def get_lr(self):
+        """The learning rates for epoch ``last_epoch``, one per group."""
+        raise NotImplementedError
+
+    def step(self):
+        """Advance one epoch and write the new learning rates into the optimizer."""
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self.last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The learning rates the last ``step()`` set."""
+        return list(self.last_lr)
+
+    _saved_keys = ("base_lrs", "last_epoch", "last_lr")
+
+    def state_dict(self):
+        """The schedule's position and settings as plain numbers (functions such as ``lr_lambda`` are not saved)."""
+        return {key: getattr(self, key) for key in self._saved_keys}
+
+    def load_state_dict(self, state_dict):
+        for key in self._saved_keys:
+            setattr(self, key, state_dict[key])
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs."""
+
+    _saved_keys = LRScheduler._saved_keys + ("step_size", "gamma")
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size <= 0:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        # As PyTorch: multiply the current lr (so other changes to it are kept) at each boundary.
+        decay = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
+        return [group["lr"] * self.gamma if decay else group["lr"] for group in self.optimizer.param_groups]
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial lr * ``lr_lambda(epoch)``; ``lr_lambda`` is one function or a list, one per group."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per param group), got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        if not all(callable(function) for function in self.lr_lambdas):
+            raise TypeError("LambdaLR: lr_lambda must be a function of the epoch (or a list of them)")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base_lr * function(self.last_epoch) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
