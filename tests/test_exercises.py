@@ -64,6 +64,32 @@ WRONG = {
         "gaussian_kl", ("g * (0.5 * (logvar.exp() - 1.0))", "g * (0.5 * logvar.exp())"),
         ["gradient mismatch for input 1"],
         "dKL/dlogvar = (exp(logvar) - 1) / 2"),
+    "batch_norm without the mean term": (
+        "batch_norm", ("(g - g.mean(dim=axes, keepdim=True) - xhat", "(g - xhat"),
+        ["batch norm of x (6, 3)", "dL/dx does not sum to zero over each channel"],
+        "did you include the mean term"),
+    "batch_norm on the forward's arrays (no second derivative)": (
+        "batch_norm", ("invstd = ((centered * centered).mean(dim=axes, keepdim=True) + self.eps) ** -0.5",
+                       "invstd = x._wrap_like(self.invstd.reshape((1, -1) + (1,) * (x.ndim - 2)))"),
+        ["second derivative"],
+        "not on raw arrays"),
+    "adam without bias correction": (
+        "adam", ("m_hat = m / (1 - beta1 ** step)", "m_hat = m"),
+        ["Adam(), parameter 0 (3, 4) after step 1: wrong value at index", "expected", "got"],
+        "did you include both"),
+    "conv2d without output_padding": (
+        "conv2d", ("output_padding=extra, ", ""),
+        ["stride (2, 2), padding (1, 1)", "returned a gradient of shape (2, 2, 5, 4)", "input of shape (2, 2, 6, 5)"],
+        "output_padding = H - ((Ho - 1)s - 2p + d(kH - 1) + 1)"),
+    "conv2d with stride and dilation not exchanged": (
+        "conv2d", ("stride=geometry.dilation, padding=geometry.padding,\n                     dilation=geometry.stride",
+                   "stride=geometry.stride, padding=geometry.padding,\n                     dilation=geometry.dilation"),
+        ["stride (2, 2)", "gradient mismatch for input 1"],
+        "conv2d(x^T, g^T, stride=d, padding=p, dilation=s)"),
+    "conv_transpose2d with the correlation's arguments in conv2d's order": (
+        "conv_transpose2d", ("correlate(g, x, geometry)", "correlate(x, g, geometry)"),
+        ["conv_transpose2d of shapes (2, 2, 3, 3)", "ValueError: conv2d: the kernel", "in conv_transpose2d.py, line"],
+        "conv2d's weight-gradient correlation with g in the place of x"),
     "gradient_penalty without create_graph": (
         "gradient_penalty", (", create_graph=True", ""),
         ["does not depend on the critic's weights"],
@@ -179,6 +205,28 @@ def test_use_student_ops_refuses_an_exercise_that_does_not_pass(workspace):
     assert arithmetic.Mul.__module__ == "tinygen.ops.arithmetic"
 
 
+def test_a_dcgan_trains_on_the_students_ops(workspace):
+    """With every exercise's solution swapped in (convolutions, batch norm, Adam, tanh ...), two DCGAN training
+    steps give the losses that tinygen's own ops give."""
+    from tinygen.training import TrainConfig, build_recipe
+
+    for exercise in EXERCISES:
+        write_solution(workspace, exercise.name)
+    real = tinygen.rand(4, 1, 28, 28, generator=tinygen.Generator(None, 0)) * 2 - 1
+
+    def two_steps():
+        tinygen.manual_seed(0)
+        recipe = build_recipe(TrainConfig("dcgan", latent_dim=8, progress=False, device=tinygen.get_default_device()))
+        return [recipe.train_step(real) for _ in range(2)]
+
+    with use_student_ops(workspace) as swapped:
+        assert {"conv2d", "conv_transpose2d", "batch_norm", "adam"} <= set(swapped)
+        student = two_steps()
+    reference = two_steps()
+    for got, expected in zip(student, reference):
+        assert got == pytest.approx(expected, rel=1e-4, abs=1e-6)
+
+
 def test_a_students_ops_train_a_model(workspace):
     """With the student's mul, sum, matmul and tanh swapped in, gradient descent on a tiny regression still
     matches the same descent on tinygen's own ops."""
@@ -198,3 +246,33 @@ def test_a_students_ops_train_a_model(workspace):
     with use_student_ops(workspace, ["mul", "sum", "matmul", "tanh"]):
         student_loss = fit()
     assert student_loss == pytest.approx(fit(), rel=1e-6)
+
+
+# --- the command line -------------------------------------------------------------------------------------
+
+def test_command_line_list_start_check(tmp_path, capsys):
+    from tinygen.cli import main
+
+    assert main(["exercises", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert all(exercise.name in listing for exercise in EXERCISES)
+
+    workspace = tmp_path / "work"
+    assert main(["exercises", "start", str(workspace)]) == 0
+    assert "wrote README.md, tanh.py" in capsys.readouterr().out
+    assert (workspace / "README.md").exists() and (workspace / "conv2d.py").exists()
+
+    assert main(["exercises", "check", str(workspace)]) == 1
+    report = capsys.readouterr().out
+    assert "not started" in report and f"{len(EXERCISES)} checked: 0 passed" in report
+
+    write_solution(workspace, "mul")
+    assert main(["exercises", "check", str(workspace), "mul"]) == 0
+    assert "1 checked: 1 passed, 0 failed, 0 not started" in capsys.readouterr().out
+
+    write_solution(workspace, "mul", ("sum_to(g * b, a.shape)", "g * b"))
+    assert main(["exercises", "check", str(workspace), "mul"]) == 1
+    assert "hint: each gradient must have exactly the shape of its input" in capsys.readouterr().out
+
+    assert main(["exercises", "check", str(workspace), "mull"]) == 2
+    assert "unknown exercise 'mull'" in capsys.readouterr().err

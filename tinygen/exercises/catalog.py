@@ -7,7 +7,7 @@ swaps them in and back, and the engine itself knows nothing about exercises.
 import dataclasses
 import importlib
 
-from tinygen.exercises import grade_losses, grade_ops
+from tinygen.exercises import grade_layers, grade_losses, grade_ops
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +45,14 @@ EXERCISES = (
              grade_losses.grade_bce_with_logits),
     Exercise("gaussian_kl", "KL(N(mu, sigma^2) || N(0, 1)) and its gradient", "docs/derivations/vae.md",
              (("gaussian_kl", "tinygen.losses.vae:gaussian_kl"),), grade_losses.grade_gaussian_kl),
+    Exercise("adam", "the update rule of Adam, with bias correction", "docs/derivations/adam.md",
+             (("Adam", "tinygen.optim.adam:Adam"),), grade_layers.grade_adam),
+    Exercise("batch_norm", "training-mode backward of batch norm", "docs/derivations/batch-norm.md",
+             (("BatchNormTraining", "tinygen.ops.normalization:BatchNormTraining"),), grade_layers.grade_batch_norm),
+    Exercise("conv2d", "backward of conv2d: input and weight gradients", "docs/derivations/conv.md",
+             (("Conv2d", "tinygen.ops.conv:Conv2d"),), grade_layers.grade_conv2d),
+    Exercise("conv_transpose2d", "backward of conv_transpose2d", "docs/derivations/conv-transpose.md",
+             (("ConvTranspose2d", "tinygen.ops.conv:ConvTranspose2d"),), grade_layers.grade_conv_transpose2d),
     Exercise("gradient_penalty", "WGAN-GP's gradient penalty (double backward)", "docs/derivations/gan-losses.md",
              (("gradient_penalty", "tinygen.losses.gan:gradient_penalty"),), grade_losses.grade_gradient_penalty),
 )
