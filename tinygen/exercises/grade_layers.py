@@ -81,8 +81,7 @@ def _check_input_gradient_sums_to_zero(what, op, operands, seed):
             f"{what}: dL/dx does not sum to zero over each channel (sums {[round(v, 6) for v in sums.tolist()]}), "
             "for a random upstream gradient",
             "batch norm's input gradient has three terms: did you include the mean term, -mean(g) per channel? "
-            "(y does not change when a channel's x all shift by one constant, so dL/dx must sum to zero; an "
-            "all-ones upstream gradient would hide this, since for it the correct dL/dx is exactly zero)",
+            "(y does not change when all x of a channel shift by one constant, so dL/dx must sum to zero over it)",
         )
 
 
