@@ -3,7 +3,8 @@
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/layers_bench.py
 
 Goal (issue 4): each within 1.5x of PyTorch with the same number of threads. Prints milliseconds
-(median of repeats after warm-up) and the ratio tinygen / PyTorch.
+(median of repeats after warm-up) and the ratio tinygen / PyTorch. PyTorch gets as many threads as
+NumPy's BLAS: ``OPENBLAS_NUM_THREADS`` if set (e.g. 1, for steadier numbers on a busy machine), else all cores.
 """
 import argparse
 import os
@@ -67,7 +68,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
-    threads = len(os.sched_getaffinity(0))
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", len(os.sched_getaffinity(0))))
     if torch is not None:
         torch.set_num_threads(threads)
     print(f"tinygen {tinygen.__version__}, numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'}, "
