@@ -82,8 +82,8 @@ WRONG = {
         ["stride (2, 2), padding (1, 1)", "returned a gradient of shape (2, 2, 5, 4)", "input of shape (2, 2, 6, 5)"],
         "output_padding = H - ((Ho - 1)s - 2p + d(kH - 1) + 1)"),
     "conv2d with stride and dilation not exchanged": (
-        "conv2d", ("stride=geometry.dilation, padding=geometry.padding,\n                     dilation=geometry.stride",
-                   "stride=geometry.stride, padding=geometry.padding,\n                     dilation=geometry.dilation"),
+        "conv2d", ("stride=geometry.dilation, padding=geometry.padding,\n" + " " * 21 + "dilation=geometry.stride",
+                   "stride=geometry.stride, padding=geometry.padding,\n" + " " * 21 + "dilation=geometry.dilation"),
         ["stride (2, 2)", "gradient mismatch for input 1"],
         "conv2d(x^T, g^T, stride=d, padding=p, dilation=s)"),
     "conv_transpose2d with the correlation's arguments in conv2d's order": (

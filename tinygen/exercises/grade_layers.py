@@ -31,9 +31,14 @@ def _grade_convolution(op_class, transposed, hint):
         stride, padding, dilation, output_padding, second_order = case[3:]
         geometry = WindowGeometry(tuple(operands[1].shape[2:]), stride, padding, dilation)
         size = operands[0].shape[2:]
-        output_size = geometry.transposed_output_size(size, output_padding) if transposed else geometry.output_size(size)
-        what = (f"{'conv_transpose2d' if transposed else 'conv2d'} of {describe(operands)}, stride {stride}, "
-                f"padding {padding}, dilation {dilation}" + (f", output_padding {output_padding}" if transposed else ""))
+        if transposed:
+            output_size = geometry.transposed_output_size(size, output_padding)
+            what = f"conv_transpose2d of {describe(operands)}, "
+        else:
+            output_size = geometry.output_size(size)
+            what = f"conv2d of {describe(operands)}, "
+        what += f"stride {stride}, padding {padding}, dilation {dilation}"
+        what += f", output_padding {output_padding}" if transposed else ""
         check_gradients(what, lambda *operands: op_class(geometry, output_size)(*operands), operands, hint,
                         second_order=second_order)
 
@@ -53,7 +58,9 @@ def grade_conv_transpose2d(module):
     _grade_convolution(module.ConvTranspose2d, True, hint)
 
 
-BATCH_NORM_CASES = [((6, 3), True, True, True), ((3, 2, 2, 3), True, True, False), ((5, 2, 3), False, False, True)]
+#: (input shape, with gamma, with beta, second order)
+BATCH_NORM_CASES = [((6, 3), True, True, True), ((3, 2, 2, 3), True, True, False), ((5, 2, 3), False, True, True),
+                    ((4, 2), False, False, False)]
 
 
 def grade_batch_norm(module):
@@ -64,7 +71,8 @@ def grade_batch_norm(module):
         x = random_tensor(shape, 10 * seed, low=-2.0, high=2.0)
         affine = [random_tensor((shape[1],), 10 * seed + k, low=0.5, high=1.5) for k in (1, 2)]
         operands = [x] + [a for a, used in zip(affine, (has_weight, has_bias)) if used]
-        what = f"batch norm of x {tuple(shape)}" + (" with gamma" if has_weight else "") + (" with beta" if has_bias else "")
+        affine_names = [name for name, used in (("gamma", has_weight), ("beta", has_bias)) if used]
+        what = f"batch norm of x {tuple(shape)}" + "".join(f" with {name}" for name in affine_names)
         _check_input_gradient_sums_to_zero(what, student(1e-5, has_weight, has_bias), operands, 10 * seed + 3)
         check_gradients(what, lambda *operands: student(1e-5, has_weight, has_bias)(*operands), operands, hint,
                         second_order=second_order)

@@ -34,7 +34,8 @@ def grade_gaussian_kl(module):
         check_close(f"gaussian_kl(mu, logvar, reduction={reduction!r})", module.gaussian_kl(mu, logvar, reduction),
                     vae.gaussian_kl(mu, logvar, reduction), forward_hint)
     hint = "dKL/dmu = mu and dKL/dlogvar = (exp(logvar) - 1) / 2, each times g"
-    check_gradients(f"gradient for {describe([mu, logvar])}", lambda m, v: module.GaussianKL()(m, v), [mu, logvar], hint)
+    check_gradients(f"gradient for {describe([mu, logvar])}", lambda mu, logvar: module.GaussianKL()(mu, logvar),
+                    [mu, logvar], hint)
 
 
 def _per_element_kl(mu, logvar):
@@ -62,7 +63,8 @@ def grade_gradient_penalty(module):
     got = penalty(module.gradient_penalty, first, second)
     if not isinstance(got, Tensor) or got.ndim != 0:
         raise ExerciseFailure(f"expected a 0-d Tensor, got {got!r}", "return lambda_ * (...).mean()")
-    value_hint = ("draw eps exactly as rand((N, 1, ..., 1), generator=generator, dtype=real.dtype, device=real.device), "
+    value_hint = ("draw eps exactly as rand((N, 1, ..., 1), generator=generator, dtype=real.dtype, "
+                  "device=real.device), "
                   "x_hat = eps * real + (1 - eps) * fake, then lambda_ * mean((||gradient of each sample|| - 1)^2)")
     check_close("penalty value for a tanh critic, batch (5, 2, 3)", got, penalty(gan.gradient_penalty, first, second),
                 value_hint)

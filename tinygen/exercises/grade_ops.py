@@ -21,7 +21,8 @@ def grade_mul(module):
 def grade_sum(module):
     hint = ("dL/dx is g copied back along the summed dimensions: reshape g to the input's rank (1 in every "
             "summed dim of self.dims), then broadcast_to(self.input_shape); keepdim changes only the reshape")
-    cases = [((2, 3, 4), (0, 1, 2), False), ((2, 3, 4), (1,), False), ((2, 3, 4), (0, 2), True), ((3, 1, 2), (2,), False)]
+    cases = [((2, 3, 4), (0, 1, 2), False), ((2, 3, 4), (1,), False), ((2, 3, 4), (0, 2), True),
+             ((3, 1, 2), (2,), False)]
     for seed, (shape, dims, keepdim) in enumerate(cases):
         x = random_tensor(shape, seed)
         check_gradients(f"sum over dims {dims} (keepdim={keepdim}) of {describe([x])}",

@@ -117,7 +117,8 @@ def grade_exercise(directory, exercise):
     """Load and grade the student's file of ``exercise``: a ``Result``."""
     path = os.path.join(directory, exercise.filename)
     if not os.path.exists(path):
-        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` writes it")
+        return Result(exercise.name, NOT_STARTED,
+                      f"{exercise.filename} is missing: `tinygen exercises start` writes it")
     try:
         exercise.grade(load_student_module(directory, exercise))
     except ExerciseFailure as failure:
@@ -172,5 +173,6 @@ def format_results(results):
             if result.hint:
                 lines.append(f"  hint: {result.hint}")
     counts = {status: sum(r.status == status for r in results) for status in (PASS, FAIL, NOT_STARTED)}
-    lines += ["", f"{len(results)} checked: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[NOT_STARTED]} not started"]
+    lines += ["", f"{len(results)} checked: {counts[PASS]} passed, {counts[FAIL]} failed, "
+                  f"{counts[NOT_STARTED]} not started"]
     return "\n".join(lines)

@@ -38,7 +38,8 @@ class Conv2d(conv.Conv2d):
       - dL/dx: every x_pad pixel was multiplied by w[o, c, a, b] into y[n, o, i, j]; sending g back along those
         edges is exactly the transposed convolution: ``conv_transpose2d(g, w, stride=, padding=, dilation=,
         output_padding=)``. A strided convolution maps several input sizes to one output size, so choose
-        output_padding to get exactly (H, W) back: conv_transpose2d makes (Ho - 1)s - 2p + d(kH - 1) + 1 + output_padding.
+        output_padding to get exactly (H, W) back: conv_transpose2d makes
+        (Ho - 1)s - 2p + d(kH - 1) + 1 + output_padding.
       - dL/dw: write ``correlate`` above, then call it.
       - All with tinygen ops: the grader checks second derivatives (a gradient penalty needs them), and then
         conv2d's backward calls conv_transpose2d's and vice versa.
