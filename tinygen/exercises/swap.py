@@ -31,8 +31,9 @@ def use_student_ops(directory, names=None, check=True):
         for exercise in chosen:
             module = load_student_module(directory, exercise)
             for attribute, reference in exercise.references().items():
-                swapped.append((reference, getattr(module, attribute)))
-                _rebind(reference, getattr(module, attribute))
+                student = getattr(module, attribute)
+                swapped.append((reference, student))
+                _rebind(reference, student)
         yield [exercise.name for exercise in chosen]
     finally:  # also undoes bindings made inside the block, by modules first imported there
         for reference, student in reversed(swapped):
