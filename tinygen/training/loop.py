@@ -15,6 +15,7 @@ import time
 from tinygen import random as tg_random
 from tinygen.creation import randn
 from tinygen.data import DataLoader, TensorDataset
+from tinygen.files import atomic_write
 from tinygen.metrics import judge_report, load_judge
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
 from tinygen.training.config import TrainConfig
@@ -55,22 +56,16 @@ def _progress(iterable, total, description, enabled):
 
 
 def _write_metrics(directory, history):
-    """metrics.json (everything) and metrics.csv (the scalar columns), each written whole then renamed."""
-    def write(name, writer):
-        temporary = os.path.join(directory, f".{name}.tmp")
-        with open(temporary, "w", newline="") as handle:
-            writer(handle)
-        os.replace(temporary, os.path.join(directory, name))
-
-    write("metrics.json", lambda handle: json.dump(history, handle, indent=1))
+    """metrics.json (everything) and metrics.csv (the scalar columns), each written atomically."""
+    atomic_write(os.path.join(directory, "metrics.json"), lambda file: json.dump(history, file, indent=1), binary=False)
     columns = [key for key in history[0] if not isinstance(history[0][key], (list, dict))]
 
-    def write_csv(handle):
-        table = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+    def write_csv(file):
+        table = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
         table.writeheader()
         table.writerows(history)
 
-    write("metrics.csv", write_csv)
+    atomic_write(os.path.join(directory, "metrics.csv"), write_csv, binary=False)
 
 
 def train(config, log=print):
