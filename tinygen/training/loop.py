@@ -28,7 +28,6 @@ from tinygen.viz import image_grid, plot_history, save_png
 
 RECIPES = {"gan": GANRecipe, "dcgan": GANRecipe, "toy": GANRecipe, "wgan-gp": WGANGPRecipe, "vae": VAERecipe}
 GRID_SIZE = 64
-JUDGE_SAMPLES = 1000
 
 
 def build_recipe(config):
@@ -74,6 +73,7 @@ def train(config, log=print):
         raise TypeError(f"train: expected a TrainConfig, got {type(config).__name__}")
     prepare_output(config.out)
     checkpoint_path = os.path.join(config.out, "checkpoint.npz")
+    tg_random.manual_seed(config.seed)  # the initial weights, too, follow from the seed
     recipe = build_recipe(config)
     train_data, held_out, held_out_labels = load_training_data(config, recipe.pixel_range)
 
@@ -89,7 +89,7 @@ def train(config, log=print):
     fixed = tg_random.Generator(config.device, seed=config.seed + 1)
     grid_noise = randn(GRID_SIZE, recipe.latent_dim, generator=fixed, device=config.device)
     judge = load_judge(config.device) if recipe.sample_kind == "image" and config.model != "vae" else None
-    judge_noise = randn(JUDGE_SAMPLES, recipe.latent_dim, generator=fixed, device=config.device)
+    judge_noise = randn(config.eval_size, recipe.latent_dim, generator=fixed, device=config.device)
 
     for epoch in range(first_epoch, config.epochs):
         tg_random.manual_seed(epoch_seed(config.seed, epoch))
