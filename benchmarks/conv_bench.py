@@ -1,11 +1,12 @@
 """Forward and forward+backward time of conv2d / conv_transpose2d at DCGAN sizes, beside PyTorch on the CPU.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py [--repeats 30] [--profile D2]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py [--repeats 30] [--threads 1]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py --profile D2
 
 Batch 64, float32, kernel 4, stride 2, padding 1 (the layers of a DCGAN on 28x28 images). Every input,
 weight and bias requires grad, so the backward computes all three gradients. tinygen and PyTorch (when
-importable, with as many threads as NumPy's BLAS uses) are timed in alternation, so a busy machine slows
-both alike; each figure is the median over the repeats, after a warm-up. Goal: ratios within 1.5.
+importable) use the same number of threads (default: every core) and are timed in alternation, so a busy
+machine slows both alike; each figure is the median over the repeats, after a warm-up. Goal: ratios within 1.5.
 """
 import argparse
 import cProfile
@@ -17,8 +18,6 @@ import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the checkout's tinygen, installed or not
-import tinygen  # noqa: E402
-from tinygen.nn import functional as F  # noqa: E402
 
 CASES = [
     # name, function, input shape, weight shape
@@ -33,36 +32,17 @@ def bias_size(function_name, weight_shape):
     return weight_shape[0] if function_name == "conv2d" else weight_shape[1]
 
 
-def tinygen_steps(function_name, input_shape, weight_shape):
-    """(forward, forward+backward) closures for tinygen."""
-    function = getattr(F, function_name)
-    x = tinygen.randn(*input_shape, requires_grad=True)
-    weight = tinygen.randn(*weight_shape, requires_grad=True)
-    bias = tinygen.randn(bias_size(function_name, weight_shape), requires_grad=True)
-    with tinygen.no_grad():
-        upstream = tinygen.randn(*function(x, weight, bias, stride=2, padding=1).shape)
+def steps(library, function_name, input_shape, weight_shape):
+    """(forward, forward+backward) closures; ``library`` is ``tinygen`` or ``torch`` (they share these names)."""
+    function = getattr(library.nn.functional, function_name)
+    x = library.randn(*input_shape, requires_grad=True)
+    weight = library.randn(*weight_shape, requires_grad=True)
+    bias = library.randn(bias_size(function_name, weight_shape), requires_grad=True)
+    with library.no_grad():
+        upstream = library.randn(*function(x, weight, bias, stride=2, padding=1).shape)
 
     def forward():
-        with tinygen.no_grad():
-            function(x, weight, bias, stride=2, padding=1)
-
-    def forward_backward():
-        x.grad = weight.grad = bias.grad = None
-        function(x, weight, bias, stride=2, padding=1).backward(upstream)
-
-    return forward, forward_backward
-
-
-def torch_steps(torch, function_name, input_shape, weight_shape):
-    function = getattr(torch.nn.functional, function_name)
-    x = torch.randn(*input_shape, requires_grad=True)
-    weight = torch.randn(*weight_shape, requires_grad=True)
-    bias = torch.randn(bias_size(function_name, weight_shape), requires_grad=True)
-    with torch.no_grad():
-        upstream = torch.randn(function(x, weight, bias, stride=2, padding=1).shape)
-
-    def forward():
-        with torch.no_grad():
+        with library.no_grad():
             function(x, weight, bias, stride=2, padding=1)
 
     def forward_backward():
@@ -90,8 +70,8 @@ def median_ms(steps, repeats, warmup):
     return [1e3 * statistics.median(record) for record in times]
 
 
-def profile(function_name, input_shape, weight_shape, repeats):
-    _, forward_backward = tinygen_steps(function_name, input_shape, weight_shape)
+def profile(tinygen, function_name, input_shape, weight_shape, repeats):
+    _, forward_backward = steps(tinygen, function_name, input_shape, weight_shape)
     forward_backward()
     profiler = cProfile.Profile()
     profiler.enable()
@@ -105,29 +85,35 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS and PyTorch (default: every core)")
     parser.add_argument("--profile", metavar="CASE",
                         help="cProfile tinygen's forward+backward of one case (D1, D2, G1 or G2)")
     arguments = parser.parse_args()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = arguments.threads or cores
+    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)  # read when NumPy loads, which happens after this
+    import tinygen
+    import tinygen.nn.functional  # noqa: F401  (steps() reaches it as tinygen.nn.functional, as torch's)
+
     if arguments.profile:
         case = next(case for case in CASES if case[0].startswith(arguments.profile))
-        profile(*case[1:], arguments.repeats)
+        profile(tinygen, *case[1:], arguments.repeats)
         return
 
     try:
         import torch
     except ImportError:
         torch = None
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if torch is not None:
         torch.set_num_threads(threads)
     print(f"batch 64, float32, kernel 4, stride 2, padding 1; {threads} threads; median of {arguments.repeats}; ms")
     print(f"{'case':26} {'pass':9} {'tinygen':>8} {'torch':>8} {'ratio':>6}")
     for name, function_name, input_shape, weight_shape in CASES:
-        ours = tinygen_steps(function_name, input_shape, weight_shape)
-        theirs = torch_steps(torch, function_name, input_shape, weight_shape) if torch is not None else (None, None)
+        ours = steps(tinygen, function_name, input_shape, weight_shape)
+        theirs = steps(torch, function_name, input_shape, weight_shape) if torch is not None else (None, None)
         for label, mine, reference in zip(("forward", "fwd+bwd"), ours, theirs):
-            steps = [mine] if reference is None else [mine, reference]
-            times = median_ms(steps, arguments.repeats, arguments.warmup)
+            timed = [mine] if reference is None else [mine, reference]
+            times = median_ms(timed, arguments.repeats, arguments.warmup)
             if reference is None:
                 print(f"{name:26} {label:9} {times[0]:8.2f} {'-':>8} {'-':>6}")
             else:

@@ -22,15 +22,21 @@ class WrongMul(Function):
         return g * a, g * b
 
 
-class MissingMeanTerm(Function):
-    """y = x - mean(x) with the mean's gradient forgotten: invisible to an all-ones upstream gradient
-    (both the true and this gradient sum to ... the same), caught by a random one."""
+class StandardizeWithoutVarianceTerm(Function):
+    """y = (x - mean x) / std x, whose backward forgets the term that flows through std:
+    right:  dL/dx = (g - mean g - y mean(g y)) / std;   here: (g - mean g) / std.
+    With an all-ones g both are exactly 0 (mean g = 1, mean y = 0), so a check of y.sum() cannot see it."""
 
     def forward(self, x):
-        return x - x.mean()
+        self.std = x.std()
+        return (x - x.mean()) / self.std
 
     def backward(self, g):
-        return g
+        return (g - g.mean()) / float(self.std)
+
+
+def standardize(x):
+    return (x - x.mean()) / ((x - x.mean()) ** 2).mean().sqrt()
 
 
 def test_wrong_backward_is_rejected_naming_input_index_and_values():
@@ -44,11 +50,12 @@ def test_wrong_backward_is_rejected_naming_input_index_and_values():
 
 def test_a_random_upstream_gradient_catches_what_a_sum_would_hide():
     x = random_tensor((5,), seed=3)
-    (all_ones_grad,) = tinygen.grad(MissingMeanTerm()(x).sum(), [x])
-    (true_grad,) = tinygen.grad((x - x.mean()).sum(), [x])
-    assert abs(all_ones_grad.sum().item() - 5.0) < 1e-12 and abs(true_grad.sum().item()) < 1e-12
+    (wrong,) = tinygen.grad(StandardizeWithoutVarianceTerm()(x).sum(), [x])
+    (right,) = tinygen.grad(standardize(x).sum(), [x])
+    assert abs(wrong).max().item() < 1e-12 and abs(right).max().item() < 1e-12  # all-ones: indistinguishable
+    gradcheck(standardize, [x])
     with pytest.raises(GradcheckError, match="gradient mismatch for input 0"):
-        gradcheck(lambda x: MissingMeanTerm()(x), [x])
+        gradcheck(lambda x: StandardizeWithoutVarianceTerm()(x), [x])
 
 
 def test_wrong_second_derivative_is_rejected():

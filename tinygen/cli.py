@@ -26,7 +26,7 @@ def _add_train(commands):
     parser.add_argument("--lr", type=float)
     parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "strict"))
+    parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
     parser.add_argument("--out", help="output directory (default runs/MODEL)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     parser.add_argument("--subset", type=int, help="train on the first N training samples only")
@@ -43,7 +43,7 @@ def _add_sample(commands):
     parser.add_argument("--gif", help="also write a latent-walk animation to this GIF")
     parser.add_argument("--n", type=int, default=64, help="number of samples in the grid")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "strict"))
+    parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
 
 
 def run_train(args):
@@ -63,13 +63,14 @@ def run_sample(args):
     from tinygen.random import Generator
     from tinygen.training.pictures import save_latent_walk, save_samples
 
-    checkpoint = load_checkpoint(args.checkpoint, device=args.device)
-    config = TrainConfig.from_dict(dict(checkpoint["config"], device=args.device, progress=False))
+    device = tinygen.backend.normalize_device(args.device)
+    checkpoint = load_checkpoint(args.checkpoint, device=device)
+    config = TrainConfig.from_dict(dict(checkpoint["config"], device=device, progress=False))
     recipe = build_recipe(config)
     recipe.load_state_dict(checkpoint["state"])
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}")
-    noise = randn(args.n, recipe.latent_dim, generator=Generator(args.device, seed=args.seed), device=args.device)
+    noise = randn(args.n, recipe.latent_dim, generator=Generator(device, seed=args.seed), device=device)
     save_samples(recipe, noise, args.out)
     print(f"wrote {args.out}")
     if args.gif:

@@ -14,11 +14,11 @@ then replaces ``path`` in one step, so a crash mid-save leaves the previous chec
 import collections
 import json
 import os
-import tempfile
 
 import numpy
 
 from tinygen import backend as backends
+from tinygen.files import atomic_write
 from tinygen.tensor import Tensor
 
 __all__ = ["CheckpointError", "load", "save"]
@@ -95,33 +95,7 @@ def save(obj, path):
     arrays = {}
     structure = {"format": FORMAT, "version": VERSION, "root": _describe(obj, arrays, "the top level")}
     arrays[STRUCTURE_ENTRY] = numpy.array(json.dumps(structure))
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: the directory {directory!r} of {path!r} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            numpy.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    _sync_directory(directory)
-
-
-def _sync_directory(directory):
-    """Flush the directory entry too, so the rename itself survives a power loss (POSIX only)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    atomic_write(path, lambda file: numpy.savez(file, **arrays))
 
 
 # --- loading ---------------------------------------------------------------------------------------------

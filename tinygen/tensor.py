@@ -442,6 +442,15 @@ class Tensor:
     def softplus(self, beta=1.0, threshold=20.0):
         return ops.elementwise.softplus(self, beta, threshold)
 
+    def sign(self):
+        return ops.elementwise.sign(self)
+
+    def softmax(self, dim):
+        return ops.activation.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return ops.activation.log_softmax(self, dim)
+
     def clamp(self, min=None, max=None):
         return ops.elementwise.clamp(self, min, max)
 

@@ -1,6 +1,7 @@
 """Losses, one module per family; ``tinygen.nn.functional`` re-exports them (``F.binary_cross_entropy`` ...).
 
     classification  binary_cross_entropy, binary_cross_entropy_with_logits
+    multiclass      cross_entropy, nll_loss (class indices)
     regression      mse_loss, l1_loss
     gan             discriminator_loss, generator_loss (minimax, non-saturating, Wasserstein, hinge),
                     gradient_penalty (WGAN-GP)
@@ -10,8 +11,9 @@
 """
 from tinygen.losses.classification import *  # noqa: F401,F403
 from tinygen.losses.gan import *  # noqa: F401,F403
+from tinygen.losses.multiclass import *  # noqa: F401,F403
 from tinygen.losses.regression import *  # noqa: F401,F403
 from tinygen.losses.vae import *  # noqa: F401,F403
-from tinygen.losses import classification, gan, regression, vae
+from tinygen.losses import classification, gan, multiclass, regression, vae
 
-__all__ = classification.__all__ + regression.__all__ + gan.__all__ + vae.__all__
+__all__ = classification.__all__ + multiclass.__all__ + regression.__all__ + gan.__all__ + vae.__all__

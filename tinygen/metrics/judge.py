@@ -1,7 +1,8 @@
 """The judge: a small MNIST classifier, trained with tinygen on the bundled data (``python -m
 tinygen.metrics.train_judge``), whose weights ship with the package (``judge.npz``, about 0.4 MB).
 
-    x (N, 1, 28, 28) in [-1, 1] -> 784 -> 128 -> ReLU -> 64 -> ReLU (features) -> 10 logits
+    x (N, 1, 28, 28) in [-1, 1] -> conv 5x5 16 -> ReLU -> maxpool 2 -> conv 5x5 32 -> ReLU -> maxpool 2
+      -> 1568 -> 64 -> ReLU (the features) -> 10 logits
 """
 import os
 
@@ -18,12 +19,14 @@ BATCH = 500
 
 
 class JudgeClassifier(nn.Module):
-    def __init__(self, hidden=(128, 64), classes=10):
+    def __init__(self, features=64, classes=10):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Flatten(), nn.Linear(784, hidden[0]), nn.ReLU(), nn.Linear(hidden[0], hidden[1]), nn.ReLU()
+            nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, features), nn.ReLU(),
         )
-        self.head = nn.Linear(hidden[1], classes)
+        self.head = nn.Linear(features, classes)
 
     def features(self, images):
         """(N, 1, 28, 28) in [-1, 1] -> (N, 64): the representation the Frechet distance compares."""

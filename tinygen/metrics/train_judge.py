@@ -41,7 +41,7 @@ def main(argv=None):
                         generator=tinygen.Generator(seed=args.seed))
     for epoch in range(args.epochs):
         for batch_images, batch_labels in loader:
-            loss = -nn.functional.log_softmax(model(batch_images), dim=1).gather(1, batch_labels.unsqueeze(1)).mean()
+            loss = nn.functional.cross_entropy(model(batch_images), batch_labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -263,7 +263,7 @@ def _resize_target(name, input_size, size, scale_factor, recompute_scale_factor)
         raise ValueError(
             f"{name}: scale_factor {scale_factor!r} makes the input size {tuple(input_size)} empty: {output_size}"
         )
-    return output_size, (None, None) if recompute_scale_factor else factors
+    return output_size, ((None, None) if recompute_scale_factor else factors)
 
 
 def _nearest_sources(backend, output_size, input_size, factor):

@@ -1,6 +1,8 @@
 """What a training run is: the model family and its settings, with per-family defaults and checks."""
 import dataclasses
 
+from tinygen.backend import normalize_device
+
 MODELS = ("gan", "dcgan", "wgan-gp", "vae", "toy")
 
 #: Defaults per family. Adam's betas follow each paper: (0.5, 0.999) for (DC)GANs (Radford et al.),
@@ -25,10 +27,10 @@ class TrainConfig:
     latent_dim: int = None
     betas: tuple = None
     seed: int = 0
-    device: str = "cpu"
+    device: str = None          # default: tinygen's default device (TINYGEN_DEVICE)
     out: str = None
     subset: int = None          # train on the first N training samples only (quick runs)
-    eval_size: int = 1000       # held out from the bundled data for evaluation
+    eval_size: int = 1000       # held out from the bundled data for evaluation (and samples scored per epoch)
     n_critic: int = 5           # WGAN-GP: critic steps per generator step
     gp_lambda: float = 10.0     # WGAN-GP: weight of the gradient penalty
     beta: float = 1.0           # VAE: weight of the KL term
@@ -42,6 +44,7 @@ class TrainConfig:
             if getattr(self, name) is None:
                 setattr(self, name, value)
         self.betas = tuple(self.betas)
+        self.device = normalize_device(self.device)
         if self.out is None:
             self.out = f"runs/{self.model}"
         positive = dict(epochs=self.epochs, batch_size=self.batch_size, latent_dim=self.latent_dim, n_critic=self.n_critic)

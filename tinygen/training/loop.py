@@ -15,6 +15,7 @@ import time
 from tinygen import random as tg_random
 from tinygen.creation import randn
 from tinygen.data import DataLoader, TensorDataset
+from tinygen.files import atomic_write
 from tinygen.metrics import judge_report, load_judge
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
 from tinygen.training.config import TrainConfig
@@ -27,7 +28,6 @@ from tinygen.viz import image_grid, plot_history, save_png
 
 RECIPES = {"gan": GANRecipe, "dcgan": GANRecipe, "toy": GANRecipe, "wgan-gp": WGANGPRecipe, "vae": VAERecipe}
 GRID_SIZE = 64
-JUDGE_SAMPLES = 1000
 
 
 def build_recipe(config):
@@ -55,22 +55,16 @@ def _progress(iterable, total, description, enabled):
 
 
 def _write_metrics(directory, history):
-    """metrics.json (everything) and metrics.csv (the scalar columns), each written whole then renamed."""
-    def write(name, writer):
-        temporary = os.path.join(directory, f".{name}.tmp")
-        with open(temporary, "w", newline="") as handle:
-            writer(handle)
-        os.replace(temporary, os.path.join(directory, name))
-
-    write("metrics.json", lambda handle: json.dump(history, handle, indent=1))
+    """metrics.json (everything) and metrics.csv (the scalar columns), each written atomically."""
+    atomic_write(os.path.join(directory, "metrics.json"), lambda file: json.dump(history, file, indent=1), binary=False)
     columns = [key for key in history[0] if not isinstance(history[0][key], (list, dict))]
 
-    def write_csv(handle):
-        table = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+    def write_csv(file):
+        table = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
         table.writeheader()
         table.writerows(history)
 
-    write("metrics.csv", write_csv)
+    atomic_write(os.path.join(directory, "metrics.csv"), write_csv, binary=False)
 
 
 def train(config, log=print):
@@ -79,6 +73,7 @@ def train(config, log=print):
         raise TypeError(f"train: expected a TrainConfig, got {type(config).__name__}")
     prepare_output(config.out)
     checkpoint_path = os.path.join(config.out, "checkpoint.npz")
+    tg_random.manual_seed(config.seed)  # the initial weights, too, follow from the seed
     recipe = build_recipe(config)
     train_data, held_out, held_out_labels = load_training_data(config, recipe.pixel_range)
 
@@ -94,7 +89,7 @@ def train(config, log=print):
     fixed = tg_random.Generator(config.device, seed=config.seed + 1)
     grid_noise = randn(GRID_SIZE, recipe.latent_dim, generator=fixed, device=config.device)
     judge = load_judge(config.device) if recipe.sample_kind == "image" and config.model != "vae" else None
-    judge_noise = randn(JUDGE_SAMPLES, recipe.latent_dim, generator=fixed, device=config.device)
+    judge_noise = randn(config.eval_size, recipe.latent_dim, generator=fixed, device=config.device)
 
     for epoch in range(first_epoch, config.epochs):
         tg_random.manual_seed(epoch_seed(config.seed, epoch))

@@ -1,9 +1,8 @@
 """Image grids and animations, written with Pillow. Host-side code: it works on NumPy arrays."""
-import os
-import tempfile
-
 import numpy
 from PIL import Image
+
+from tinygen.files import atomic_write
 
 
 def _host_images(images):
@@ -36,26 +35,12 @@ def image_grid(images, nrow=8, padding=2, value_range=(-1.0, 1.0), pad_value=0):
     return grid[..., 0] if channels == 1 else grid
 
 
-def _atomic_write(path, write):
-    """Write through ``write(temporary_path)`` then rename, so a reader never sees half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def save_png(picture, path, scale=2):
     """Save a uint8 picture (H, W) or (H, W, 3) as PNG, enlarged ``scale`` times (nearest) to be seen easily."""
     image = Image.fromarray(picture)
     if scale != 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    _atomic_write(path, lambda temporary: image.save(temporary, format="PNG"))
+    atomic_write(path, lambda file: image.save(file, format="PNG"))
 
 
 def save_gif(frames, path, duration_ms=80, scale=2):
@@ -63,5 +48,5 @@ def save_gif(frames, path, duration_ms=80, scale=2):
     images = [Image.fromarray(frame) for frame in frames]
     if scale != 1:
         images = [image.resize((image.width * scale, image.height * scale), Image.NEAREST) for image in images]
-    _atomic_write(path, lambda temporary: images[0].save(
-        temporary, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0))
+    atomic_write(path, lambda file: images[0].save(
+        file, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0))

@@ -5,11 +5,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy  # noqa: E402
 
-from tinygen.viz.images import _atomic_write  # noqa: E402
+from tinygen.files import atomic_write  # noqa: E402
 
 
 def _save(figure, path):
-    _atomic_write(path, lambda temporary: figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight"))
+    atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=110, bbox_inches="tight"))
     plt.close(figure)
 
 

@@ -1,0 +1,89 @@
+"""Training runs: the toy GAN finds the ring's modes, the VAE's held-out ELBO improves, a resumed run is
+bit-identical to an uninterrupted one, and bad settings fail before any work with a clear message."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen.serialization import CheckpointError
+from tinygen.training import TrainConfig, load_checkpoint, train
+
+
+def quiet(**options):
+    """A run without a progress bar, scored on 200 held-out samples (enough for tests, quicker than 1000)."""
+    return TrainConfig(progress=False, **dict(dict(eval_size=200), **options))
+
+
+def test_toy_gan_covers_the_modes_of_the_ring(tmp_path):
+    history = train(quiet(model="toy", epochs=12, out=str(tmp_path)), log=lambda line: None)
+    assert history[-1]["modes_covered"] >= 7
+    assert os.path.exists(tmp_path / "samples.png") and os.path.exists(tmp_path / "losses.png")
+
+
+@pytest.mark.slow
+def test_vae_held_out_elbo_improves(tmp_path):
+    history = train(quiet(model="vae", epochs=3, subset=4000, batch_size=64, out=str(tmp_path)), log=lambda line: None)
+    losses = [entry["eval_loss"] for entry in history]
+    assert losses[-1] < losses[0] - 20, losses   # nats per image
+    assert losses[-1] < 200
+    assert all(entry["eval_kl"] > 0 for entry in history)
+
+
+def _parameters(out):
+    state = load_checkpoint(os.path.join(out, "checkpoint.npz"))["state"]
+    return {f"{group}/{name}": value.numpy() for group, tensors in state.items() if group.startswith("model.")
+            for name, value in tensors.items()}
+
+
+@pytest.mark.parametrize("model, options", [
+    ("toy", dict(subset=512)),
+    ("dcgan", dict(subset=128, batch_size=32)),
+])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(model, options, tmp_path):
+    straight, interrupted = str(tmp_path / "straight"), str(tmp_path / "interrupted")
+    train(quiet(model=model, epochs=2, out=straight, **options), log=lambda line: None)
+    train(quiet(model=model, epochs=1, out=interrupted, **options), log=lambda line: None)
+    train(quiet(model=model, epochs=2, out=interrupted, resume=True, **options), log=lambda line: None)
+    expected, got = _parameters(straight), _parameters(interrupted)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert np.array_equal(expected[name], got[name]), name
+    with open(os.path.join(interrupted, "metrics.json")) as handle:
+        assert [entry["epoch"] for entry in json.load(handle)] == [1, 2]
+
+
+def test_resume_from_another_models_checkpoint_is_refused(tmp_path):
+    train(quiet(model="toy", epochs=1, subset=256, out=str(tmp_path)), log=lambda line: None)
+    with pytest.raises(CheckpointError, match="holds a 'toy' run; it cannot resume a 'gan' run"):
+        train(quiet(model="gan", epochs=1, subset=64, out=str(tmp_path), resume=True), log=lambda line: None)
+
+
+def test_impossible_settings_are_refused_up_front(tmp_path):
+    with pytest.raises(ValueError, match="unknown model 'gann'"):
+        quiet(model="gann")
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        quiet(model="toy", batch_size=0)
+    with pytest.raises(ValueError, match="batch_size 512 is larger than the 100 training samples"):
+        train(quiet(model="toy", batch_size=512, subset=100, out=str(tmp_path)), log=lambda line: None)
+
+
+def test_an_unwritable_output_directory_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError, match="cannot write to the output directory"):
+        train(quiet(model="toy", epochs=1, out=str(blocker / "run")), log=lambda line: None)
+
+
+def test_a_corrupt_checkpoint_is_a_clear_error_and_is_left_alone(tmp_path):
+    checkpoint = tmp_path / "checkpoint.npz"
+    checkpoint.write_bytes(b"PK\x03\x04 definitely not a zip archive")
+    with pytest.raises(CheckpointError, match="checkpoint.npz"):
+        train(quiet(model="toy", epochs=1, out=str(tmp_path), resume=True), log=lambda line: None)
+    assert checkpoint.read_bytes().startswith(b"PK\x03\x04 definitely")
+
+
+def test_training_uses_the_default_device(tmp_path):
+    config = quiet(model="toy", epochs=1, subset=256, out=str(tmp_path))
+    assert config.device == tinygen.get_default_device()

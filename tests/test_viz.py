@@ -1,0 +1,31 @@
+"""Pictures: grid layout and value scaling, PNG/GIF files readable, plots written."""
+import numpy as np
+import pytest
+from PIL import Image
+
+import tinygen
+from tinygen.viz import image_grid, plot_history, plot_points, save_gif, save_png
+
+
+def test_grid_layout_and_scaling():
+    images = tinygen.tensor(np.linspace(-1, 1, 6 * 4).reshape(6, 1, 2, 2))
+    grid = image_grid(images, nrow=4, padding=1)
+    assert grid.shape == (2 * 3 + 1, 4 * 3 + 1) and grid.dtype == np.uint8
+    assert grid[1, 1] == 0 and grid[5, 5] == 255  # the first pixel is -1 -> 0; the last image (row 1, column 1) ends at 1
+    with pytest.raises(ValueError, match="image_grid: expected images of shape"):
+        image_grid(tinygen.zeros(2, 28, 28))
+
+
+def test_png_and_gif_files(tmp_path):
+    frame = image_grid(tinygen.zeros(4, 1, 5, 5))
+    save_png(frame, tmp_path / "a.png")
+    save_gif([frame, 255 - frame], tmp_path / "a.gif")
+    assert Image.open(tmp_path / "a.png").size == (2 * frame.shape[1], 2 * frame.shape[0])
+    assert Image.open(tmp_path / "a.gif").n_frames == 2
+
+
+def test_plots(tmp_path):
+    plot_history([{"epoch": 1, "loss_d": 1.0, "loss_g": 2.0, "d_accuracy": 0.5},
+                  {"epoch": 2, "loss_d": 0.8, "loss_g": 2.5, "d_accuracy": 0.6}], tmp_path / "h.png")
+    plot_points(np.zeros((10, 2)), tmp_path / "p.png", reference=np.ones((10, 2)))
+    assert Image.open(tmp_path / "h.png").size[0] > 100 and Image.open(tmp_path / "p.png").size[0] > 100
