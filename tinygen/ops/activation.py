@@ -9,7 +9,7 @@ from tinygen.backend.dtypes import is_floating
 from tinygen.ops import checks
 from tinygen.ops.elementwise import exp, sigmoid
 from tinygen.ops.linalg import matmul
-from tinygen.ops.reduction import sum
+from tinygen.ops.reduction import shift_for_exp, sum
 from tinygen.ops.shape import reshape
 
 __all__ = ["linear", "log_softmax", "logsigmoid", "softmax"]
@@ -25,7 +25,7 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        shifted = x - x.max(axis=self.dim, keepdims=True)  # the largest entry becomes 0: exp never overflows
+        shifted = x - shift_for_exp(xp, x, self.dim)  # the largest entry becomes 0: exp never overflows
         y = xp.exp(shifted, out=shifted)
         y /= y.sum(axis=self.dim, keepdims=True)
         return y
@@ -45,7 +45,7 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        shifted = x - x.max(axis=self.dim, keepdims=True)
+        shifted = x - shift_for_exp(xp, x, self.dim)
         log_normalizer = xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
         shifted -= log_normalizer
         return shifted
