@@ -4,6 +4,8 @@ The elementwise activations (relu, leaky_relu, tanh, sigmoid, elu, softplus) liv
 Every backward here is written with differentiable tensor ops, so second derivatives (a WGAN-GP gradient
 penalty) go through them. See docs/derivations/activations.md.
 """
+import math
+
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import is_floating
 from tinygen.ops import checks
@@ -78,7 +80,7 @@ class Linear(Function):
     save_inputs = True
 
     def forward(self, x, weight, bias=None):
-        rows = x.reshape(-1, x.shape[-1])
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         y = rows @ weight.T
         if bias is not None:
             y += bias
@@ -86,10 +88,10 @@ class Linear(Function):
 
     def backward(self, g):
         x, weight = self.saved_inputs[:2]
-        out_features, in_features = weight.shape
-        grad_rows = reshape(g, (-1, out_features))
+        rows = math.prod(x.shape[:-1])
+        grad_rows = reshape(g, (rows, weight.shape[0]))
         grad_x = matmul(g, weight) if self.needs_input_grad[0] else None
-        grad_weight = matmul(grad_rows.mT, reshape(x, (-1, in_features))) if self.needs_input_grad[1] else None
+        grad_weight = matmul(grad_rows.mT, reshape(x, (rows, weight.shape[1]))) if self.needs_input_grad[1] else None
         if len(self.needs_input_grad) == 2:
             return grad_x, grad_weight
         grad_bias = sum(grad_rows, 0) if self.needs_input_grad[2] else None
