@@ -76,11 +76,12 @@ class Amax(Function):
 class LogSumExp(Function):
     """y = log sum exp(x) over ``dims``, computed as m + log sum exp(x - m), m = max x (no overflow).
 
-    dL/dx = g * exp(x - y) = g * softmax(x).
+    dL/dx = g * softmax(x) = g * exp(x - m) / sum exp(x - m). (Not g * exp(x - y): for huge x, y = m + log 2
+    rounds to m, and exp(x - y) would give weights 1, 1 instead of 1/2, 1/2.) The shift m is a constant:
+    softmax does not depend on it, so the formula stays exact to differentiate again.
     """
 
     save_inputs = True
-    save_output = True
 
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
@@ -88,18 +89,18 @@ class LogSumExp(Function):
     def forward(self, x):
         xp = self.backend.xp
         shift = shift_for_exp(xp, x, self.dims)
-        shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
-        y = xp.log(xp.exp(x - shift).sum(axis=self.dims, keepdims=True)) + shift
+        self.shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
+        y = xp.log(xp.exp(x - self.shift).sum(axis=self.dims, keepdims=True)) + self.shift
         return y if self.keepdim else y.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
 
     def backward(self, g):
         from tinygen.ops.elementwise import exp, where
 
         (x,) = self.saved_inputs
-        y = self.saved_output
-        finite = Tensor._make(self.backend.xp.isfinite(y.data), y.backend)
-        y = where(finite, y, 0.0)  # an all -inf slice has y = -inf: its weights exp(-inf - 0) are 0, not NaN
-        return _spread(g, x.shape, self.dims) * exp(x - _spread(y, x.shape, self.dims))
+        exps = exp(x - Tensor._make(self.shift, x.backend))
+        totals = sum(exps, self.dims, keepdim=True)
+        empty = Tensor._make(totals.data == 0, x.backend)  # an all -inf slice: weights 0, not 0 / 0
+        return _spread(g, x.shape, self.dims) * (exps / where(empty, 1.0, totals))
 
 
 # --- public functions ----------------------------------------------------------------------------------
