@@ -126,8 +126,13 @@ def linear(input, weight, bias=None):
     checks.require_tensor("linear", input)
     checks.require_tensor("linear", weight, "weight")
     operands = [input, weight] + ([checks.require_tensor("linear", bias, "bias")] if bias is not None else [])
+    if not is_floating(input.dtype):
+        raise TypeError(
+            f"linear: expected a floating-point input, got dtype {input.dtype}; convert it first, "
+            f"e.g. input.to(tinygen.{weight.dtype})"
+        )
     for name, tensor in zip(("input", "weight", "bias"), operands):
-        if not is_floating(tensor.dtype) or tensor.dtype != input.dtype:
+        if tensor.dtype != input.dtype:
             raise TypeError(
                 f"linear: expected input, weight and bias of one floating dtype, got {name} of dtype {tensor.dtype} "
                 f"with input of dtype {input.dtype}; convert them first, e.g. input.to(weight.dtype)"

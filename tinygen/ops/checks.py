@@ -149,7 +149,12 @@ def normalize_dims(name, dim, ndim):
     """``None`` -> all dims; an int or a sequence -> a sorted tuple of non-negative dims (no repeats)."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, int):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{name}: dim must be an int, a tuple of ints or None, got {type(dim).__name__}")
     normalized = tuple(sorted(normalize_dim(name, d, ndim) for d in dims))
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{name}: dim {dim} repeats a dimension")

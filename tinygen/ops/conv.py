@@ -200,6 +200,9 @@ def _check_operands(name, input, weight, bias, groups, transposed):
     checks.require_tensor(name, weight, "weight")
     if bias is not None:
         checks.require_tensor(name, bias, "bias")
+    for operand in (weight, bias):
+        if operand is not None and operand.backend is not input.backend:
+            raise checks.device_error(name, input, operand)
     if groups != 1:
         raise NotImplementedError(f"{name}: groups={groups} is not supported; tinygen convolutions have groups=1")
     if input.ndim not in (3, 4):

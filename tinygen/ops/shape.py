@@ -310,6 +310,8 @@ def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
+    for t in tensors:
+        checks.require_tensor("stack", t, "every element")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have one shape, got {sorted(shapes)}")
