@@ -19,7 +19,7 @@ class Generator:
 
     def manual_seed(self, seed):
         """Restart the streams from ``seed`` (a non-negative integer)."""
-        self._seed = _checked_seed(seed)
+        self._seed = _checked_seed(seed, "Generator")
         self._xp = backends.get_backend(self.device).xp
         self._device_rng = backends.get_backend(self.device).default_rng(seed)
         self._host_rng = self._device_rng if self.device == "cpu" else _HOST.default_rng(seed)
@@ -66,9 +66,9 @@ class Generator:
         return f"Generator(device={self.device!r}, seed={self._seed})"
 
 
-def _checked_seed(seed):
+def _checked_seed(seed, caller="manual_seed"):
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"manual_seed: expected a non-negative integer seed, got {seed!r}")
+        raise ValueError(f"{caller}: expected a non-negative integer seed, got {seed!r}")
     return seed
 
 

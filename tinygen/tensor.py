@@ -107,6 +107,17 @@ class Tensor:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() to get its values")
         return self._backend.to_numpy(self.data)
 
+    def __array__(self, dtype=None, copy=None):
+        """``numpy.asarray(x)`` for a CPU tensor that does not require grad; a device tensor refuses (as CuPy's
+        arrays do: copying to the host is explicit, ``x.numpy()``)."""
+        if self.device != "cpu":
+            raise TypeError(
+                f"cannot convert a {self.device!r} tensor to a NumPy array implicitly; call .numpy() (a copy to the "
+                "host) or .cpu() first"
+            )
+        values = self.numpy()
+        return values if dtype is None else values.astype(dtype, copy=False)
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item(): the tensor has {self.data.size} elements (shape {self.shape}); expected one")
@@ -138,8 +149,7 @@ class Tensor:
 
         Differentiable: gradients flow back to the original device and dtype.
         """
-        if device is not None and to_dtype_or_none(device) is not None:
-            device, dtype = None, device  # x.to(tinygen.float64)
+        device, dtype = device_and_dtype("to", device, dtype)
         result = self
         if dtype is not None and to_dtype(dtype) != self.dtype:
             result = ops.arithmetic.cast(result, to_dtype(dtype))
@@ -564,6 +574,21 @@ def to_dtype_or_none(value):
         return to_dtype(value)
     except TypeError:
         return None
+
+
+def device_and_dtype(caller, device, dtype):
+    """``to(device, dtype)``'s arguments sorted out: ``to(tinygen.float64)`` passes a dtype first; a name that is
+    neither a device nor a dtype is an error saying both."""
+    if device is None or isinstance(device, _backend_module.Backend):
+        return device, dtype
+    if to_dtype_or_none(device) is not None:
+        return None, device
+    if isinstance(device, str) and device.split(":")[0] not in _backend_module.DEVICES:
+        raise ValueError(
+            f"{caller}: {device!r} is neither a device ({', '.join(map(repr, _backend_module.DEVICES))}) nor a dtype "
+            "(such as 'float32' or tinygen.float64)"
+        )
+    return device, dtype
 
 
 # Autograd and the ops need the Tensor class, so they are imported after it is defined.

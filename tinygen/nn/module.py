@@ -17,7 +17,7 @@ from tinygen import backend as backends
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend.dtypes import is_floating, to_dtype
 from tinygen.creation import zeros
-from tinygen.tensor import Tensor, to_dtype_or_none
+from tinygen.tensor import Tensor, device_and_dtype
 
 #: What ``load_state_dict`` returns: the keys the model has but the dict lacks, and the other way round.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -230,8 +230,7 @@ class Module:
         same objects (an optimizer that holds them keeps working); each one that changes gets a new version,
         so a graph recorded before the move refuses to backward through the old values.
         """
-        if device is not None and to_dtype_or_none(device) is not None:
-            device, dtype = None, device
+        device, dtype = device_and_dtype(f"{type(self).__name__}.to", device, dtype)
         target = backends.get_backend(device) if device is not None else None
         dtype = to_dtype(dtype)
 
