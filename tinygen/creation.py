@@ -3,6 +3,8 @@
 Python floats become float32 (the default dtype), Python ints int64, bools bool; NumPy arrays keep
 their dtype. ``device=None`` means the default device (``TINYGEN_DEVICE``).
 """
+import numbers
+
 from tinygen import backend as backends
 from tinygen import random as tg_random
 from tinygen.backend.dtypes import default_float_dtype, is_floating, to_dtype
@@ -61,9 +63,17 @@ def _shape(size, name):
     return tuple(size)
 
 
+def _count(value, name, argument):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name}: {argument} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of shape ``size`` filled with ``fill_value`` (float32 for a float fill, int64 for an int)."""
     size = _shape(size if isinstance(size, (tuple, list)) else (size,), "full()")
+    if not isinstance(fill_value, numbers.Real):
+        raise TypeError(f"full(): fill_value must be a number or a bool, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = default_float_dtype if isinstance(fill_value, float) else None
     backend = backends.get_backend(device)
@@ -84,22 +94,24 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def _like(other, dtype, device):
+def _like(other, dtype, device, name):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}: expected a Tensor (whose shape, dtype and device to take), got {type(other).__name__}")
     return (other.dtype if dtype is None else dtype), (other.device if device is None else device)
 
 
 def zeros_like(other, dtype=None, device=None, requires_grad=False):
-    dtype, device = _like(other, dtype, device)
+    dtype, device = _like(other, dtype, device, "zeros_like()")
     return zeros(other.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(other, dtype=None, device=None, requires_grad=False):
-    dtype, device = _like(other, dtype, device)
+    dtype, device = _like(other, dtype, device, "ones_like()")
     return ones(other.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(other, fill_value, dtype=None, device=None, requires_grad=False):
-    dtype, device = _like(other, dtype, device)
+    dtype, device = _like(other, dtype, device, "full_like()")
     return full(other.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -117,12 +129,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    steps = _count(steps, "linspace()", "steps")
     backend = backends.get_backend(device)
     array = backend.xp.linspace(start, end, steps, dtype=to_dtype(dtype) or default_float_dtype)
     return _leaf(array, backend, requires_grad, "linspace()")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    n, m = _count(n, "eye()", "n"), None if m is None else _count(m, "eye()", "m")
     backend = backends.get_backend(device)
     array = backend.xp.eye(n, m, dtype=to_dtype(dtype) or default_float_dtype)
     return _leaf(array, backend, requires_grad, "eye()")
@@ -149,12 +163,12 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 
 def randn_like(other, generator=None, dtype=None, device=None, requires_grad=False):
-    dtype, device = _like(other, dtype, device)
+    dtype, device = _like(other, dtype, device, "randn_like()")
     return randn(other.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def rand_like(other, generator=None, dtype=None, device=None, requires_grad=False):
-    dtype, device = _like(other, dtype, device)
+    dtype, device = _like(other, dtype, device, "rand_like()")
     return rand(other.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -164,6 +178,8 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint(): need low < high, got low={low}, high={high}")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): size must be a tuple of ints, e.g. (3,), got {type(size).__name__}")
     device = backends.normalize_device(device)
     values = tg_random.resolve(generator, device).integers(low, high, _shape(tuple(size), "randint()"))
     return tensor(values, dtype=dtype, device=device)
@@ -171,5 +187,6 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
 
 def randperm(n, generator=None, device=None):
     """A random permutation of ``0 .. n-1`` (int64)."""
+    n = _count(n, "randperm()", "n")
     device = backends.normalize_device(device)
     return tensor(tg_random.resolve(generator, device).permutation(n), device=device)

@@ -17,6 +17,7 @@ import numpy
 
 from tinygen import backend as backends
 from tinygen import random as tg_random
+from tinygen.tensor import Tensor
 
 __all__ = ["DataLoader"]
 
@@ -24,6 +25,22 @@ __all__ = ["DataLoader"]
 def _epoch_seed(seed, epoch):
     """A 63-bit seed for one epoch, well mixed from (seed, epoch) (NumPy's SeedSequence hashing)."""
     return int(numpy.random.SeedSequence([seed, epoch]).generate_state(1, numpy.uint64)[0] >> numpy.uint64(1))
+
+
+def _check_batches(dataset):
+    """A dataset must answer ``dataset[indices]`` (a NumPy integer array) with a tuple of tensors."""
+    try:
+        batch = dataset[numpy.arange(1)]
+    except Exception as error:
+        raise TypeError(
+            f"DataLoader: the dataset ({type(dataset).__name__}) must give a batch for dataset[indices], with indices "
+            f"a NumPy integer array, as TensorDataset does; it raised {type(error).__name__}: {error}"
+        ) from None
+    if not isinstance(batch, tuple) or not all(isinstance(tensor, Tensor) for tensor in batch):
+        raise TypeError(
+            f"DataLoader: dataset[indices] must be a tuple of tensors (as TensorDataset gives), got "
+            f"{type(batch).__name__}"
+        )
 
 
 class DataLoader:
@@ -40,8 +57,12 @@ class DataLoader:
                  device=None):
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"DataLoader: the dataset must have len() and [indices], as TensorDataset has; got "
+                            f"{type(dataset).__name__}")
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty")
+        _check_batches(dataset)
         if drop_last and batch_size > len(dataset):
             raise ValueError(
                 f"DataLoader: batch_size {batch_size} is larger than the dataset ({len(dataset)} samples), "

@@ -56,27 +56,32 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor, name="init"):
     """(fan_in, fan_out) of a weight with at least 2 dims, as defined in the module docstring."""
+    _check_tensor(name, tensor)
     if tensor.ndim < 2:
         raise ValueError(
-            f"fan in and fan out cannot be computed for a tensor with fewer than 2 dimensions (shape {tensor.shape})"
+            f"{name}: fan in and fan out cannot be computed for a tensor with fewer than 2 dimensions "
+            f"(shape {tensor.shape})"
         )
     receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
-def _fan(tensor, mode):
+def _fan(tensor, mode, name):
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+        raise ValueError(f"{name}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, name)
     return fan_in if mode == "fan_in" else fan_out
+
+
+def _check_tensor(name, tensor):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(tensor).__name__}")
 
 
 def _fill(name, tensor, draw):
     """Write ``draw(generator_dtype)`` (an array of tensor's shape) into ``tensor`` in place."""
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"{name}: expected a Tensor, got {type(tensor).__name__}")
     draw_dtype = tensor.dtype if tensor.dtype in (float32, float64) else float32  # what generators can draw
     with no_grad():
         tensor.copy_(tensor._wrap_like(draw(draw_dtype)))
@@ -85,6 +90,7 @@ def _fill(name, tensor, draw):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with draws from U(a, b)."""
+    _check_tensor("uniform_", tensor)
     if a > b:
         raise ValueError(f"uniform_: the lower bound a={a} is above the upper bound b={b}")
     source = tg_random.resolve(generator, tensor.device)
@@ -93,6 +99,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with draws from N(mean, std^2)."""
+    _check_tensor("normal_", tensor)
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     source = tg_random.resolve(generator, tensor.device)
@@ -101,6 +108,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def constant_(tensor, val):
     """Fill with ``val``."""
+    _check_tensor("constant_", tensor)
     with no_grad():
         return tensor.fill_(val)
 
@@ -115,27 +123,27 @@ def ones_(tensor):
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_normal_")
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is leaky_relu's slope."""
-    fan = _fan(tensor, mode)
+    fan = _fan(tensor, mode, "kaiming_uniform_")
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan) if fan else 0.0
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std^2) with std = gain / sqrt(fan)."""
-    fan = _fan(tensor, mode)
+    fan = _fan(tensor, mode, "kaiming_normal_")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
     return normal_(tensor, 0.0, std, generator)
 
@@ -172,4 +180,8 @@ def dcgan_weights_init(module, generator=None):
 
 def dcgan_init_(module, generator=None):
     """Apply ``dcgan_weights_init`` to ``module`` and every module inside it; returns ``module``."""
+    from tinygen.nn.module import Module
+
+    if not isinstance(module, Module):
+        raise TypeError(f"dcgan_init_: expected a Module, got {type(module).__name__}")
     return module.apply(lambda child: dcgan_weights_init(child, generator))

@@ -12,7 +12,7 @@ See docs/derivations/adam.md.
 """
 import math
 
-from tinygen.optim.optimizer import Optimizer, new_state_tensor
+from tinygen.optim.optimizer import Optimizer, is_number, new_state_tensor
 
 
 class Adam(Optimizer):
@@ -21,13 +21,15 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        betas = tuple(betas) if isinstance(betas, (tuple, list)) else betas  # a tuple when saved
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         super().__init__(params, defaults)
 
     def _check_options(self, options):
         super()._check_options(options)
         name = type(self).__name__
-        if len(options["betas"]) != 2:
+        betas = options["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(map(is_number, betas)):
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {options['betas']!r}")
         for position, beta in enumerate(options["betas"]):
             if not 0.0 <= beta < 1.0:

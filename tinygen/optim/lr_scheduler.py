@@ -6,6 +6,8 @@
 Each group's starting lr is kept as ``group["initial_lr"]`` (as PyTorch does), so a schedule can resume.
 """
 
+from tinygen.optim.optimizer import Optimizer
+
 __all__ = ["LRScheduler", "LambdaLR", "StepLR"]
 
 
@@ -13,6 +15,8 @@ class LRScheduler:
     """Sets every parameter group's ``lr`` from the epoch count ``last_epoch`` (subclasses say how)."""
 
     def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         for position, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:

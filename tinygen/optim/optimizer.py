@@ -8,10 +8,14 @@ Subclasses implement ``_update(param, grad, state, group)``, which changes ``par
 Updates work on raw arrays, under ``no_grad``: an update is not part of any graph.
 """
 import copy
+import numbers
 
 from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.backend.dtypes import is_floating
 from tinygen.tensor import Tensor
+
+#: the options of tinygen's optimizers that are numbers
+NUMERIC_OPTIONS = ("lr", "eps", "weight_decay", "momentum", "dampening")
 
 
 class Optimizer:
@@ -78,7 +82,11 @@ class Optimizer:
             )
 
     def _check_options(self, options):
-        """Raise ``ValueError`` for an invalid option value (subclasses check their own options)."""
+        """Raise ``ValueError`` for an invalid option value (subclasses check their own options), ``TypeError``
+        for a numeric option that is not a number."""
+        for key in NUMERIC_OPTIONS:
+            if key in options and not is_number(options[key]):
+                raise TypeError(f"{type(self).__name__}: {key} must be a number, got {options[key]!r}")
         lr = options.get("lr")
         if lr is not None and not lr >= 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr} (must be >= 0)")
@@ -183,6 +191,10 @@ class Optimizer:
             lines.append(f"Parameter Group {position}")
             lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
         return "\n".join(lines + [")"])
+
+
+def is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _describe_keys(value):
