@@ -19,6 +19,9 @@ from tinygen.backend.dtypes import is_floating, to_dtype
 class Tensor:
     __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
     __hash__ = object.__hash__  # identity: tensors are dictionary keys in the engine, while == is elementwise
+    # NumPy must not treat a tensor as a sequence: ``np.float64(2) * x`` then calls ``x.__rmul__`` (it gave an
+    # object array of 0-d tensors), and ``np.exp(x)`` is a TypeError rather than a silent elementwise loop.
+    __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         from tinygen.creation import tensor as _tensor
