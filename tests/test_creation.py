@@ -72,6 +72,13 @@ def test_cpu_generator_state_round_trip():
     assert np.array_equal(host(tinygen.randn(4, generator=generator)), expected)
 
 
+def test_a_rejected_seed_leaves_the_default_generators_usable(monkeypatch):
+    with pytest.raises(ValueError, match="manual_seed: expected a non-negative integer seed"):
+        tinygen.manual_seed(-3)
+    monkeypatch.setattr(tinygen.random, "_default_generators", {})  # as for a device first used from now on
+    assert tinygen.randn(2).shape == (2,)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="zeros\\(\\): sizes must be non-negative integers"):
         tinygen.zeros(-1)

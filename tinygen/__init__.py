@@ -98,6 +98,9 @@ from tinygen.ops.shape import (  # noqa: F401
     unsqueeze,
 )
 
+from tinygen import nn, optim  # noqa: E402,F401  (after the ops they are built on)
+from tinygen.serialization import load, save  # noqa: E402,F401
+
 clip = clamp
 concatenate = cat
 

@@ -5,12 +5,14 @@
     tinygen train dcgan --resume             continue from runs/dcgan/checkpoint.npz
     tinygen sample runs/dcgan/checkpoint.npz --out grid.png      (or --gif walk.gif)
     tinygen info                             version, backends, devices
+    tinygen exercises start my-exercises     coursework: write stubs to fill in, then `exercises check`
 """
 import argparse
 import os
 import sys
 
 import tinygen
+from tinygen.exercises.command import add_exercises_parser, run_exercises
 from tinygen.serialization import CheckpointError
 from tinygen.training import MODELS, TrainConfig, build_recipe, load_checkpoint, train
 
@@ -102,23 +104,24 @@ def build_parser():
     _add_train(commands)
     _add_sample(commands)
     commands.add_parser("info", help="version, backends and devices")
+    add_exercises_parser(commands)
     return parser
 
 
-COMMANDS = {"train": run_train, "sample": run_sample, "info": run_info}
+COMMANDS = {"train": run_train, "sample": run_sample, "info": run_info, "exercises": run_exercises}
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError, CheckpointError, RuntimeError) as error:
         print(f"tinygen {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: the last checkpoint written is intact; continue with --resume", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

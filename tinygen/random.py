@@ -19,9 +19,7 @@ class Generator:
 
     def manual_seed(self, seed):
         """Restart the streams from ``seed`` (a non-negative integer)."""
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"manual_seed: expected a non-negative integer seed, got {seed!r}")
-        self._seed = seed
+        self._seed = _checked_seed(seed)
         self._xp = backends.get_backend(self.device).xp
         self._device_rng = backends.get_backend(self.device).default_rng(seed)
         self._host_rng = self._device_rng if self.device == "cpu" else _HOST.default_rng(seed)
@@ -68,6 +66,12 @@ class Generator:
         return f"Generator(device={self.device!r}, seed={self._seed})"
 
 
+def _checked_seed(seed):
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"manual_seed: expected a non-negative integer seed, got {seed!r}")
+    return seed
+
+
 _default_generators = {}
 _global_seed = None
 
@@ -84,7 +88,7 @@ def default_generator(device=None):
 def manual_seed(seed):
     """Seed the default generators of every device (now and those made later)."""
     global _global_seed
-    _global_seed = seed
+    _global_seed = _checked_seed(seed)  # checked first: a bad seed must not stay behind for devices used later
     for generator in _default_generators.values():
         generator.manual_seed(seed)
     return default_generator()

@@ -12,6 +12,7 @@ Formulations (``kind``), each averaged over the batch:
 with -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l): stable for any logit.
 "minimax" is Goodfellow et al.'s original game; its generator gradient vanishes when D confidently rejects
 fakes, which is why "nonsaturating" (the same paper's fix) is the default.
+See docs/derivations/gan-losses.md.
 """
 from tinygen import creation
 from tinygen.autograd.api import grad

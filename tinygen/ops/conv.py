@@ -14,6 +14,7 @@ a critic) work to any order. The number crunching (im2col + one matrix product) 
 A convolution's output size is floor((H + 2p - d(k-1) - 1)/s) + 1, so several input sizes give the same
 output size; the backward ops are therefore told the exact size to produce (the input's), which plays the
 role of ``output_padding``.
+See docs/derivations/conv.md and docs/derivations/conv-transpose.md.
 """
 from tinygen.autograd.function import Function
 from tinygen.ops import checks

@@ -12,7 +12,7 @@ Layout: the windows are read from a channels-last (N, H, W, C) copy of the input
 window row of a few pixels: several times slower.) Weights are reordered to match, (O, C, kH, kW) -> (O, kH*kW*C).
 
 These helpers take and return raw backend arrays; the differentiable ops in ``conv.py`` and ``pooling.py``
-call them inside ``Function.forward``.
+call them inside ``Function.forward``. See docs/derivations/conv.md.
 """
 from typing import NamedTuple
 

@@ -10,7 +10,7 @@ Backward (per channel; sums run over the channel's M values):
     dL/dbeta = sum(g)      dL/dgamma = sum(g * xhat)
     dL/dx = (gamma * invstd / M) * (M * g - sum(g) - xhat * sum(g * xhat))
 
-See docs/derivations/batch_norm.md.
+See docs/derivations/batch-norm.md.
 """
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled

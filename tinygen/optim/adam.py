@@ -8,6 +8,7 @@ One step t for gradient g of parameter p (lr, betas b1 b2, eps, weight decay wd)
     p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
 The bias corrections 1 - b^t are Python floats (``math``), so float32 parameters stay float32.
+See docs/derivations/adam.md.
 """
 import math
 

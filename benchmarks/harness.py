@@ -1,0 +1,72 @@
+"""What every benchmark script shares: importing the checkout's tinygen, the optional PyTorch oracle, thread
+settings, alternating timing, and printing a row with the ratio.
+
+Timing alternates between the contenders (a, b, a, b, ...), so load from other processes hits both
+alike, and reports the median after a warm-up.
+"""
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the checkout's tinygen, installed or not
+
+import numpy  # noqa: E402
+
+import tinygen  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+except ImportError:  # PyTorch is an optional oracle
+    torch = None
+
+
+def threads():
+    return len(os.sched_getaffinity(0))
+
+
+def setup(thread_count=None):
+    """Give PyTorch as many threads as NumPy's BLAS uses, and print what is being compared."""
+    count = thread_count or threads()
+    if torch is not None:
+        torch.set_num_threads(count)
+    print(f"tinygen {tinygen.__version__}, numpy {numpy.__version__}, "
+          f"torch {torch.__version__ if torch else 'not installed'}, {count} threads, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        print("note: OPENBLAS_CORETYPE is set; run under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` "
+              "for a user machine's NumPy speed")
+    return count
+
+
+def median_seconds(steps, repeats, warmup=5):
+    """Median seconds of each step function (``None`` entries give ``None``), timed in alternation."""
+    active = [step for step in steps if step is not None]
+    for step in active:
+        for _ in range(warmup):
+            step()
+    times = {id(step): [] for step in active}
+    for _ in range(repeats):
+        for step in active:
+            start = time.perf_counter()
+            step()
+            times[id(step)].append(time.perf_counter() - start)
+    return [statistics.median(times[id(step)]) if step is not None else None for step in steps]
+
+
+def row(name, ours, theirs, scale=1e3, unit="ms", width=46):
+    """One line: tinygen's time, PyTorch's, and the ratio tinygen / PyTorch."""
+    line = f"{name:<{width}} tinygen {ours * scale:9.3f} {unit}"
+    if theirs is not None:
+        line += f"   torch {theirs * scale:9.3f} {unit}   ratio {ours / theirs:5.2f}x"
+    print(line, flush=True)
+    return None if theirs is None else ours / theirs
+
+
+def sgemm_gflops(size=1024, repeats=20):
+    """The machine's float32 matrix-multiply speed through NumPy (the practical limit for these models)."""
+    a = numpy.random.default_rng(0).standard_normal((size, size), dtype=numpy.float32)
+    b = numpy.random.default_rng(1).standard_normal((size, size), dtype=numpy.float32)
+    (seconds,) = median_seconds([lambda: a @ b], repeats)
+    return 2 * size ** 3 / seconds / 1e9
