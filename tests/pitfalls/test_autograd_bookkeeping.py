@@ -47,3 +47,69 @@ def test_changing_a_mask_or_index_in_place_after_the_forward_cannot_corrupt_the_
     indexing keep private copies, so the gradient is the one of the forward that ran."""
     clean, mutated = _clean_and_mutated_gradients(forward, make_constant, mutate)
     np.testing.assert_array_equal(mutated, clean)
+
+
+# --- views -----------------------------------------------------------------------------------------------
+
+VIEWS = {  # the ops docs/tensors.md lists as returning views
+    "reshape": lambda base: base.reshape(3, 2),
+    "view": lambda base: base.view(6),
+    "transpose": lambda base: base.transpose(0, 1),
+    "permute": lambda base: base.permute(1, 0),
+    "T": lambda base: base.T,
+    "squeeze": lambda base: base[None].squeeze(0),
+    "unsqueeze": lambda base: base.unsqueeze(1),
+    "flatten": lambda base: base.flatten(),
+    "detach": lambda base: base.detach(),
+    "basic-indexing": lambda base: base[1:, 0],
+}
+COPIES = {
+    "advanced-indexing": lambda base: base[[0, 1]],
+    "mask-indexing": lambda base: base[base > 2],
+    "clone": lambda base: base.clone(),
+    "reshape-after-transpose": lambda base: base.T.reshape(6),
+    "contiguous-after-transpose": lambda base: base.T.contiguous(),
+    "arithmetic": lambda base: base * 1.0,
+}
+
+
+@pytest.mark.parametrize("make", VIEWS.values(), ids=VIEWS.keys())
+def test_views_share_memory_and_the_version_counter_as_documented(make):
+    """A view and its base are one memory: writing through the view changes the base, and the base's version
+    moves with it, so an op that saved the base notices. docs/tensors.md lists these ops; this keeps it true."""
+    base = tinygen.arange(6.0).reshape(2, 3)
+    view = make(base)
+    view.fill_(-1.0)
+    assert (host(base) == -1.0).any()
+    assert base._version[0] == 1
+
+
+@pytest.mark.parametrize("make", COPIES.values(), ids=COPIES.keys())
+def test_copies_have_their_own_memory_and_version_counter(make):
+    """The other half of the docs' promise: these make new memory. A reshape that has to copy (after a transpose)
+    used to share the input's version counter anyway, so writing into the copy made a later backward through the
+    untouched input fail with a false 'modified in place' error."""
+    base = tinygen.arange(6.0).reshape(2, 3)
+    copy = make(base)
+    copy.fill_(-1.0)
+    assert not (host(base) == -1.0).any()
+    assert base._version[0] == 0
+
+    x = random_tensor((2, 3), seed=4)
+    h = x.exp()                 # Exp saves its output h
+    y = h.T.reshape(6)          # a copy of h
+    y.detach().fill_(0.0)
+    (h.sum() + y.sum()).backward()  # h is intact: no error, and the right gradient
+    np.testing.assert_allclose(host(x.grad), 2 * np.exp(host(x)))
+
+
+def test_changing_a_saved_tensor_through_a_view_raises_instead_of_a_wrong_gradient():
+    """Writing through a view changes the base in memory; an engine that tracks versions per tensor object (not
+    per memory) misses it and backpropagates with the new values."""
+    weight = tinygen.ones(2, 3, dtype=tinygen.float64)
+    x = random_tensor((2, 3), seed=5)
+    y = (x * weight).sum()
+    weight.T[0].fill_(5.0)
+    with pytest.raises(RuntimeError, match=r"Mul: input 1 .* modified in place"):
+        y.backward()
+
