@@ -205,6 +205,12 @@ class Tensor:
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
             )
+        if any(stride == 0 and extent > 1 for stride, extent in zip(self.data.strides, self.shape)):
+            # NumPy marks such views read-only, CuPy does not: refuse on every device alike
+            raise RuntimeError(
+                f"{name}: the tensor of shape {self.shape} is a broadcast view (expand, broadcast_to): several of its "
+                "entries are one memory location, so an in-place write is ambiguous; clone() it first"
+            )
 
     def _bump_version(self):
         self._version[0] += 1

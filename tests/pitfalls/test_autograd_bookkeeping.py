@@ -113,3 +113,18 @@ def test_changing_a_saved_tensor_through_a_view_raises_instead_of_a_wrong_gradie
     with pytest.raises(RuntimeError, match=r"Mul: input 1 .* modified in place"):
         y.backward()
 
+
+@pytest.mark.parametrize("write", [
+    lambda view: view.fill_(1.0), lambda view: view.add_(1.0), lambda view: view.__setitem__(0, 1.0),
+], ids=["fill_", "add_", "setitem"])
+def test_writing_into_a_broadcast_view_is_a_clear_error_on_every_device(write):
+    """expand/broadcast_to repeat one memory location along a dimension. NumPy marks such arrays read-only, CuPy
+    does not: an engine passing the write through adds 1 to the base once per repeat on the GPU and raises a bare
+    NumPy 'read-only' error on the CPU. tinygen refuses on every device and says to clone()."""
+    base = tinygen.zeros(1, 3)
+    with pytest.raises(RuntimeError, match=r"broadcast view .* clone\(\) it first"):
+        write(base.expand(4, 3))
+    assert host(base).tolist() == [[0.0, 0.0, 0.0]]
+    expanded = base.expand(4, 3).clone()
+    expanded.add_(1.0)
+    assert host(expanded).sum() == 12.0
