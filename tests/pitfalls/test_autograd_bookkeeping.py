@@ -8,6 +8,105 @@ import tinygen
 from helpers import host, random_tensor
 
 
+# --- accumulation and zeroing ----------------------------------------------------------------------------
+
+def test_backward_twice_with_retain_graph_accumulates_exactly_twice():
+    """Engines in the micrograd style keep each intermediate node's gradient in the node (``h.grad += ...``) and
+    never clear it: a second backward re-sends the first call's intermediate gradients too, so the leaves get 3x
+    (or more) instead of 2x. tinygen keeps intermediate gradients in a dict local to one backward call."""
+    x = random_tensor((3,), seed=1)
+    h = x.exp()
+    y = (h * h + h).sum()           # h used twice, so a stale h.grad would be re-sent
+    y.backward(retain_graph=True)
+    once = host(x.grad).copy()
+    np.testing.assert_allclose(once, 2 * np.exp(2 * host(x)) + np.exp(host(x)))
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(host(x.grad), 2 * once)
+    y.backward()
+    np.testing.assert_array_equal(host(x.grad), 3 * once)
+
+
+class _Net(tinygen.nn.Module):
+    """Parameters at several depths: a nested Sequential with batch norm, a ModuleList, and one shared layer."""
+
+    def __init__(self):
+        super().__init__()
+        nn = tinygen.nn
+        self.shared = nn.Linear(3, 3)
+        self.body = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Sequential(nn.Linear(4, 3)))
+        self.heads = nn.ModuleList([self.shared, nn.Linear(3, 1)])
+
+    def forward(self, x):
+        return self.heads[1](self.heads[0](self.body(self.shared(x))))
+
+
+def _backward(net):
+    net(tinygen.randn(5, 3)).sum().backward()
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_on_the_module_and_on_the_optimizer_clears_every_parameter(set_to_none):
+    """Forgetting a parameter (one in a nested container, a layer shared by two branches, a second parameter
+    group) lets its gradient grow across steps. Both zero_grads walk every parameter; the next backward then
+    gives exactly one step's gradient."""
+    tinygen.manual_seed(0)
+    net = _Net()
+    parameters = list(net.parameters())
+    assert len(parameters) == 10
+    half = len(parameters) // 2
+    optimizer = tinygen.optim.SGD([{"params": parameters[:half]}, {"params": parameters[half:], "lr": 0.5}], lr=0.1)
+    for clear in (net.zero_grad, optimizer.zero_grad):
+        tinygen.manual_seed(1)
+        _backward(net)
+        one_step = [host(p.grad).copy() for p in parameters]
+        _backward(net)
+        clear(set_to_none=set_to_none)
+        for parameter in parameters:
+            if set_to_none:
+                assert parameter.grad is None
+            else:
+                assert not host(parameter.grad).any()
+        tinygen.manual_seed(1)
+        _backward(net)
+        for parameter, expected in zip(parameters, one_step):
+            np.testing.assert_array_equal(host(parameter.grad), expected)
+        net.zero_grad()
+
+
+def test_zeroing_a_gradient_kept_for_a_penalty_does_not_change_the_penalty():
+    """With create_graph=True a parameter's .grad is part of a graph, and a gradient penalty may hold it. Zeroing
+    it in place (``optimizer.zero_grad(set_to_none=False)`` wrote zeros into the array) silently zeroed the
+    penalty's saved values too. Both zero_grads now put fresh zeros in .grad."""
+    w = random_tensor((3,), seed=2)
+    optimizer = tinygen.optim.SGD([w], lr=0.1)
+    (w ** 3).sum().backward(create_graph=True)
+    gradient = w.grad                   # 3 w^2, recorded
+    penalty = (gradient * gradient).sum()
+    optimizer.zero_grad(set_to_none=False)
+    assert not host(w.grad).any()
+    (dpenalty,) = tinygen.grad(penalty, [w])
+    np.testing.assert_allclose(host(dpenalty), 36 * host(w) ** 3)   # d/dw sum 9 w^4
+
+
+def test_intermediate_tensors_keep_no_stale_gradient_between_iterations():
+    """A non-leaf tensor gets no .grad (unless retain_grad()), and a retained one holds this iteration's gradient,
+    not the sum over iterations. An intermediate reused from an earlier iteration cannot hand back a stale
+    gradient: its graph was freed, and backward says so."""
+    w = random_tensor((3,), seed=3)
+    for step in range(3):
+        hidden = w * float(step + 1)
+        kept = hidden.tanh()
+        kept.retain_grad()
+        (kept * kept).sum().backward()
+        assert hidden.grad is None
+        np.testing.assert_allclose(host(kept.grad), 2 * np.tanh(host(w) * (step + 1)))
+        w.grad = None
+    stale = w * 2.0
+    stale.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        stale.sum().backward()
+
+
 # --- in-place changes of what the backward reads ---------------------------------------------------------
 
 def _clean_and_mutated_gradients(forward, make_constant, mutate):
