@@ -107,6 +107,147 @@ def test_intermediate_tensors_keep_no_stale_gradient_between_iterations():
         stale.sum().backward()
 
 
+# --- graph structure ---------------------------------------------------------------------------------------
+
+def test_a_node_used_several_times_gets_the_sum_of_its_gradients():
+    """y = x * x + x sends x three gradients; an engine that stores instead of adding (``x.grad = g``) keeps one."""
+    x = random_tensor((3,), seed=6)
+    (x * x + x).sum().backward()
+    np.testing.assert_allclose(host(x.grad), 2 * host(x) + 1)
+    a = random_tensor((2, 2), seed=7)
+    left, right = a.exp(), a.tanh()         # a feeds two branches that meet again
+    (left * right).sum().backward()
+    expected = np.exp(host(a)) * np.tanh(host(a)) + np.exp(host(a)) / np.cosh(host(a)) ** 2
+    np.testing.assert_allclose(host(a.grad), expected)
+
+
+def test_each_node_backpropagates_once_however_many_paths_reach_it(monkeypatch):
+    """A recursive engine that backpropagates along every path (``for parent: parent.backward(g)``) walks a chain of
+    diamonds once per path: 2**40 walks here, effectively forever, and it sends partial gradients through shared
+    nodes before they are complete. tinygen orders the nodes topologically and calls each backward exactly once,
+    with its summed gradient."""
+    from tinygen.ops.arithmetic import Add, Mul
+
+    calls = {}
+    for op in (Add, Mul):
+        original = op.backward
+
+        def counted(node, g, original=original):
+            calls[node] = calls.get(node, 0) + 1
+            return original(node, g)
+
+        monkeypatch.setattr(op, "backward", counted)
+    x = tinygen.ones(2, dtype=tinygen.float64, requires_grad=True)
+    y, nodes = x, []
+    for _ in range(40):
+        left, right = y * 0.25, y * 0.75
+        y = left + right
+        nodes += [left.grad_fn, right.grad_fn, y.grad_fn]
+    y.sum().backward()
+    assert set(calls) == set(nodes) and set(calls.values()) == {1}
+    np.testing.assert_allclose(host(x.grad), [1.0, 1.0])
+
+
+def test_graphs_deeper_than_the_recursion_limit_run_forward_and_backward():
+    """Recursive topological sorts and recursive backward walks die with RecursionError (or crash the interpreter)
+    past about a thousand ops: an RNN unrolled over a long sequence is enough. tinygen's walk is iterative, for
+    the first derivative, for a recorded backward (create_graph), and when the graph is freed."""
+    import sys
+
+    depth = max(10_000, 3 * sys.getrecursionlimit())
+    x = random_tensor((2,), seed=8)
+    y = x
+    for step in range(depth):
+        y = y * 1.0001 if step % 2 else y + 0.001
+    y.sum().backward()
+    np.testing.assert_allclose(host(x.grad), [1.0001 ** (depth // 2)] * 2)
+    x.grad = None
+
+    y = x
+    for _ in range(depth // 2):
+        y = y * 1.0
+    (gradient,) = tinygen.grad((y * y).sum(), [x], create_graph=True)
+    gradient.sum().backward()          # d/dx sum 2x = 2
+    np.testing.assert_allclose(host(x.grad), [2.0, 2.0])
+    del y, gradient                    # freeing a deep graph must not recurse either
+
+
+def test_two_equal_constants_are_two_nodes():
+    """An engine that interns constants by value, or keys its gradient table by value (``__eq__``/``__hash__`` on
+    the numbers), merges two tensors that merely hold the same number, and each gets both gradients. tinygen
+    tensors hash by identity: equal values stay separate nodes with separate gradients."""
+    a = tinygen.tensor(3.0, dtype=tinygen.float64, requires_grad=True)
+    b = tinygen.tensor(3.0, dtype=tinygen.float64, requires_grad=True)
+    (a * b * 2.0 + a * 2.0).backward()
+    assert a.grad.item() == 2 * 3.0 + 2.0 and b.grad.item() == 2 * 3.0
+    assert len({a, b}) == 2
+    first, second = tinygen.nn.Linear(2, 1), tinygen.nn.Linear(2, 1)
+    for layer in (first, second):
+        tinygen.nn.init.zeros_(layer.weight)   # equal weights: a by-value table would merge them
+    (first(tinygen.ones(1, 2)) + 3 * second(tinygen.ones(1, 2))).sum().backward()
+    assert host(first.weight.grad).tolist() == [[1.0, 1.0]] and host(second.weight.grad).tolist() == [[3.0, 3.0]]
+
+
+# --- broadcasting --------------------------------------------------------------------------------------------
+
+def _sum_to(array, shape):
+    """NumPy reference: add up ``array`` over the dimensions that broadcasting added or stretched from 1."""
+    lead = array.ndim - len(shape)
+    array = array.sum(axis=tuple(range(lead))) if lead else array
+    stretched = tuple(axis for axis, extent in enumerate(shape) if extent == 1 and array.shape[axis] != 1)
+    return array.sum(axis=stretched, keepdims=True) if stretched else array
+
+
+BINARY = {  # op, and (dz/da, dz/db) in NumPy
+    "add": (lambda a, b: a + b, lambda a, b: (np.ones_like(a + b), np.ones_like(a + b))),
+    "sub": (lambda a, b: a - b, lambda a, b: (np.ones_like(a + b), -np.ones_like(a + b))),
+    "mul": (lambda a, b: a * b, lambda a, b: (b + 0 * a, a + 0 * b)),
+    "div": (lambda a, b: a / b, lambda a, b: (1 / b + 0 * a, -a / b**2)),
+    "maximum": (lambda a, b: tinygen.maximum(a, b) if isinstance(a, tinygen.Tensor) else np.maximum(a, b),
+                lambda a, b: ((a > b) + 0.0 * b, (a < b) + 0.0 * a)),
+}
+SHAPE_PAIRS = [((3, 1), (1, 4)), ((1, 4), (3, 1)), ((4,), (2, 3, 4)), ((2, 3, 4), (4,)), ((), (2, 3)),
+               ((2, 1, 3), (5, 1)), ((0,), (1,)), ((1,), (0,)), ((2, 0), (2, 1)), ((0, 3), (3,)), ((), (0,))]
+
+
+@pytest.mark.parametrize("name", BINARY)
+@pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=lambda pair: f"{pair[0]}-{pair[1]}")
+def test_broadcast_gradients_have_each_inputs_shape_and_the_summed_values(name, shapes):
+    """When an input was broadcast, each of its entries fed several outputs and its gradient is the sum over
+    them. Engines get this wrong in several ways: the gradient keeps the broadcast shape (and an optimizer step
+    broadcasts the parameter to a bigger shape), only the left operand is reduced, size-1 dims are reduced but
+    missing leading dims are not, or a size-0 dim crashes the reduction. Here both directions, size-1 and size-0
+    dims, against NumPy."""
+    op, derivatives = BINARY[name]
+    rng = np.random.default_rng(9)
+    a_values = rng.uniform(0.5, 2.0, shapes[0]) * rng.choice([-1, 1], shapes[0])
+    b_values = rng.uniform(0.5, 2.0, shapes[1]) * rng.choice([-1, 1], shapes[1])
+    a = tinygen.tensor(a_values, dtype=tinygen.float64, requires_grad=True)
+    b = tinygen.tensor(b_values, dtype=tinygen.float64, requires_grad=True)
+    out = op(a, b)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(tinygen.tensor(upstream, dtype=tinygen.float64))
+    np.testing.assert_allclose(host(out), op(a_values, b_values))
+    da, db = derivatives(a_values, b_values)
+    assert a.grad.shape == a.shape and b.grad.shape == b.shape
+    np.testing.assert_allclose(host(a.grad), _sum_to(upstream * da, shapes[0]), atol=1e-12)
+    np.testing.assert_allclose(host(b.grad), _sum_to(upstream * db, shapes[1]), atol=1e-12)
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda x: x.sum(1), lambda x: x.mean(1), lambda x: x.amax(1), lambda x: x.amin(1), lambda x: x.logsumexp(1),
+    lambda x: x.softmax(1).sum(1), lambda x: x.max(1).values, lambda x: x @ tinygen.ones(3, 2, dtype=tinygen.float64),
+], ids=["sum", "mean", "amax", "amin", "logsumexp", "softmax", "max", "matmul"])
+def test_an_empty_batch_flows_through_reductions_over_other_dims(reduce):
+    """A batch of zero samples (the last, empty chunk of a split; a mask that selects nothing) has shape (0, 3):
+    reducing over the 3 is well defined and gives shape (0,). amax/amin refused any tensor with no elements."""
+    x = tinygen.zeros(0, 3, dtype=tinygen.float64, requires_grad=True)
+    out = reduce(x)
+    assert out.shape[0] == 0
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
 # --- in-place changes of what the backward reads ---------------------------------------------------------
 
 def _clean_and_mutated_gradients(forward, make_constant, mutate):

@@ -131,11 +131,20 @@ def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
     return sqrt(var(x, dim, unbiased, keepdim, correction))
 
 
+def _refuse_empty_dims(name, x, dims, largest):
+    """A max over no values is undefined; over the other dims of an empty tensor it is fine (shape (0,) etc.)."""
+    empty = [axis for axis in dims if x.shape[axis] == 0]
+    if empty:
+        raise ValueError(
+            f"{name}: cannot take the {'max' if largest else 'min'} over dimension {empty[0]}, which is empty "
+            f"(shape {x.shape})"
+        )
+
+
 def _extreme(name, x, dim, keepdim, largest):
     checks.require_tensor(name, x)
     dims = checks.normalize_dims(name, dim, x.ndim)
-    if x.numel() == 0:
-        raise ValueError(f"{name}: cannot take the {'max' if largest else 'min'} of an empty tensor (shape {x.shape})")
+    _refuse_empty_dims(name, x, dims, largest)
     return Amax(dims, keepdim, largest)(x)
 
 
@@ -173,6 +182,7 @@ def min(x, dim=None, keepdim=False):
 
 def _arg_extreme(name, x, dim, keepdim, largest):
     checks.require_tensor(name, x)
+    _refuse_empty_dims(name, x, checks.normalize_dims(name, dim, x.ndim), largest)
     xp = x.backend.xp
     find = xp.argmax if largest else xp.argmin
     if dim is None:
