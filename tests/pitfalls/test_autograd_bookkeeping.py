@@ -368,3 +368,48 @@ def test_writing_into_a_broadcast_view_is_a_clear_error_on_every_device(write):
     expanded = base.expand(4, 3).clone()
     expanded.add_(1.0)
     assert host(expanded).sum() == 12.0
+
+
+F = tinygen.nn.functional
+SAVING_OPS = {  # ops whose backward reads their input or their output
+    "mul": lambda h: h * h, "div": lambda h: 1.0 / h, "pow": lambda h: h ** 3, "exp": lambda h: h.exp(),
+    "log": lambda h: h.abs().log(), "sqrt": lambda h: h.abs().sqrt(), "tanh": lambda h: h.tanh(),
+    "sigmoid": lambda h: h.sigmoid(), "relu": lambda h: h.relu(), "leaky_relu": lambda h: F.leaky_relu(h, 0.2),
+    "elu": lambda h: F.elu(h), "softplus": lambda h: F.softplus(h), "abs": lambda h: h.abs(),
+    "clamp": lambda h: h.clamp(-0.5, 0.5), "maximum": lambda h: tinygen.maximum(h, h * 0.5),
+    "softmax": lambda h: h.softmax(1), "log_softmax": lambda h: h.log_softmax(1), "logsigmoid": F.logsigmoid,
+    "logsumexp": lambda h: h.logsumexp(1), "amax": lambda h: h.amax(1), "var": lambda h: h.var(1),
+    "matmul": lambda h: h @ h.T, "linear": lambda h: F.linear(h, h), "batch_norm": lambda h: F.batch_norm(
+        h, None, None, training=True), "conv2d": lambda h: F.conv2d(h.reshape(1, 1, 3, 3), h.reshape(1, 1, 3, 3)),
+    "bce_with_logits": lambda h: F.binary_cross_entropy_with_logits(h, h.sigmoid().detach(), reduction="none"),
+}
+
+
+def _run_with_change(op, change):
+    """dL/dx for L = <r, op(x * 1)>, where ``change`` may edit the non-leaf input or the output in place
+    (through .detach(), which shares memory and the version counter) between the forward and the backward."""
+    x = random_tensor((3, 3), seed=10)
+    hidden = x * 1.0
+    out = op(hidden)
+    if change == "input":
+        hidden.detach().add_(0.5)
+    elif change == "output":
+        out.detach().mul_(2.0)
+    out.backward(tinygen.tensor(np.random.default_rng(11).standard_normal(out.shape), dtype=tinygen.float64))
+    return host(x.grad)
+
+
+@pytest.mark.parametrize("change", ["input", "output"])
+@pytest.mark.parametrize("op", SAVING_OPS.values(), ids=SAVING_OPS.keys())
+def test_changing_a_saved_input_or_output_in_place_raises_or_leaves_the_gradient_right(op, change):
+    """Ops that keep a reference to an input or output for their backward compute a wrong gradient if it changes
+    in place in between (``h += 1`` after ``y = h.exp()``), with no error: the classic silent bug of engines
+    without a version counter. In tinygen every op either catches the change (a clear RuntimeError) or does not
+    read the changed values (the gradient is the untouched one)."""
+    clean = _run_with_change(op, None)
+    try:
+        changed = _run_with_change(op, change)
+    except RuntimeError as error:
+        assert "modified in place" in str(error)
+        return
+    np.testing.assert_allclose(changed, clean)
