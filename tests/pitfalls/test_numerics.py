@@ -162,6 +162,17 @@ def test_strategies_keep_inputs_off_kinks_so_gradcheck_checks_the_gradient(name,
     gradcheck(fn, [x])
 
 
+@pytest.mark.parametrize("kinks, margin", [((0.0, 0.12), 0.05), ((0.0, 0.01, 0.02), 0.1), ((-0.5, 0.5), 0.3)])
+def test_away_from_keeps_clear_of_every_kink_even_when_kinks_are_close(kinks, margin):
+    """Pushing a value away from one kink, then from the next, can push it back onto the first (kinks a few
+    margins apart, as clamp(0, 0.12) has): values near 0 went to 0.1, then back to 0.0 for the kink at 0.12.
+    Every value must end at least ``margin`` from every kink."""
+    values = tinygen.linspace(-1.5, 1.5, 3001, dtype=tinygen.float64)
+    moved = tinygen.Tensor._make(tst.move_off_kinks(values.backend.xp, values.data, kinks, margin), values.backend)
+    distances = np.abs(host(moved)[:, None] - np.array(kinks))
+    assert distances.min() >= margin - 1e-12
+
+
 @pytest.mark.parametrize("fn, values", [
     (tinygen.relu, [0.0, 1.0]),                                   # relu at 0
     (tinygen.relu, [3e-7, 1.0]),                                  # within eps of the kink
