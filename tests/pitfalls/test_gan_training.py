@@ -10,7 +10,9 @@ from tinygen.losses.gan import NORM_EPSILON
 from tinygen.models import DCGANDiscriminator, DCGANGenerator, WGANCritic
 from tinygen.random import Generator
 from tinygen.testing import gradcheck
-from tinygen.training import TrainConfig, build_recipe
+from tinygen.training import TrainConfig, build_recipe, train
+from tinygen.training.diagnostics import diagnose
+from tinygen.training.gan import GANRecipe
 
 from helpers import host
 
@@ -205,3 +207,77 @@ def test_dcgan_init_leaves_containers_named_like_convolutions_to_their_layers():
     assert host(model[0].conv.weight).std() == pytest.approx(0.02, rel=0.1)
     assert not host(model[0].conv.bias).any()
 
+
+# --- failures the metrics must show --------------------------------------------------------------------------
+
+def _quiet_toy_run(tmp_path, lines):
+    return train(TrainConfig("toy", epochs=2, subset=2048, eval_size=200, progress=False, out=str(tmp_path)),
+                 log=lines.append)
+
+
+def test_a_discriminator_that_wins_shows_in_the_logged_metrics(tmp_path, monkeypatch):
+    """When D wins, loss_d falls towards 0, which reads like progress; the generator meanwhile learns nothing.
+    The history shows it plainly (d_accuracy -> 1, d_fake -> 0) and the loop says so in a warning. Provoked here
+    by freezing G (learning rate 0) and giving D a large one."""
+    make = GANRecipe.__init__
+
+    def strong_discriminator(recipe, config):
+        make(recipe, config)
+        recipe.generator_optimizer.param_groups[0]["lr"] = 0.0
+        recipe.discriminator_optimizer.param_groups[0]["lr"] = 1e-2
+
+    monkeypatch.setattr(GANRecipe, "__init__", strong_discriminator)
+    lines = []
+    history = _quiet_toy_run(tmp_path, lines)
+    last = history[-1]
+    assert last["d_accuracy"] > 0.99 and last["loss_d"] < 0.05 and last["d_fake"] < 0.05
+    assert any("discriminator wins" in warning for warning in last["warnings"])
+    assert any("warning: the discriminator wins" in line for line in lines)
+
+
+class _ConstantGenerator(nn.Module):
+    """A collapsed generator: one learnable point, whatever z is (it starts on a mode of the ring)."""
+
+    def __init__(self):
+        super().__init__()
+        self.latent_dim = 2
+        self.point = nn.Parameter(tinygen.tensor([[2.0, 0.0]]))
+
+    def forward(self, z):
+        return self.point.expand(z.shape[0], 2)
+
+
+def test_a_collapsed_generator_shows_in_the_logged_metrics(tmp_path, monkeypatch):
+    """A generator that ignores z produces perfect-looking samples of one mode: sample quality is high and the
+    losses are unremarkable. Mode coverage drops to 1 of 8, and the loop warns of mode collapse."""
+    make = GANRecipe.__init__
+
+    def collapsed(recipe, config):
+        make(recipe, config)
+        recipe.generator = _ConstantGenerator()
+        recipe.generator_optimizer = recipe.adam(recipe.generator)
+
+    monkeypatch.setattr(GANRecipe, "__init__", collapsed)
+    lines = []
+    history = _quiet_toy_run(tmp_path, lines)
+    assert [entry["modes_covered"] for entry in history] == [1, 1]
+    assert history[-1]["high_quality"] > 0.9
+    assert any("mode collapse" in warning for warning in history[-1]["warnings"])
+
+
+def test_the_judge_sees_a_collapsed_image_generator():
+    """For images the judge classifier counts the digit classes among the samples: one digit repeated covers 1 of
+    10 classes (real digits cover all 10), and diagnose() calls it mode collapse."""
+    from tinygen.data import ScalePixels, load_mnist
+    from tinygen.metrics import judge_report, load_judge
+
+    images, _ = load_mnist()
+    images = ScalePixels(-1.0, 1.0)(images)
+    real, held_out = images[:300], images[-300:]
+    judge = load_judge()
+    one_digit = real[:1].expand(300, 1, 28, 28)
+    collapsed, healthy = judge_report(judge, one_digit, held_out), judge_report(judge, real, held_out)
+    assert collapsed["classes_covered"] == 1 and healthy["classes_covered"] == 10
+    assert collapsed["frechet_distance"] > 10 * healthy["frechet_distance"]
+    assert any(warning.startswith("mode collapse") for warning in diagnose(collapsed))
+    assert diagnose(healthy) == []
