@@ -19,6 +19,9 @@ from tinygen.backend.dtypes import is_floating, to_dtype
 class Tensor:
     __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
     __hash__ = object.__hash__  # identity: tensors are dictionary keys in the engine, while == is elementwise
+    # NumPy arrays and scalars defer to the tensor's operators: np.float64(2) * x is a tensor (not an object array
+    # of tensors), and a NumPy array next to a tensor is a clear error from the op, never a silent result.
+    __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         from tinygen.creation import tensor as _tensor
@@ -103,6 +106,14 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() to get its values")
         return self._backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        """``numpy.asarray(x)``: the values of a CPU tensor that needs no gradient (as PyTorch). For any other
+        tensor a clear error: without this, NumPy would build an object array of 0-d tensors, silently."""
+        if self.device != "cpu" or self.requires_grad:
+            reason = "it requires grad" if self.requires_grad else f"it is on {self.device!r}"
+            raise TypeError(f"NumPy cannot read this tensor implicitly ({reason}); use x.detach().numpy()")
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def item(self):
         if self.data.size != 1:

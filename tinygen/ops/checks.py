@@ -91,6 +91,15 @@ def as_operand_pair(name, a, b):
     if not (a_is_tensor or b_is_tensor):
         raise TypeError(f"{name}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     tensor_operand, number = (a, b) if a_is_tensor else (b, a)
+    is_array = hasattr(number, "__array__") or hasattr(number, "__cuda_array_interface__")
+    if is_array and not isinstance(number, numbers.Number):  # NumPy scalars are numbers; arrays are not
+        device = tensor_operand.device
+        memory = "GPU" if hasattr(number, "__cuda_array_interface__") else "host"
+        raise TypeError(
+            f"{name}: got a {type(number).__module__.split('.')[0]}.{type(number).__name__} ({memory} memory) next "
+            f"to a tensor on {device!r}; tinygen never converts arrays implicitly: make it a tensor on that device "
+            f"first, tinygen.tensor(array, device={device!r})"
+        )
     try:
         dtype = scalar_dtype(number, tensor_operand)
     except TypeError as error:
@@ -99,6 +108,13 @@ def as_operand_pair(name, a, b):
         tensor_operand = tensor_operand.to(dtype=dtype)
     constant = Tensor._make(tensor_operand._backend.xp.asarray(number, dtype=dtype), tensor_operand._backend)
     return (tensor_operand, constant) if a_is_tensor else (constant, tensor_operand)
+
+
+def python_number(value):
+    """A NumPy (or CuPy) scalar such as ``np.float64(0.2)`` as the Python number it holds. As an op's parameter,
+    NumPy 2 lets a float64 scalar upcast a float32 array (``x32 ** np.float64(2)`` is float64); a Python float
+    never does."""
+    return value.item() if isinstance(value, numbers.Number) and hasattr(value, "item") else value
 
 
 def as_tensor_operand(name, value, like):

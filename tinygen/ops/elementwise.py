@@ -257,14 +257,15 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(negative_slope)(checks.float_input("leaky_relu", x))
+    return LeakyReLU(checks.python_number(negative_slope))(checks.float_input("leaky_relu", x))
 
 
 def elu(x, alpha=1.0):
-    return ELU(alpha)(checks.float_input("elu", x))
+    return ELU(checks.python_number(alpha))(checks.float_input("elu", x))
 
 
 def softplus(x, beta=1.0, threshold=20.0):
+    beta, threshold = checks.python_number(beta), checks.python_number(threshold)
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     return Softplus(beta, threshold)(checks.float_input("softplus", x))
@@ -277,6 +278,7 @@ def sign(x):
 def clamp(x, min=None, max=None):
     """Limit values to ``[min, max]`` (either bound may be ``None``)."""
     checks.require_tensor("clamp", x)
+    min, max = checks.python_number(min), checks.python_number(max)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if min is not None and max is not None and min > max:

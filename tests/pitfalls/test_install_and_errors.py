@@ -1,0 +1,69 @@
+"""Install and error pitfalls: installing from source in a fresh environment, a device test run that tests
+nothing, misspelled names, and NumPy / device arrays mixed with tensors."""
+import ast
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen.autograd import DeviceMismatchError
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _run(command, cwd=None, env=None, timeout=600):
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+# --- NumPy and device arrays next to tensors -------------------------------------------------------------------
+
+def test_tensors_on_two_devices_are_an_error_that_names_both_and_how_to_move():
+    """CuPy and NumPy arrays do not mix (CuPy raises a bare TypeError deep inside the op; NumPy may convert a
+    device array by copying it, silently, every step). tinygen refuses at the op, names both devices, and says
+    how to move one; the strict device stands in for CUDA here."""
+    host_tensor, device_tensor = tinygen.ones(1, 1, 4, 4, device="cpu"), tinygen.ones(1, 1, 2, 2, device="strict")
+    attempts = [
+        lambda: host_tensor + device_tensor,
+        lambda: host_tensor.reshape(4, 4) @ device_tensor.reshape(2, 2),
+        lambda: tinygen.nn.functional.conv2d(host_tensor, device_tensor),
+        lambda: tinygen.nn.Linear(4, 2).to("strict")(host_tensor),
+        lambda: tinygen.cat([host_tensor.reshape(-1), device_tensor.reshape(-1)]),
+        lambda: host_tensor.add_(device_tensor.sum()),
+    ]
+    for attempt in attempts:
+        with pytest.raises(DeviceMismatchError) as error:
+            attempt()
+        message = str(error.value)
+        assert "'cpu'" in message and "'strict'" in message and ".to('cpu')" in message and ".to('strict')" in message
+
+
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+def test_a_numpy_array_next_to_a_tensor_is_a_clear_error_and_a_numpy_scalar_just_works(device):
+    """``ndarray + tensor`` let NumPy drive: it broadcast the tensor as an opaque object into an object array of
+    tensors, silently, and ``np.float64(2) * x`` did the same. Tensors now opt out of NumPy's operators
+    (``__array_ufunc__ = None``): a NumPy scalar is a number like a Python float (it does not upcast a float32
+    tensor either), and an array is refused with the way to make it a tensor on the right device."""
+    x = tinygen.ones(3, device=device)
+    for attempt in (lambda: np.ones(3) + x, lambda: x * np.ones(3), lambda: tinygen.maximum(x, np.zeros(3))):
+        with pytest.raises(TypeError, match=rf"numpy.ndarray \(host memory\) next to a tensor on '{device}'.*"
+                                            rf"tinygen.tensor\(array, device='{device}'\)"):
+            attempt()
+    for result in (np.float64(2.0) * x, x * np.float32(2.0), np.int64(1) + x, x ** np.float64(2.0),
+                   x.clamp(np.float64(0.0), np.float64(0.5)), tinygen.nn.functional.leaky_relu(x, np.float64(0.2))):
+        assert isinstance(result, tinygen.Tensor) and result.dtype == tinygen.float32 and result.device == device
+    assert (np.float64(0.5) < x).dtype == tinygen.bool_
+
+
+def test_numpy_reads_a_cpu_tensor_and_refuses_a_device_tensor_or_one_that_needs_grad():
+    """``np.asarray(x)`` built an object array of 0-d tensors for any tensor. Now a CPU tensor that needs no
+    gradient gives its values (as in PyTorch); a device tensor or one in a graph is a clear error."""
+    np.testing.assert_array_equal(np.asarray(tinygen.arange(3.0, device="cpu")), [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match=r"on 'strict'.*x.detach\(\).numpy\(\)"):
+        np.asarray(tinygen.ones(2, device="strict"))
+    with pytest.raises(TypeError, match=r"requires grad.*x.detach\(\).numpy\(\)"):
+        np.asarray(tinygen.ones(2, device="cpu", requires_grad=True))
