@@ -20,6 +20,47 @@ def _run(command, cwd=None, env=None, timeout=600):
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+# --- installing ---------------------------------------------------------------------------------------------
+
+def test_the_version_is_a_literal_setuptools_reads_without_importing_the_package():
+    """``version = attr: tinygen.__version__`` is read statically only while ``__version__`` is a plain string
+    literal; anything else (computed, imported from a submodule) makes setuptools import tinygen at build time,
+    which fails in pip's isolated build environment, where NumPy is not installed."""
+    assert "version = attr: tinygen.__version__" in (ROOT / "setup.cfg").read_text()
+    tree = ast.parse((ROOT / "tinygen" / "__init__.py").read_text())
+    values = [node.value for node in tree.body if isinstance(node, ast.Assign)
+              and any(isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets)]
+    assert len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)
+    assert values[0].value == tinygen.__version__
+
+
+# --- a device run that tests nothing -------------------------------------------------------------------------
+
+def _pytest_on_one_quick_test(**environment):
+    env = {key: value for key, value in os.environ.items() if key not in ("TINYGEN_DEVICE", "TINYGEN_REQUIRE_DEVICE")}
+    env.update(environment)
+    target = f"{pathlib.Path(__file__).relative_to(ROOT)}::" \
+             "test_the_version_is_a_literal_setuptools_reads_without_importing_the_package"
+    return _run([sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
+
+
+@pytest.mark.skipif(tinygen.cuda_is_available(), reason="this machine has a GPU: the CUDA tests do run")
+def test_a_cuda_run_without_a_gpu_says_it_tested_nothing_and_fails_when_the_gpu_is_required():
+    """``TINYGEN_DEVICE=cuda pytest`` on a machine without CuPy skips every test and pytest reports success: a
+    GPU CI job whose driver broke goes green for months. tinygen's conftest prints in red that nothing ran on
+    the device, and with ``TINYGEN_REQUIRE_DEVICE=1`` fails the run. Normal runs are untouched."""
+    warned = _pytest_on_one_quick_test(TINYGEN_DEVICE="cuda")
+    assert warned.returncode == 0
+    assert "none ran on a GPU" in warned.stdout and "1 skipped" in warned.stdout
+
+    required = _pytest_on_one_quick_test(TINYGEN_DEVICE="cuda", TINYGEN_REQUIRE_DEVICE="1")
+    assert required.returncode == 1
+    assert "none ran on a GPU (TINYGEN_REQUIRE_DEVICE=1: failing the run)" in required.stdout
+
+    present = _pytest_on_one_quick_test(TINYGEN_DEVICE="strict", TINYGEN_REQUIRE_DEVICE="1")
+    assert present.returncode == 0 and "1 passed" in present.stdout and "tinygen:" not in present.stdout
+
+
 # --- NumPy and device arrays next to tensors -------------------------------------------------------------------
 
 def test_tensors_on_two_devices_are_an_error_that_names_both_and_how_to_move():
