@@ -34,6 +34,68 @@ def test_the_version_is_a_literal_setuptools_reads_without_importing_the_package
     assert values[0].value == tinygen.__version__
 
 
+def _fresh_venv(path):
+    """A virtual environment with its own, empty site-packages (no --system-site-packages), or a skip."""
+    created = _run([sys.executable, "-m", "venv", str(path)])
+    if created.returncode != 0:
+        pytest.skip(f"cannot create a virtual environment here: {created.stderr.strip()[-300:]}")
+    return path / "bin" / "python"
+
+
+NO_INDEX_SIGNS = ("Could not find a version", "No matching distribution", "Failed to establish a new connection",
+                  "Temporary failure in name resolution", "ProxyError", "Network is unreachable")
+
+
+def _pip_install(python, *arguments, cwd):
+    result = _run([str(python), "-m", "pip", "install", "--quiet", "--no-input", *arguments], cwd=cwd)
+    if result.returncode != 0 and any(sign in result.stdout + result.stderr for sign in NO_INDEX_SIGNS):
+        pytest.skip(f"pip cannot fetch the dependencies here: {result.stderr.strip()[-300:]}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def _source_copy(destination):
+    """The files a source install reads (not the test suite, not build leftovers of the working tree)."""
+    destination.mkdir()
+    for name in ("pyproject.toml", "setup.cfg", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, destination / name)
+    shutil.copytree(ROOT / "tinygen", destination / "tinygen", ignore=shutil.ignore_patterns("__pycache__"))
+    return destination
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("editable", [False, True], ids=["pip-install", "pip-install-editable"])
+def test_pip_install_works_in_a_fresh_environment(editable, tmp_path):
+    """Installs that only work in the developer's environment: the build imports the package (and so needs its
+    dependencies before they are installed), package data (the bundled digits, the judge's weights) is left
+    out of the wheel, or the console script is missing. A fresh venv, an install from a copy of the source,
+    then the package is imported and used from another directory."""
+    source = _source_copy(tmp_path / "source")
+    python = _fresh_venv(tmp_path / "venv")
+    _pip_install(python, *(["-e", "."] if editable else ["."]), cwd=source)
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    check = _run([str(python), "-c", (
+        "import pathlib, tinygen\n"
+        "from tinygen.data import load_mnist\n"
+        "from tinygen.metrics import load_judge\n"
+        "images, labels = load_mnist()\n"
+        "load_judge()\n"
+        "x = tinygen.randn(3, requires_grad=True)\n"
+        "(x * x).sum().backward()\n"
+        "print(pathlib.Path(tinygen.__file__).resolve().parent, images.shape)\n"
+    )], cwd=outside)
+    assert check.returncode == 0, check.stderr[-3000:]
+    location = pathlib.Path(check.stdout.split()[0])
+    if editable:
+        assert location == (source / "tinygen").resolve()
+    else:
+        assert "site-packages" in location.parts
+    assert "(10000, 1, 28, 28)" in check.stdout
+    info = _run([str(python.parent / "tinygen"), "info"], cwd=outside)
+    assert info.returncode == 0 and f"tinygen {tinygen.__version__}" in info.stdout, info.stderr
+
+
 # --- a device run that tests nothing -------------------------------------------------------------------------
 
 def _pytest_on_one_quick_test(**environment):
@@ -59,6 +121,46 @@ def test_a_cuda_run_without_a_gpu_says_it_tested_nothing_and_fails_when_the_gpu_
 
     present = _pytest_on_one_quick_test(TINYGEN_DEVICE="strict", TINYGEN_REQUIRE_DEVICE="1")
     assert present.returncode == 0 and "1 passed" in present.stdout and "tinygen:" not in present.stdout
+
+
+# --- misspelled names -------------------------------------------------------------------------------------------
+
+MISSPELLINGS = [  # (expression, the suggestion Python should make)
+    ("tinygen.ones(3).matmaul", "matmul"),
+    ("tinygen.ones(3).requires_gard", "requires_grad"),
+    ("tinygen.nn.Linear(2, 3).wieght", "weight"),
+    ("tinygen.nn.Sequential(tinygen.nn.Linear(2, 3)).trian", "train"),
+    ("tinygen.models.VAE().to_logvr", "to_logvar"),
+    ("tinygen.randnn", "randn"),
+    ("tinygen.nn.functional.conv2dd", "conv2d"),
+]
+
+
+def test_a_misspelled_attribute_is_an_attribute_error_that_python_can_complete():
+    """Python 3.10+ ends an AttributeError with "Did you mean: 'matmul'?" when it can see the object's names. A
+    custom ``__getattr__`` that raises without them, or a ``__getattr__`` that returns something (None, a lazy
+    op) for every name, loses that: a typo then fails somewhere far away. Tensor (with ``__slots__``) and
+    Module (whose ``__getattr__`` looks up parameters and sub-modules) both keep it."""
+    import tinygen.models  # noqa: F401  (for the expressions)
+
+    for expression, _ in MISSPELLINGS:
+        with pytest.raises(AttributeError) as error:
+            eval(expression)
+        assert error.value.name == expression.rsplit(".", 1)[1]
+    script = "import sys, tinygen, tinygen.models\n" + "".join(
+        f"try:\n    {expression}\nexcept AttributeError as error:\n"
+        "    sys.__excepthook__(type(error), error, error.__traceback__)\n" for expression, _ in MISSPELLINGS)
+    printed = _run([sys.executable, "-c", script], cwd=ROOT)   # the interpreter's own printing adds the hints
+    for expression, suggestion in MISSPELLINGS:
+        assert f"Did you mean: '{suggestion}'?" in printed.stderr, (expression, printed.stderr[-2000:])
+
+
+def test_setting_a_misspelled_tensor_attribute_is_an_error_not_a_new_attribute():
+    """``x.requires_gard = True`` on a plain Python object silently adds an attribute, and x never gets a
+    gradient. Tensor has ``__slots__``: the assignment raises."""
+    x = tinygen.ones(3)
+    with pytest.raises(AttributeError, match="requires_gard"):
+        x.requires_gard = True
 
 
 # --- NumPy and device arrays next to tensors -------------------------------------------------------------------
