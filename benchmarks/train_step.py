@@ -13,6 +13,7 @@ with CuPy <= 2x PyTorch CUDA.
 """
 import argparse
 import math
+import os
 import subprocess
 import sys
 
@@ -151,7 +152,9 @@ def make_step(library, model, device, seed=0):
 def peak_memory_mb(library_name, model, device, steps=3):
     """How far the resident set rises above its level between steps, during a step (activations, the graph,
     temporaries), measured in a fresh subprocess after two warm-up steps have allocated gradients and
-    optimizer state. Linux: the peak is reset through /proc/self/clear_refs and read from VmHWM."""
+    optimizer state. Linux: the peak is reset through /proc/self/clear_refs and read from VmHWM. glibc is
+    told to map every block over 64 KiB separately and to return freed memory at once, so that the
+    resident set follows the live memory of both libraries (instead of the heap each one happened to keep)."""
     probe = f"""
 import sys
 sys.path.insert(0, 'benchmarks')
@@ -170,7 +173,8 @@ for _ in range({steps}):
     step()
 print((status('VmHWM') - baseline) / 1024)
 """
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    environment = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=environment)
     return float(result.stdout) if result.returncode == 0 else float("nan")
 
 

@@ -49,7 +49,7 @@ class Conv2d(Function):
 
     dL/dx = conv_transpose2d(g, w) sized back to (H, W);  dL/dw = Conv2dWeightGrad(x, g);  dL/db = g summed over
     N, Ho, Wo.
-    ``columns`` (im2col of x) may be passed in when the caller already has them; the forward keeps them for dL/dw.
+    ``columns`` (im2col of x) may be passed in when the caller already has them (they are used once).
     """
 
     save_inputs = True
@@ -58,10 +58,10 @@ class Conv2d(Function):
         self.geometry, self.output_size, self.columns = geometry, tuple(output_size), columns
 
     def forward(self, x, weight, bias=None):
-        columns = self.columns
-        if columns is None:
-            columns = im2col(self.backend, x, self.geometry, self.output_size)
-        self.columns = columns if _needs_grad(self, 1) else None  # dL/dw reads the same windows of x
+        columns = self.columns if self.columns is not None else im2col(self.backend, x, self.geometry, self.output_size)
+        # Not kept for dL/dw: the columns hold each pixel of x in up to (k/s)^2 windows, so keeping them until
+        # the backward would cost several times x's memory; the weight gradient cuts them again from x.
+        self.columns = None
         return _add_bias(correlate(self.backend, columns, weight, x.shape[0], self.output_size), bias)
 
     def backward(self, g):
@@ -70,7 +70,7 @@ class Conv2d(Function):
         if self.needs_input_grad[0]:
             grad_x = ConvTranspose2d(self.geometry, x.shape[2:])(g, weight)
         if self.needs_input_grad[1]:
-            grad_weight = Conv2dWeightGrad(self.geometry, self.columns)(x, g)
+            grad_weight = Conv2dWeightGrad(self.geometry)(x, g)
         if _needs_grad(self, 2):
             grad_bias = g.sum(dim=(0, 2, 3))
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
@@ -116,10 +116,8 @@ class Conv2dWeightGrad(Function):
         self.geometry, self.columns = geometry, columns
 
     def forward(self, x, g):
-        columns = self.columns
-        if columns is None:
-            columns = im2col(self.backend, x, self.geometry, g.shape[2:])
-        self.columns = columns if _needs_grad(self, 1) else None  # dL/dg = conv2d(x, G) reads them again
+        columns = self.columns if self.columns is not None else im2col(self.backend, x, self.geometry, g.shape[2:])
+        self.columns = None  # not kept, as in Conv2d: dL/dg = conv2d(x, G) cuts them again
         return correlate_weight_grad(self.backend, columns, g, self.geometry.kernel)
 
     def backward(self, upstream):
@@ -128,7 +126,7 @@ class Conv2dWeightGrad(Function):
         if self.needs_input_grad[0]:
             grad_x = ConvTranspose2d(self.geometry, x.shape[2:])(g, upstream)
         if self.needs_input_grad[1]:
-            grad_g = Conv2d(self.geometry, g.shape[2:], self.columns)(x, upstream)
+            grad_g = Conv2d(self.geometry, g.shape[2:])(x, upstream)
         return grad_x, grad_g
 
 
