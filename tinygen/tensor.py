@@ -108,15 +108,12 @@ class Tensor:
         return self._backend.to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        """``numpy.asarray(x)`` for a CPU tensor that does not require grad; a device tensor refuses (as CuPy's
-        arrays do: copying to the host is explicit, ``x.numpy()``)."""
-        if self.device != "cpu":
-            raise TypeError(
-                f"cannot convert a {self.device!r} tensor to a NumPy array implicitly; call .numpy() (a copy to the "
-                "host) or .cpu() first"
-            )
-        values = self.numpy()
-        return values if dtype is None else values.astype(dtype, copy=False)
+        """``numpy.asarray(x)``: the values of a CPU tensor that needs no gradient (as PyTorch). For any other
+        tensor a clear error: without this, NumPy would build an object array of 0-d tensors, silently."""
+        if self.device != "cpu" or self.requires_grad:
+            reason = "it requires grad" if self.requires_grad else f"it is on {self.device!r}"
+            raise TypeError(f"NumPy cannot read this tensor implicitly ({reason}); use x.detach().numpy()")
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def item(self):
         if self.data.size != 1:
@@ -217,6 +214,12 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
+            )
+        if any(stride == 0 and extent > 1 for stride, extent in zip(self.data.strides, self.shape)):
+            # NumPy marks such views read-only, CuPy does not: refuse on every device alike
+            raise RuntimeError(
+                f"{name}: the tensor of shape {self.shape} is a broadcast view (expand, broadcast_to): several of its "
+                "entries are one memory location, so an in-place write is ambiguous; clone() it first"
             )
 
     def _bump_version(self):

@@ -63,7 +63,7 @@ class Function:
             if tensor._backend is not backend:
                 raise DeviceMismatchError(
                     f"{self.name}: expected all tensors on one device, got {_devices(inputs)}; "
-                    "move them to one device first, e.g. tensor.to('cpu') or tensor.to('cuda')"
+                    f"move them to one device first, with {_moves(inputs)}"
                 )
             any_requires_grad = any_requires_grad or tensor.requires_grad
         record = any_requires_grad and _GradMode.enabled
@@ -137,10 +137,18 @@ class Function:
         self.__dict__.clear()
 
 
-def _devices(tensors):
+def _device_names(tensors):
     names = []
     for tensor in tensors:
         if tensor.device not in names:
             names.append(tensor.device)
-    return " and ".join(repr(name) for name in names)
+    return names
+
+
+def _devices(tensors):
+    return " and ".join(repr(name) for name in _device_names(tensors))
+
+
+def _moves(tensors):
+    return " or ".join(f".to({name!r})" for name in _device_names(tensors))
 

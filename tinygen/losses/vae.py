@@ -7,7 +7,8 @@ per-sample values over the batch, ``"sum"`` adds them, ``"none"`` returns them (
 The encoder outputs mu and logvar = log sigma^2 (a log-variance, so that sigma = exp(logvar / 2) > 0 without a
 constraint). exp(logvar) overflows float32 above logvar ~ 88 (float64: ~709); an encoder whose log-variance
 head can run away should bound it, e.g. ``logvar = logvar.clamp(-30.0, 20.0)`` (sigma from 3e-7 to 2e4),
-before ``reparameterize`` and ``gaussian_kl``. See docs/derivations/vae.md.
+before ``reparameterize`` and ``gaussian_kl`` (``tinygen.models.VAE(logvar_range=(-30.0, 20.0))`` does this).
+See docs/derivations/vae.md.
 """
 import collections
 import math

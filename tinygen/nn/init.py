@@ -151,8 +151,11 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
 # --- the DCGAN scheme ----------------------------------------------------------------------------------
 
 def _is_convolution(module):
-    """Conv1d/2d, ConvTranspose2d ... or a subclass of one (matched by class name, as PyTorch's example does)."""
-    return any(cls.__name__.startswith("Conv") for cls in type(module).__mro__)
+    """Conv1d/2d, ConvTranspose2d ... or a subclass of one, matched by class name as PyTorch's example does, but
+    only if it owns a weight: a container named like one (a user's ``ConvBlock`` of layers) is left to its
+    children instead of failing on ``module.weight``."""
+    named_like_one = any(cls.__name__.startswith("Conv") for cls in type(module).__mro__)
+    return named_like_one and module._parameters.get("weight") is not None
 
 
 def dcgan_weights_init(module, generator=None):

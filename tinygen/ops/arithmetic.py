@@ -100,7 +100,8 @@ class PowConstant(Function):
 
 
 class Pow(Function):
-    """z = a ** b.   dL/da = sum_to(g * b * a ** (b - 1)),  dL/db = sum_to(g * z * log a)  (0 where a = 0)."""
+    """z = a ** b.   dL/da = sum_to(g * b * a ** (b - 1)) (0 where b = 0: a ** 0 = 1 is constant, even at a = 0),
+    dL/db = sum_to(g * z * log a)  (0 where a = 0)."""
 
     save_inputs = True
     save_output = True
@@ -109,12 +110,15 @@ class Pow(Function):
         return a ** b
 
     def backward(self, g):
-        a, b = self.saved_inputs
-        grad_a = sum_to(g * b * a ** (b - 1.0), a.shape) if self.needs_input_grad[0] else None
-        grad_b = None
-        if self.needs_input_grad[1]:
-            from tinygen.ops.elementwise import log, where
+        from tinygen.ops.elementwise import log, where
 
+        a, b = self.saved_inputs
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            # at a = b = 0 the formula reads 0 * 0 ** -1 = 0 * inf = NaN: use the exponent 1 there (b * a ** 1 = 0)
+            exponent = where((a == 0) & (b == 0), 1.0, b - 1.0)
+            grad_a = sum_to(g * b * a ** exponent, a.shape)
+        if self.needs_input_grad[1]:
             base_is_zero = a == 0
             safe_base = where(base_is_zero, 1.0, a)  # z * log(a) -> 0 as a -> 0 for b > 0, as PyTorch takes it
             grad_b = sum_to(g * self.saved_output * log(safe_base), b.shape)

@@ -104,6 +104,15 @@ def as_operand_pair(name, a, b):
     if not (a_is_tensor or b_is_tensor):
         raise TypeError(f"{name}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     tensor_operand, number = (a, b) if a_is_tensor else (b, a)
+    is_array = hasattr(number, "__array__") or hasattr(number, "__cuda_array_interface__")
+    if is_array and not isinstance(number, numbers.Number):  # NumPy scalars are numbers; arrays are not
+        device = tensor_operand.device
+        memory = "GPU" if hasattr(number, "__cuda_array_interface__") else "host"
+        raise TypeError(
+            f"{name}: got a {type(number).__module__.split('.')[0]}.{type(number).__name__} ({memory} memory) next "
+            f"to a tensor on {device!r}; tinygen never converts arrays implicitly: make it a tensor on that device "
+            f"first, tinygen.tensor(array, device={device!r})"
+        )
     try:
         dtype = scalar_dtype(number, tensor_operand)
     except TypeError as error:

@@ -317,7 +317,8 @@ def where(condition, a, b):
     if condition.backend is not a.backend:
         raise checks.device_error("where", condition, a)
     shape = checks.broadcast_shapes("where", condition.shape, a.shape, b.shape)
-    condition_array = condition.data
+    # A private copy: the backward reads the condition, and the caller may change its mask in place before then.
+    condition_array = condition.data.copy()
     if condition_array.shape != shape:
         condition_array = a.backend.xp.broadcast_to(condition_array, shape)
     return Where(condition_array)(a, b)

@@ -95,12 +95,12 @@ def _index_array(x, value):
         except (TypeError, ValueError) as error:
             raise IndexError(f"getitem: cannot use {type(value).__name__} as an index ({error})") from None
     if array.dtype.kind == "b":
-        return array
+        return array  # becomes fresh integer arrays (mask.nonzero()) in normalize_index
     if isinstance(value, list) and array.size == 0:
         return array.astype(int64)  # x[[]] picks nothing (the empty list has no dtype of its own)
     if array.dtype.kind not in "iu":
         raise IndexError(f"getitem: index arrays must hold integers or booleans, got dtype {array.dtype}")
-    return array.astype(int64, copy=False)
+    return array.astype(int64)  # a private copy: the backward scatters by it, after any in-place change of the index
 
 
 def normalize_index(x, index):
@@ -188,4 +188,4 @@ def gather(x, dim, index):
             )
     if index.numel() and (int(index.data.min()) < 0 or int(index.data.max()) >= x.shape[dim]):
         raise IndexError(f"gather: index values must be in [0, {x.shape[dim]}) for dim {dim} of shape {x.shape}")
-    return Gather(dim, index.data.astype(int64, copy=False))(x)
+    return Gather(dim, index.data.astype(int64))(x)  # a private copy, as in getitem: the backward reads it

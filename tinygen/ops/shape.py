@@ -16,16 +16,17 @@ from tinygen.tensor import Tensor
 
 
 class Reshape(Function):
-    """y = x viewed with another shape.  dL/dx = reshape(g, x.shape)."""
-
-    is_view = True
+    """y = x viewed with another shape (a copy where the memory layout allows no view).  dL/dx = reshape(g, x.shape)."""
 
     def __init__(self, shape):
         self.shape = shape
 
     def forward(self, x):
         self.input_shape = x.shape
-        return x.reshape(self.shape)
+        y = x.reshape(self.shape)
+        # Only a true view shares x's version counter: an in-place change of a copy must not look like one of x.
+        self.is_view = bool(self.backend.xp.may_share_memory(x, y))
+        return y
 
     def backward(self, g):
         return reshape(g, self.input_shape)

@@ -93,14 +93,13 @@ class Optimizer:
 
     # --- one step --------------------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
-        """Clear the gradients: ``None`` (default) or zeros in place."""
+        """Clear the gradients: ``None`` (default) or zeros (``set_to_none=False``)."""
         for group in self.param_groups:
             for param in group["params"]:
                 if set_to_none or param.grad is None:
                     param.grad = None
-                else:
-                    param.grad = param.grad.detach()
-                    param.grad.data[...] = 0
+                else:  # new zeros, as Module.zero_grad: a graph that saved the old gradient (create_graph) keeps it
+                    param.grad = param._wrap_like(param.backend.xp.zeros_like(param.grad.data))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. ``closure`` re-evaluates the loss (returned)."""

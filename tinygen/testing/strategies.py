@@ -79,6 +79,27 @@ def broadcastable_shape_pairs(draw, max_dims=4, max_side=4):
     return first, second
 
 
+def move_off_kinks(xp, values, kinks, margin):
+    """``values`` (an array of ``xp``) with every value closer than ``margin`` to a kink moved to at least
+    ``margin`` from every kink: reflected across the nearer edge of the kink's zone (kinks closer together than
+    2 * margin share one zone), but never into the next zone. Moving away from each kink in turn is not enough:
+    it can land a value on a neighbouring kink."""
+    zones = []  # merged open intervals (low, high) where some |value - kink| < margin
+    for kink in sorted(kinks):
+        if zones and kink - margin < zones[-1][1]:
+            zones[-1][1] = kink + margin
+        else:
+            zones.append([kink - margin, kink + margin])
+    for position, (low, high) in enumerate(zones):
+        floor = zones[position - 1][1] if position else -float("inf")
+        ceiling = zones[position + 1][0] if position + 1 < len(zones) else float("inf")
+        inside = (values > low) & (values < high)
+        reflected = xp.where(values - low < high - values, xp.maximum(2 * low - values, floor),
+                             xp.minimum(2 * high - values, ceiling))
+        values = xp.where(inside, reflected, values)
+    return values
+
+
 #: the non-contiguous memory layouts ``tensors`` draws from
 LAYOUTS = ("strided", "reversed", "transposed")
 
@@ -98,6 +119,18 @@ def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, re
     device = backends.normalize_device(device)
     seed = draw(st.integers(0, 2**32 - 1))
     generator = Generator(device, seed)
+    xp = backends.get_backend(device).xp
+    values = move_off_kinks(xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
+    values = xp.asarray(values.astype(dtype))
+    strided = draw(st.booleans()) if noncontiguous is None else noncontiguous
+    if strided and len(shape) >= 1 and values.size > 1:
+        xp = backends.get_backend(device).xp
+        wide = xp.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
+        wide[..., 1::2] = values
+        values = wide[..., 1::2]
+    return Tensor._make(values, backends.get_backend(device), requires_grad and dtype.kind == "f")
+
+
     values = low + (high - low) * generator.random(shape, float64)
     for kink in away_from:
         too_close = abs(values - kink) < margin

@@ -3,9 +3,10 @@
     config = TrainConfig("dcgan", epochs=8)
     history = train(config)          # writes into config.out (default runs/dcgan)
 
-Per epoch it writes ``samples/epoch_NNN.png`` (fixed noise), ``metrics.csv`` and ``metrics.json``, and
-``checkpoint.npz``; at the end ``samples.png``, ``losses.png`` and ``latent_walk.gif`` (plus
-``latent_space.png`` for a VAE with a 2-D latent space).
+Per epoch it logs the metrics (and warnings when D wins or G collapses: ``diagnostics``), writes
+``samples/epoch_NNN.png`` (fixed noise), ``metrics.csv`` and ``metrics.json``, and ``checkpoint.npz``; at the
+end ``samples.png``, ``losses.png`` and ``latent_walk.gif`` (plus ``latent_space.png`` for a VAE with a 2-D
+latent space).
 """
 import csv
 import json
@@ -20,6 +21,7 @@ from tinygen.metrics import judge_report, load_judge
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
 from tinygen.training.config import TrainConfig
 from tinygen.training.data import load_training_data
+from tinygen.training.diagnostics import diagnose
 from tinygen.training.gan import GANRecipe
 from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
 from tinygen.training.vae import VAERecipe
@@ -108,8 +110,13 @@ def train(config, log=print):
         if judge is not None:
             entry.update(judge_report(judge, recipe.generate(judge_noise), held_out))
         entry["seconds"] = time.perf_counter() - started
+        warnings = diagnose(entry)
+        if warnings:
+            entry["warnings"] = warnings
         history.append(entry)
         log(_summary(entry))
+        for warning in warnings:
+            log(f"  warning: {warning}")
         save_samples(recipe, grid_noise, os.path.join(config.out, "samples", f"epoch_{epoch + 1:03d}.png"),
                      reference=held_out, title=f"epoch {epoch + 1}")
         _write_metrics(config.out, history)

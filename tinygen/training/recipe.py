@@ -59,7 +59,13 @@ class Recipe:
         raise NotImplementedError
 
     def generate(self, z):
-        """Samples for latent codes ``z`` (no graph), in evaluation mode."""
+        """Samples for latent codes ``z`` (no graph), in evaluation mode (``evaluation_mode``).
+
+        Every picture, score and ``tinygen sample`` goes through here. Eval mode matters for a generator with
+        batch norm: in training mode each batch is normalized by its own statistics, so a sample depends on the
+        other codes in its batch (and a batch of one fails); in eval mode the running statistics learned in
+        training are used, and each sample depends on its own code only. See docs/pitfalls.md.
+        """
         raise NotImplementedError
 
     def evaluate(self, held_out):
@@ -83,7 +89,10 @@ def frozen(network):
 
 @contextlib.contextmanager
 def evaluation_mode(*networks):
-    """Eval mode (batch norm uses running statistics, no dropout) and no graph, restoring the modes after."""
+    """Eval mode (batch norm uses running statistics, no dropout) and no graph, restoring the modes after.
+
+    Both are needed: ``no_grad()`` alone leaves batch norm in training mode, normalizing by the batch's own
+    statistics and updating the running ones with the samples."""
     from tinygen.autograd.grad_mode import no_grad
 
     modes = [net.training for net in networks]
