@@ -317,12 +317,11 @@ def test_shape_ops_on_empty_unit_and_strided_tensors(data):
 
 # --- indexing ----------------------------------------------------------------------------------------------------
 
-@st.composite
-def basic_indices(draw, shape):
-    """A tuple of ints, slices (negative steps too), ``None`` and at most one ``...`` that fits ``shape``."""
+def index_parts(draw, extents):
+    """Ints, slices (negative steps too) and ``None`` for some leading entries of ``extents``."""
     parts, dim = [], 0
-    while dim < len(shape) and draw(st.booleans()):
-        extent = shape[dim]
+    while dim < len(extents) and draw(st.booleans()):
+        extent = extents[dim]
         kind = draw(st.sampled_from(["int", "slice", "none"] if extent else ["slice", "none"]))
         if kind == "int":
             parts.append(draw(st.integers(-extent, extent - 1)))
@@ -333,9 +332,18 @@ def basic_indices(draw, shape):
             parts.append(None)
             continue
         dim += 1
-    if draw(st.booleans()):
-        parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
-    return tuple(parts)
+    return parts, dim
+
+
+@st.composite
+def basic_indices(draw, shape):
+    """A tuple of ints, slices (negative steps too), ``None`` and at most one ``...`` that fits ``shape``: parts for
+    the leading dims, then maybe ``...`` and parts for the trailing dims."""
+    leading, used = index_parts(draw, shape)
+    if not draw(st.booleans()):
+        return tuple(leading)
+    trailing, _ = index_parts(draw, shape[used:][::-1])
+    return tuple(leading) + (Ellipsis,) + tuple(reversed(trailing))
 
 
 @given(data=st.data())
