@@ -179,7 +179,7 @@ def test_a_later_save_removes_only_stale_leftovers(tmp_path):
     assert load(path)["epoch"] == 2
 
 
-# --- corrupt, truncated and wrong-model files: a clear error from every entry point -------------------------------------
+# --- corrupt, truncated and wrong-model files: a clear error from every entry point ---------------------------------
 
 def small_run(directory, model="toy"):
     train(TrainConfig(model=model, epochs=1, subset=256, eval_size=200, out=str(directory), progress=False),
@@ -202,7 +202,8 @@ def rewritten(checkpoint_path, target, change):
 
 WRONG_CHECKPOINTS = {
     "garbage": (lambda source, path: path.write_bytes(b"\x00garbage"), "not a .npz \\(zip\\) archive"),
-    "truncated": (lambda source, path: path.write_bytes(source.read_bytes()[:-200]), "not a readable tinygen checkpoint"),
+    "truncated": (lambda source, path: path.write_bytes(source.read_bytes()[:-200]),
+                  "not a readable tinygen checkpoint"),
     "a_state_dict": (lambda source, path: save(nn.Linear(2, 2).state_dict(), path), "not a training checkpoint"),
     "no_state": (lambda source, path: rewritten(source, path, lambda c: c.pop("state")),
                  "holds a dict under 'state', this one holds nothing"),
@@ -215,8 +216,8 @@ WRONG_CHECKPOINTS = {
     "another_familys_state": (lambda source, path: rewritten(source, path, lambda c: c.update(
         state={"model.encoder": {}, "optimizer.vae": {}})), "state has no 'model.generator'"),
     "wrong_shapes": (lambda source, path: rewritten(source, path, lambda c: c["config"].update(latent_dim=3)),
-                     "ToyGenerator failed:\n  shape mismatches:\n    net.0.weight \\(Linear\\): the checkpoint has shape "
-                     "\\(128, 2\\), this model has \\(128, 3\\)"),
+                     "ToyGenerator failed:\n  shape mismatches:\n    net.0.weight \\(Linear\\): "
+                     "the checkpoint has shape \\(128, 2\\), this model has \\(128, 3\\)"),
     "optimizer_state_damaged": (lambda source, path: rewritten(source, path, lambda c: c["state"].update(
         {"optimizer.generator": {"state": {}}})), "expected a dict with 'state' \\(a dict\\) and 'param_groups'"),
 }
@@ -259,7 +260,8 @@ def test_loading_another_models_state_dict_names_every_layer_that_differs(tmp_pa
     save(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1)).state_dict(), tmp_path / "mlp.npz")
     model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 1), nn.BatchNorm1d(1))
     with pytest.raises(RuntimeError, match=r"(?s)load_state_dict into Sequential failed:.*"
-                                           r"0.weight \(Linear\): the checkpoint has shape \(3, 4\), this model has \(5, 4\)"
+                                           r"0.weight \(Linear\): the checkpoint has shape \(3, 4\), "
+                                           r"this model has \(5, 4\)"
                                            r".*missing keys: 3.weight, 3.bias, 3.running_mean"):
         model.load_state_dict(load(tmp_path / "mlp.npz"))
     with pytest.raises(TypeError, match="expected a dict of tensors .* got list"):

@@ -96,7 +96,9 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 def _like(other, dtype, device, name):
     if not isinstance(other, Tensor):
-        raise TypeError(f"{name}: expected a Tensor (whose shape, dtype and device to take), got {type(other).__name__}")
+        raise TypeError(
+            f"{name}: expected a Tensor (whose shape, dtype and device to take), got {type(other).__name__}"
+        )
     return (other.dtype if dtype is None else dtype), (other.device if device is None else device)
 
 

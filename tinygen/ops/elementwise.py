@@ -267,7 +267,8 @@ def elu(x, alpha=1.0):
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    beta, threshold = checks.real_number("softplus", "beta", beta), checks.real_number("softplus", "threshold", threshold)
+    beta = checks.real_number("softplus", "beta", beta)
+    threshold = checks.real_number("softplus", "threshold", threshold)
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     return Softplus(beta, threshold)(checks.float_input("softplus", x))

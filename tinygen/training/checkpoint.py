@@ -49,7 +49,9 @@ def load_checkpoint(path, model=None, device=None):
                 "the file is damaged or was not written by tinygen's training loop"
             )
     if checkpoint["model"] not in MODELS:
-        raise CheckpointError(f"{path}: holds a run of an unknown model {checkpoint['model']!r} (tinygen has {', '.join(MODELS)})")
+        raise CheckpointError(
+            f"{path}: holds a run of an unknown model {checkpoint['model']!r} (tinygen has {', '.join(MODELS)})"
+        )
     if model is not None and checkpoint["model"] != model:
         raise CheckpointError(
             f"{path} holds a {checkpoint['model']!r} run; it cannot resume a {model!r} run "

@@ -40,8 +40,8 @@ class Recipe:
         missing = [key for key, _ in parts if not isinstance(state.get(key), dict)]
         if missing:
             raise CheckpointError(
-                f"the checkpoint's state has no {', '.join(map(repr, missing))} (it holds {', '.join(map(repr, state))}): "
-                f"it is not the state of a {self.config.model!r} run"
+                f"the checkpoint's state has no {', '.join(map(repr, missing))} "
+                f"(it holds {', '.join(map(repr, state))}): it is not the state of a {self.config.model!r} run"
             )
         for key, part in parts:
             part.load_state_dict(state[key])
