@@ -1,4 +1,4 @@
-"""Every ```python block in docs/ runs here, so the docs cannot drift from the code.
+"""Every ```python block in docs/ and the README runs here, so the docs cannot drift from the code.
 
 Blocks in one page run in order in one namespace (a page is one session). A block whose first line is
 ``# doc: no-run`` is shown but not run (e.g. a command that trains for minutes).
@@ -8,12 +8,13 @@ import re
 
 import pytest
 
-DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-PAGES = sorted(p for p in DOCS.rglob("*.md") if BLOCK.search(p.read_text()))
+PAGES = sorted(p for p in [*DOCS.rglob("*.md"), ROOT / "README.md"] if BLOCK.search(p.read_text()))
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
 def test_code_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs.{page.stem}"}
@@ -23,7 +24,7 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
         try:
             exec(compile(block, f"{page.name} block {number}", "exec"), namespace)
         except Exception as error:
-            pytest.fail(f"{page.relative_to(DOCS)}, code block {number} failed: {type(error).__name__}: {error}")
+            pytest.fail(f"{page.relative_to(ROOT)}, code block {number} failed: {type(error).__name__}: {error}")
 
 
 def test_there_are_documented_examples():

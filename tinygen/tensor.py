@@ -19,8 +19,8 @@ from tinygen.backend.dtypes import is_floating, to_dtype
 class Tensor:
     __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
     __hash__ = object.__hash__  # identity: tensors are dictionary keys in the engine, while == is elementwise
-    # NumPy arrays and scalars defer to the tensor's operators: np.float64(2) * x is a tensor (not an object array
-    # of tensors), and a NumPy array next to a tensor is a clear error from the op, never a silent result.
+    # NumPy must not treat a tensor as a sequence: ``np.float64(2) * x`` then calls ``x.__rmul__`` (it gave an
+    # object array of 0-d tensors), and ``np.exp(x)`` is a TypeError rather than a silent elementwise loop.
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):

@@ -11,7 +11,7 @@ requires grad, or ``None``. The walk is:
 
 Leaves receive their summed gradient in ``.grad`` (``backward``) or in the returned tuple (``grad``).
 """
-from tinygen.autograd.anomaly import _AnomalyMode, check_finite
+from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import _GradMode
 
@@ -131,11 +131,8 @@ def _store_retained_grad(node, grad):
 def _checked_backward(node, grad):
     """In anomaly mode: run a node's backward without checking its inner ops as forward ops, so that a NaN/Inf
     is reported once, by ``_check_gradient``, against the node and the line that created it."""
-    _AnomalyMode.enabled = False
-    try:
+    with running_backward_of(node):
         return node.backward(grad)
-    finally:
-        _AnomalyMode.enabled = True
 
 
 def _edge_key(tensor):
@@ -150,7 +147,7 @@ def _check_gradient(node, edge, grad):
             f"for an input of shape {tuple(shape)} and dtype {dtype}: the op's backward is wrong"
         )
     if _AnomalyMode.enabled:
-        check_finite(node.backend.xp, grad.data, node.name, "backward", getattr(node, "site", "<unknown>"))
+        check_finite(node.backend.xp, grad.data, node.name, "backward", site_of(node))
 
 
 def _accumulate_into_leaves(leaf_grads, create_graph):

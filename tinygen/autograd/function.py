@@ -19,7 +19,7 @@ with tinygen's own differentiable ops, the backward pass can itself be recorded
 (``create_graph=True``) and differentiated again: that is how second derivatives work for every op.
 """
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
-from tinygen.autograd.anomaly import _AnomalyMode, check_finite, creation_site
+from tinygen.autograd.anomaly import _AnomalyMode, check_forward
 from tinygen.autograd.grad_mode import _GradMode
 
 
@@ -75,8 +75,7 @@ class Function:
         if not output_data.ndim:  # NumPy reductions and scalar indexing give scalars: keep 0-d arrays
             output_data = output_backend.xp.asarray(output_data)
         if _AnomalyMode.enabled:
-            self.site = creation_site()
-            check_finite(output_backend.xp, output_data, self.name, "forward", self.site)
+            check_forward(self, output_backend.xp, output_data)
         output = tensor_module.Tensor._make(output_data, output_backend, record, self if record else None,
                               inputs[0]._version if self.is_view else None)
         if not record:

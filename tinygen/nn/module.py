@@ -293,6 +293,11 @@ class Module:
         error lists every missing and unexpected key and every shape mismatch, naming the layer. Returns
         ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
+        if not isinstance(state_dict, dict):
+            raise TypeError(
+                f"load_state_dict into {type(self).__name__}: expected a dict of tensors (as state_dict() makes), "
+                f"got {type(state_dict).__name__}"
+            )
         own = {key: (tensor, module) for key, tensor, module in self._state_entries()}
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

@@ -4,12 +4,14 @@ The elementwise activations (relu, leaky_relu, tanh, sigmoid, elu, softplus) liv
 Every backward here is written with differentiable tensor ops, so second derivatives (a WGAN-GP gradient
 penalty) go through them. See docs/derivations/activations.md.
 """
+import math
+
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import is_floating
 from tinygen.ops import checks
 from tinygen.ops.elementwise import exp, sigmoid
 from tinygen.ops.linalg import matmul
-from tinygen.ops.reduction import sum
+from tinygen.ops.reduction import shift_for_exp, sum
 from tinygen.ops.shape import reshape
 
 __all__ = ["linear", "log_softmax", "logsigmoid", "softmax"]
@@ -25,7 +27,7 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        shifted = x - x.max(axis=self.dim, keepdims=True)  # the largest entry becomes 0: exp never overflows
+        shifted = x - shift_for_exp(xp, x, self.dim)  # the largest entry becomes 0: exp never overflows
         y = xp.exp(shifted, out=shifted)
         y /= y.sum(axis=self.dim, keepdims=True)
         return y
@@ -45,7 +47,7 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        shifted = x - x.max(axis=self.dim, keepdims=True)
+        shifted = x - shift_for_exp(xp, x, self.dim)
         log_normalizer = xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
         shifted -= log_normalizer
         return shifted
@@ -78,7 +80,7 @@ class Linear(Function):
     save_inputs = True
 
     def forward(self, x, weight, bias=None):
-        rows = x.reshape(-1, x.shape[-1])
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
         y = rows @ weight.T
         if bias is not None:
             y += bias
@@ -86,10 +88,10 @@ class Linear(Function):
 
     def backward(self, g):
         x, weight = self.saved_inputs[:2]
-        out_features, in_features = weight.shape
-        grad_rows = reshape(g, (-1, out_features))
+        rows = math.prod(x.shape[:-1])
+        grad_rows = reshape(g, (rows, weight.shape[0]))
         grad_x = matmul(g, weight) if self.needs_input_grad[0] else None
-        grad_weight = matmul(grad_rows.mT, reshape(x, (-1, in_features))) if self.needs_input_grad[1] else None
+        grad_weight = matmul(grad_rows.mT, reshape(x, (rows, weight.shape[1]))) if self.needs_input_grad[1] else None
         if len(self.needs_input_grad) == 2:
             return grad_x, grad_weight
         grad_bias = sum(grad_rows, 0) if self.needs_input_grad[2] else None

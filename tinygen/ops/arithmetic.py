@@ -176,8 +176,8 @@ def pow(base, exponent):
     """``base ** exponent``; a Python-number exponent uses the cheaper ``PowConstant``."""
     from tinygen.tensor import Tensor
 
-    exponent = checks.python_number(exponent)
     if isinstance(base, Tensor) and isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
+        exponent = checks.python_number(exponent)
         if not is_floating(base.dtype) and (exponent < 0 or not float(exponent).is_integer()):
             base = base.to(dtype=default_float_dtype)
         return PowConstant(exponent)(base)

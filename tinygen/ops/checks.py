@@ -78,6 +78,19 @@ def scalar_dtype(value, like):
     raise TypeError(f"expected a tensor or a real number, got {type(value).__name__}")
 
 
+def python_number(value):
+    """A NumPy scalar as the Python int or float it holds: ``array * np.float64(0.2)`` would make a float32
+    array float64 (NumPy 2's promotion), ``array * 0.2`` keeps it float32."""
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def real_number(name, argument, value):
+    """An op's numeric parameter (a slope, a bound ...): a real number, returned as a Python int or float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {argument} must be a real number, got {type(value).__name__}")
+    return python_number(value)
+
+
 def as_operand_pair(name, a, b):
     """Two tensors of one device and one dtype from a pair of tensors and/or Python numbers."""
     a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
@@ -108,13 +121,6 @@ def as_operand_pair(name, a, b):
         tensor_operand = tensor_operand.to(dtype=dtype)
     constant = Tensor._make(tensor_operand._backend.xp.asarray(number, dtype=dtype), tensor_operand._backend)
     return (tensor_operand, constant) if a_is_tensor else (constant, tensor_operand)
-
-
-def python_number(value):
-    """A NumPy (or CuPy) scalar such as ``np.float64(0.2)`` as the Python number it holds. As an op's parameter,
-    NumPy 2 lets a float64 scalar upcast a float32 array (``x32 ** np.float64(2)`` is float64); a Python float
-    never does."""
-    return value.item() if isinstance(value, numbers.Number) and hasattr(value, "item") else value
 
 
 def as_tensor_operand(name, value, like):

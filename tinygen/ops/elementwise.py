@@ -5,6 +5,7 @@ everywhere, so their own derivative is 0 and double backward is still exact away
 See docs/derivations/elementwise.md.
 """
 from tinygen.autograd.function import Function
+from tinygen.backend.dtypes import default_float_dtype, is_floating
 from tinygen.ops import checks
 from tinygen.ops.shape import sum_to
 from tinygen.tensor import Tensor
@@ -257,15 +258,16 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(checks.python_number(negative_slope))(checks.float_input("leaky_relu", x))
+    negative_slope = checks.real_number("leaky_relu", "negative_slope", negative_slope)
+    return LeakyReLU(negative_slope)(checks.float_input("leaky_relu", x))
 
 
 def elu(x, alpha=1.0):
-    return ELU(checks.python_number(alpha))(checks.float_input("elu", x))
+    return ELU(checks.real_number("elu", "alpha", alpha))(checks.float_input("elu", x))
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    beta, threshold = checks.python_number(beta), checks.python_number(threshold)
+    beta, threshold = checks.real_number("softplus", "beta", beta), checks.real_number("softplus", "threshold", threshold)
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     return Softplus(beta, threshold)(checks.float_input("softplus", x))
@@ -276,11 +278,17 @@ def sign(x):
 
 
 def clamp(x, min=None, max=None):
-    """Limit values to ``[min, max]`` (either bound may be ``None``)."""
+    """Limit values to ``[min, max]`` (either bound may be ``None``; for tensor bounds use ``maximum``/``minimum``).
+
+    An integer tensor stays integer with integer bounds and becomes float32 with a float bound, as in PyTorch.
+    """
     checks.require_tensor("clamp", x)
-    min, max = checks.python_number(min), checks.python_number(max)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    min = None if min is None else checks.real_number("clamp", "min", min)
+    max = None if max is None else checks.real_number("clamp", "max", max)
+    if not is_floating(x.dtype) and any(isinstance(bound, float) for bound in (min, max)):
+        x = x.to(dtype=default_float_dtype)
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min {min} is greater than max {max}")
     return Clamp(min, max)(x)

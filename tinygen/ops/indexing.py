@@ -96,6 +96,8 @@ def _index_array(x, value):
             raise IndexError(f"getitem: cannot use {type(value).__name__} as an index ({error})") from None
     if array.dtype.kind == "b":
         return array  # becomes fresh integer arrays (mask.nonzero()) in normalize_index
+    if isinstance(value, list) and array.size == 0:
+        return array.astype(int64)  # x[[]] picks nothing (the empty list has no dtype of its own)
     if array.dtype.kind not in "iu":
         raise IndexError(f"getitem: index arrays must hold integers or booleans, got dtype {array.dtype}")
     return array.astype(int64)  # a private copy: the backward scatters by it, after any in-place change of the index

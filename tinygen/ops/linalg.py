@@ -5,6 +5,8 @@ For Y = A B (A: n x k, B: k x m) and upstream gradient G = dL/dY (n x m):
 Batched inputs broadcast over leading dimensions; a broadcast operand's gradient is summed back.
 1-D operands follow NumPy: a vector on the left is a row, on the right a column, and that dim is dropped.
 """
+import math
+
 from tinygen.autograd.function import Function
 from tinygen.ops import checks
 from tinygen.ops.shape import reshape, squeeze, sum_to, unsqueeze
@@ -17,7 +19,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         if b.ndim == 2 and a.ndim > 2:  # (batch..., n, k) @ (k, m): one large 2-D product is faster
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+            return (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
         return a @ b
 
     def backward(self, g):
@@ -27,8 +29,8 @@ class MatMul(Function):
             grad_a = sum_to(matmul(g, b.mT), a.shape)
         if self.needs_input_grad[1]:
             if b.ndim == 2 and a.ndim > 2:  # sum over the batch inside one 2-D product
-                k, m = b.shape
-                grad_b = matmul(reshape(a, (-1, k)).mT, reshape(g, (-1, m)))
+                rows = math.prod(a.shape[:-1])
+                grad_b = matmul(reshape(a, (rows, b.shape[0])).mT, reshape(g, (rows, b.shape[1])))
             else:
                 grad_b = sum_to(matmul(a.mT, g), b.shape)
         return grad_a, grad_b

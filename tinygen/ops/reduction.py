@@ -22,6 +22,17 @@ def _kept_shape(shape, dims):
     return tuple(1 if axis in dims else extent for axis, extent in enumerate(shape))
 
 
+def shift_for_exp(xp, x, axis):
+    """The max of raw array ``x`` over ``axis`` (kept as size 1): exp(x - shift) <= 1 never overflows.
+
+    An empty slice has no max; 0 stands in (softmax of nothing is empty, logsumexp of nothing is -inf).
+    """
+    if x.size == 0:
+        axes = (axis,) if isinstance(axis, int) else axis
+        return xp.zeros([1 if a in axes else extent for a, extent in enumerate(x.shape)], dtype=x.dtype)
+    return x.max(axis=axis, keepdims=True)
+
+
 def _spread(g, input_shape, dims):
     """Send a reduced gradient back to the input's shape: restore reduced dims as size 1, then broadcast."""
     return broadcast_to(reshape(g, _kept_shape(input_shape, dims)), input_shape)
@@ -65,30 +76,31 @@ class Amax(Function):
 class LogSumExp(Function):
     """y = log sum exp(x) over ``dims``, computed as m + log sum exp(x - m), m = max x (no overflow).
 
-    dL/dx = g * exp(x - y) = g * softmax(x).
+    dL/dx = g * softmax(x) = g * exp(x - m) / sum exp(x - m). (Not g * exp(x - y): for huge x, y = m + log 2
+    rounds to m, and exp(x - y) would give weights 1, 1 instead of 1/2, 1/2.) The shift m is a constant:
+    softmax does not depend on it, so the formula stays exact to differentiate again.
     """
 
     save_inputs = True
-    save_output = True
 
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
 
     def forward(self, x):
         xp = self.backend.xp
-        shift = x.max(axis=self.dims, keepdims=True)
-        shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
-        y = xp.log(xp.exp(x - shift).sum(axis=self.dims, keepdims=True)) + shift
+        shift = shift_for_exp(xp, x, self.dims)
+        self.shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
+        y = xp.log(xp.exp(x - self.shift).sum(axis=self.dims, keepdims=True)) + self.shift
         return y if self.keepdim else y.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
 
     def backward(self, g):
         from tinygen.ops.elementwise import exp, where
 
         (x,) = self.saved_inputs
-        y = self.saved_output
-        finite = Tensor._make(self.backend.xp.isfinite(y.data), y.backend)
-        y = where(finite, y, 0.0)  # an all -inf slice has y = -inf: its weights exp(-inf - 0) are 0, not NaN
-        return _spread(g, x.shape, self.dims) * exp(x - _spread(y, x.shape, self.dims))
+        exps = exp(x - Tensor._make(self.shift, x.backend))
+        totals = sum(exps, self.dims, keepdim=True)
+        empty = Tensor._make(totals.data == 0, x.backend)  # an all -inf slice: weights 0, not 0 / 0
+        return _spread(g, x.shape, self.dims) * (exps / where(empty, 1.0, totals))
 
 
 # --- public functions ----------------------------------------------------------------------------------
@@ -131,20 +143,20 @@ def std(x, dim=None, unbiased=True, keepdim=False, correction=None):
     return sqrt(var(x, dim, unbiased, keepdim, correction))
 
 
-def _refuse_empty_dims(name, x, dims, largest):
-    """A max over no values is undefined; over the other dims of an empty tensor it is fine (shape (0,) etc.)."""
-    empty = [axis for axis in dims if x.shape[axis] == 0]
-    if empty:
-        raise ValueError(
-            f"{name}: cannot take the {'max' if largest else 'min'} over dimension {empty[0]}, which is empty "
-            f"(shape {x.shape})"
-        )
+def _check_not_empty(name, x, dims, largest):
+    """An empty slice has no max (or min): refuse a reduction over a dimension of size 0."""
+    for axis in dims:
+        if x.shape[axis] == 0:
+            raise ValueError(
+                f"{name}: cannot take the {'max' if largest else 'min'} over dimension {axis} of size 0 "
+                f"(input shape {x.shape}): an empty slice has none"
+            )
 
 
 def _extreme(name, x, dim, keepdim, largest):
     checks.require_tensor(name, x)
     dims = checks.normalize_dims(name, dim, x.ndim)
-    _refuse_empty_dims(name, x, dims, largest)
+    _check_not_empty(name, x, dims, largest)
     return Amax(dims, keepdim, largest)(x)
 
 
@@ -165,7 +177,7 @@ def _max_or_min(name, x, dim, keepdim, largest):
     from tinygen.ops.indexing import gather
 
     dim = checks.normalize_dim(name, dim, x.ndim)
-    indices = (argmax if largest else argmin)(x, dim, keepdim=True)
+    indices = _arg_extreme(name, x, dim, True, largest)
     values = gather(x, dim, indices)
     if not keepdim:
         values, indices = squeeze(values, dim), squeeze(indices, dim)
@@ -182,9 +194,9 @@ def min(x, dim=None, keepdim=False):
 
 def _arg_extreme(name, x, dim, keepdim, largest):
     checks.require_tensor(name, x)
-    _refuse_empty_dims(name, x, checks.normalize_dims(name, dim, x.ndim), largest)
     xp = x.backend.xp
     find = xp.argmax if largest else xp.argmin
+    _check_not_empty(name, x, checks.normalize_dims(name, dim, x.ndim), largest)
     if dim is None:
         result = find(x.data.reshape(-1))
         result = result.reshape((1,) * x.ndim) if keepdim else result

@@ -140,6 +140,12 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore options and state saved by ``state_dict`` (from an optimizer over same-shaped parameters)."""
         name = type(self).__name__
+        if not isinstance(state_dict, dict) or not isinstance(state_dict.get("param_groups"), (list, tuple)) \
+                or not isinstance(state_dict.get("state"), dict):
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with 'state' (a dict) and 'param_groups' (a list), as "
+                f"state_dict() makes, got {_describe_keys(state_dict)}"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -148,6 +154,8 @@ class Optimizer:
             )
         params_by_index = {}
         for position, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f"{name}.load_state_dict: parameter group {position} has no list of 'params'")
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {position} has {len(saved['params'])} parameters in "
@@ -174,6 +182,10 @@ class Optimizer:
             lines.append(f"Parameter Group {position}")
             lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
         return "\n".join(lines + [")"])
+
+
+def _describe_keys(value):
+    return f"a dict with keys {sorted(map(str, value))}" if isinstance(value, dict) else f"a {type(value).__name__}"
 
 
 def _state_value_for(param, key, value, name):

@@ -100,29 +100,48 @@ def move_off_kinks(xp, values, kinks, margin):
     return values
 
 
+#: the non-contiguous memory layouts ``tensors`` draws from
+LAYOUTS = ("strided", "reversed", "transposed")
+
+
 @st.composite
 def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, requires_grad=False,
             away_from=(), margin=0.05, noncontiguous=None):
     """A tensor with values uniform in ``[low, high)``.
 
     ``shape`` is a tuple or a strategy for one; ``away_from`` lists points (kinks) that every value stays at
-    least ``margin`` from; ``noncontiguous`` forces (True), forbids (False) or draws (None) a strided layout.
+    least ``margin`` from; ``noncontiguous`` forces (True), forbids (False) or draws (None) a non-contiguous
+    layout, one of ``LAYOUTS``: every other element of a wider array, a negative stride (``a[::-1]`` of a
+    flipped copy), or a transposed memory order. The values are the same whichever layout is drawn.
     """
     shape = draw(shape if isinstance(shape, st.SearchStrategy) else st.just(shape if shape is not None else ()))
     dtype = to_dtype(dtype)
     device = backends.normalize_device(device)
     seed = draw(st.integers(0, 2**32 - 1))
     generator = Generator(device, seed)
-    xp = backends.get_backend(device).xp
-    values = move_off_kinks(xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
-    values = xp.asarray(values.astype(dtype))
-    strided = draw(st.booleans()) if noncontiguous is None else noncontiguous
-    if strided and len(shape) >= 1 and values.size > 1:
-        xp = backends.get_backend(device).xp
-        wide = xp.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
-        wide[..., 1::2] = values
-        values = wide[..., 1::2]
-    return Tensor._make(values, backends.get_backend(device), requires_grad and dtype.kind == "f")
+    backend = backends.get_backend(device)
+    values = move_off_kinks(backend.xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
+    values = backend.xp.asarray(values.astype(dtype))
+    if values.size > 1 and (draw(st.booleans()) if noncontiguous is None else noncontiguous):
+        values = _relaid(draw, backend.xp, values, draw(st.sampled_from(LAYOUTS)))
+    return Tensor._make(values, backend, requires_grad and dtype.kind == "f")
+
+
+def _relaid(draw, xp, values, layout):
+    """The same values in a non-contiguous view (``layout`` in ``LAYOUTS``; a layout the shape cannot take falls
+    back to ``"strided"``)."""
+    long_axes = [axis for axis, extent in enumerate(values.shape) if extent > 1]
+    if layout == "reversed" and long_axes:
+        flip = (slice(None),) * draw(st.sampled_from(long_axes)) + (slice(None, None, -1),)
+        return xp.ascontiguousarray(values[flip])[flip]
+    if layout == "transposed" and len(long_axes) >= 2:
+        order = list(range(values.ndim))  # the long axes stored in reverse order
+        for position, axis in zip(long_axes, reversed(long_axes)):
+            order[position] = axis
+        return xp.ascontiguousarray(values.transpose(order)).transpose(order)
+    wide = xp.zeros(values.shape[:-1] + (2 * values.shape[-1],), dtype=values.dtype)
+    wide[..., 1::2] = values
+    return wide[..., 1::2]
 
 
 def tensor_pairs(shape_pair=None, **options):

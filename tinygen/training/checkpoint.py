@@ -6,9 +6,12 @@ re-derived from (seed, epoch) at the start of every epoch, so resuming after epo
 what an uninterrupted run would have drawn (see ``epoch_seed``).
 """
 from tinygen.serialization import CheckpointError, load, save
+from tinygen.training.config import MODELS
 
 FORMAT = "tinygen-checkpoint"
 VERSION = 1
+#: what a training checkpoint holds besides its marker, and the type of each
+CONTENTS = {"model": str, "config": dict, "epochs_done": int, "history": list, "state": dict}
 
 
 def epoch_seed(seed, epoch):
@@ -38,6 +41,15 @@ def load_checkpoint(path, model=None, device=None):
         raise CheckpointError(f"{path} is a tinygen file but not a training checkpoint (no '{FORMAT}' marker)")
     if checkpoint.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {checkpoint.get('version')} is not supported (expected {VERSION})")
+    for key, kind in CONTENTS.items():
+        if not isinstance(checkpoint.get(key), kind) or isinstance(checkpoint.get(key), bool):
+            got = "nothing" if key not in checkpoint else f"a {type(checkpoint[key]).__name__}"
+            raise CheckpointError(
+                f"{path}: a training checkpoint holds a {kind.__name__} under {key!r}, this one holds {got}; "
+                "the file is damaged or was not written by tinygen's training loop"
+            )
+    if checkpoint["model"] not in MODELS:
+        raise CheckpointError(f"{path}: holds a run of an unknown model {checkpoint['model']!r} (tinygen has {', '.join(MODELS)})")
     if model is not None and checkpoint["model"] != model:
         raise CheckpointError(
             f"{path} holds a {checkpoint['model']!r} run; it cannot resume a {model!r} run "

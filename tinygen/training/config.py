@@ -1,5 +1,6 @@
 """What a training run is: the model family and its settings, with per-family defaults and checks."""
 import dataclasses
+import numbers
 
 from tinygen.backend import normalize_device
 
@@ -43,19 +44,28 @@ class TrainConfig:
         for name, value in DEFAULTS[self.model].items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
-        self.betas = tuple(self.betas)
+        if not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2 and all(map(_is_real, self.betas))
+                and all(0 <= beta < 1 for beta in self.betas)):
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {self.betas!r}")
+        self.betas = tuple(float(beta) for beta in self.betas)
         self.device = normalize_device(self.device)
         if self.out is None:
             self.out = f"runs/{self.model}"
-        positive = dict(epochs=self.epochs, batch_size=self.batch_size, latent_dim=self.latent_dim, n_critic=self.n_critic)
+        if not isinstance(self.out, str) or not self.out:
+            raise ValueError(f"out must be a directory name, got {self.out!r}")
+        positive = dict(epochs=self.epochs, batch_size=self.batch_size, latent_dim=self.latent_dim,
+                        n_critic=self.n_critic, eval_size=self.eval_size)
         for name, value in positive.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if self.subset is not None and self.subset < 1:
+        if not _is_real(self.lr) or not self.lr > 0:
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        for name, value in dict(gp_lambda=self.gp_lambda, beta=self.beta).items():
+            if not _is_real(value) or not value >= 0:
+                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+        if self.subset is not None and (not _is_integer(self.subset) or self.subset < 1):
             raise ValueError(f"subset must be a positive number of samples, got {self.subset!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
+        if not _is_integer(self.seed) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
     def to_dict(self):
@@ -65,3 +75,11 @@ class TrainConfig:
     def from_dict(cls, values):
         fields = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in fields})
+
+
+def _is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -6,6 +6,7 @@ import contextlib
 
 from tinygen import optim
 from tinygen.creation import randn
+from tinygen.serialization import CheckpointError
 
 
 class Recipe:
@@ -33,10 +34,17 @@ class Recipe:
         return state
 
     def load_state_dict(self, state):
-        for name, net in self.networks().items():
-            net.load_state_dict(state[f"model.{name}"])
-        for name, opt in self.optimizers().items():
-            opt.load_state_dict(state[f"optimizer.{name}"])
+        """Restore the networks and optimizers; a state of another family names what is missing."""
+        parts = [(f"model.{name}", net) for name, net in self.networks().items()]
+        parts += [(f"optimizer.{name}", opt) for name, opt in self.optimizers().items()]
+        missing = [key for key, _ in parts if not isinstance(state.get(key), dict)]
+        if missing:
+            raise CheckpointError(
+                f"the checkpoint's state has no {', '.join(map(repr, missing))} (it holds {', '.join(map(repr, state))}): "
+                f"it is not the state of a {self.config.model!r} run"
+            )
+        for key, part in parts:
+            part.load_state_dict(state[key])
 
     # --- training ----------------------------------------------------------------------------------
     def adam(self, network):
