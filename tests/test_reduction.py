@@ -93,12 +93,14 @@ def test_mean_of_an_integer_tensor_is_float():
     assert tinygen.tensor([1, 2]).mean().dtype == tinygen.float32
 
 
-def test_sum_over_no_elements_and_empty_max_error():
+def test_sum_over_no_elements_and_max_over_an_empty_dimension_error():
     x = tinygen.zeros(0, 3)
     assert host(x.sum(0)).tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(ValueError, match=r"amax: cannot take the max over dimension 0 of size 0 \(input shape \(0, 3\)\)"):
         x.amax()
-    assert x.amax(1).shape == (0,)  # only an empty slice has no max
+    with pytest.raises(ValueError, match="argmax: cannot take the max over dimension 0 of size 0"):
+        x.argmax()
+    assert x.amax(1).shape == (0,) and x.argmax(1).shape == (0,)  # only an empty slice has no max
 
 
 def test_out_of_range_dim_is_a_clear_error():
