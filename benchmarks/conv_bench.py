@@ -1,23 +1,16 @@
 """Forward and forward+backward time of conv2d / conv_transpose2d at DCGAN sizes, beside PyTorch on the CPU.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py [--repeats 30] [--threads 1]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py [--repeats 30]
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py --profile D2
 
 Batch 64, float32, kernel 4, stride 2, padding 1 (the layers of a DCGAN on 28x28 images). Every input,
-weight and bias requires grad, so the backward computes all three gradients. tinygen and PyTorch (when
-importable) use the same number of threads (default: every core) and are timed in alternation, so a busy
-machine slows both alike; each figure is the median over the repeats, after a warm-up. Goal: ratios within 1.5.
+weight and bias requires grad, so the backward computes all three gradients. Goal (issue 4): ratios within 1.5.
 """
 import argparse
 import cProfile
-import os
-import pathlib
 import pstats
-import statistics
-import sys
-import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the checkout's tinygen, installed or not
+from harness import median_seconds, row, setup, tinygen, torch
 
 CASES = [
     # name, function, input shape, weight shape
@@ -28,16 +21,12 @@ CASES = [
 ]
 
 
-def bias_size(function_name, weight_shape):
-    return weight_shape[0] if function_name == "conv2d" else weight_shape[1]
-
-
 def steps(library, function_name, input_shape, weight_shape):
     """(forward, forward+backward) closures; ``library`` is ``tinygen`` or ``torch`` (they share these names)."""
     function = getattr(library.nn.functional, function_name)
     x = library.randn(*input_shape, requires_grad=True)
     weight = library.randn(*weight_shape, requires_grad=True)
-    bias = library.randn(bias_size(function_name, weight_shape), requires_grad=True)
+    bias = library.randn(weight_shape[0] if function_name == "conv2d" else weight_shape[1], requires_grad=True)
     with library.no_grad():
         upstream = library.randn(*function(x, weight, bias, stride=2, padding=1).shape)
 
@@ -52,25 +41,7 @@ def steps(library, function_name, input_shape, weight_shape):
     return forward, forward_backward
 
 
-def seconds(step):
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
-
-
-def median_ms(steps, repeats, warmup):
-    """Run the steps in alternation (warm-up first); the median time of each in milliseconds."""
-    for _ in range(warmup):
-        for step in steps:
-            step()
-    times = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, record in zip(steps, times):
-            record.append(seconds(step))
-    return [1e3 * statistics.median(record) for record in times]
-
-
-def profile(tinygen, function_name, input_shape, weight_shape, repeats):
+def profile(function_name, input_shape, weight_shape, repeats):
     _, forward_backward = steps(tinygen, function_name, input_shape, weight_shape)
     forward_backward()
     profiler = cProfile.Profile()
@@ -84,40 +55,18 @@ def profile(tinygen, function_name, input_shape, weight_shape, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS and PyTorch (default: every core)")
-    parser.add_argument("--profile", metavar="CASE",
-                        help="cProfile tinygen's forward+backward of one case (D1, D2, G1 or G2)")
+    parser.add_argument("--profile", metavar="CASE", help="cProfile tinygen's forward+backward of one case (D1 ... G2)")
     arguments = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = arguments.threads or cores
-    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)  # read when NumPy loads, which happens after this
-    import tinygen
-    import tinygen.nn.functional  # noqa: F401  (steps() reaches it as tinygen.nn.functional, as torch's)
-
     if arguments.profile:
         case = next(case for case in CASES if case[0].startswith(arguments.profile))
-        profile(tinygen, *case[1:], arguments.repeats)
+        profile(*case[1:], arguments.repeats)
         return
-
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    if torch is not None:
-        torch.set_num_threads(threads)
-    print(f"batch 64, float32, kernel 4, stride 2, padding 1; {threads} threads; median of {arguments.repeats}; ms")
-    print(f"{'case':26} {'pass':9} {'tinygen':>8} {'torch':>8} {'ratio':>6}")
+    setup()
     for name, function_name, input_shape, weight_shape in CASES:
         ours = steps(tinygen, function_name, input_shape, weight_shape)
         theirs = steps(torch, function_name, input_shape, weight_shape) if torch is not None else (None, None)
         for label, mine, reference in zip(("forward", "fwd+bwd"), ours, theirs):
-            timed = [mine] if reference is None else [mine, reference]
-            times = median_ms(timed, arguments.repeats, arguments.warmup)
-            if reference is None:
-                print(f"{name:26} {label:9} {times[0]:8.2f} {'-':>8} {'-':>6}")
-            else:
-                print(f"{name:26} {label:9} {times[0]:8.2f} {times[1]:8.2f} {times[0] / times[1]:6.2f}")
+            row(f"{name}, {label}", *median_seconds([mine, reference], arguments.repeats))
 
 
 if __name__ == "__main__":

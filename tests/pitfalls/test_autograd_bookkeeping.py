@@ -310,6 +310,8 @@ COPIES = {
     "reshape-after-transpose": lambda base: base.T.reshape(6),
     "contiguous-after-transpose": lambda base: base.T.contiguous(),
     "arithmetic": lambda base: base * 1.0,
+    "cat-of-one": lambda base: tinygen.cat([base]),
+    "stack-of-one": lambda base: tinygen.stack([base]),
 }
 
 
@@ -328,7 +330,8 @@ def test_views_share_memory_and_the_version_counter_as_documented(make):
 def test_copies_have_their_own_memory_and_version_counter(make):
     """The other half of the docs' promise: these make new memory. A reshape that has to copy (after a transpose)
     used to share the input's version counter anyway, so writing into the copy made a later backward through the
-    untouched input fail with a false 'modified in place' error."""
+    untouched input fail with a false 'modified in place' error; cat and stack of a single tensor returned the
+    tensor itself (or a view of it), so writing into the 'new' batch changed the original."""
     base = tinygen.arange(6.0).reshape(2, 3)
     copy = make(base)
     copy.fill_(-1.0)

@@ -95,7 +95,7 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).   dL/dx = g * [y > 0]."""
+    """y = max(x, 0).   dL/dx = g * [x > 0]."""
 
     def forward(self, x):
         y = self.backend.xp.maximum(x, 0)
@@ -103,7 +103,7 @@ class ReLU(Function):
         return y
 
     def backward(self, g):
-        return g * _constant(g, self.positive.astype(g.dtype))
+        return MaskedScale(self.positive, 0.0)(g)
 
 
 class LeakyReLU(Function):
@@ -113,13 +113,34 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
 
     def forward(self, x):
+        xp = self.backend.xp
         self.positive = x > 0
-        return self.backend.xp.where(self.positive, x, x * self.negative_slope)
+        y = xp.asarray(x * self.negative_slope)  # asarray: a 0-d product is a scalar, which copyto cannot fill
+        xp.copyto(y, x, where=self.positive)
+        return y
 
     def backward(self, g):
+        return MaskedScale(self.positive, self.negative_slope)(g)
+
+
+class MaskedScale(Function):
+    """y = g where ``mask`` else ``scale`` * g, for a fixed boolean mask: the backward of relu (scale 0) and
+    leaky_relu, in one pass. It is linear in g and symmetric, so it is its own adjoint:
+    dL/dg = MaskedScale(mask, scale)(upstream), and the double backward of relu and leaky_relu comes free."""
+
+    def __init__(self, mask, scale):
+        self.mask, self.scale = mask, scale
+
+    def forward(self, g):
         xp = self.backend.xp
-        scale = xp.where(self.positive, 1.0, self.negative_slope).astype(g.dtype)
-        return g * _constant(g, scale)
+        if self.scale == 0:
+            return g * self.mask  # a boolean factor keeps g's dtype
+        y = xp.asarray(g * self.scale)
+        xp.copyto(y, g, where=self.mask)
+        return y
+
+    def backward(self, upstream):
+        return MaskedScale(self.mask, self.scale)(upstream)
 
 
 class ELU(Function):

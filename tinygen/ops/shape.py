@@ -303,7 +303,7 @@ def cat(tensors, dim=0):
                 "all sizes but the joined one must match"
             )
     tensors = _common_dtype("cat", tensors)
-    return Concatenate(dim)(*tensors) if len(tensors) > 1 else tensors[0]
+    return Concatenate(dim)(*tensors)  # new memory even for one tensor (as PyTorch): never an alias of an input
 
 
 def stack(tensors, dim=0):

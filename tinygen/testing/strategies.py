@@ -119,23 +119,8 @@ def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, re
     device = backends.normalize_device(device)
     seed = draw(st.integers(0, 2**32 - 1))
     generator = Generator(device, seed)
-    xp = backends.get_backend(device).xp
-    values = move_off_kinks(xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
-    values = xp.asarray(values.astype(dtype))
-    strided = draw(st.booleans()) if noncontiguous is None else noncontiguous
-    if strided and len(shape) >= 1 and values.size > 1:
-        xp = backends.get_backend(device).xp
-        wide = xp.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
-        wide[..., 1::2] = values
-        values = wide[..., 1::2]
-    return Tensor._make(values, backends.get_backend(device), requires_grad and dtype.kind == "f")
-
-
-    values = low + (high - low) * generator.random(shape, float64)
-    for kink in away_from:
-        too_close = abs(values - kink) < margin
-        values = values + too_close * (2 * margin) * ((values >= kink) * 2 - 1)
     backend = backends.get_backend(device)
+    values = move_off_kinks(backend.xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
     values = backend.xp.asarray(values.astype(dtype))
     if values.size > 1 and (draw(st.booleans()) if noncontiguous is None else noncontiguous):
         values = _relaid(draw, backend.xp, values, draw(st.sampled_from(LAYOUTS)))
