@@ -1,7 +1,7 @@
 """What every benchmark script shares: importing the checkout's tinygen, the optional PyTorch oracle, thread
 settings, alternating timing, and printing a row with the ratio.
 
-Timing alternates between the contenders (a, b, a, b, ...), so load from other processes hits both
+Timing takes turns between the contenders in blocks of calls, so load from other processes hits both
 alike, and reports the median after a warm-up.
 """
 import os
@@ -40,8 +40,13 @@ def setup(thread_count=None):
     return count
 
 
-def median_seconds(steps, repeats, warmup=5):
-    """Median seconds of each step function (``None`` entries give ``None``), timed in alternation."""
+def median_seconds(steps, repeats, warmup=5, block=5):
+    """Median seconds of one call of each step function (``None`` entries give ``None``).
+
+    The contenders take turns, a block of ``block`` calls each, ``repeats`` times: turns spread the load of
+    other processes over both, and blocks keep one library's idle threads (OpenMP and OpenBLAS spin for a
+    while after their work) from eating into the first calls of the other.
+    """
     active = [step for step in steps if step is not None]
     for step in active:
         for _ in range(warmup):
@@ -50,8 +55,9 @@ def median_seconds(steps, repeats, warmup=5):
     for _ in range(repeats):
         for step in active:
             start = time.perf_counter()
-            step()
-            times[id(step)].append(time.perf_counter() - start)
+            for _ in range(block):
+                step()
+            times[id(step)].append((time.perf_counter() - start) / block)
     return [statistics.median(times[id(step)]) if step is not None else None for step in steps]
 
 
