@@ -1,12 +1,18 @@
 """Forward and forward+backward time of conv2d / conv_transpose2d at DCGAN sizes, beside PyTorch on the CPU.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py [--repeats 30] [--threads 1]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py [--repeats 30]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py --threads 1 --cpu-time
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_bench.py --profile D2
 
 Batch 64, float32, kernel 4, stride 2, padding 1 (the layers of a DCGAN on 28x28 images). Every input,
 weight and bias requires grad, so the backward computes all three gradients. tinygen and PyTorch (when
 importable) use the same number of threads (default: every core) and are timed in alternation, so a busy
 machine slows both alike; each figure is the median over the repeats, after a warm-up. Goal: ratios within 1.5.
+
+Where page faults are costly (a virtual machine), glibc's habit of handing freed memory back to the system
+makes every large temporary fault in afresh, in both libraries; keeping it in the process
+(``MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=1000000000`` in the environment, both needed)
+removes that cost.
 """
 import argparse
 import cProfile
@@ -52,13 +58,7 @@ def steps(library, function_name, input_shape, weight_shape):
     return forward, forward_backward
 
 
-def seconds(step):
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
-
-
-def median_ms(steps, repeats, warmup):
+def median_ms(steps, repeats, warmup, clock):
     """Run the steps in alternation (warm-up first); the median time of each in milliseconds."""
     for _ in range(warmup):
         for step in steps:
@@ -66,7 +66,9 @@ def median_ms(steps, repeats, warmup):
     times = [[] for _ in steps]
     for _ in range(repeats):
         for step, record in zip(steps, times):
-            record.append(seconds(step))
+            start = clock()
+            step()
+            record.append(clock() - start)
     return [1e3 * statistics.median(record) for record in times]
 
 
@@ -86,6 +88,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS and PyTorch (default: every core)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the CPU seconds this process uses instead of the wall clock (steadier on a busy "
+                             "machine; meant for --threads 1)")
     parser.add_argument("--profile", metavar="CASE",
                         help="cProfile tinygen's forward+backward of one case (D1, D2, G1 or G2)")
     arguments = parser.parse_args()
@@ -106,14 +111,16 @@ def main():
         torch = None
     if torch is not None:
         torch.set_num_threads(threads)
-    print(f"batch 64, float32, kernel 4, stride 2, padding 1; {threads} threads; median of {arguments.repeats}; ms")
+    clock = time.process_time if arguments.cpu_time else time.perf_counter
+    print(f"batch 64, float32, kernel 4, stride 2, padding 1; {threads} threads; median of {arguments.repeats} "
+          f"{'CPU' if arguments.cpu_time else 'wall-clock'} times; ms")
     print(f"{'case':26} {'pass':9} {'tinygen':>8} {'torch':>8} {'ratio':>6}")
     for name, function_name, input_shape, weight_shape in CASES:
         ours = steps(tinygen, function_name, input_shape, weight_shape)
         theirs = steps(torch, function_name, input_shape, weight_shape) if torch is not None else (None, None)
         for label, mine, reference in zip(("forward", "fwd+bwd"), ours, theirs):
             timed = [mine] if reference is None else [mine, reference]
-            times = median_ms(timed, arguments.repeats, arguments.warmup)
+            times = median_ms(timed, arguments.repeats, arguments.warmup, clock)
             if reference is None:
                 print(f"{name:26} {label:9} {times[0]:8.2f} {'-':>8} {'-':>6}")
             else:

@@ -172,4 +172,5 @@ def correlate_weight_grad(backend, columns, g, kernel):
     """The adjoint of ``correlate`` in w: dW[o, c, a, b] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*s + a*d, j*s + b*d],
     from x's windows: im2col(x) (N*Ho*Wo, kH*kW*C), g (N, O, Ho, Wo) -> (O, C, kH, kW)."""
     shape = (g.shape[1], columns.shape[1] // (kernel[0] * kernel[1])) + tuple(kernel)
-    return weight_from_matrix(backend, rows(backend, g).T @ columns, shape)
+    # (columns^T g)^T, not g^T columns: the same numbers, but BLAS splits this shape across threads far better
+    return weight_from_matrix(backend, (columns.T @ rows(backend, g)).T, shape)
