@@ -10,9 +10,9 @@ MODELS = ("gan", "dcgan", "wgan-gp", "vae", "toy")
 #: (0.5, 0.9) for WGAN-GP (Gulrajani et al.), PyTorch's defaults for the VAE.
 DEFAULTS = {
     "gan": dict(epochs=30, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
-    "dcgan": dict(epochs=8, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
-    "wgan-gp": dict(epochs=10, batch_size=64, lr=1e-4, latent_dim=100, betas=(0.5, 0.9)),
-    "vae": dict(epochs=20, batch_size=128, lr=1e-3, latent_dim=16, betas=(0.9, 0.999)),
+    "dcgan": dict(epochs=15, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
+    "wgan-gp": dict(epochs=15, batch_size=64, lr=1e-4, latent_dim=100, betas=(0.5, 0.9)),
+    "vae": dict(epochs=40, batch_size=128, lr=1e-3, latent_dim=16, betas=(0.9, 0.999)),
     "toy": dict(epochs=20, batch_size=256, lr=1e-3, latent_dim=2, betas=(0.5, 0.999)),
 }
 

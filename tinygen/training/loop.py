@@ -96,16 +96,16 @@ def train(config, log=print):
     for epoch in range(first_epoch, config.epochs):
         tg_random.manual_seed(epoch_seed(config.seed, epoch))
         loader.set_epoch(epoch)
-        started, sums, steps = time.perf_counter(), {}, 0
+        started, sums, counts, steps = time.perf_counter(), {}, {}, 0
         bar = _progress(loader, len(loader), f"epoch {epoch + 1}/{config.epochs}", config.progress)
         for (batch,) in bar:
-            metrics = recipe.train_step(batch)
+            metrics = recipe.train_step(batch)  # a metric may be missing from a step (WGAN-GP's loss_g)
             steps += 1
             for key, value in metrics.items():
-                sums[key] = sums.get(key, 0.0) + value
+                sums[key], counts[key] = sums.get(key, 0.0) + value, counts.get(key, 0) + 1
             if config.progress and steps % 10 == 0:
-                bar.set_postfix({key: f"{value / steps:.3f}" for key, value in sums.items() if key.startswith("loss")})
-        entry = {"epoch": epoch + 1, "steps": steps, **{key: value / steps for key, value in sums.items()}}
+                bar.set_postfix({key: f"{sums[key] / counts[key]:.3f}" for key in sums if key.startswith("loss")})
+        entry = {"epoch": epoch + 1, "steps": steps, **{key: sums[key] / counts[key] for key in sums}}
         entry.update(recipe.evaluate(held_out))
         if judge is not None:
             entry.update(judge_report(judge, recipe.generate(judge_noise), held_out))

@@ -19,7 +19,6 @@ class WGANGPRecipe(Recipe):
         self.generator_optimizer = self.adam(self.generator)
         self.critic_optimizer = self.adam(self.critic)
         self.steps = 0
-        self.last_loss_g = float("nan")
 
     def networks(self):
         return {"generator": self.generator, "critic": self.critic}
@@ -39,19 +38,15 @@ class WGANGPRecipe(Recipe):
         self.critic_optimizer.step()
 
         self.steps += 1
+        metrics = {"loss_c": loss_c.item(), "wasserstein": -wasserstein.item(), "gradient_penalty": penalty.item()}
         if self.steps % self.config.n_critic == 0:
             with frozen(self.critic):
                 loss_g = generator_loss(self.critic(self.generator(self.noise(real.shape[0]))), "wasserstein")
             self.generator_optimizer.zero_grad()
             loss_g.backward()
             self.generator_optimizer.step()
-            self.last_loss_g = loss_g.item()
-        return {
-            "loss_c": loss_c.item(),
-            "loss_g": self.last_loss_g,
-            "wasserstein": -wasserstein.item(),
-            "gradient_penalty": penalty.item(),
-        }
+            metrics["loss_g"] = loss_g.item()  # reported on the steps that train G only
+        return metrics
 
     def generate(self, z):
         with evaluation_mode(self.generator):

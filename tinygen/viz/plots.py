@@ -13,23 +13,40 @@ def _save(figure, path):
     plt.close(figure)
 
 
+#: metrics that are bookkeeping, not curves
+_NOT_PLOTTED = ("epoch", "steps", "seconds")
+#: metrics that live in [0, 1] and read well together
+_PROBABILITIES = ("d_real", "d_fake", "d_accuracy", "judge_confidence", "high_quality")
+
+
+def _panels(keys):
+    """Group metric names: the losses together, the [0, 1] metrics together, every other metric on its own."""
+    losses = [key for key in keys if "loss" in key or key in ("reconstruction", "kl", "wasserstein", "gradient_penalty")]
+    probabilities = [key for key in keys if key in _PROBABILITIES]
+    singles = [[key] for key in keys if key not in losses and key not in probabilities]
+    return [group for group in (losses, probabilities) if group] + singles
+
+
 def plot_history(history, path, title="training"):
-    """Loss curves: one panel per metric family, epochs on the x axis. ``history`` is a list of dicts."""
+    """Curves of the per-epoch metrics (``history``: a list of dicts), one panel per group of comparable ones."""
     if not history:
         return
-    keys = [key for key in history[0] if key not in ("epoch", "seconds") and isinstance(history[0][key], (int, float))]
-    losses = [key for key in keys if "loss" in key]
-    others = [key for key in keys if key not in losses]
-    panels = [group for group in (losses, others) if group]
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
+    keys = [key for key, value in history[0].items()
+            if key not in _NOT_PLOTTED and isinstance(value, (int, float)) and not isinstance(value, bool)]
+    panels = _panels(keys)
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
     epochs = [entry.get("epoch", index + 1) for index, entry in enumerate(history)]
-    for axis, group in zip(axes[0], panels):
+    for axis, group in zip(axes.flat, panels):
         for key in group:
             axis.plot(epochs, [entry.get(key, numpy.nan) for entry in history], marker="o", markersize=3, label=key)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    axes[0][0].set_title(title)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.set_visible(False)
+    figure.suptitle(title)
     _save(figure, path)
 
 
