@@ -211,3 +211,16 @@ def test_forward_must_be_defined():
     with pytest.raises(NotImplementedError, match="Module has no forward"):
         nn.Module()(tinygen.ones(1))
     assert np.isfinite(host(Net()(tinygen.randn(2, 4)).detach())).all()
+
+
+def test_a_plain_list_of_layers_is_refused_with_the_fix():
+    """Modules in a Python list are invisible to parameters(): the optimizer would never train them."""
+    import tinygen.nn as nn
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2), nn.Linear(2, 2)]
+
+    with pytest.raises(TypeError, match="Model.layers: a plain list of modules would hide their parameters.*ModuleList"):
+        Model()

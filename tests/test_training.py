@@ -87,3 +87,9 @@ def test_a_corrupt_checkpoint_is_a_clear_error_and_is_left_alone(tmp_path):
 def test_training_uses_the_default_device(tmp_path):
     config = quiet(model="toy", epochs=1, subset=256, out=str(tmp_path))
     assert config.device == tinygen.get_default_device()
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    train(quiet(model="toy", epochs=1, subset=256, out=str(tmp_path)), log=lambda line: None)
+    with pytest.raises(ValueError, match=r"settings differ from the checkpoint's \(lr 0.01 here, 0.001 in the checkpoint\)"):
+        train(quiet(model="toy", epochs=2, subset=256, lr=0.01, out=str(tmp_path), resume=True), log=lambda line: None)

@@ -95,6 +95,11 @@ class Module:
                 )
             (self._parameters if name in self._parameters else self._modules)[name] = None
         else:
+            if isinstance(value, (list, tuple)) and any(isinstance(item, Module) for item in value):
+                raise TypeError(
+                    f"{type(self).__name__}.{name}: a plain {type(value).__name__} of modules would hide their "
+                    f"parameters from parameters(), state_dict() and to(); wrap it: nn.ModuleList(...) or nn.Sequential(...)"
+                )
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name):

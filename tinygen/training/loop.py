@@ -82,6 +82,7 @@ def train(config, log=print):
     history, first_epoch = [], 0
     if config.resume:
         checkpoint = load_checkpoint(checkpoint_path, model=config.model, device=config.device)
+        _check_same_settings(config, checkpoint["config"], checkpoint_path)
         recipe.load_state_dict(checkpoint["state"])
         history, first_epoch = list(checkpoint["history"]), int(checkpoint["epochs_done"])
         log(f"resuming {config.model} from {checkpoint_path} after epoch {first_epoch}")
@@ -124,6 +125,22 @@ def train(config, log=print):
 
     _final_pictures(config, recipe, grid_noise, held_out, held_out_labels, history)
     return history
+
+
+#: settings a resumed run must share with the checkpoint, or it would not continue the same run
+RESUME_SETTINGS = ("batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic", "gp_lambda", "beta")
+
+
+def _check_same_settings(config, saved, path):
+    """A resumed run continues the saved one bit for bit only with the same settings: refuse silent changes."""
+    current = dict(config.to_dict(), betas=list(config.betas))
+    different = [f"{name} {current[name]!r} here, {saved.get(name)!r} in the checkpoint"
+                 for name in RESUME_SETTINGS if current[name] != saved.get(name)]
+    if different:
+        raise ValueError(
+            f"--resume from {path}: the settings differ from the checkpoint's ({'; '.join(different)}); "
+            "pass the same settings to continue that run, or train into another --out directory"
+        )
 
 
 def _summary(entry):
