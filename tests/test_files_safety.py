@@ -18,7 +18,7 @@ import tinygen
 from tinygen import files, nn, optim
 from tinygen.cli import main
 from tinygen.serialization import CheckpointError, load, save
-from tinygen.training import TrainConfig, load_checkpoint, train
+from tinygen.training import TrainConfig, build_recipe, load_checkpoint, train
 
 
 class WritesAFileWhenUnpickled:
@@ -249,11 +249,19 @@ def test_resuming_from_a_wrong_checkpoint_is_a_clear_error_and_leaves_it_alone(k
     assert path.read_bytes() == before
 
 
-def test_resuming_with_other_sizes_names_the_layer_that_differs(toy_checkpoint, tmp_path):
+def test_resuming_with_other_sizes_names_the_setting_that_differs(toy_checkpoint, tmp_path):
     (tmp_path / "checkpoint.npz").write_bytes(toy_checkpoint.read_bytes())
-    with pytest.raises(RuntimeError, match=r"ToyGenerator failed:\n  shape mismatches:\n    net.0.weight \(Linear\)"):
+    with pytest.raises(ValueError, match=r"settings differ from the checkpoint's \(latent_dim 3 here, 2 in the checkpoint\)"):
         train(TrainConfig(model="toy", latent_dim=3, epochs=2, subset=256, eval_size=200, out=str(tmp_path),
                           resume=True, progress=False), log=lambda line: None)
+
+
+def test_a_checkpoint_of_other_sizes_names_the_layer_that_differs(toy_checkpoint):
+    """Past the settings check (e.g. a hand-edited config), loading the weights still names the layer."""
+    state = load_checkpoint(toy_checkpoint)["state"]
+    recipe = build_recipe(TrainConfig(model="toy", latent_dim=3, progress=False))
+    with pytest.raises(RuntimeError, match=r"ToyGenerator failed:\n  shape mismatches:\n    net.0.weight \(Linear\)"):
+        recipe.load_state_dict(state)
 
 
 def test_loading_another_models_state_dict_names_every_layer_that_differs(tmp_path):
