@@ -37,3 +37,15 @@ def test_the_shipped_judge_classifies_held_out_digits_and_scores_real_data_well(
     blank_vs_real = judge_report(judge, train[:1000] * 0.0 - 1.0, held_out)  # 1000 black images
     assert real_vs_real["frechet_distance"] < blank_vs_real["frechet_distance"] / 10
     assert real_vs_real["classes_covered"] == 10 and real_vs_real["inception_score"] > 8
+
+
+def test_precomputed_real_statistics_give_the_same_report():
+    images, labels = load_mnist()
+    images = ScalePixels(-1.0, 1.0)(images)
+    judge = load_judge()
+    generated, real = images[:300], images[-300:]
+    from tinygen.metrics import feature_statistics
+
+    assert judge_report(judge, generated, real) == judge_report(judge, generated, real_statistics=feature_statistics(judge, real))
+    with pytest.raises(ValueError, match="either real images or their real_statistics"):
+        judge_report(judge, generated)

@@ -56,15 +56,26 @@ def _features_and_probabilities(judge, images):
     return numpy.concatenate(features), numpy.concatenate(probabilities)
 
 
-def judge_report(judge, generated, real):
-    """Scores of ``generated`` images against ``real`` ones (both (N, 1, 28, 28) in [-1, 1]):
-    Frechet distance in the judge's feature space (lower is better), inception-style score (higher is
-    better, at most 10), mean confidence of the judge, and how many digit classes are covered."""
+def feature_statistics(judge, images):
+    """Mean and covariance of the judge's features of ``images``: the real side of a Frechet distance, which a
+    training run computes once for its held-out digits rather than every epoch."""
+    features, _ = _features_and_probabilities(judge, images)
+    return gaussian_statistics(features)
+
+
+def judge_report(judge, generated, real=None, real_statistics=None):
+    """Scores of ``generated`` images against ``real`` ones (both (N, 1, 28, 28) in [-1, 1]), or against
+    ``real_statistics`` from ``feature_statistics``: Frechet distance in the judge's feature space (lower is
+    better), inception-style score (higher is better, at most 10), mean confidence of the judge, and how
+    many digit classes are covered."""
+    if (real is None) == (real_statistics is None):
+        raise ValueError("judge_report: pass either real images or their real_statistics (one of the two)")
+    if real_statistics is None:
+        real_statistics = feature_statistics(judge, real)
     generated_features, probabilities = _features_and_probabilities(judge, generated)
-    real_features, _ = _features_and_probabilities(judge, real)
     covered, histogram = class_coverage(probabilities)
     return {
-        "frechet_distance": frechet_distance(*gaussian_statistics(generated_features), *gaussian_statistics(real_features)),
+        "frechet_distance": frechet_distance(*gaussian_statistics(generated_features), *real_statistics),
         "inception_score": inception_score(probabilities),
         "judge_confidence": float(probabilities.max(axis=1).mean()),
         "classes_covered": covered,

@@ -17,7 +17,7 @@ from tinygen import random as tg_random
 from tinygen.creation import randn
 from tinygen.data import DataLoader, TensorDataset
 from tinygen.files import atomic_write
-from tinygen.metrics import judge_report, load_judge
+from tinygen.metrics import feature_statistics, judge_report, load_judge
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
 from tinygen.training.config import TrainConfig
 from tinygen.training.data import load_training_data
@@ -92,6 +92,7 @@ def train(config, log=print):
     fixed = tg_random.Generator(config.device, seed=config.seed + 1)
     grid_noise = randn(GRID_SIZE, recipe.latent_dim, generator=fixed, device=config.device)
     judge = load_judge(config.device) if recipe.sample_kind == "image" and config.model != "vae" else None
+    held_out_statistics = feature_statistics(judge, held_out) if judge is not None else None
     judge_noise = randn(config.eval_size, recipe.latent_dim, generator=fixed, device=config.device)
 
     for epoch in range(first_epoch, config.epochs):
@@ -109,7 +110,7 @@ def train(config, log=print):
         entry = {"epoch": epoch + 1, "steps": steps, **{key: sums[key] / counts[key] for key in sums}}
         entry.update(recipe.evaluate(held_out))
         if judge is not None:
-            entry.update(judge_report(judge, recipe.generate(judge_noise), held_out))
+            entry.update(judge_report(judge, recipe.generate(judge_noise), real_statistics=held_out_statistics))
         entry["seconds"] = time.perf_counter() - started
         warnings = diagnose(entry)
         if warnings:
