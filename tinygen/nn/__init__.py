@@ -9,3 +9,4 @@ from tinygen.nn.layers.linear import *  # noqa: F401,F403
 from tinygen.nn.layers.normalization import *  # noqa: F401,F403
 from tinygen.nn.layers.pooling import *  # noqa: F401,F403
 from tinygen.nn.layers.shape import *  # noqa: F401,F403
+from tinygen.nn import utils  # noqa: F401
