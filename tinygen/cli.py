@@ -14,13 +14,15 @@ import sys
 import tinygen
 from tinygen.exercises.command import add_exercises_parser, run_exercises
 from tinygen.serialization import CheckpointError
-from tinygen.training import MODELS, TrainConfig, build_recipe, load_checkpoint, train
+from tinygen.training import MODELS, RECIPES, TrainConfig, build_recipe, load_checkpoint, train
 
 
 def _add_train(commands):
     parser = commands.add_parser("train", help="train a model on the bundled data and write pictures",
                                  description="Train a generative model; defaults depend on the model.")
     parser.add_argument("model", choices=MODELS)
+    parser.add_argument("--recipe", choices=RECIPES, default="default",
+                        help="seed: the first release's networks and settings, for comparison (default: default)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
@@ -51,6 +53,7 @@ def run_train(args):
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, latent_dim=args.latent_dim,
         seed=args.seed, device=args.device, out=args.out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
+        recipe=args.recipe,
     )
     print(f"tinygen {tinygen.__version__}: training {config.model} for {config.epochs} epochs on {config.device}, "
           f"batch {config.batch_size}, lr {config.lr}; output in {config.out}/")
