@@ -6,6 +6,7 @@ import pytest
 import tinygen
 from tinygen import nn
 from tinygen.optim import ExponentialMovingAverage
+from tinygen.optim.ema import update_bn
 
 from helpers import host
 
@@ -67,3 +68,26 @@ def test_state_for_resuming():
 def test_bad_arguments_are_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_update_bn_measures_the_statistics_of_the_models_own_activations():
+    """Each batch norm's running mean and variance become the plain average over the batches of the batch
+    statistics of the activations that reach it (unbiased variance, as batch norm keeps), whatever they were
+    before; the modes and momenta are put back."""
+    tinygen.manual_seed(3)
+    model = _model().eval()
+    model[1].running_mean.fill_(5.0)
+    batches = [tinygen.randn(16, 3) for _ in range(3)]
+    update_bn(batches, model)
+    hidden = [host(model[0](batch)) for batch in batches]
+    np.testing.assert_allclose(host(model[1].running_mean), np.mean([h.mean(axis=0) for h in hidden], axis=0),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(model[1].running_var), np.mean([h.var(axis=0, ddof=1) for h in hidden], axis=0),
+                               rtol=1e-5)
+    assert not model.training and not model[1].training and model[1].momentum == 0.1
+
+
+def test_update_bn_leaves_a_model_without_batch_norm_alone():
+    model = nn.Sequential(nn.Linear(2, 2))
+    update_bn([tinygen.randn(4, 2)], model)
+    assert model.training

@@ -14,7 +14,7 @@ are copied, not averaged: they are the current model's statistics, which the ave
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.nn.module import Module
 
-__all__ = ["ExponentialMovingAverage"]
+__all__ = ["ExponentialMovingAverage", "update_bn"]
 
 
 class ExponentialMovingAverage:
@@ -58,3 +58,31 @@ class ExponentialMovingAverage:
 
     def load_state_dict(self, state):
         self.num_updates, self.decay = int(state["num_updates"]), float(state["decay"])
+
+
+def update_bn(batches, model):
+    """Recompute the running statistics of every batch-norm layer of ``model`` from ``batches`` (an iterable of
+    inputs), as PyTorch's ``torch.optim.swa_utils.update_bn``: each layer's statistics become the plain average over
+    the batches of the batch statistics, measured in training mode without a graph; the modes are restored after.
+
+    An averaged model needs this: its weights are nobody's weights during training, so no batch norm ever measured
+    the activations they produce; the statistics copied from the model only approximate them.
+    """
+    from tinygen.nn.layers.normalization import BatchNorm
+
+    layers = [module for module in model.modules() if isinstance(module, BatchNorm) and module.track_running_stats]
+    if not layers:
+        return
+    momenta = [layer.momentum for layer in layers]
+    modes = [module.training for module in model.modules()]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # a cumulative average over the batches
+    model.train()
+    with no_grad():
+        for batch in batches:
+            model(batch)
+    for layer, momentum in zip(layers, momenta):
+        layer.momentum = momentum
+    for module, mode in zip(model.modules(), modes):
+        module.training = mode

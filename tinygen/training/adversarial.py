@@ -3,9 +3,18 @@ samples come from (``tinygen.optim.ExponentialMovingAverage``).
 
 A GAN's generator keeps circling a good solution rather than settling in it; the average of its recent weights
 sits nearer the middle, and its samples are cleaner. Only sampling uses the average: training never reads it.
+Before it samples, the averaged generator's batch norms measure the statistics of its own activations
+(``update_bn`` on fixed noise): the statistics of the training generator, whose weights differ, would misplace
+them.
 """
+from tinygen import random as tg_random
+from tinygen.creation import randn
 from tinygen.optim import ExponentialMovingAverage
+from tinygen.optim.ema import update_bn
 from tinygen.training.recipe import Recipe, evaluation_mode
+
+#: noise batches (and their size) on which the averaged generator's batch-norm statistics are measured
+STATISTICS_BATCHES, STATISTICS_BATCH_SIZE = 4, 256
 
 
 class AdversarialRecipe(Recipe):
@@ -20,6 +29,18 @@ class AdversarialRecipe(Recipe):
         """Keep ``average_generator`` (built by ``make_generator``) an EMA of ``generator``; samples come from it."""
         self.average_generator = make_generator(latent_dim=self.latent_dim).to(self.config.device)
         self.average = ExponentialMovingAverage(self.generator, self.average_generator, decay)
+        self.statistics_measured_at = None  # the average's num_updates when its batch norms last measured
+
+    def measure_average_statistics(self):
+        """``update_bn`` of the averaged generator on fixed noise (its own generator: training's draws stay
+        as they are), once per state of the average."""
+        if self.statistics_measured_at == self.average.num_updates:
+            return
+        draws = tg_random.Generator(self.config.device, seed=self.config.seed)
+        noise = [randn(STATISTICS_BATCH_SIZE, self.latent_dim, generator=draws, device=self.config.device)
+                 for _ in range(STATISTICS_BATCHES)]
+        update_bn(noise, self.average_generator)
+        self.statistics_measured_at = self.average.num_updates
 
     def networks(self):
         networks = self.players()
@@ -30,6 +51,8 @@ class AdversarialRecipe(Recipe):
     def generate(self, z):
         """Samples of the averaged generator if the recipe keeps one, else of the generator."""
         generator = self.generator if self.average is None else self.average_generator
+        if self.average is not None:
+            self.measure_average_statistics()
         with evaluation_mode(generator):
             return generator(z)
 
@@ -43,3 +66,4 @@ class AdversarialRecipe(Recipe):
         super().load_state_dict(state)
         if self.average is not None:
             self.average.load_state_dict(state["average"])
+            self.statistics_measured_at = None
