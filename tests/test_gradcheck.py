@@ -44,7 +44,7 @@ def test_wrong_backward_is_rejected_naming_input_index_and_values():
     with pytest.raises(GradcheckError) as failure:
         gradcheck(lambda a, b: WrongMul()(a, b), [a, b])
     message = str(failure.value)
-    assert "gradient mismatch for input 0 (shape (2, 3)) at index (" in message
+    assert "gradient mismatch for input 0 'a' (shape (2, 3)) at index (" in message
     assert "analytic" in message and "numeric" in message and "tolerance" in message
 
 
@@ -79,7 +79,7 @@ def test_wrong_second_derivative_is_rejected():
 
 def test_float32_inputs_are_refused():
     x = random_tensor((3,), seed=5, dtype=tinygen.float32)
-    with pytest.raises(GradcheckError, match="input 0 has dtype float32; finite differences are meaningless"):
+    with pytest.raises(GradcheckError, match="input 0 'x' has dtype float32; finite differences are meaningless"):
         gradcheck(tinygen.tanh, [x])
 
 

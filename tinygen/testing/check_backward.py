@@ -1,0 +1,211 @@
+"""``check_backward``: check a backward written by hand with plain arrays (NumPy or CuPy) against finite differences.
+
+    out, cache = affine_forward(x, w, b)          # forward(*inputs) -> out, or (out, cache)
+    dx, dw, db = affine_backward(dout, cache)     # backward(dout, cache) -> one gradient per input
+
+    check_backward(affine_forward, affine_backward, [x, w, b])
+
+The checks, in order, each with its own message: the inputs (float64 arrays of one library, finite); forward (an
+array, float64 and finite, the same for the same inputs, inputs left unchanged); backward (one gradient per input,
+each an array of its input's shape with finite values; inputs and dout left unchanged); then each gradient
+against central differences of <dout, forward(...)>, with the likely cause of a mismatch where the numbers show
+one (``tinygen.testing.diagnosis``). Forward and backward only ever see copies of the inputs.
+"""
+import numpy  # host bookkeeping on copies; the user's arrays keep their own backend
+
+from tinygen.testing import diagnosis
+from tinygen.testing.arrays import check_array_inputs, describe, first_non_finite, is_floating_array, to_host, \
+    backend_of
+from tinygen.testing.calls import call_user
+from tinygen.testing.comparison import agree, mismatch
+from tinygen.testing.errors import GradcheckError
+from tinygen.testing.labels import input_labels
+from tinygen.testing.numerical import central_differences, check_upstream, inner_product_with, kink_note, \
+    one_sided_slopes, output_of
+
+WHO = "check_backward"
+
+
+def check_backward(forward, backward, inputs, *, dout=None, names=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Raise ``GradcheckError`` unless ``backward`` computes the gradients of ``forward`` at ``inputs``.
+
+    ``forward(*inputs)`` returns ``out`` or ``(out, cache)``; ``backward(dout, cache)`` (``backward(dout)`` when
+    forward returns no cache) returns one gradient or a tuple with one per input, ``None`` for an input it does
+    not differentiate (trailing inputs that are not floating-point arrays, such as integer labels or a dict of
+    settings, may be left out). ``inputs``: float64 NumPy or CuPy arrays, and any other arguments. ``dout`` is
+    drawn at random (entries of random sign, 0.5 to 1.5 in size) unless given; ``names`` replaces the input names
+    read from forward's signature. A gradient passes where |analytic - numeric| <= atol + rtol * |numeric|.
+    Returns ``True``.
+    """
+    __tracebackhide__ = True  # pytest: show the caller's line and the message, not the checker's insides
+    try:
+        _check(forward, backward, inputs, dout, names, eps, atol, rtol, seed)
+    except GradcheckError as error:
+        raise GradcheckError(str(error)) from None
+    return True
+
+
+def _check(forward, backward, inputs, dout, names, eps, atol, rtol, seed):
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    labels = input_labels(WHO, forward, len(inputs), names)
+    backend = check_array_inputs(WHO, inputs, labels)
+    originals = [to_host(x).copy() if backend_of(x) is not None else None for x in inputs]
+
+    copies = _copies(inputs)
+    result = call_user(WHO, "forward", forward, *copies)
+    out = output_of(WHO, "forward", result, backend)
+    _check_unchanged("forward", copies, originals, labels)
+    _check_deterministic(forward, inputs, out, backend)
+
+    dout = _random_upstream(out, backend, seed) if dout is None else dout
+    check_upstream(WHO, dout, out, backend)
+    dout_copy = dout.copy()
+    if isinstance(result, tuple):
+        returned = call_user(WHO, "backward", backward, dout_copy, result[1])
+    else:
+        returned = call_user(WHO, "backward", backward, dout_copy)
+    _check_unchanged("backward", copies + [dout_copy], originals + [to_host(dout)], labels + ["dout"])
+
+    base = _copies(inputs)
+    gradients = _gradients(returned, inputs, labels, backend, forward, base, dout, eps, atol, rtol)
+    failures = []
+    for position, gradient in enumerate(gradients):
+        if gradient is None:
+            continue
+        objective = inner_product_with(WHO, "forward", forward, base, position, dout, backend)
+        numeric = central_differences(objective, base[position], eps)
+        report = mismatch(WHO, labels[position], gradient, numeric, atol, rtol)
+        if report is not None:
+            failures.append((position, numeric, report))
+    if failures:
+        raise GradcheckError(_failure_message(failures, gradients, inputs, labels, out, forward, base, dout, backend,
+                                              eps, atol, rtol))
+
+
+def _copies(inputs):
+    return [x.copy() if backend_of(x) is not None else x for x in inputs]
+
+
+def _random_upstream(out, backend, seed):
+    """Entries of random sign and size 0.5 to 1.5: never all ones (a sum hides some wrong gradients, e.g. batch
+    norm's), never near zero (a scalar output's only entry would weaken the check)."""
+    generator = backend.default_rng(seed)
+    size = 0.5 + generator.random(out.shape, numpy.float64)
+    return backend.xp.where(generator.random(out.shape, numpy.float64) < 0.5, -size, size)
+
+
+def _check_unchanged(who_ran, arrays, originals, labels):
+    """Compare the arrays forward or backward got with their values before: a change in place is a bug (a layer
+    must not change its input; ``dx = dout; dx[x < 0] = 0`` changes dout) and would spoil the finite differences."""
+    for array, before, label in zip(arrays, originals, labels):
+        if before is None:
+            continue
+        after = to_host(array)
+        if not numpy.array_equal(after, before, equal_nan=True):
+            changed = numpy.flatnonzero(~((after == before) | (numpy.isnan(after) & numpy.isnan(before))))
+            first = tuple(int(i) for i in numpy.unravel_index(int(changed[0]), before.shape))
+            hint = (" (dx = dout then dx[...] = ... writes into dout: start from a copy, dout.copy())"
+                    if label == "dout" else " (through the cache)" if who_ran == "backward" else "")
+            raise GradcheckError(
+                f"{WHO}: {who_ran} modified {label} in place{hint}: {changed.size} of {before.size} entries changed, "
+                f"the first at index {first} ({before[first]:.6g} -> {after[first]:.6g}); compute new arrays "
+                "instead (x = x + 1, not x += 1), or copy first"
+            )
+
+
+def _check_deterministic(forward, inputs, out, backend):
+    """Finite differences compare forward at nearby points: forward must give the same output at the same point
+    (draw dropout's mask from a fixed seed, or pass it in)."""
+    again = output_of(WHO, "forward", call_user(WHO, "forward", forward, *_copies(inputs)), backend)
+    first, second = to_host(out), to_host(again)
+    if not numpy.allclose(first, second, rtol=1e-10, atol=1e-12):
+        raise GradcheckError(
+            f"{WHO}: forward gave a different output when called again with the same inputs (largest difference "
+            f"{numpy.abs(first - second).max():.3g}): it is random, so finite differences cannot check it; fix its "
+            "randomness (a seeded generator, or a dropout mask passed in as an input)"
+        )
+
+
+def _gradients(returned, inputs, labels, backend, forward, base, dout, eps, atol, rtol):
+    """What backward returned, as one gradient (host float64 array) or ``None`` per input, after checking it."""
+    if returned is None:
+        raise GradcheckError(f"{WHO}: backward returned None (a missing return statement?); expected one gradient "
+                             "per input")
+    returned = list(returned) if isinstance(returned, (tuple, list)) else [returned]
+    floating = [position for position, x in enumerate(inputs) if is_floating_array(x)]
+    if len(returned) > len(inputs):
+        raise GradcheckError(f"{WHO}: backward returned {len(returned)} gradients for {len(inputs)} inputs "
+                             f"({', '.join(labels)}): return one per input, in the order of forward's parameters")
+    if len(returned) <= floating[-1]:
+        missing = [labels[position] for position in floating if position >= len(returned)]
+        raise GradcheckError(
+            f"{WHO}: backward returned {len(returned)} gradient{'s' if len(returned) != 1 else ''}, but forward "
+            f"has {len(inputs)} inputs: the gradient for {' and '.join(missing)} is missing; return one per input, "
+            "in the order of forward's parameters (None for an input it does not differentiate)"
+        )
+    gradients = [None] * len(inputs)
+    for position, gradient in enumerate(returned):
+        if gradient is None:
+            continue
+        x, label = inputs[position], labels[position]
+        if not is_floating_array(x):
+            raise GradcheckError(f"{WHO}: backward returned {describe(gradient)} for {label}, which is "
+                                 f"{describe(x)}, not a floating-point array: return None for it")
+        gradients[position] = _checked_gradient(gradient, x, label, inputs, labels, backend,
+                                                lambda: _numeric(forward, base, position, dout, backend, eps),
+                                                atol, rtol)
+    if all(gradient is None for gradient in gradients):
+        raise GradcheckError(f"{WHO}: backward returned None for every input, so there is nothing to check")
+    return gradients
+
+
+def _checked_gradient(gradient, x, label, inputs, labels, backend, numeric, atol, rtol):
+    """One returned gradient as a host float64 array: an array on the input's device, of its shape, finite."""
+    if isinstance(gradient, (int, float, numpy.number)) and not isinstance(gradient, bool) and x.ndim == 0:
+        gradient = backend.xp.asarray(gradient, dtype=numpy.float64)
+    if backend_of(gradient) is None:
+        raise GradcheckError(f"{WHO}: backward returned {describe(gradient)} for {label}; expected an array of "
+                             f"its shape {tuple(x.shape)}")
+    if backend_of(gradient) is not backend:
+        raise GradcheckError(f"{WHO}: backward returned {describe(gradient)} for {label}, which is "
+                             f"{describe(x)}: compute gradients with the inputs' array module")
+    host = to_host(gradient).astype(numpy.float64)
+    if host.shape != x.shape:
+        others = [other_label for other, other_label in zip(inputs, labels)
+                  if other_label != label and is_floating_array(other) and other.shape == host.shape]
+        cause = diagnosis.shape_cause(host, x.shape, numeric(), atol, rtol, others[0] if others else None)
+        raise GradcheckError(f"{WHO}: backward returned a gradient of shape {host.shape} for {label} of shape "
+                             f"{tuple(x.shape)}" + (f": {cause}" if cause else ""))
+    if not numpy.isfinite(host).all():
+        index = first_non_finite(host)
+        raise GradcheckError(f"{WHO}: backward returned {host[index]} at index {index} of the gradient for {label}")
+    return host
+
+
+def _numeric(forward, base, position, dout, backend, eps):
+    objective = inner_product_with(WHO, "forward", forward, base, position, dout, backend)
+    return central_differences(objective, base[position], eps)
+
+
+def _failure_message(failures, gradients, inputs, labels, out, forward, base, dout, backend, eps, atol, rtol):
+    """The report of the first failing input, with its likely cause and a note on kinks, then the others' names."""
+    position, numeric, (worst, lines) = failures[0]
+    x = to_host(inputs[position])
+    cause = diagnosis.value_cause(gradients[position], numeric, x, atol, rtol, _axis_sizes(inputs, labels, out))
+    if cause:
+        lines.append(f"likely cause: {cause}")
+    objective = inner_product_with(WHO, "forward", forward, base, position, dout, backend)
+    note = kink_note(*one_sided_slopes(objective, base[position], worst, eps), atol, rtol)
+    if note:
+        lines.append(note)
+    if len(failures) > 1:
+        lines.append("the gradients for " + " and ".join(labels[other] for other, _, _ in failures[1:])
+                     + " are off too")
+    return "\n  ".join(lines)
+
+
+def _axis_sizes(inputs, labels, out):
+    """(``axis k of <input>``, size) for every axis of size 2 or more of the inputs and the output."""
+    sizes = [(f"axis {axis} of {label}", size) for x, label in zip(inputs, labels) if is_floating_array(x)
+             for axis, size in enumerate(x.shape) if size > 1]
+    return sizes + [(f"axis {axis} of the output", size) for axis, size in enumerate(out.shape) if size > 1]
