@@ -19,7 +19,7 @@ from tinygen.testing.arrays import check_array_inputs, describe, first_non_finit
 from tinygen.testing.calls import call_user
 from tinygen.testing.comparison import agree, mismatch
 from tinygen.testing.errors import GradcheckError
-from tinygen.testing.labels import input_labels
+from tinygen.testing.labels import counted, input_labels
 from tinygen.testing.numerical import central_differences, check_upstream, inner_product_with, kink_note, \
     one_sided_slopes, output_of
 
@@ -134,13 +134,15 @@ def _gradients(returned, inputs, labels, backend, forward, base, dout, eps, atol
     returned = list(returned) if isinstance(returned, (tuple, list)) else [returned]
     floating = [position for position, x in enumerate(inputs) if is_floating_array(x)]
     if len(returned) > len(inputs):
-        raise GradcheckError(f"{WHO}: backward returned {len(returned)} gradients for {len(inputs)} inputs "
+        raise GradcheckError(f"{WHO}: backward returned {counted(len(returned), 'gradient')} for "
+                             f"{counted(len(inputs), 'input')} "
                              f"({', '.join(labels)}): return one per input, in the order of forward's parameters")
     if len(returned) <= floating[-1]:
         missing = [labels[position] for position in floating if position >= len(returned)]
         raise GradcheckError(
-            f"{WHO}: backward returned {len(returned)} gradient{'s' if len(returned) != 1 else ''}, but forward "
-            f"has {len(inputs)} inputs: the gradient for {' and '.join(missing)} is missing; return one per input, "
+            f"{WHO}: backward returned {counted(len(returned), 'gradient')}, but forward has "
+            f"{counted(len(inputs), 'input')}: the {'gradient for' if len(missing) == 1 else 'gradients for'} "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; return one per input, "
             "in the order of forward's parameters (None for an input it does not differentiate)"
         )
     gradients = [None] * len(inputs)

@@ -26,5 +26,11 @@ def input_labels(who, fn, count, names=None):
     if names is None:
         names = parameter_names(fn, count)
     elif len(names) != count:
-        raise GradcheckError(f"{who}: names has {len(names)} entries for {count} inputs: give one name per input")
+        raise GradcheckError(f"{who}: names has {counted(len(names), 'entry', 'entries')} for "
+                             f"{counted(count, 'input')}: give one name per input")
     return [f"input {position} {name!r}" if name else f"input {position}" for position, name in enumerate(names)]
+
+
+def counted(count, noun, plural=None):
+    """``1 input``, ``2 inputs``."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
