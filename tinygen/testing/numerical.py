@@ -68,6 +68,14 @@ def numerical_gradient(f, inputs, dout=None, eps=1e-6):
     plainly its gradient. Returns a list with, per input, an array of its shape on its device (``None`` for an
     input that is not a floating-point array); a single array for a single array. The inputs are not modified.
     """
+    __tracebackhide__ = True  # pytest: show the caller's line and the message, not the checker's insides
+    try:
+        return _numerical_gradient(f, inputs, dout, eps)
+    except GradcheckError as error:
+        raise GradcheckError(str(error)) from None
+
+
+def _numerical_gradient(f, inputs, dout, eps):
     single = not isinstance(inputs, (list, tuple))
     inputs = [inputs] if single else list(inputs)
     labels = input_labels("numerical_gradient", f, len(inputs))
