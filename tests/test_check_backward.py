@@ -38,12 +38,15 @@ def reference_cases():
         ("leaky relu", hw.leaky_relu_forward, hw.leaky_relu_backward, [away_from_zero(4, 5), 0.1]),
         ("sigmoid", hw.sigmoid_forward, hw.sigmoid_backward, [normal(4, 5)]),
         ("tanh", hw.tanh_forward, hw.tanh_backward, [normal(4, 5)]),
-        ("softmax + cross-entropy", hw.softmax_loss, lambda dout, dx: (dout * dx,), [normal(5, 4), rng.integers(0, 4, 5)]),
+        ("softmax + cross-entropy", hw.softmax_loss, lambda dout, dx: (dout * dx,),
+         [normal(5, 4), rng.integers(0, 4, 5)]),
         ("batch norm, train mode", hw.batchnorm_forward, hw.batchnorm_backward, [normal(6, 4), normal(4), normal(4)]),
-        ("naive conv2d", hw.conv_forward_naive, hw.conv_backward_naive, [normal(2, 2, 4, 4), normal(3, 2, 3, 3), normal(3), CONV]),
+        ("naive conv2d", hw.conv_forward_naive, hw.conv_backward_naive,
+         [normal(2, 2, 4, 4), normal(3, 2, 3, 3), normal(3), CONV]),
         ("max pool", hw.max_pool_forward_naive, hw.max_pool_backward_naive, [normal(2, 3, 4, 4), POOL]),
         ("dropout, fixed mask", hw.dropout_forward, hw.dropout_backward, [normal(4, 5), 0.3, 7]),
-        ("VAE reparameterization", hw.reparameterize_forward, hw.reparameterize_backward, [normal(4, 3), normal(4, 3), normal(4, 3)]),
+        ("VAE reparameterization", hw.reparameterize_forward, hw.reparameterize_backward,
+         [normal(4, 3), normal(4, 3), normal(4, 3)]),
     ]
 
 
@@ -78,7 +81,8 @@ def test_a_bias_gradient_without_the_sum_over_the_batch_is_caught_as_unsummed_br
         return dx, dw, dout
 
     message = failure(hw.affine_forward, backward, affine_inputs())
-    assert message.startswith("check_backward: backward returned a gradient of shape (4, 5) for input 2 'b' of shape (5,)")
+    assert message.startswith("check_backward: backward returned a gradient of shape (4, 5) for input 2 'b' of "
+                              "shape (5,)")
     assert "it was not summed over axis 0, which broadcasting added or stretched" in message
     assert "e.g. .sum(axis=0); with that fix it matches the numeric gradient" in message
 
@@ -89,7 +93,8 @@ def test_a_transposed_weight_gradient_is_caught_by_its_shape():
         return dx, dw.T, db
 
     message = failure(hw.affine_forward, backward, affine_inputs())
-    assert "a gradient of shape (5, 3) for input 1 'w' of shape (3, 5): it has the transposed shape: transpose it (.T)" in message
+    assert ("a gradient of shape (5, 3) for input 1 'w' of shape (3, 5): it has the transposed shape: transpose it "
+            "(.T)") in message
     assert "with that fix it matches the numeric gradient" in message
 
 
@@ -100,7 +105,8 @@ def test_a_transposed_square_weight_gradient_is_caught_by_its_values():
 
     message = failure(hw.affine_forward, backward, affine_inputs(4, 3, 3))
     assert "gradient mismatch for input 1 'w' (shape (3, 3))" in message
-    assert "likely cause: the gradient is transposed: it equals the numeric one with its last two axes swapped" in message
+    assert ("likely cause: the gradient is transposed: it equals the numeric one with its last two axes "
+            "swapped") in message
 
 
 def test_a_factor_of_two_is_named():
@@ -110,19 +116,22 @@ def test_a_factor_of_two_is_named():
 
     message = failure(hw.affine_forward, backward, affine_inputs(n=3, d=3, m=3))
     assert "gradient mismatch for input 0 'x' (shape (3, 3))" in message
-    assert "likely cause: the analytic gradient is 2 times the numeric one everywhere: off by a constant factor of 2" in message
+    assert ("likely cause: the analytic gradient is 2 times the numeric one everywhere: off by a constant factor "
+            "of 2") in message
 
 
 def test_a_factor_of_n_names_the_batch_axis():
     """Softmax loss averages over the batch: a backward that forgets the 1/N is N times too large."""
     message = failure(hw.softmax_loss, lambda dout, dx: dout * dx * 5, [normal(5, 4), rng.integers(0, 4, 5)])
     assert "the analytic gradient is 5 times the numeric one everywhere: off by a constant factor of 5" in message
-    assert "(5 is the size of axis 0 of input 0 'x': a mean over that axis where a sum belongs, or the reverse?)" in message
+    assert ("(5 is the size of axis 0 of input 0 'x': a mean over that axis where a sum belongs, or the "
+            "reverse?)") in message
 
 
 def test_a_factor_of_one_over_n_is_named():
     message = failure(hw.softmax_loss, lambda dout, dx: dout * dx / 5, [normal(5, 4), rng.integers(0, 4, 5)])
-    assert "the analytic gradient is 1/5 of the numeric one everywhere: off by a constant factor of 1/5 (5 is the size" in message
+    assert ("the analytic gradient is 1/5 of the numeric one everywhere: off by a constant factor of 1/5 (5 is the "
+            "size") in message
 
 
 def batchnorm_backward_without_mean_term(dout, cache):
@@ -184,7 +193,8 @@ def test_a_flipped_conv_weight_gradient_is_named():
 
     message = failure(hw.conv_forward_naive, backward, [normal(2, 2, 4, 4), normal(3, 2, 3, 3), normal(3), CONV])
     assert "gradient mismatch for input 1 'w' (shape (3, 2, 3, 3))" in message
-    assert "likely cause: the gradient is flipped along axes (2, 3): it equals the numeric one reversed there" in message
+    assert ("likely cause: the gradient is flipped along axes (2, 3): it equals the numeric one reversed "
+            "there") in message
 
 
 def test_an_input_mutated_in_forward_is_reported_before_any_comparison():
@@ -195,7 +205,8 @@ def test_an_input_mutated_in_forward_is_reported_before_any_comparison():
     x = away_from_zero(3, 4)
     negatives = int((x < 0).sum())
     message = failure(relu_forward, hw.relu_backward, [x])
-    assert message.startswith(f"check_backward: forward modified input 0 'x' in place: {negatives} of 12 entries changed")
+    assert message.startswith(f"check_backward: forward modified input 0 'x' in place: {negatives} of 12 entries "
+                              "changed")
     assert (x < 0).sum() == negatives, "the check runs forward on copies: the caller's array is untouched"
 
 
@@ -267,7 +278,8 @@ def test_a_stub_that_returns_zeros_is_named():
 
 def test_a_wrong_sign_is_named():
     message = failure(hw.tanh_forward, lambda dout, cache: -hw.tanh_backward(dout, cache), [normal(3, 4)])
-    assert "likely cause: the analytic gradient has the wrong sign everywhere: it is -1 times the numeric one" in message
+    assert ("likely cause: the analytic gradient has the wrong sign everywhere: it is -1 times the numeric "
+            "one") in message
 
 
 def test_an_unexplained_error_gets_no_invented_cause():
@@ -322,15 +334,22 @@ def test_tolerances_are_the_ones_given():
 
 # --- options ------------------------------------------------------------------------------------------------------
 
+def unnamed_affine_forward(*arrays):
+    return hw.affine_forward(*arrays)
+
+
+def affine_backward_without_db(dout, cache):
+    return hw.affine_backward(dout, cache)[:2]
+
+
 def test_names_replace_the_signature_names():
-    message = failure(lambda *arrays: hw.affine_forward(*arrays), lambda dout, cache: hw.affine_backward(dout, cache)[:2],
-                      affine_inputs(), names=["inputs", "weights", "bias"])
+    message = failure(unnamed_affine_forward, affine_backward_without_db, affine_inputs(),
+                      names=["inputs", "weights", "bias"])
     assert "the gradient for input 2 'bias' is missing" in message
 
 
 def test_a_function_without_parameter_names_gets_positions():
-    message = failure(lambda *arrays: hw.affine_forward(*arrays), lambda dout, cache: hw.affine_backward(dout, cache)[:2],
-                      affine_inputs())
+    message = failure(unnamed_affine_forward, affine_backward_without_db, affine_inputs())
     assert "the gradient for input 2 is missing" in message
 
 

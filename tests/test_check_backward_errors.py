@@ -93,7 +93,8 @@ def test_the_error_carries_no_traceback_through_the_checker():
     ([1.0, 2.0], "check_backward: forward returned a list as its output; expected an array"),
     ("out", "check_backward: forward returned a str as its output; expected an array"),
     ((1, 2, 3), "check_backward: forward returned a tuple of 3 values; expected out or (out, cache)"),
-    (np.arange(3), "check_backward: forward returned an array of dtype int64; only a floating-point output has a gradient"),
+    (np.arange(3), "check_backward: forward returned an array of dtype int64; only a floating-point output has a "
+                   "gradient"),
 ])
 def test_a_forward_that_returns_no_array_is_named(returned, expected):
     assert failure(lambda x: returned, lambda dout, cache: dout, [normal(3)]) == expected
@@ -138,7 +139,8 @@ def test_a_backward_that_returns_a_list_for_a_gradient_is_named():
 
 def test_a_gradient_of_another_shape_is_named_with_both_shapes():
     message = failure(hw.tanh_forward, lambda dout, cache: dout[:2], [normal(3)])
-    assert message.startswith("check_backward: backward returned a gradient of shape (2,) for input 0 'x' of shape (3,)")
+    assert message.startswith("check_backward: backward returned a gradient of shape (2,) for input 0 'x' of "
+                              "shape (3,)")
 
 
 def test_a_gradient_with_nan_says_where():

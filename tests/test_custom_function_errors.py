@@ -57,7 +57,8 @@ def test_a_backward_returning_a_raw_array_names_the_op_and_the_array_type():
             return g.data * 2.0
 
     x = random_tensor((3,), seed=3)
-    with pytest.raises(RuntimeError, match=rf"RawArray.backward returned a \S*{_array_type(x)} for input 0 instead of a Tensor"):
+    with pytest.raises(RuntimeError,
+                       match=rf"RawArray.backward returned a \S*{_array_type(x)} for input 0 instead of a Tensor"):
         RawArray()(x).sum().backward()
 
 
@@ -89,7 +90,8 @@ def test_one_gradient_too_few_is_an_error_not_a_silently_missing_gradient():
             return g * b
 
     a, b = random_tensor((3,), seed=6), random_tensor((3,), seed=7)
-    with pytest.raises(RuntimeError, match=r"TooFew.backward returned 1 gradient for an op with 2 inputs: return one per input"):
+    with pytest.raises(RuntimeError,
+                       match=r"TooFew.backward returned 1 gradient for an op with 2 inputs: return one per input"):
         TooFew()(a, b).sum().backward()
     assert b.grad is None
 

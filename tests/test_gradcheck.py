@@ -171,7 +171,8 @@ def test_gradgradcheck_names_the_upstream_gradient_as_such():
 
     x = random_tensor((3,), seed=4)
     gradcheck(lambda x: WrongInUpstream()(x), [x])
-    with pytest.raises(GradcheckError, match=r"gradgradcheck: gradient mismatch for the upstream gradient \(shape \(3,\)\)"):
+    with pytest.raises(GradcheckError,
+                       match=r"gradgradcheck: gradient mismatch for the upstream gradient \(shape \(3,\)\)"):
         gradgradcheck(lambda x: WrongInUpstream()(x), [x])
 
 
@@ -189,5 +190,6 @@ def test_a_failure_in_gradcheck_names_a_likely_cause_too():
             return 4.0 * g * x
 
     x = random_tensor((3,), seed=8)
-    with pytest.raises(GradcheckError, match="likely cause: the analytic gradient is 2 times the numeric one everywhere"):
+    with pytest.raises(GradcheckError,
+                       match="likely cause: the analytic gradient is 2 times the numeric one everywhere"):
         gradcheck(lambda x: DoubledSquare()(x), [x])

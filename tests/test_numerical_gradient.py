@@ -59,10 +59,12 @@ def test_an_exception_in_f_names_the_users_line():
     def f(x):
         return x @ x  # (2, 3) @ (2, 3)
 
-    with pytest.raises(GradcheckError, match=r"numerical_gradient: f raised ValueError: .* \(at .*test_numerical_gradient.py:\d+, in f: return x @ x"):
+    with pytest.raises(GradcheckError, match=r"numerical_gradient: f raised ValueError: .* "
+                                             r"\(at .*test_numerical_gradient.py:\d+, in f: return x @ x"):
         numerical_gradient(f, x0)
 
 
 def test_a_dout_of_the_wrong_shape_is_refused():
-    with pytest.raises(GradcheckError, match=r"numerical_gradient: dout has shape \(3,\) and dtype float64; expected the output's shape \(2, 3\)"):
+    with pytest.raises(GradcheckError, match=r"numerical_gradient: dout has shape \(3,\) and dtype float64; "
+                                             r"expected the output's shape \(2, 3\)"):
         numerical_gradient(np.sin, x0, dout=np.ones(3))

@@ -47,8 +47,9 @@ def describe(value):
     if device == "strict":
         return "a strict array (tinygen's CuPy stand-in)"
     kind = type(value)
-    name = kind.__name__ if kind.__module__ in ("builtins", None) else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
-    return f"a {name}"
+    if kind.__module__ in ("builtins", None):
+        return f"a {kind.__name__}"
+    return f"a {kind.__module__.split('.')[0]}.{kind.__name__}"
 
 
 def check_array_inputs(who, inputs, labels):

@@ -14,14 +14,14 @@ one (``tinygen.testing.diagnosis``). Forward and backward only ever see copies o
 import numpy  # host bookkeeping on copies; the user's arrays keep their own backend
 
 from tinygen.testing import diagnosis
-from tinygen.testing.arrays import check_array_inputs, describe, first_non_finite, is_floating_array, to_host, \
-    backend_of
+from tinygen.testing.arrays import (backend_of, check_array_inputs, describe, first_non_finite, is_floating_array,
+                                    to_host)
 from tinygen.testing.calls import call_user
-from tinygen.testing.comparison import agree, mismatch
+from tinygen.testing.comparison import mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import counted, input_labels
-from tinygen.testing.numerical import central_differences, check_upstream, inner_product_with, kink_note, \
-    one_sided_slopes, output_of
+from tinygen.testing.numerical import (central_differences, check_upstream, inner_product_with, kink_note,
+                                       one_sided_slopes, output_of)
 
 WHO = "check_backward"
 

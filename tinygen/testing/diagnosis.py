@@ -113,7 +113,8 @@ def _factor_text(factor, sizes):
                  for where, extent in sizes if extent == size), "")
     if not hint and size == 2:
         hint = " (the 2 of a square's derivative, d(x^2)/dx = 2x, counted twice or left out?)"
-    return f"the analytic gradient is {text} the numeric one everywhere: off by a constant factor of {factor_name}{hint}"
+    return (f"the analytic gradient is {text} the numeric one everywhere: off by a constant factor of "
+            f"{factor_name}{hint}")
 
 
 def _rearrangements(numeric):

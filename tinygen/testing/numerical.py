@@ -11,7 +11,8 @@ vector-Jacobian product dout^T J that a backward computes.
 """
 import numpy  # host bookkeeping only: indices and results; f itself runs on the input's own backend
 
-from tinygen.testing.arrays import backend_of, check_array_inputs, describe, first_non_finite, is_floating_array, to_host
+from tinygen.testing.arrays import (backend_of, check_array_inputs, describe, first_non_finite, is_floating_array,
+                                    to_host)
 from tinygen.testing.calls import call_user
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import input_labels
