@@ -258,3 +258,14 @@ def test_a_backward_returning_one_array_for_three_inputs_names_both_missing_ones
     assert message == ("check_backward: backward returned 1 gradient, but forward has 3 inputs: the gradients for "
                        "input 1 'w' and input 2 'b' are missing; return one per input, in the order of forward's "
                        "parameters (None for an input it does not differentiate)")
+
+
+def test_integer_labels_changed_by_forward_are_reported_too():
+    def forward(x, y):
+        loss, dx = hw.softmax_loss(x, y)
+        y[0] = 3  # the bug
+        return loss, dx
+
+    message = failure(forward, lambda dout, dx: dout * dx, [normal(3, 4), np.array([0, 1, 2])])
+    assert message.startswith("check_backward: forward modified input 1 'y' in place: 1 of 3 entries changed, the "
+                              "first at index (0,) (0 -> 3)")
