@@ -269,3 +269,12 @@ def test_integer_labels_changed_by_forward_are_reported_too():
     message = failure(forward, lambda dout, dx: dout * dx, [normal(3, 4), np.array([0, 1, 2])])
     assert message.startswith("check_backward: forward modified input 1 'y' in place: 1 of 3 entries changed, the "
                               "first at index (0,) (0 -> 3)")
+
+
+def test_a_backward_with_the_wrong_signature_is_told_how_it_is_called():
+    message = failure(hw.tanh_forward, lambda dout: dout, [normal(3)])
+    assert message.startswith("check_backward: backward raised TypeError: ")
+    assert message.endswith("takes 1 positional argument but 2 were given (when called as backward(dout, cache), as "
+                            "forward returned (out, cache))")
+    message = failure(np.tanh, lambda dout, cache: dout, [normal(3)])
+    assert message.endswith("(when called as backward(dout), as forward returned no cache)")

@@ -11,22 +11,24 @@ _LIBRARY_DIRS = tuple(sorted({os.path.realpath(path) + os.sep for key, path in s
                               if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
 
 
-def call_user(who, what, fn, *arguments):
+def call_user(who, what, fn, *arguments, called_as=None):
     """``fn(*arguments)``; an exception it raises becomes a one-line ``GradcheckError``:
-    ``check_backward: forward raised ValueError: <its message> (at layers.py:12, in affine_forward: out = ...)``."""
+    ``check_backward: forward raised ValueError: <its message> (at layers.py:12, in affine_forward: out = ...)``.
+    ``called_as`` says how the check called ``fn``, for an error raised by the call itself (a wrong signature)."""
     try:
         return fn(*arguments)
     except Exception as error:
         message = " ".join(str(error).split())  # one line, even for a multi-line message
-        raise GradcheckError(f"{who}: {what} raised {type(error).__name__}: {message} ({user_site(error)})") from None
+        site = user_site(error) or (f"when called as {called_as}" if called_as else "in code outside your files")
+        raise GradcheckError(f"{who}: {what} raised {type(error).__name__}: {message} ({site})") from None
 
 
 def user_site(error):
     """``at <file>:<line>, in <function>: <source line>`` of the innermost frame of the user's code in ``error``'s
-    traceback (library frames, such as NumPy's, and the checker's own are skipped)."""
+    traceback (library frames, such as NumPy's, and the checker's own are skipped); ``None`` if there is none."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _is_user_file(frame.filename)]
     if not frames:
-        return "in code outside your files"
+        return None
     frame = frames[-1]
     source = f": {frame.line}" if frame.line else ""
     return f"at {frame.filename}:{frame.lineno}, in {frame.name}{source}"

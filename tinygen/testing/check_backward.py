@@ -68,7 +68,9 @@ class _BackwardCheck:
         check_upstream(WHO, self.dout, self.out, self.backend)
         dout_copy = self.dout.copy()
         cache = (result[1],) if isinstance(result, tuple) else ()
-        returned = call_user(WHO, "backward", self.backward, dout_copy, *cache)
+        called_as = ("backward(dout, cache), as forward returned (out, cache)" if cache else
+                     "backward(dout), as forward returned no cache")
+        returned = call_user(WHO, "backward", self.backward, dout_copy, *cache, called_as=called_as)
         _check_unchanged("backward", copies + [dout_copy], self.originals + [to_host(self.dout)],
                          self.labels + ["dout"])
 
