@@ -42,18 +42,27 @@ def test_pytorch_zip_checkpoint_is_refused_with_the_conversion(tmp_path, monkeyp
 
 
 def test_legacy_pytorch_pickle_is_refused_too(tmp_path):
+    """PyTorch's pre-zip format: pickles, the first of them its magic number 0x1950a86a20f9469cfc6c."""
     path = tmp_path / "old.pt"
     buffer = io.BytesIO()
+    pickle.dump(0x1950A86A20F9469CFC6C, buffer, protocol=2)
     pickle.dump({"weight": 1}, buffer, protocol=2)
     path.write_bytes(buffer.getvalue())
     with pytest.raises(CheckpointError, match="torch.save"):
         tinygen.load(path)
 
 
+def test_any_other_pickle_is_not_blamed_on_pytorch(tmp_path):
+    path = tmp_path / "other.pth"
+    path.write_bytes(pickle.dumps({"weight": 1}, protocol=2))
+    with pytest.raises(CheckpointError, match="not a .npz \\(zip\\) archive"):
+        tinygen.load(path)
+
+
 @pytest.mark.torch
 def test_a_real_pytorch_file_is_refused(tmp_path):
     torch = pytest.importorskip("torch")
-    path = tmp_path / "real.pth"
-    torch.save(torch.nn.Linear(3, 2).state_dict(), path)
-    with pytest.raises(CheckpointError, match="written by PyTorch's torch.save"):
-        tinygen.load(path)
+    for name, zipped in (("real.pth", True), ("legacy.pt", False)):
+        torch.save(torch.nn.Linear(3, 2).state_dict(), tmp_path / name, _use_new_zipfile_serialization=zipped)
+        with pytest.raises(CheckpointError, match="written by PyTorch's torch.save"):
+            tinygen.load(tmp_path / name)

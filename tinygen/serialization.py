@@ -132,13 +132,16 @@ PYTORCH_FILE = (
     "tinygen.save({name: tinygen.tensor(value.numpy()) for name, value in state.items()}, 'converted.pth')"
 )
 
+#: how PyTorch's legacy (pre-zip) format begins: a protocol-2 pickle of its magic number 0x1950a86a20f9469cfc6c
+PYTORCH_LEGACY_START = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+
 
 def _read(path, backend):
     with open(path, "rb") as file:
-        start = file.read(2)
-        if start[:1] == b"\x80":  # a pickle's PROTO opcode: PyTorch's legacy (pre-zip) format
+        start = file.read(len(PYTORCH_LEGACY_START))
+        if start == PYTORCH_LEGACY_START:
             raise _Unreadable(PYTORCH_FILE)
-        if start != b"PK":
+        if start[:2] != b"PK":
             raise _Unreadable("it is not a .npz (zip) archive")
         file.seek(0)
         with numpy.load(file, allow_pickle=False) as archive:
