@@ -30,7 +30,8 @@ CASES = {
     "vae": ("float64", 1e-9, False, ["--batch-size", "16", "--epochs", "2", "--max-batches", "3",
                                      "--log-interval", "1", "--dataroot", "{root}", "--out", "results"]),
     "dcgan": ("float64", 1e-9, True, ["--dataroot", "{root}", "--batchSize", "8", "--imageSize", "32", "--nz", "16",
-                                      "--ngf", "8", "--ndf", "8", "--niter", "1", "--max-batches", "3", "--workers", "0",
+                                      "--ngf", "8", "--ndf", "8", "--niter", "1", "--max-batches", "3",
+                                      "--workers", "0",
                                       "--manualSeed", "1", "--outf", "out"]),
     "gan": ("float32", 1e-4, True, ["--n_epochs", "1", "--batch_size", "8", "--max_batches", "3", "--sample_interval",
                                     "2", "--dataroot", "{root}"]),
@@ -126,5 +127,6 @@ def test_losses_match_pytorch_step_for_step(name, mnist_root, workspace):
     theirs = run("torch", name, mnist_root, workspace)
     ours = run("tinygen", name, mnist_root, workspace, data_as_detach=uses_data)
     assert [key for key, _ in ours] == [key for key, _ in theirs]
-    np.testing.assert_allclose([value for _, value in ours], [value for _, value in theirs], rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose([value for _, value in ours], [value for _, value in theirs], rtol=rtol,
+                               atol=rtol * 1e-3)
     assert len(theirs) >= 4

@@ -44,7 +44,8 @@ def test_training_split_is_read_from_torchvisions_folder(tmp_path, compressed, m
             (raw / name).write_bytes(data)
         else:  # torchvision keeps the files unpacked
             (raw / name[:-3]).write_bytes(gzip.decompress(data))
-    dataset = datasets.MNIST(str(tmp_path), train=True, transform=transforms.ToTensor(), target_transform=lambda y: y + 100)
+    dataset = datasets.MNIST(str(tmp_path), train=True, transform=transforms.ToTensor(),
+                             target_transform=lambda y: y + 100)
     assert len(dataset) == 12
     tensor, label = dataset[5]
     assert_close(tensor[0], images[5] / 255.0, rtol=1e-6) and label == labels[5] + 100

@@ -11,7 +11,8 @@ from tinygen import legacy
 from tinygen import random as tg_random
 
 LEGACY_TYPES = legacy.legacy_types(on_gpu=True)
-FloatTensor, DoubleTensor, HalfTensor = LEGACY_TYPES["FloatTensor"], LEGACY_TYPES["DoubleTensor"], LEGACY_TYPES["HalfTensor"]
+FloatTensor, DoubleTensor = LEGACY_TYPES["FloatTensor"], LEGACY_TYPES["DoubleTensor"]
+HalfTensor = LEGACY_TYPES["HalfTensor"]
 IntTensor, LongTensor = LEGACY_TYPES["IntTensor"], LEGACY_TYPES["LongTensor"]
 ByteTensor, BoolTensor = LEGACY_TYPES["ByteTensor"], LEGACY_TYPES["BoolTensor"]
 

@@ -44,7 +44,8 @@ class LegacyTensorType(type):
         if len(args) == 1 and isinstance(args[0], (tuple, list)) and not args[0]:
             return creation.zeros(0, dtype=cls.dtype, device=target)
         if len(args) != 1:
-            raise TypeError(f"{cls.__qualname__}: expected sizes (ints) or one sequence or array of values, got {args!r}")
+            raise TypeError(f"{cls.__qualname__}: expected sizes (ints) or one sequence or array of values, "
+                            f"got {args!r}")
         return creation.tensor(args[0], dtype=cls.dtype, device=target)
 
     def __instancecheck__(cls, value):

@@ -44,7 +44,8 @@ def install_torch(stream, dtype_name):
 
     def made(values, dtype, device, requires_grad):
         dtype = dtype or torch.get_default_dtype()
-        return torch.tensor(numpy.asarray(values).astype(numpy_dtype(dtype)), device=device).requires_grad_(requires_grad)
+        values = numpy.asarray(values).astype(numpy_dtype(dtype))
+        return torch.tensor(values, device=device).requires_grad_(requires_grad)
 
     def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **unused):
         return made(stream.standard_normal(shape_of(size)), dtype, device, requires_grad)
@@ -53,7 +54,8 @@ def install_torch(stream, dtype_name):
         return made(stream.random(shape_of(size)), dtype, device, requires_grad)
 
     def randn_like(input, dtype=None, device=None, requires_grad=False, **unused):
-        return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+        return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                     requires_grad=requires_grad)
 
     def rand_like(input, dtype=None, device=None, requires_grad=False, **unused):
         return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
@@ -89,7 +91,8 @@ def install_torch(stream, dtype_name):
         planes = tuple(input.shape[:-2])
         return input * mask(planes, p, input.dtype).reshape(planes + (1, 1))
 
-    torch.randn, torch.rand, torch.randn_like, torch.rand_like, torch.randperm = randn, rand, randn_like, rand_like, randperm
+    torch.randn, torch.rand, torch.randn_like, torch.rand_like = randn, rand, randn_like, rand_like
+    torch.randperm = randperm
     torch.Tensor.uniform_, torch.Tensor.normal_ = uniform_, normal_
     torch.nn.functional.dropout, torch.nn.functional.dropout2d = dropout, dropout2d
 

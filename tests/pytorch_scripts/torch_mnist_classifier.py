@@ -75,7 +75,8 @@ def test(args, model, device, test_loader):
             correct += pred.eq(target.view_as(pred)).sum().item()
             seen += len(data)
     test_loss /= seen
-    print("Test set: test_loss={!r}, Accuracy: {}/{} ({:.0f}%)".format(test_loss, correct, seen, 100.0 * correct / seen))
+    print("Test set: test_loss={!r}, Accuracy: {}/{} ({:.0f}%)".format(
+        test_loss, correct, seen, 100.0 * correct / seen))
 
 
 def main():

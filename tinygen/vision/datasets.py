@@ -124,4 +124,5 @@ class MNIST(Dataset):
 
     def __repr__(self):
         split = "Train" if self.train else "Test"
-        return f"Dataset MNIST\n    Number of datapoints: {len(self)}\n    Root location: {self.root}\n    Split: {split}"
+        return (f"Dataset MNIST\n    Number of datapoints: {len(self)}\n    Root location: {self.root}\n"
+                f"    Split: {split}")

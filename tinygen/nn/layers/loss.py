@@ -81,7 +81,8 @@ class _ClassIndexLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         unsupported = [f"{option}={value!r}" for option, value, default in
                        (("weight", weight, None), ("ignore_index", ignore_index, -100),
-                        ("label_smoothing", label_smoothing, 0.0)) if value != default or type(value) is not type(default)]
+                        ("label_smoothing", label_smoothing, 0.0))
+                       if value != default or type(value) is not type(default)]
         if unsupported:
             raise ValueError(f"{type(self).__name__}: tinygen supports the default class options only (weight=None, "
                              f"ignore_index=-100, label_smoothing=0.0), got {', '.join(unsupported)}")
