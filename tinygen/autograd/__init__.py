@@ -3,8 +3,9 @@ from tinygen.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_en
 from tinygen.autograd.function import DeviceMismatchError, Function
 from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinygen.autograd.api import backward, grad
+from tinygen.autograd.variable import Variable  # PyTorch's retired wrapper (issue 15)
 
 __all__ = [
     "AnomalyError", "DeviceMismatchError", "Function", "backward", "detect_anomaly", "enable_grad", "grad",
-    "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_grad_enabled", "Variable",
 ]
