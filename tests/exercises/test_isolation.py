@@ -74,3 +74,16 @@ def test_the_command_line_exit_status(workspace, capsys):
     assert "unknown exercise 'mull'" in capsys.readouterr().err
     assert main(["exercises", "check", str(workspace), "--timeout", "0"]) == 2
     assert solution_text("mul") == (workspace / "mul.py").read_text()
+
+
+def test_ctrl_c_stops_the_grading_with_its_own_message(workspace, monkeypatch, capsys):
+    from tinygen.cli import main
+    from tinygen.exercises import command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "check_workspace", interrupted)
+    assert main(["exercises", "check", str(workspace)]) == 130
+    error = capsys.readouterr().err
+    assert "interrupted: grading stopped; nothing was recorded" in error and "checkpoint" not in error
