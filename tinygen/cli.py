@@ -34,6 +34,8 @@ def _add_train(commands):
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--ops", metavar="DIR", help="train on your own ops: every exercise in the workspace DIR that "
+                                                     "passes the grader (default output runs/MODEL-ops)")
 
 
 def _add_sample(commands):
@@ -47,14 +49,20 @@ def _add_sample(commands):
 
 
 def run_train(args):
+    out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
     config = TrainConfig(
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, latent_dim=args.latent_dim,
-        seed=args.seed, device=args.device, out=args.out, subset=args.subset, n_critic=args.n_critic,
+        seed=args.seed, device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
     )
     print(f"tinygen {tinygen.__version__}: training {config.model} for {config.epochs} epochs on {config.device}, "
           f"batch {config.batch_size}, lr {config.lr}; output in {config.out}/")
-    train(config)
+    if args.ops is None:
+        train(config)
+    else:
+        from tinygen.exercises.swap import train_on_student_ops
+
+        train_on_student_ops(config, args.ops)
     print(f"done: see {os.path.join(config.out, 'samples.png')}, losses.png, latent_walk.gif and metrics.csv")
 
 
