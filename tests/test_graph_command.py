@@ -53,7 +53,7 @@ def test_wgan_gp_draws_the_gradient_penaltys_double_backward_graph(tmp_path, cap
     monkeypatch.setattr(graph_module, "find_dot", lambda: None)  # tinygen's SVG, whose classes say what is an op
     status, printed = run_graph("wgan-gp", tmp_path, capsys)
     assert status == 0, printed.err
-    critic_forward = op_names(tmp_path / "critic_input_gradient.svg")
+    critic_forward = op_names(tmp_path / "critic_scores.svg")
     critic_loss = op_names(tmp_path / "loss_c.svg")
     # the critic's backward, recorded by grad(..., create_graph=True), is part of the critic's loss: a conv's
     # backward is a transposed conv, leaky ReLU's a masked scale

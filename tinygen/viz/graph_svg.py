@@ -14,6 +14,9 @@ FONT_SIZE = 12
 #: a generous average character width at FONT_SIZE, so labels fit their boxes in any sans-serif font
 CHAR_WIDTH = 7.2
 LINE_HEIGHT = 15
+#: the same for the 10px edge notes and the 11px caption
+NOTE_CHAR_WIDTH = 6.0
+CAPTION_CHAR_WIDTH = 6.4
 PADDING = (10, 6)
 CAPTION_HEIGHT = 24
 EDGE_COLOR = "#666666"
@@ -51,13 +54,19 @@ def graph_svg(graph, id_prefix="", badges=None, edge_notes=None):
         inputs[edge.target] = max(inputs.get(edge.target, 0), edge.slot + 1)
     layout = layered_layout({node.id: node_size(node) for node in graph.nodes},
                             [(edge.source, edge.target, _entry(edge, inputs)) for edge in graph.edges])
-    width, height = layout.width, layout.height + (CAPTION_HEIGHT if graph.caption else 0)
+    notes = [_note(edge_notes[edge.id], route, _entry(edge, inputs))
+             for edge, route in zip(graph.edges, layout.routes) if edge.id in edge_notes]
+    height = layout.height + (CAPTION_HEIGHT if graph.caption else 0)
+    caption_end = 12 + len(graph.caption) * CAPTION_CHAR_WIDTH if graph.caption else 0
+    left = min([0.0] + [start - 4 for _, start, _ in notes])       # notes may stick out of the layout: widen
+    right = max([layout.width, caption_end + 12] + [end + 4 for _, _, end in notes])
+    box = f"{left:.0f} 0 {right - left:.0f} {height:.0f}"
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="tinygen-graph" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="tinygen-graph" width="{right - left:.0f}" '
+        f'height="{height:.0f}" viewBox="{box}">',
         f"<style>{STYLE}</style>",
         "<defs>" + _arrow(f"{id_prefix}arrow", EDGE_COLOR) + _arrow(f"{id_prefix}arrow-hot", HOT_COLOR) + "</defs>",
-        '<rect width="100%" height="100%" fill="#fff"/>',
+        f'<rect x="{left:.0f}" width="{right - left:.0f}" height="{height:.0f}" fill="#fff"/>',
     ]
     for edge, route in zip(graph.edges, layout.routes):
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in route)
@@ -66,9 +75,7 @@ def graph_svg(graph, id_prefix="", badges=None, edge_notes=None):
                      f'data-target="{edge.target}" points="{points}"{marker}/>')
     for node in graph.nodes:
         parts.append(_node(node, layout, id_prefix, badges.get(node.id)))
-    for edge, route in zip(graph.edges, layout.routes):
-        if edge.id in edge_notes:
-            parts.append(_note(edge_notes[edge.id], route, _entry(edge, inputs)))
+    parts += [text for text, _, _ in notes]
     if graph.caption:
         parts.append(f'<text class="caption" x="12" y="{height - 9:.0f}">{escape(graph.caption)}</text>')
     parts.append("</svg>")
@@ -81,11 +88,15 @@ def _arrow(marker_id, color):
 
 
 def _note(text, route, entry):
-    """A note near the end of an edge, on the side it comes from, so the notes of neighbouring edges stay apart."""
+    """A note near the end of an edge, on the side it comes from, so the notes of neighbouring edges stay apart.
+
+    Returns the SVG text and the x where the note starts and ends (roughly: from its length)."""
     (x0, y0), (x1, y1) = route[-2], route[-1]
     x, y = x0 + 0.6 * (x1 - x0), y0 + 0.6 * (y1 - y0)
-    anchor, shift = ("end", -5) if entry < 0 else ("start", 5)
-    return f'<text class="note" x="{x + shift:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+    length = len(text) * NOTE_CHAR_WIDTH
+    anchor, start = ("end", x - 5 - length) if entry < 0 else ("start", x + 5)
+    svg = f'<text class="note" x="{x - 5 if entry < 0 else x + 5:.1f}" y="{y:.1f}" text-anchor="{anchor}">'
+    return svg + f"{escape(text)}</text>", start, start + length
 
 
 def _node(node, layout, id_prefix, badge):

@@ -231,8 +231,9 @@ __CHOICES__
 <button id="next" title="next step (right arrow)">next &#x25B6;</button>
 <button id="last" title="last step (End)">last &#x25B6;|</button>
 <span id="counter"></span>
-<span class="hint">arrow keys step; click an op to jump to it. Edges point the way data flowed;
-gradients travel them backwards.</span>
+<span class="hint">Arrow keys step; click an op to jump to it. Red outline: the node visited now; dashed:
+the nodes its gradients go to; shaded: visited. Edges point the way data flowed: gradients travel them
+backwards.</span>
 </div>
 </header>
 <main>
@@ -316,7 +317,7 @@ SCRIPT = """"use strict";
     document.getElementById("last").disabled = document.getElementById("next").disabled =
       stepIndex === steps.length - 1;
     const current = step.nodes.length ? element(step.nodes[0]) : null;
-    if (current && current.scrollIntoView) { current.scrollIntoView({block: "nearest", inline: "nearest"}); }
+    if (current && current.scrollIntoView) { current.scrollIntoView({block: "center", inline: "center"}); }
   }
 
   function go(index) {

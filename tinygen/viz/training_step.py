@@ -15,7 +15,8 @@ from tinygen.viz.graph import render_graph
 STEP_PASSES = {
     "gan": (("loss_d", "the discriminator's loss: backward()"),
             ("loss_g", "the generator's loss: backward() through the frozen discriminator")),
-    "wgan-gp": (("critic_input_gradient", "the gradient penalty's grad(critic(x_hat).sum(), x_hat, create_graph=True)"),
+    "wgan-gp": (("critic_scores",
+                 "the gradient penalty's first backward: grad(critic(x_hat).sum(), x_hat, create_graph=True)"),
                 ("loss_c", "the critic's loss with the gradient penalty: backward() through the double-backward graph"),
                 ("loss_g", "the generator's loss: backward() through the frozen critic")),
     "vae": (("loss", "the VAE's loss (-ELBO): backward()"),),
@@ -48,13 +49,14 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
         passes = [(f"pass_{number}", f"backward walk {number}") for number in range(1, len(recorded.passes) + 1)]
     params = {f"{network}.{name}": parameter
               for network, module in recipe.networks().items() for name, parameter in module.named_parameters()}
+    losses = {name: walk.outputs[0] for (name, _), walk in zip(passes, recorded.passes)}
     written, notes = [], []
     for (name, _), walk in zip(passes, recorded.passes):
-        named = dict(params, **{name: output for output in walk.outputs[:1]})
-        written.append(render_graph(walk.outputs, os.path.join(out, f"{name}.svg"), params=named, log=notes.append))
+        written.append(render_graph(walk.outputs, os.path.join(out, f"{name}.svg"), params=dict(params, **losses),
+                                    log=notes.append))
     if notes:  # one line for all the files, not one per file
         log("Graphviz's dot is not installed: the SVGs have tinygen's simpler layout; for Graphviz's, install it "
             f"(apt-get install graphviz) and run dot -Tsvg NAME.dot -o NAME.svg on the .dot files in {out}")
     titles = [f"{name}: {title}" for name, title in passes]
-    written.append(recorded.save_html(os.path.join(out, "backward.html"), params=params, titles=titles))
+    written.append(recorded.save_html(os.path.join(out, "backward.html"), params=dict(params, **losses), titles=titles))
     return written
