@@ -12,6 +12,7 @@ requires grad, or ``None``. The walk is:
 Leaves receive their summed gradient in ``.grad`` (``backward``) or in the returned tuple (``grad``).
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
+from tinygen.autograd.checks import check_gradient_count, check_gradient_type
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import _GradMode
 from tinygen.autograd.trace import _Tracing
@@ -102,6 +103,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                 node.needs_input_grad = recorded_needs
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            check_gradient_count(node, input_grads)
             if not retain_graph:
                 node.release()
             for edge, input_grad in zip(node.next_edges, input_grads):
@@ -148,6 +150,7 @@ def _edge_key(tensor):
 
 
 def _check_gradient(node, edge, grad):
+    check_gradient_type(node, edge, grad)
     shape, dtype = (edge.output_shape, edge.output_dtype) if isinstance(edge, Function) else (edge.shape, edge.dtype)
     if grad.shape != shape or grad.dtype != dtype:
         raise RuntimeError(
