@@ -15,6 +15,7 @@ from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backwar
 from tinygen.autograd.checks import check_gradient_count, check_gradient_type
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import _GradMode
+from tinygen.autograd.trace import _Tracing
 
 
 def topological_order(roots):
@@ -72,6 +73,9 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
         target_keys = {_edge_key(t) for t in targets}
         useful = _nodes_leading_to(order, target_keys)
     captured = {}
+    tracer = _Tracing.active  # tracing hook (tinygen/autograd/trace.py): None unless inside trace()
+    if tracer is not None:
+        tracer.begin_pass(outputs, output_grads, create_graph, targets)
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph  # record the backward pass itself only when asked to
@@ -112,8 +116,12 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                 else:
                     previous = leaf_grads.get(edge)
                     leaf_grads[edge] = input_grad if previous is None else previous + input_grad
+            if tracer is not None:
+                tracer.visited(node, grad, input_grads)
     finally:
         _GradMode.enabled = previous_mode
+    if tracer is not None:
+        tracer.end_pass(leaf_grads)
 
     if targets is not None:
         return [captured.get(_edge_key(t)) if t.grad_fn is not None else leaf_grads.get(t) for t in targets]
