@@ -1,5 +1,6 @@
-"""Pictures: sample grids (PNG), latent walks (GIF), loss curves and scatter plots."""
-from tinygen.viz.images import image_grid, save_gif, save_png
+"""Pictures: sample grids (PNG or JPEG), latent walks (GIF), loss curves and scatter plots."""
+from tinygen.viz.images import image_format, image_grid, save_gif, save_image, save_png
 from tinygen.viz.plots import plot_history, plot_latent_space, plot_points
 
-__all__ = ["image_grid", "plot_history", "plot_latent_space", "plot_points", "save_gif", "save_png"]
+__all__ = ["image_format", "image_grid", "plot_history", "plot_latent_space", "plot_points", "save_gif", "save_image",
+           "save_png"]

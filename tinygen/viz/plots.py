@@ -6,11 +6,16 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy  # noqa: E402
 
 from tinygen.files import atomic_write  # noqa: E402
+from tinygen.viz.images import image_format  # noqa: E402
 
 
 def _save(figure, path):
-    atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=110, bbox_inches="tight"))
-    plt.close(figure)
+    """Write ``figure`` as PNG or JPEG, as ``path``'s suffix says, and close it."""
+    try:
+        format = image_format(path, what="a plot").lower()
+        atomic_write(path, lambda file: figure.savefig(file, format=format, dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(figure)
 
 
 #: metrics that are bookkeeping, not curves
@@ -27,20 +32,35 @@ def _panels(keys):
     return [group for group in (losses, probabilities) if group] + singles
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def plot_history(history, path, title="training"):
-    """Curves of the per-epoch metrics (``history``: a list of dicts), one panel per group of comparable ones."""
+    """Curves of the per-epoch metrics (``history``: a list of dicts), one panel per group of comparable ones.
+
+    Every metric of any epoch gets a curve (WGAN-GP reports loss_g only from epochs that trained G); a value
+    that is missing or not a number is a gap."""
+    if not isinstance(history, (list, tuple)):
+        raise ValueError(f"plot_history: expected a list of per-epoch dicts, got a {type(history).__name__}")
+    odd = next((entry for entry in history if not isinstance(entry, dict)), None)
+    if odd is not None:
+        raise ValueError(f"plot_history: expected a list of per-epoch dicts, got a list holding a {type(odd).__name__}")
     if not history:
         return
-    keys = [key for key, value in history[0].items()
-            if key not in _NOT_PLOTTED and isinstance(value, (int, float)) and not isinstance(value, bool)]
+    keys = list(dict.fromkeys(key for entry in history for key, value in entry.items()
+                              if key not in _NOT_PLOTTED and _is_number(value)))
+    if not keys:
+        return
     panels = _panels(keys)
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
-    epochs = [entry.get("epoch", index + 1) for index, entry in enumerate(history)]
+    epochs = [entry["epoch"] if _is_number(entry.get("epoch")) else index + 1 for index, entry in enumerate(history)]
     for axis, group in zip(axes.flat, panels):
         for key in group:
-            axis.plot(epochs, [entry.get(key, numpy.nan) for entry in history], marker="o", markersize=3, label=key)
+            values = [entry[key] if _is_number(entry.get(key)) else numpy.nan for entry in history]
+            axis.plot(epochs, values, marker="o", markersize=3, label=key)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
