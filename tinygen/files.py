@@ -124,4 +124,4 @@ def open_regular_file(path, what="file"):
             return os.fdopen(descriptor, "rb")
         os.close(descriptor)
         kind = "not a regular file"
-    raise ValueError(f"{path!r} is {kind}, not a regular file: a {what} is a file")
+    raise ValueError(f"{path!r} is {kind}; a {what} must be a regular file")

@@ -56,7 +56,7 @@ class RunDirectory:
     def __enter__(self):
         self.created = prepare_output(self.path)
         try:
-            self._lock = _acquire(self.file(LOCK_NAME), self.path)
+            self._lock = _acquire(self.file(LOCK_NAME))
         except RunDirectoryInUse:
             raise
         except OSError as error:
@@ -134,34 +134,45 @@ def _holder(path):
         return ""
 
 
-def _acquire(path, directory):
+def _acquire(path):
     """An open descriptor of the lock file at ``path``, locked by this process; ``RunDirectoryInUse`` if another
     process holds it. The lock file may be removed by its holder on release (``_release``), so after locking we
     check that the file we locked is still the one at ``path`` (else lock the new one)."""
     while True:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        if fcntl is None:
-            return descriptor
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            if _lock(descriptor, path):
+                break
+        except BaseException:  # in use, or Ctrl-C: never keep a descriptor (and so a lock) behind
             os.close(descriptor)
-            holder = _holder(path) or "details not written yet"
-            raise RunDirectoryInUse(
-                f"{directory} is in use by another tinygen process ({holder}); wait for it to finish, stop it, "
-                "or train into another --out directory"
-            ) from None
-        try:
-            same = os.path.samestat(os.fstat(descriptor), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
+            raise
         os.close(descriptor)  # its holder removed it as we locked it: lock the file now at path
-    command = " ".join(shlex.quote(part) for part in [os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
-    os.ftruncate(descriptor, 0)
-    os.write(descriptor, f"pid {os.getpid()}: {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+    try:
+        command = " ".join(shlex.quote(part) for part in [os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"pid {os.getpid()}: {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+    except BaseException:
+        _release(descriptor, path)
+        raise
     return descriptor
+
+
+def _lock(descriptor, path):
+    """Lock the open lock file; whether it is still the file at ``path``. ``RunDirectoryInUse`` if another holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(path) or "details not written yet"
+        raise RunDirectoryInUse(
+            f"{os.path.dirname(path) or '.'} is in use by another tinygen process ({holder}); wait for it to "
+            "finish, stop it, or train into another --out directory"
+        ) from None
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def _release(descriptor, path):
@@ -170,4 +181,5 @@ def _release(descriptor, path):
         os.remove(path)
     except OSError:
         pass
-    os.close(descriptor)
+    finally:
+        os.close(descriptor)
