@@ -15,9 +15,11 @@ parameter turned nan or inf (the last finite checkpoint is kept); 130 interrupte
 says what was saved. ``--debug`` (before or after the command) adds the traceback of an error.
 """
 import argparse
+import contextlib
 import os
 import sys
 import traceback
+import warnings
 
 import tinygen
 from tinygen.exercises.command import add_exercises_parser, run_exercises
@@ -191,7 +193,8 @@ COMMANDS = {"train": run_train, "sample": run_sample, "info": run_info, "exercis
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args) or 0
+        with _quiet_numerics(args):
+            return COMMANDS[args.command](args) or 0
     except KeyboardInterrupt as interrupt:
         _say(args, _interrupted(args, interrupt), prefix="\n")
         return INTERRUPTED
@@ -201,6 +204,16 @@ def main(argv=None):
     except Exception as error:  # the one place every error becomes a line: see USER_ERRORS
         _say(args, f"tinygen {args.command}: error: {_describe(args, error)}")
         return ERROR
+
+
+@contextlib.contextmanager
+def _quiet_numerics(args):
+    """NumPy's overflow and invalid-value warnings stay out of the output (a run that turns nan or inf stops with
+    its own line, naming the epoch, step and loss); ``--debug`` shows them."""
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.filterwarnings("ignore", r"(overflow|invalid value|divide by zero) encountered", RuntimeWarning)
+        yield
 
 
 def _say(args, message, prefix=""):
