@@ -79,7 +79,9 @@ def run_train(args):
     print(f"tinygen {tinygen.__version__}: training {config.model} for {config.epochs} epochs on {config.device}, "
           f"batch {config.batch_size}, lr {config.lr}; output in {config.out}/")
     train(config)
-    print(f"done: see {os.path.join(config.out, 'samples.png')}, losses.png, latent_walk.gif and metrics.csv")
+    pictures = [name for name in ("losses.png", "latent_walk.gif", "latent_space.png")
+                if os.path.exists(os.path.join(config.out, name))]
+    print(f"done: see {os.path.join(config.out, 'samples.png')}, {', '.join(pictures + ['metrics.csv'])}")
 
 
 def run_sample(args):
@@ -96,7 +98,8 @@ def run_sample(args):
     try:
         device = tinygen.backend.normalize_device(args.device)
         checkpoint = load_checkpoint(args.checkpoint, device=device)
-        with memory_for("the checkpoint's latent_dim", checkpoint["config"].get("latent_dim")):
+        with memory_for("the checkpoint's latent_dim", checkpoint["config"].get("latent_dim"),
+                        advice="the file is damaged or was not written for this machine"):
             config = TrainConfig.from_dict(dict(checkpoint["config"], device=device, progress=False))
             recipe = build_recipe(config)
         recipe.load_state_dict(checkpoint["state"])

@@ -110,13 +110,13 @@ def interrupt_at_step(monkeypatch, step):
 def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tinygen, monkeypatch, tmp_path):
     interrupt_at_step(monkeypatch, 2)
     out = tmp_path / "run"
-    outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "512", "--out", out, "--no-progress")
+    outcome = tinygen("train", "toy", "--epochs", "1", "--subset", "512", "--out", out, "--no-progress")
     assert outcome.status == 130
     assert outcome.err.strip() == "interrupted during epoch 1, before the first checkpoint: nothing was saved; run " \
                                   "the same command again to start over"
     assert not out.exists()  # it made the directory and wrote nothing in it
     monkeypatch.undo()
-    assert tinygen("train", "toy", "--epochs", "2", "--subset", "512", "--out", out, "--no-progress").status == 0
+    assert tinygen("train", "toy", "--epochs", "1", "--subset", "512", "--out", out, "--no-progress").status == 0
 
 
 def test_ctrl_c_after_a_checkpoint_names_it_and_resume_continues(tinygen, monkeypatch, tmp_path):
@@ -182,3 +182,25 @@ def test_a_metric_first_reported_in_a_later_epoch_gets_its_column_and_curve(tiny
     assert "loss_g" in columns and "loss_c" in columns
     assert first.split(",")[columns.index("loss_g")] == "" and second.split(",")[columns.index("loss_g")] != ""
     assert "loss_g" in curves
+
+
+@pytest.mark.parametrize("epoch, saved, trained, message", [
+    (None, None, False, "interrupted before training started, before the first checkpoint: nothing was saved"),
+    (1, None, False, "interrupted during epoch 1, before the first checkpoint: nothing was saved"),
+    (3, 2, False, "interrupted during epoch 3: OUT/checkpoint.npz (after epoch 2) is intact; continue with --resume"),
+    (2, 2, False, "interrupted while drawing epoch 2's pictures: OUT/checkpoint.npz (after epoch 2) is intact"),
+    (None, 4, True, "interrupted while drawing the final pictures: OUT/checkpoint.npz (after epoch 4) is intact"),
+])
+def test_the_words_of_an_interruption_follow_what_was_saved(epoch, saved, trained, message):
+    from tinygen.training.loop import _Progress
+
+    progress = _Progress()
+    progress.epoch, progress.saved, progress.trained = epoch, saved, trained
+    assert progress.interrupted(None, "OUT/checkpoint.npz").startswith(message)
+
+
+def test_done_names_only_the_pictures_the_run_drew(tinygen, tmp_path):
+    """A toy run draws no latent walk: "done" does not send the user looking for one."""
+    outcome = tinygen("train", "toy", *TOY, "--out", tmp_path / "run")
+    assert outcome.status == 0
+    assert outcome.out.splitlines()[-1] == f"done: see {tmp_path / 'run' / 'samples.png'}, losses.png, metrics.csv"

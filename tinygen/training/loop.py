@@ -110,6 +110,8 @@ class _Progress:
     def interrupted(self, config, checkpoint_path):
         if self.trained:
             where = "while drawing the final pictures"
+        elif self.epoch is not None and self.epoch == self.saved:
+            where = f"while drawing epoch {self.epoch}'s pictures"
         elif self.epoch is not None:
             where = f"during epoch {self.epoch}"
         else:

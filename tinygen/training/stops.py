@@ -20,22 +20,22 @@ class TrainingDiverged(FloatingPointError):
 class OutOfMemory(MemoryError):
     """A ``MemoryError`` with the setting whose value asked for the memory (``setting``, ``value``)."""
 
-    def __init__(self, setting, value, cause):
+    def __init__(self, setting, value, cause, advice="try a smaller value"):
         self.setting, self.value = setting, value
         option = "--" + setting.replace("_", "-") if setting.isidentifier() else None
         super().__init__(f"not enough memory for {setting} {value!r}" + (f" ({option})" if option else "")
-                         + f": {cause or 'the allocation failed'}; try a smaller value")
+                         + f": {cause or 'the allocation failed'}; {advice}")
 
 
 @contextlib.contextmanager
-def memory_for(setting, value):
+def memory_for(setting, value, advice="try a smaller value"):
     """Inside the block, a ``MemoryError`` becomes an ``OutOfMemory`` that names ``setting`` and its ``value``."""
     try:
         yield
     except OutOfMemory:
         raise
     except MemoryError as error:
-        raise OutOfMemory(setting, value, error) from None
+        raise OutOfMemory(setting, value, error, advice) from None
 
 
 class Interrupted(KeyboardInterrupt):

@@ -1,12 +1,24 @@
-"""Plots with matplotlib (its file-only Agg backend: no screen needed)."""
-import matplotlib
+"""Plots with matplotlib (its file-only Agg backend: no screen needed).
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-import numpy  # noqa: E402
+matplotlib is imported at the first plot, not with tinygen: it is the slowest import of all, and every ``tinygen``
+command would otherwise wait for it (and a Ctrl-C in that wait could only show a traceback).
+"""
+import functools
 
-from tinygen.files import atomic_write  # noqa: E402
-from tinygen.viz.images import image_format  # noqa: E402
+import numpy
+
+from tinygen.files import atomic_write
+from tinygen.viz.images import image_format
+
+
+@functools.lru_cache(maxsize=None)
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
 
 
 def _save(figure, path):
@@ -15,7 +27,7 @@ def _save(figure, path):
         format = image_format(path, what="a plot").lower()
         atomic_write(path, lambda file: figure.savefig(file, format=format, dpi=110, bbox_inches="tight"))
     finally:
-        plt.close(figure)
+        _pyplot().close(figure)
 
 
 #: metrics that are bookkeeping, not curves
@@ -55,7 +67,7 @@ def plot_history(history, path, title="training"):
     panels = _panels(keys)
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
+    figure, axes = _pyplot().subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
     epochs = [entry["epoch"] if _is_number(entry.get("epoch")) else index + 1 for index, entry in enumerate(history)]
     for axis, group in zip(axes.flat, panels):
         for key in group:
@@ -72,7 +84,7 @@ def plot_history(history, path, title="training"):
 
 def plot_points(points, path, reference=None, title="samples"):
     """A 2-D scatter of generated points (and, faintly, reference points) for the toy GAN."""
-    figure, axis = plt.subplots(figsize=(4.5, 4.5))
+    figure, axis = _pyplot().subplots(figsize=(4.5, 4.5))
     if reference is not None:
         axis.scatter(*numpy.asarray(reference).T, s=4, alpha=0.2, color="gray", label="data")
     axis.scatter(*numpy.asarray(points).T, s=4, alpha=0.6, color="tab:red", label="generated")
@@ -86,7 +98,7 @@ def plot_points(points, path, reference=None, title="samples"):
 
 def plot_latent_space(codes, labels, path, title="latent space (posterior means)"):
     """Scatter of 2-D latent codes coloured by digit label (for a VAE with latent_dim=2)."""
-    figure, axis = plt.subplots(figsize=(5, 4.5))
+    figure, axis = _pyplot().subplots(figsize=(5, 4.5))
     scatter = axis.scatter(*numpy.asarray(codes).T, c=numpy.asarray(labels), cmap="tab10", s=3, alpha=0.7)
     figure.colorbar(scatter, ax=axis, ticks=range(10))
     axis.set_title(title)
