@@ -17,7 +17,7 @@ import pytest
 
 from tinygen import files
 from tinygen.serialization import CheckpointError, load, save
-from tinygen.training import TrainConfig, load_checkpoint, train
+from tinygen.training import load_checkpoint
 
 from .conftest import snapshot
 
