@@ -89,7 +89,7 @@ class LogSumExp(Function):
     def forward(self, x):
         xp = self.backend.xp
         shift = shift_for_exp(xp, x, self.dims)
-        self.shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
+        self.shift = xp.where(xp.isfinite(shift), shift, checks.typed_scalar(0, shift))  # all -inf (or inf) rows
         y = xp.log(xp.exp(x - self.shift).sum(axis=self.dims, keepdims=True)) + self.shift
         return y if self.keepdim else y.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
 
