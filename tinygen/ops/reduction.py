@@ -178,6 +178,8 @@ def _max_or_min(name, x, dim, keepdim, largest):
 
     dim = checks.normalize_dim(name, dim, x.ndim)
     indices = _arg_extreme(name, x, dim, True, largest)
+    if not x.ndim:  # a 0-d tensor is its own extreme, at index 0
+        return MaxResult(_extreme(name, x, None, False, largest), indices)
     values = gather(x, dim, indices)
     if not keepdim:
         values, indices = squeeze(values, dim), squeeze(indices, dim)
@@ -203,7 +205,7 @@ def _arg_extreme(name, x, dim, keepdim, largest):
     else:
         dim = checks.normalize_dim(name, dim, x.ndim)
         result = find(x.data, axis=dim)
-        if keepdim:
+        if keepdim and x.ndim:  # a 0-d input's one dim is virtual: the result stays 0-d
             result = xp.expand_dims(result, dim)
     return Tensor._make(xp.asarray(result, dtype=int64), x.backend)
 
