@@ -46,7 +46,9 @@ class Sum(Function):
 
     def forward(self, x):
         self.input_shape = x.shape
-        return x.sum(axis=self.dims, keepdims=self.keepdim)
+        # integers and bools add up in int64, as in PyTorch (NumPy sums uint8 to uint64, and to int32 where C's long is)
+        total_dtype = int64 if x.dtype.kind in "biu" else None
+        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=total_dtype)
 
     def backward(self, g):
         return _spread(g, self.input_shape, self.dims)
