@@ -3,10 +3,11 @@ takes each call's positional arguments and keywords.
 
 The names are read from tinygen's source (``xp_usage.find_uses``: ``xp.exp``, ``self.backend.xp.add.at``, ... and
 the keywords of each call), so a new ``xp.<name>`` is checked the day it is written. ``cupy-cuda12x`` installs and
-imports on a machine without a GPU or driver; the CuPy checks skip where it is not installed (CI installs it for
-them). The scanner and checker are themselves tested on planted mistakes, against NumPy, so they run everywhere.
+imports on a machine without a GPU or driver; the CuPy checks skip where it is not installed (CI installs it and
+sets ``TINYGEN_REQUIRE_CUPY=1``, which turns that skip into a failure). The scanner and checker are themselves tested on planted mistakes, against NumPy, so they run everywhere.
 """
 import inspect
+import os
 import pathlib
 
 import numpy
@@ -38,7 +39,10 @@ def load_cupy():
     try:
         import cupy
     except Exception as error:  # ImportError, or a CUDA library that does not load
-        pytest.skip(f"CuPy is not installed or does not import ({error}): pip install cupy-cuda12x")
+        reason = f"CuPy is not installed or does not import ({error}): pip install cupy-cuda12x"
+        if os.environ.get("TINYGEN_REQUIRE_CUPY") == "1":  # CI sets it: the check must not turn into a skip
+            pytest.fail(reason)
+        pytest.skip(reason)
     return cupy
 
 
