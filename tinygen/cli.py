@@ -6,6 +6,7 @@
     tinygen sample runs/dcgan/checkpoint.npz --out grid.png      (or --gif walk.gif)
     tinygen info                             version, backends, devices
     tinygen exercises start my-exercises     coursework: write stubs to fill in, then `exercises check`
+    tinygen graph dcgan --out graphs         one training step's graphs (SVG) and a page to step through its backward
 """
 import argparse
 import os
@@ -34,6 +35,8 @@ def _add_train(commands):
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--ops", metavar="DIR", help="train on your own ops: every exercise in the workspace DIR that "
+                                                     "passes the grader (default output runs/MODEL-ops)")
 
 
 def _add_sample(commands):
@@ -46,15 +49,41 @@ def _add_sample(commands):
     parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
 
 
+def _add_graph(commands):
+    parser = commands.add_parser("graph", help="draw one training step's graphs and step through its backward passes",
+                                 description="Trace one training step and write each backward walk's graph (SVG) "
+                                             "and backward.html, a page that steps through the walks.")
+    parser.add_argument("model", choices=MODELS)
+    parser.add_argument("--out", help="output directory (default runs/MODEL/graph)")
+    parser.add_argument("--batch-size", type=int, default=4, help="samples in the traced step (default 4)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
+
+
+def run_graph(args):
+    from tinygen.viz.training_step import draw_training_step
+
+    out = args.out or os.path.join("runs", args.model, "graph")
+    written = draw_training_step(args.model, out, batch_size=args.batch_size, seed=args.seed, device=args.device)
+    print(f"wrote {', '.join(written)}")
+    print(f"open {written[-1]} in a browser: buttons or the arrow keys step through the backward passes")
+
+
 def run_train(args):
+    out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
     config = TrainConfig(
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, latent_dim=args.latent_dim,
-        seed=args.seed, device=args.device, out=args.out, subset=args.subset, n_critic=args.n_critic,
+        seed=args.seed, device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
     )
     print(f"tinygen {tinygen.__version__}: training {config.model} for {config.epochs} epochs on {config.device}, "
           f"batch {config.batch_size}, lr {config.lr}; output in {config.out}/")
-    train(config)
+    if args.ops is None:
+        train(config)
+    else:
+        from tinygen.exercises.swap import train_on_student_ops
+
+        train_on_student_ops(config, args.ops)
     print(f"done: see {os.path.join(config.out, 'samples.png')}, losses.png, latent_walk.gif and metrics.csv")
 
 
@@ -105,10 +134,12 @@ def build_parser():
     _add_sample(commands)
     commands.add_parser("info", help="version, backends and devices")
     add_exercises_parser(commands)
+    _add_graph(commands)
     return parser
 
 
 COMMANDS = {"train": run_train, "sample": run_sample, "info": run_info, "exercises": run_exercises}
+COMMANDS["graph"] = run_graph
 
 
 def main(argv=None):

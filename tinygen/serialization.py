@@ -3,6 +3,10 @@
     tinygen.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "ckpt.npz")
     checkpoint = tinygen.load("ckpt.npz", map_location="cpu")
 
+The file name is yours to choose: ``tinygen.save(netG.state_dict(), "netG.pth")`` writes the same safe format
+(PyTorch's habit of ``.pth``/``.pt`` names carries over; the contents do not: loading a file that PyTorch's
+``torch.save`` wrote is refused with the one line that converts it).
+
 A checkpoint is one NumPy ``.npz`` archive, readable without tinygen or a GPU: one array entry per tensor
 (copied to the host first) and one entry, ``tinygen_structure``, holding JSON that describes the nesting
 of dicts, lists, tuples, numbers, strings, bools and ``None`` around them. Nothing is pickled, and loading
@@ -120,12 +124,29 @@ class _Unreadable(ValueError):
     """Why a file is not a checkpoint, in words ready for the user."""
 
 
+#: what to do with a checkpoint written by PyTorch's ``torch.save`` (a zip holding ``data.pkl``, or a bare pickle)
+PYTORCH_FILE = (
+    "it was written by PyTorch's torch.save, which stores pickled Python objects, and tinygen never unpickles "
+    "(unpickling can run arbitrary code). Convert it once where PyTorch is installed: "
+    "state = torch.load(path, map_location='cpu', weights_only=True); "
+    "tinygen.save({name: tinygen.tensor(value.numpy()) for name, value in state.items()}, 'converted.pth')"
+)
+
+#: how PyTorch's legacy (pre-zip) format begins: a protocol-2 pickle of its magic number 0x1950a86a20f9469cfc6c
+PYTORCH_LEGACY_START = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+
+
 def _read(path, backend):
     with open(path, "rb") as file:
-        if file.read(2) != b"PK":
+        start = file.read(len(PYTORCH_LEGACY_START))
+        if start == PYTORCH_LEGACY_START:
+            raise _Unreadable(PYTORCH_FILE)
+        if start[:2] != b"PK":
             raise _Unreadable("it is not a .npz (zip) archive")
         file.seek(0)
         with numpy.load(file, allow_pickle=False) as archive:
+            if STRUCTURE_ENTRY not in archive.files and any(name.endswith("data.pkl") for name in archive.files):
+                raise _Unreadable(PYTORCH_FILE)
             if STRUCTURE_ENTRY not in archive.files:
                 raise _Unreadable(f"it has no {STRUCTURE_ENTRY!r} entry, so it was not written by tinygen.save")
             structure = json.loads(str(archive[STRUCTURE_ENTRY][()]))

@@ -12,8 +12,10 @@ requires grad, or ``None``. The walk is:
 Leaves receive their summed gradient in ``.grad`` (``backward``) or in the returned tuple (``grad``).
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
+from tinygen.autograd.checks import check_gradient_count, check_gradient_type
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import _GradMode
+from tinygen.autograd.trace import _Tracing
 
 
 def topological_order(roots):
@@ -71,6 +73,9 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
         target_keys = {_edge_key(t) for t in targets}
         useful = _nodes_leading_to(order, target_keys)
     captured = {}
+    tracer = _Tracing.active  # tracing hook (tinygen/autograd/trace.py): None unless inside trace()
+    if tracer is not None:
+        tracer.begin_pass(outputs, output_grads, create_graph, targets)
 
     previous_mode = _GradMode.enabled
     _GradMode.enabled = create_graph  # record the backward pass itself only when asked to
@@ -98,6 +103,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                 node.needs_input_grad = recorded_needs
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            check_gradient_count(node, input_grads)
             if not retain_graph:
                 node.release()
             for edge, input_grad in zip(node.next_edges, input_grads):
@@ -110,8 +116,12 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                 else:
                     previous = leaf_grads.get(edge)
                     leaf_grads[edge] = input_grad if previous is None else previous + input_grad
+            if tracer is not None:
+                tracer.visited(node, grad, input_grads)
     finally:
         _GradMode.enabled = previous_mode
+    if tracer is not None:
+        tracer.end_pass(leaf_grads)
 
     if targets is not None:
         return [captured.get(_edge_key(t)) if t.grad_fn is not None else leaf_grads.get(t) for t in targets]
@@ -140,6 +150,7 @@ def _edge_key(tensor):
 
 
 def _check_gradient(node, edge, grad):
+    check_gradient_type(node, edge, grad)
     shape, dtype = (edge.output_shape, edge.output_dtype) if isinstance(edge, Function) else (edge.shape, edge.dtype)
     if grad.shape != shape or grad.dtype != dtype:
         raise RuntimeError(
