@@ -10,6 +10,7 @@ See docs/derivations/losses.md.
 """
 from tinygen.autograd.function import Function
 from tinygen.losses.reduction import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
+from tinygen.ops import checks
 from tinygen.ops.elementwise import clamp, sigmoid, softplus, where
 from tinygen.tensor import Tensor
 
@@ -24,7 +25,8 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 def _clamped_log_array(xp, x):
     """max(log x, -100), also -100 at x = 0 (without taking log 0)."""
     positive = x > 0
-    return xp.where(positive, xp.maximum(xp.log(xp.where(positive, x, 1)), LOG_FLOOR), LOG_FLOOR)
+    floor = checks.typed_scalar(LOG_FLOOR, x)
+    return xp.where(positive, xp.maximum(xp.log(xp.where(positive, x, checks.typed_scalar(1, x))), floor), floor)
 
 
 class ClampedLog(Function):
@@ -54,7 +56,8 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         xp = self.backend.xp
-        return -(t * _clamped_log_array(xp, p) + (1 - t) * _clamped_log_array(xp, 1 - p))
+        one = checks.typed_scalar(1, p)
+        return -(t * _clamped_log_array(xp, p) + (one - t) * _clamped_log_array(xp, one - p))
 
     def backward(self, g):
         p, t = self.saved_inputs
@@ -73,7 +76,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def forward(self, x, t):
         xp = self.backend.xp
-        return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        return xp.maximum(x, checks.typed_scalar(0, x)) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, g):
         x, t = self.saved_inputs

@@ -27,7 +27,8 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        shifted = x - shift_for_exp(xp, x, self.dim)  # the largest entry becomes 0: exp never overflows
+        # the largest entry becomes 0: exp never overflows (asarray: a 0-d difference is a scalar, out= needs an array)
+        shifted = xp.asarray(x - shift_for_exp(xp, x, self.dim))
         y = xp.exp(shifted, out=shifted)
         y /= y.sum(axis=self.dim, keepdims=True)
         return y

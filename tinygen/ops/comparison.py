@@ -8,6 +8,11 @@ _OPERATORS = {
 }
 
 
+def _boolean(array, backend):
+    """A tensor holding a ufunc's boolean result (asarray: on 0-d inputs NumPy's ufuncs return a NumPy scalar)."""
+    return Tensor._make(backend.xp.asarray(array), backend)
+
+
 def compare(op, a, b):
     """``a <op> b`` elementwise with broadcasting (``op`` in eq ne lt le gt ge and or)."""
     if not isinstance(b, Tensor) and not isinstance(a, Tensor):
@@ -20,28 +25,28 @@ def compare(op, a, b):
         raise
     checks.broadcast_shapes(op, a.shape, b.shape)
     xp = a.backend.xp
-    return Tensor._make(getattr(xp, _OPERATORS[op])(a.data, b.data), a.backend)
+    return _boolean(getattr(xp, _OPERATORS[op])(a.data, b.data), a.backend)
 
 
 def logical_not(x):
     checks.require_tensor("logical_not", x)
-    return Tensor._make(x.backend.xp.logical_not(x.data), x.backend)
+    return _boolean(x.backend.xp.logical_not(x.data), x.backend)
 
 
 def isfinite(x):
-    return Tensor._make(x.backend.xp.isfinite(x.data), x.backend)
+    return _boolean(x.backend.xp.isfinite(x.data), x.backend)
 
 
 def isnan(x):
-    return Tensor._make(x.backend.xp.isnan(x.data), x.backend)
+    return _boolean(x.backend.xp.isnan(x.data), x.backend)
 
 
 def any(x):
-    return Tensor._make(x.backend.xp.asarray(x.data.any()), x.backend)
+    return _boolean(x.data.any(), x.backend)
 
 
 def all(x):
-    return Tensor._make(x.backend.xp.asarray(x.data.all()), x.backend)
+    return _boolean(x.data.all(), x.backend)
 
 
 def equal(a, b):

@@ -44,7 +44,7 @@ def dropout(input, p=0.5, training=True, generator=None):
     draw_dtype = input.dtype if input.dtype in (float32, float64) else float32  # what generators can draw
     uniform = tg_random.resolve(generator, input.device).random(input.shape, draw_dtype)
     mask = (uniform >= p).astype(input.dtype)
-    mask *= 1.0 / (1.0 - p)
+    mask *= checks.typed_scalar(1.0 / (1.0 - p), mask)  # a 0-d mask is a NumPy scalar: *= makes a new one
     return Dropout(mask)(input)
 
 

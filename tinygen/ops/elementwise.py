@@ -98,7 +98,7 @@ class ReLU(Function):
     """y = max(x, 0).   dL/dx = g * [x > 0]."""
 
     def forward(self, x):
-        y = self.backend.xp.maximum(x, 0)
+        y = self.backend.xp.maximum(x, checks.typed_scalar(0, x))
         self.positive = y > 0
         return y
 
@@ -117,7 +117,7 @@ class LeakyReLU(Function):
         self.positive = x > 0
         # max(x, slope * x) picks x where x > 0 whenever slope <= 1 (min(...) when slope > 1): two plain passes,
         # several times faster than a masked select, whose branches a random sign pattern keeps mispredicting.
-        y = xp.asarray(x * self.negative_slope)  # asarray: a 0-d product is a scalar, which out= cannot fill
+        y = xp.asarray(x * checks.typed_scalar(self.negative_slope, x))  # asarray: out= cannot fill a 0-d scalar
         (xp.maximum if self.negative_slope <= 1 else xp.minimum)(x, y, out=y)
         return y
 
@@ -193,13 +193,14 @@ class Clamp(Function):
 
     def forward(self, x):
         xp = self.backend.xp
+        low, high = checks.typed_scalar(self.low, x), checks.typed_scalar(self.high, x)
         inside = xp.ones(x.shape, dtype=bool)
-        if self.low is not None:
-            inside &= x >= self.low
-        if self.high is not None:
-            inside &= x <= self.high
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
         self.inside = inside
-        return xp.clip(x, self.low, self.high)
+        return xp.clip(x, low, high)
 
     def backward(self, g):
         return g * _constant(g, self.inside.astype(g.dtype))
@@ -316,7 +317,16 @@ def clamp(x, min=None, max=None):
         x = x.to(dtype=default_float_dtype)
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min {min} is greater than max {max}")
+    if x.dtype.kind in "iu":
+        info = x.backend.xp.iinfo(x.dtype)
+        min, max = _within(min, info), _within(max, info)
     return Clamp(min, max)(x)
+
+
+def _within(bound, info):
+    """An integer bound moved into the range of ``info``'s dtype: beyond the range it bounds nothing (and as a
+    scalar of that dtype NumPy 2 would refuse it and NumPy 1 wrap it around)."""
+    return None if bound is None else sorted((info.min, bound, info.max))[1]
 
 
 def maximum(a, b):

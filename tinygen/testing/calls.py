@@ -35,5 +35,7 @@ def user_site(error):
 
 
 def _is_user_file(filename):
+    if filename == "<__array_function__ internals>":  # NumPy 1.24's dispatch wrapper (1.25 and later dispatch in C)
+        return False
     path = os.path.realpath(filename)
     return not (path.startswith(_TINYGEN_DIR + os.sep) or path.startswith(_LIBRARY_DIRS))
