@@ -91,7 +91,9 @@ def test_running_a_reference_solution_fails(workspace, how):
     (workspace / "mul.py").write_text(load + "\n")
     result = grade(workspace, "mul")
     assert (result.status, result.check) == (FAIL, "delegation")
-    assert "a reference solution or a grader" in result.message
+    # an editable install knows the repository's solution files (the open is refused); an installed package does
+    # not, and the solution's marker text is refused when it runs: either way the message names what was reached
+    assert "a reference solution" in result.message
 
 
 def test_the_installed_package_has_no_solutions_to_import(workspace):
