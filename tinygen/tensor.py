@@ -222,13 +222,10 @@ class Tensor:
                 "entries are one memory location, so an in-place write is ambiguous; clone() it first"
             )
 
-    def _bump_version(self):
-        self._version[0] += 1
-
     def _inplace(self, name, array_update):
         self._check_inplace(name)
         array_update(self.data)
-        self._bump_version()
+        versions.bump(self)
         return self
 
     def _operand_array(self, value, name):
@@ -595,5 +592,6 @@ def device_and_dtype(caller, device, dtype):
 
 
 # Autograd and the ops need the Tensor class, so they are imported after it is defined.
+from tinygen.autograd import versions  # noqa: E402
 from tinygen.autograd.grad_mode import _GradMode  # noqa: E402
 from tinygen import ops  # noqa: E402

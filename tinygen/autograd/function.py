@@ -21,6 +21,7 @@ with tinygen's own differentiable ops, the backward pass can itself be recorded
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward
 from tinygen.autograd.grad_mode import _GradMode
+from tinygen.autograd.versions import check_output_unchanged, check_unchanged, versions_of
 
 
 class DeviceMismatchError(RuntimeError):
@@ -89,7 +90,7 @@ class Function:
         self._freed = False
         if self.save_inputs:
             self._saved = inputs
-            self._saved_versions = tuple(tensor._version[0] for tensor in inputs)
+            self._saved_versions = versions_of(inputs)
         if self.save_output:
             self._output = (output_data, output._version, output._version[0])
         return output
@@ -98,28 +99,18 @@ class Function:
     def saved_inputs(self):
         """The input Tensors as they were at forward time; an error if one was changed in place since."""
         self._check_not_freed()
-        for position, (tensor, version) in enumerate(zip(self._saved, self._saved_versions)):
-            if tensor._version[0] != version:
-                raise RuntimeError(
-                    f"{self.name}: input {position} (shape {tuple(tensor.shape)}), saved for backward, was "
-                    f"modified in place after the forward pass (version {version} -> {tensor._version[0]}); "
-                    "its gradient would be wrong. Use an out-of-place op (x = x + 1, not x += 1), or clone() first"
-                )
+        check_unchanged(self.name, self._saved, self._saved_versions)
         return self._saved
 
     @property
     def saved_output(self):
         """The output Tensor, rebuilt so that, when the backward is recorded, gradients flow back through it."""
         self._check_not_freed()
-        data, version, saved_version = self._output
-        if version[0] != saved_version:
-            raise RuntimeError(
-                f"{self.name}: its output (shape {tuple(data.shape)}), saved for backward, was modified in place "
-                f"(version {saved_version} -> {version[0]}); its gradient would be wrong. Clone it before changing it"
-            )
+        data, counter, version = self._output
+        check_output_unchanged(self.name, data.shape, counter, version)
         recorded = _GradMode.enabled
         backend = self.target_backend if self.moves_device else self.backend
-        return tensor_module.Tensor._make(data, backend, recorded, self if recorded else None, version)
+        return tensor_module.Tensor._make(data, backend, recorded, self if recorded else None, counter)
 
     def _check_not_freed(self):
         if self._freed:

@@ -12,6 +12,7 @@ Backward (per channel; sums run over the channel's M values):
 
 See docs/derivations/batch-norm.md.
 """
+from tinygen.autograd import versions
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend.dtypes import is_floating
@@ -205,4 +206,4 @@ def _update_running_stats(running_mean, running_var, batch_mean, batch_var, coun
             continue
         running.data *= 1.0 - momentum
         running.data += batch * (momentum * correction)
-        running._bump_version()
+        versions.bump(running)
