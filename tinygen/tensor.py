@@ -210,7 +210,7 @@ class Tensor:
 
     # --- in-place updates (they bump the version counter so stale saved values are caught) -------
     def _check_inplace(self, name):
-        if _GradMode.enabled and self.requires_grad:
+        if is_grad_enabled() and self.requires_grad:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
@@ -593,5 +593,5 @@ def device_and_dtype(caller, device, dtype):
 
 # Autograd and the ops need the Tensor class, so they are imported after it is defined.
 from tinygen.autograd import versions  # noqa: E402
-from tinygen.autograd.grad_mode import _GradMode  # noqa: E402
+from tinygen.autograd.grad_mode import is_grad_enabled  # noqa: E402
 from tinygen import ops  # noqa: E402

@@ -13,7 +13,7 @@ Leaves receive their summed gradient in ``.grad`` (``backward``) or in the retur
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
 from tinygen.autograd.function import Function
-from tinygen.autograd.grad_mode import _GradMode
+from tinygen.autograd.grad_mode import _mode
 
 
 def topological_order(roots):
@@ -72,8 +72,8 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
         useful = _nodes_leading_to(order, target_keys)
     captured = {}
 
-    previous_mode = _GradMode.enabled
-    _GradMode.enabled = create_graph  # record the backward pass itself only when asked to
+    previous_mode = _mode.enabled
+    _mode.enabled = create_graph  # record the backward pass itself only when asked to
     try:
         for node in order:
             grad = grads.pop(node, None)
@@ -111,7 +111,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                     previous = leaf_grads.get(edge)
                     leaf_grads[edge] = input_grad if previous is None else previous + input_grad
     finally:
-        _GradMode.enabled = previous_mode
+        _mode.enabled = previous_mode
 
     if targets is not None:
         return [captured.get(_edge_key(t)) if t.grad_fn is not None else leaf_grads.get(t) for t in targets]

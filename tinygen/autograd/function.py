@@ -20,7 +20,7 @@ with tinygen's own differentiable ops, the backward pass can itself be recorded
 """
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward
-from tinygen.autograd.grad_mode import _GradMode
+from tinygen.autograd.grad_mode import _mode
 from tinygen.autograd.versions import check_output_unchanged, check_unchanged, versions_of
 
 
@@ -67,7 +67,7 @@ class Function:
                     f"move them to one device first, with {_moves(inputs)}"
                 )
             any_requires_grad = any_requires_grad or tensor.requires_grad
-        record = any_requires_grad and _GradMode.enabled
+        record = any_requires_grad and _mode.enabled
         if record:
             self.needs_input_grad = tuple(tensor.requires_grad for tensor in inputs)
         self.backend = backend  # forward uses self.backend.xp
@@ -108,7 +108,7 @@ class Function:
         self._check_not_freed()
         data, counter, version = self._output
         check_output_unchanged(self.name, data.shape, counter, version)
-        recorded = _GradMode.enabled
+        recorded = _mode.enabled
         backend = self.target_backend if self.moves_device else self.backend
         return tensor_module.Tensor._make(data, backend, recorded, self if recorded else None, counter)
 
