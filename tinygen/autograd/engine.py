@@ -161,7 +161,8 @@ def _check_input_grads(node, input_grads):
     for edge, grad in zip(node.next_edges, input_grads):
         if edge is None or grad is None:
             continue
-        shape, dtype = (edge.output_shape, edge.output_dtype) if isinstance(edge, Function) else (edge.shape, edge.dtype)
+        node_edge = isinstance(edge, Function)
+        shape, dtype = (edge.output_shape, edge.output_dtype) if node_edge else (edge.shape, edge.dtype)
         if grad.shape != shape or grad.dtype != dtype:
             raise RuntimeError(
                 f"{node.name}.backward returned a gradient of shape {tuple(grad.shape)} and dtype {grad.dtype} "

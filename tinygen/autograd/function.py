@@ -71,7 +71,7 @@ class Function:
             record = record or tensor.requires_grad
         record = record and _mode.enabled
         if record:
-            self.needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])
+            self.needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])  # [...]: quicker than (...)
         data = self.forward(*[tensor.data for tensor in inputs])
         if not data.ndim or self.moves_device or _AnomalyMode.enabled:
             data, backend = self._settle_output(data)
