@@ -9,7 +9,7 @@ number, no log of 0, so it is finite for any x and its gradient is simply sigmoi
 See docs/derivations/losses.md.
 """
 from tinygen.autograd.function import Function
-from tinygen.losses.reduction import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
+from tinygen.losses.arguments import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
 from tinygen.ops.elementwise import clamp, sigmoid, softplus, where
 from tinygen.tensor import Tensor
 

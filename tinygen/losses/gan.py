@@ -17,7 +17,7 @@ See docs/derivations/gan-losses.md.
 from tinygen import creation
 from tinygen.autograd.api import grad
 from tinygen.autograd.grad_mode import enable_grad
-from tinygen.losses.reduction import float_tensor
+from tinygen.losses.arguments import float_tensor
 from tinygen.ops import checks
 from tinygen.ops.elementwise import relu, softplus
 from tinygen.tensor import Tensor

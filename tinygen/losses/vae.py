@@ -15,7 +15,7 @@ import math
 
 from tinygen import creation
 from tinygen.losses.classification import binary_cross_entropy_with_logits
-from tinygen.losses.reduction import batch_first, check_reduction, matching_target, per_sample_sum, reduce
+from tinygen.losses.arguments import batch_first, check_reduction, matching_target, per_sample_sum, reduce
 from tinygen.ops import checks
 from tinygen.tensor import Tensor
 
