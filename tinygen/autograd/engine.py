@@ -16,6 +16,7 @@ targets (``_GradTargets``), ``retain_grad()`` (``_hand_out``), freed graphs and 
 the checks of what a backward returned (``_check_input_grads``: per-node checks and observers are called right
 after it, one line each), and ``release``, which frees what the forward saved. docs/reverse-mode.md walks
 through the loop.
+Tests: tests/test_autograd.py.
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
 from tinygen.autograd.function import Function, freed_graph_error

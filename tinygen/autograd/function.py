@@ -17,6 +17,7 @@ Calling an instance, ``Mul()(a, b)``, runs ``forward`` on the arrays and, if any
 (and grad mode is on), records the instance as the output's ``grad_fn``. Because ``backward`` is written
 with tinygen's own differentiable ops, the backward pass can itself be recorded
 (``create_graph=True``) and differentiated again: that is how second derivatives work for every op.
+Tests: tests/test_autograd.py.
 """
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward

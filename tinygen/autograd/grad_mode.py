@@ -4,6 +4,7 @@ The mode belongs to the thread that sets it (as in PyTorch): a thread sampling u
 another from recording its graph, and every new thread starts with recording on. ``no_grad``, ``enable_grad``
 and ``set_grad_enabled`` are context managers and decorators (``@no_grad()``, or ``@no_grad`` bare); leaving
 the block or the decorated function restores the previous mode, also when an exception leaves it.
+Tests: tests/test_grad_mode.py.
 """
 import functools
 import threading

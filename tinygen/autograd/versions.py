@@ -6,6 +6,7 @@ changes a tensor's values in place calls ``bump``: the in-place methods, an opti
 ``load_state_dict``, batch norm's running statistics. An op that saves tensors for its backward keeps their
 versions at forward time (``versions_of``); reading them back compares (``check_unchanged``), so a stale
 value is an error that names the op, never a silently wrong gradient.
+Tests: tests/test_autograd.py and tests/pitfalls/test_autograd_bookkeeping.py.
 """
 
 

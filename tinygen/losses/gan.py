@@ -13,6 +13,7 @@ with -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l): stab
 "minimax" is Goodfellow et al.'s original game; its generator gradient vanishes when D confidently rejects
 fakes, which is why "nonsaturating" (the same paper's fix) is the default.
 See docs/derivations/gan-losses.md.
+Tests: tests/test_gan_losses.py.
 """
 from tinygen import creation
 from tinygen.autograd.api import grad

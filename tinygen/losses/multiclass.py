@@ -6,6 +6,7 @@ For logits x (N, C) and class indices y (N,):
 
 computed through ``log_softmax`` (x - logsumexp x), which is exact for any logits. The gradient with
 respect to x is softmax(x) - onehot(y) (per sample, before the reduction).
+Tests: tests/test_multiclass_losses.py.
 """
 from tinygen.losses.arguments import check_reduction, float_tensor, reduce
 from tinygen.ops import checks

@@ -3,6 +3,7 @@
 The elementwise activations (relu, leaky_relu, tanh, sigmoid, elu, softplus) live in ``elementwise``.
 Every backward here is written with differentiable tensor ops, so second derivatives (a WGAN-GP gradient
 penalty) go through them. See docs/derivations/activations.md.
+Tests: tests/test_activation.py (softmax, log_softmax, logsigmoid), tests/test_linear.py (linear).
 """
 import math
 

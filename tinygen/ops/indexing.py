@@ -4,6 +4,7 @@ Basic indexing (ints, slices, ``None``, ``...``) picks each entry at most once a
 backward writes ``g`` into zeros. Advanced indexing (integer or boolean arrays) may pick an entry several
 times, so the backward *adds* (``scatter_add``): repeated indices accumulate.
 Scattering and gathering are adjoints, so each one's backward is the other: double backward works.
+Tests: tests/test_indexing.py.
 """
 import numbers
 
