@@ -302,13 +302,13 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """``x[index] = value`` in place; allowed on tensors that don't require grad, or under ``no_grad``."""
-        value_array = self._operand_array(value, "__setitem__")
-        index, _ = ops.indexing.normalize_index(self, index)
+        value_array = self._operand_array(value, "setitem")
+        index, _ = ops.indexing.normalize_index(self, index, "setitem")
 
         def update(array):
             array[index] = value_array
 
-        self._inplace("__setitem__", update)
+        self._inplace("setitem", update)
 
     # --- printing -------------------------------------------------------------------------------
     def __repr__(self):
