@@ -6,8 +6,9 @@ A tensor holds
     grad_fn        the ``Function`` that made it (``None`` for leaves: tensors the user made)
     grad           after ``backward()``, dL/d(this tensor), for leaves that require grad
 
-The math lives in ``tinygen.ops``; the methods here only forward to it, so ``x.exp()``,
-``tinygen.exp(x)`` and ``x ** 2`` are the same op.
+The math lives in ``tinygen.ops``; the methods here only forward to it (a façade), so ``x.exp()``,
+``tinygen.exp(x)`` and ``x ** 2`` are the same op. That makes tensor.py and ops import each other, the one
+cycle in tinygen: this module imports ops at its end, once the class exists (docs/architecture.md).
 """
 import builtins
 import weakref
