@@ -563,6 +563,82 @@ class Tensor:
     def masked_fill(self, mask, value):
         return ops.elementwise.masked_fill(self, mask, value)
 
+    # --- PyTorch's other spellings (issue 15) --------------------------------------------------------------
+    # Names PyTorch scripts use; each forwards to tinygen's own op, so nothing here has math of its own.
+    def eq(self, other):
+        return ops.comparison.compare("eq", self, other)
+
+    def ne(self, other):
+        return ops.comparison.compare("ne", self, other)
+
+    def lt(self, other):
+        return ops.comparison.compare("lt", self, other)
+
+    def le(self, other):
+        return ops.comparison.compare("le", self, other)
+
+    def gt(self, other):
+        return ops.comparison.compare("gt", self, other)
+
+    def ge(self, other):
+        return ops.comparison.compare("ge", self, other)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over ``dim`` (all entries when ``None``); see ``tinygen.norm``."""
+        return ops.norm.norm(self, p, dim, keepdim, dtype)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill in place with N(mean, std^2) draws (``tinygen.random.normal_``, as ``nn.init.normal_``)."""
+        from tinygen import random as tg_random
+
+        self._check_inplace("normal_")
+        return tg_random.normal_(self, mean, std, generator)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill in place with U(a, b) draws (``tinygen.random.uniform_``, as ``nn.init.uniform_``)."""
+        from tinygen import random as tg_random
+
+        self._check_inplace("uniform_")
+        return tg_random.uniform_(self, a, b, generator)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument the type's name (``"tinygen.FloatTensor"``); else cast to a legacy type
+        (``tinygen.LongTensor``), its name or a dtype. See ``tinygen.legacy``."""
+        from tinygen import legacy
+
+        return legacy.tensor_type(self, dtype)
+
+    @property
+    def is_cuda(self):
+        return self.device == "cuda"
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+        from tinygen.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from tinygen.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from tinygen.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def __getattr__(self, name):
+        """Only called for a name the class lacks: say that tinygen lacks it (and what to use instead)."""
+        from tinygen import missing_names
+
+        descriptor = getattr(type(self), name, None)
+        if isinstance(descriptor, property):  # the property itself failed: let its own error show
+            return descriptor.fget(self)
+        raise missing_names.error("Tensor", name, type(self))
+    # --- end of PyTorch's other spellings ----------------------------------------------------------------
+
 
 _DTYPES_SHOWN_IMPLICITLY = (_backend_module.float32, _backend_module.int64, _backend_module.bool_)
 

@@ -5,6 +5,8 @@
                        results are part of a new graph, so they can be differentiated again (gradient penalty).
 Tests: tests/test_autograd.py.
 """
+import warnings
+
 from tinygen.autograd.engine import run_backward
 from tinygen.tensor import Tensor
 
@@ -71,11 +73,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=False):
     """d(outputs)/d(inputs), weighted by ``grad_outputs``, as a tuple with one Tensor per input.
 
     An input that the outputs do not depend on is an error, unless ``allow_unused=True`` (its entry is ``None``).
+    ``only_inputs`` is PyTorch's retired argument: accepted, and ``False`` warns as PyTorch does.
     """
+    if not only_inputs:
+        warnings.warn("grad: only_inputs is deprecated and ignored (it is always True); to accumulate gradients "
+                      "into other leaves use tinygen.autograd.backward", FutureWarning, stacklevel=2)
     output_list = _as_list(outputs, "grad")
     input_list = _as_list(inputs, "grad")
     for position, tensor in enumerate(input_list):

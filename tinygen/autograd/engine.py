@@ -12,15 +12,19 @@ requires grad, or ``None``. ``run_backward`` is the algorithm, on one screen:
 
 Leaves receive their summed gradient in ``.grad`` (``backward``) or in the returned list (``grad``). Everything
 else is a named helper the loop calls, defined below it in the order it is called: ``grad()``'s pruning to its
-targets (``_GradTargets``), ``retain_grad()`` (``_hand_out``), freed graphs and anomaly mode (``_call_backward``),
-the checks of what a backward returned (``_check_input_grads``: per-node checks and observers are called right
-after it, one line each), and ``release``, which frees what the forward saved. docs/reverse-mode.md walks
-through the loop.
-Tests: tests/test_autograd.py.
+targets (``_GradTargets``), ``autograd.trace()`` (``_begin_trace``; the tracer's lines are skippable),
+``retain_grad()`` (``_hand_out``), freed graphs and anomaly mode (``_call_backward``), the checks of what a backward
+returned (``_check_input_grads``: the count, type and device of tinygen/autograd/checks.py, shape, dtype,
+anomaly mode's finiteness; per-node checks and observers are called right after it, one line each), and
+``release``, which frees what the forward saved. docs/reverse-mode.md walks through the loop.
+Tests: tests/test_autograd.py (tests/test_custom_function_errors.py for the checks, tests/test_trace.py for the
+trace).
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
+from tinygen.autograd.checks import check_gradient_count, check_gradient_type
 from tinygen.autograd.function import Function, freed_graph_error
 from tinygen.autograd.grad_mode import set_grad_enabled
+from tinygen.autograd.trace import _Tracing
 
 
 def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None):
@@ -32,6 +36,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
     grads = _seed(outputs, output_grads)  # dL/d(a node's output) or dL/d(a leaf), summed as contributions arrive
     order = topological_order([root for root in grads if isinstance(root, Function)])
     wanted = None if targets is None else _GradTargets(targets, order)
+    tracer = _begin_trace(outputs, output_grads, create_graph, targets)  # None unless inside autograd.trace()
     with set_grad_enabled(create_graph):  # the backward pass is itself recorded only when asked to
         for node in order:
             grad = grads.pop(node, None)
@@ -47,6 +52,10 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
             for edge, input_grad in zip(node.next_edges, input_grads):
                 if edge is not None and input_grad is not None:
                     grads[edge] = grads[edge] + input_grad if edge in grads else input_grad
+            if tracer is not None:  # the trace records what the node got and what it sent on
+                tracer.visited(node, grad, input_grads)
+    if tracer is not None:
+        tracer.end_pass(grads)
     if wanted is not None:
         return wanted.gradients(grads)
     _accumulate_into_leaves(grads, create_graph)  # what is left in grads: the leaves' gradients
@@ -120,6 +129,15 @@ def _nodes_leading_to(order, targets):
     return useful
 
 
+def _begin_trace(outputs, output_grads, create_graph, targets):
+    """The trace recording this walk (``autograd.trace()``, tinygen/autograd/trace.py), told that it begins; ``None``
+    when no trace is active, and then the walk does nothing else for tracing (one ``is not None`` per node)."""
+    tracer = _Tracing.active
+    if tracer is not None:
+        tracer.begin_pass(outputs, output_grads, create_graph, targets)
+    return tracer
+
+
 def _hand_out(node, grad, wanted):
     """Give a node's complete gradient to whoever asked for it: the output tensor that called ``retain_grad()``
     (accumulated into its ``.grad``), and ``grad()`` when the node's output is one of its targets."""
@@ -157,11 +175,15 @@ def _backward_in_anomaly_mode(node, grad):
 
 
 def _check_input_grads(node, input_grads):
-    """Each gradient a backward returned has its input's shape and dtype (else the op's backward is wrong) and, in
-    anomaly mode, is finite."""
+    """A backward returned one gradient per input (``check_gradient_count``: the routing ``zip`` would drop extra
+    ones silently), each a Tensor on the op's device (``check_gradient_type``: a raw array arrives here as the
+    1-tuple ``_call_backward`` made of it) with its input's shape and dtype (else the op's backward is wrong) and,
+    in anomaly mode, finite. The messages of the first two are in tinygen/autograd/checks.py."""
+    check_gradient_count(node, input_grads)
     for edge, grad in zip(node.next_edges, input_grads):
         if edge is None or grad is None:
             continue
+        check_gradient_type(node, edge, grad)
         node_edge = isinstance(edge, Function)
         shape, dtype = (edge.output_shape, edge.output_dtype) if node_edge else (edge.shape, edge.dtype)
         if grad.shape != shape or grad.dtype != dtype:

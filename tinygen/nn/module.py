@@ -223,9 +223,19 @@ class Module:
         return self
 
     def apply(self, function):
-        """Call ``function(module)`` on every sub-module, then on this one (as PyTorch, children first)."""
-        for module in reversed(list(self.modules())):
+        """Call ``function(module)`` on every sub-module, then on this one: PyTorch's order (each child's subtree
+        in turn, children in the order they were added, a module after its children), each module once. The
+        order matters to initializers that draw random numbers (``model.apply(weights_init)``)."""
+        visited = set()
+
+        def visit(module):
+            visited.add(id(module))
+            for child in module.children():
+                if id(child) not in visited:
+                    visit(child)
             function(module)
+
+        visit(self)
         return self
 
     # --- device and dtype ----------------------------------------------------------------------------

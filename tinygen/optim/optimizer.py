@@ -8,6 +8,7 @@ Subclasses implement ``_update(param, grad, state, group)``, which changes ``par
 Updates work on raw arrays, under ``no_grad``: an update is not part of any graph.
 """
 import copy
+import math
 import numbers
 
 from tinygen.autograd import versions
@@ -17,6 +18,7 @@ from tinygen.tensor import Tensor
 
 #: the options of tinygen's optimizers that are numbers
 NUMERIC_OPTIONS = ("lr", "eps", "weight_decay", "momentum", "dampening")
+_OPTION_WORDS = {"lr": "learning rate"}
 
 
 class Optimizer:
@@ -91,6 +93,10 @@ class Optimizer:
         lr = options.get("lr")
         if lr is not None and not lr >= 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr} (must be >= 0)")
+        for key in NUMERIC_OPTIONS:
+            if key in options and not math.isfinite(options[key]):
+                raise ValueError(f"{type(self).__name__}: invalid {_OPTION_WORDS.get(key, key)} {options[key]} (must be finite: "
+                                 "one step with it would make every parameter inf or nan)")
 
     # --- one step --------------------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):

@@ -13,7 +13,7 @@ TOY_SAMPLES = 10_000
 def load_training_data(config, pixel_range):
     """``(train, held_out, held_out_labels)`` tensors on ``config.device``; labels are ``None`` for the toy."""
     if config.model == "toy":
-        points = sample_ring(TOY_SAMPLES, generator=Generator(seed=config.seed), device=config.device)
+        points = sample_ring(TOY_SAMPLES, generator=Generator(config.device, seed=config.seed), device=config.device)
         train, held_out, labels = points[:-config.eval_size], points[-config.eval_size:], None
     else:
         images, digits = load_mnist(device=config.device)
