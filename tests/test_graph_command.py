@@ -8,7 +8,7 @@ import pytest
 from tinygen.cli import main
 from tinygen.training import MODELS
 from tinygen.viz import graph as graph_module
-from tinygen.viz.training_step import STEP_PASSES
+from tinygen.training.traced_step import STEP_PASSES
 
 SVG = "{http://www.w3.org/2000/svg}"
 

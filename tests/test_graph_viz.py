@@ -12,7 +12,7 @@ import pytest
 
 import tinygen
 from tinygen import nn
-from tinygen.viz import draw_graph, render_graph
+from tinygen.viz import draw_graph, render_graph, save_trace_page
 from tinygen.viz import graph as graph_module
 from tinygen.viz.graph import DotGraph, build_graph
 from tinygen.viz.graph_layout import layered_layout
@@ -267,8 +267,8 @@ def test_a_trace_of_a_hundred_thousand_nodes_is_recorded_and_its_page_refused_wi
     with tinygen.autograd.trace(keep_gradients=False) as t:
         y.backward()
     assert len(t.visits) == 100_000   # the trace records every node (about 50 us each)
-    with pytest.raises(ValueError, match=r"save_html: the graph has 100,002 nodes"):
-        t.save_html("never-written.html")
+    with pytest.raises(ValueError, match=r"save_trace_page: the graph has 100,002 nodes"):
+        save_trace_page(t, "never-written.html")
 
 
 # --- tinygen's own layout ------------------------------------------------------------------------------------------

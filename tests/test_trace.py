@@ -12,6 +12,7 @@ from tinygen.autograd import trace
 from tinygen.autograd import trace as trace_function
 from tinygen.autograd.function import Function
 from tinygen.autograd.trace import _Tracing
+from tinygen.viz import save_trace_page
 
 from helpers import assert_close, host, random_tensor
 
@@ -154,8 +155,8 @@ def test_a_trace_with_no_backward_says_so():
         pass
     with pytest.raises(RuntimeError, match="no backward pass was recorded: call loss.backward()"):
         t.visits
-    with pytest.raises(RuntimeError, match="save_html: the trace recorded no backward pass"):
-        t.save_html("never-written.html")
+    with pytest.raises(RuntimeError, match="save_trace_page: the trace recorded no backward pass"):
+        save_trace_page(t, "never-written.html")
 
 
 def test_a_walk_that_fails_is_kept_and_marked_and_the_trace_closes():

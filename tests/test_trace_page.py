@@ -9,6 +9,7 @@ import pytest
 
 import tinygen
 from tinygen.autograd import trace
+from tinygen.viz import save_trace_page, save_trace_svg
 from tinygen.viz.graph import build_graph
 
 from browser import browser, console_problems  # noqa: F401  (browser is a fixture)
@@ -32,7 +33,7 @@ def traced_expression():
 
 def test_the_page_is_self_contained(tmp_path):
     t, names = traced_expression()
-    page = t.save_html(tmp_path / "backward.html", params=names)
+    page = save_trace_page(t, tmp_path / "backward.html", params=names)
     text = (tmp_path / "backward.html").read_text()
     assert page == tmp_path / "backward.html"
     assert "default-src 'none'" in text                      # the browser itself forbids every load
@@ -43,7 +44,7 @@ def test_the_page_is_self_contained(tmp_path):
 
 def test_the_steps_are_the_seed_each_visit_and_the_leaves(tmp_path):
     t, names = traced_expression()
-    t.save_html(tmp_path / "backward.html", params=names)
+    save_trace_page(t, tmp_path / "backward.html", params=names)
     graph = build_graph([names["loss"]], names)
     (walk,) = page_data(tmp_path / "backward.html")["passes"]
     steps = walk["steps"]
@@ -65,7 +66,7 @@ def test_names_and_titles_are_escaped(tmp_path):
     with trace() as t:
         (x * 2).sum().backward()
     hostile = "</script><!--<script>alert(1)</script>__DATA__"
-    t.save_html(tmp_path / "page.html", params={hostile: x}, titles=[hostile])
+    save_trace_page(t, tmp_path / "page.html", params={hostile: x}, titles=[hostile])
     text = (tmp_path / "page.html").read_text()
     assert text.count("<script") == 2 and hostile not in text and text.count('"passes"') == 1
     steps = page_data(tmp_path / "page.html")["passes"][0]["steps"]
@@ -74,8 +75,8 @@ def test_names_and_titles_are_escaped(tmp_path):
 
 def test_titles_must_match_the_passes(tmp_path):
     t, names = traced_expression()
-    with pytest.raises(ValueError, match="save_html: got 2 titles for 1 passes"):
-        t.save_html(tmp_path / "page.html", titles=["a", "b"])
+    with pytest.raises(ValueError, match="save_trace_page: got 2 titles for 1 passes"):
+        save_trace_page(t, tmp_path / "page.html", titles=["a", "b"])
 
 
 def test_a_walk_that_failed_and_a_gradient_that_is_not_finite_are_shown(tmp_path):
@@ -88,7 +89,7 @@ def test_a_walk_that_failed_and_a_gradient_that_is_not_finite_are_shown(tmp_path
             with np.errstate(divide="ignore"):
                 (x.sqrt() * 1.0).sum().backward()
             loss.backward()  # freed
-    t.save_html(tmp_path / "page.html")
+    save_trace_page(t, tmp_path / "page.html")
     first, second = page_data(tmp_path / "page.html")["passes"]
     assert first["steps"][-1]["rows"][0][5] == "NO"     # sqrt'(0) = inf
     assert second["steps"][-1]["title"] == "The walk stopped here"
@@ -102,15 +103,16 @@ def test_a_big_trace_page_is_refused_with_its_size(tmp_path):
         y = y * 1.0
     with trace() as t:
         y.sum().backward()
-    with pytest.raises(ValueError, match=r"save_html: the graph has 33 nodes \(31 ops\), more than max_nodes=20"):
-        t.save_html(tmp_path / "page.html", max_nodes=20)
+    with pytest.raises(ValueError,
+                       match=r"save_trace_page: the graph has 33 nodes \(31 ops\), more than max_nodes=20"):
+        save_trace_page(t, tmp_path / "page.html", max_nodes=20)
 
 
 def test_a_static_picture_of_a_pass(tmp_path):
     x = tinygen.tensor([2.0], requires_grad=True)
     with trace() as t:
         (x * x + x).backward()
-    t.passes[0].save_svg(tmp_path / "reuse.svg", params={"x": x})
+    save_trace_svg(t.passes[0], tmp_path / "reuse.svg", params={"x": x})
     text = (tmp_path / "reuse.svg").read_text()
     notes = re.findall(r'class="note"[^>]*>g = (\d)<', text)   # the seed, Add's two gradients, Mul's two
     assert sorted(notes) == ["1", "1", "1", "2", "2"]            # x gets 2 + 2 + 1 = dy/dx = 2x + 1 = 5 at x = 2
@@ -141,7 +143,7 @@ def test_in_a_browser_the_controls_step_through_the_walk(browser, tmp_path):  # 
     from selenium.webdriver.common.keys import Keys
 
     t, names = traced_expression()
-    t.save_html(tmp_path / "backward.html", params=names)
+    save_trace_page(t, tmp_path / "backward.html", params=names)
     graph = build_graph([names["loss"]], names)
     sum_node, tanh, mul = (graph.id_of(node) for node in (names["loss"].grad_fn,
                                                           names["loss"].grad_fn.next_edges[0],
@@ -190,7 +192,7 @@ def test_in_a_browser_the_pass_selector_switches_graphs(browser, tmp_path):  # n
     with trace() as t:
         (first,) = tinygen.grad((x ** 3).sum(), [x], create_graph=True)
         first.sum().backward()
-    t.save_html(tmp_path / "two.html", params={"x": x})
+    save_trace_page(t, tmp_path / "two.html", params={"x": x})
     body = open_page(browser, tmp_path / "two.html")
     assert state(browser)["graph"] == "graph-0"
     Select(browser.find_element("id", "pass")).select_by_index(1)
@@ -212,7 +214,7 @@ def test_in_a_browser_a_training_steps_page_ends_in_the_trained_parameters(brows
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    from tinygen.viz.training_step import STEP_PASSES, draw_training_step
+    from tinygen.training.traced_step import STEP_PASSES, draw_training_step
 
     draw_training_step(model, str(tmp_path), log=lambda line: None)
     body = open_page(browser, tmp_path / "backward.html")

@@ -5,7 +5,9 @@
     y = (x @ w).tanh().mean()
     y.backward()            # x.grad now holds dy/dx
 
-Layout (read in this order): backend -> tensor + autograd -> ops -> nn -> optim -> data -> models -> cli.
+Layout (read in this order): backend -> tensor + autograd -> ops -> nn, losses -> optim -> data -> models
+-> metrics, viz -> training -> cli; beside them testing (gradient checks) and exercises, and PyTorch's spellings
+(legacy types, cuda, utils.data, vision). docs/architecture.md draws it.
 """
 from tinygen.backend import (  # noqa: F401
     bool_,

@@ -84,7 +84,7 @@ def _add_graph(commands):
 
 
 def run_graph(args):
-    from tinygen.viz.training_step import draw_training_step
+    from tinygen.training.traced_step import draw_training_step
 
     out = args.out or os.path.join("runs", args.model, "graph")
     written = draw_training_step(args.model, out, batch_size=args.batch_size, seed=args.seed, device=args.device)

@@ -6,8 +6,9 @@ A tensor holds
     grad_fn        the ``Function`` that made it (``None`` for leaves: tensors the user made)
     grad           after ``backward()``, dL/d(this tensor), for leaves that require grad
 
-The math lives in ``tinygen.ops``; the methods here only forward to it, so ``x.exp()``,
-``tinygen.exp(x)`` and ``x ** 2`` are the same op.
+The math lives in ``tinygen.ops``; the methods here only forward to it (a façade), so ``x.exp()``,
+``tinygen.exp(x)`` and ``x ** 2`` are the same op. That makes tensor.py and ops import each other, the one
+cycle in tinygen: this module imports ops at its end, once the class exists (docs/architecture.md).
 """
 import builtins
 import weakref
@@ -210,7 +211,7 @@ class Tensor:
 
     # --- in-place updates (they bump the version counter so stale saved values are caught) -------
     def _check_inplace(self, name):
-        if _GradMode.enabled and self.requires_grad:
+        if is_grad_enabled() and self.requires_grad:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
@@ -222,13 +223,10 @@ class Tensor:
                 "entries are one memory location, so an in-place write is ambiguous; clone() it first"
             )
 
-    def _bump_version(self):
-        self._version[0] += 1
-
     def _inplace(self, name, array_update):
         self._check_inplace(name)
         array_update(self.data)
-        self._bump_version()
+        versions.bump(self)
         return self
 
     def _operand_array(self, value, name):
@@ -305,13 +303,13 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """``x[index] = value`` in place; allowed on tensors that don't require grad, or under ``no_grad``."""
-        value_array = self._operand_array(value, "__setitem__")
-        index, _ = ops.indexing.normalize_index(self, index)
+        value_array = self._operand_array(value, "setitem")
+        index, _ = ops.indexing.normalize_index(self, index, "setitem")
 
         def update(array):
             array[index] = value_array
 
-        self._inplace("__setitem__", update)
+        self._inplace("setitem", update)
 
     # --- printing -------------------------------------------------------------------------------
     def __repr__(self):
@@ -590,18 +588,18 @@ class Tensor:
         return ops.norm.norm(self, p, dim, keepdim, dtype)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        """Fill in place with N(mean, std^2) draws (``tinygen.nn.init.normal_``)."""
-        from tinygen.nn import init
+        """Fill in place with N(mean, std^2) draws (``tinygen.random.normal_``, as ``nn.init.normal_``)."""
+        from tinygen import random as tg_random
 
         self._check_inplace("normal_")
-        return init.normal_(self, mean, std, generator)
+        return tg_random.normal_(self, mean, std, generator)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        """Fill in place with U(a, b) draws (``tinygen.nn.init.uniform_``)."""
-        from tinygen.nn import init
+        """Fill in place with U(a, b) draws (``tinygen.random.uniform_``, as ``nn.init.uniform_``)."""
+        from tinygen import random as tg_random
 
         self._check_inplace("uniform_")
-        return init.uniform_(self, a, b, generator)
+        return tg_random.uniform_(self, a, b, generator)
 
     def type(self, dtype=None, non_blocking=False):
         """Without an argument the type's name (``"tinygen.FloatTensor"``); else cast to a legacy type
@@ -671,5 +669,6 @@ def device_and_dtype(caller, device, dtype):
 
 
 # Autograd and the ops need the Tensor class, so they are imported after it is defined.
-from tinygen.autograd.grad_mode import _GradMode  # noqa: E402
+from tinygen.autograd import versions  # noqa: E402
+from tinygen.autograd.grad_mode import is_grad_enabled  # noqa: E402
 from tinygen import ops  # noqa: E402

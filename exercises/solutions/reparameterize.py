@@ -2,7 +2,7 @@
 Read: docs/derivations/vae.md"""
 from tinygen.creation import randn
 from tinygen.losses import binary_cross_entropy_with_logits, gaussian_kl, gaussian_nll
-from tinygen.losses.reduction import check_reduction, reduce
+from tinygen.losses.arguments import check_reduction, reduce
 from tinygen.losses.vae import LIKELIHOODS, ElboTerms
 
 

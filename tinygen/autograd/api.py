@@ -3,6 +3,7 @@
 ``backward(y)``        accumulates dy/dx into ``x.grad`` for every leaf x that requires grad.
 ``grad(y, [x1, x2])``  returns (dy/dx1, dy/dx2) and touches no ``.grad``; with ``create_graph=True`` the
                        results are part of a new graph, so they can be differentiated again (gradient penalty).
+Tests: tests/test_autograd.py.
 """
 import warnings
 

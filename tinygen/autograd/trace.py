@@ -4,7 +4,7 @@
         loss.backward()                    # or tinygen.grad(...), with create_graph=True too
     for visit in t.visits:                 # one Visit per node, in the engine's (topological) order
         print(visit.name, visit.grad_in.norm, [g and g.norm for g in visit.grads_out], visit.seconds)
-    t.save_html("backward.html")           # a page that steps through it (tinygen/viz/trace_page.py)
+    tinygen.viz.save_trace_page(t, "backward.html")   # a page that steps through it (tinygen/viz/trace_page.py)
 
 For every node the engine visits, a trace records the gradient flowing in (dL/d(node's output)), the
 gradient it sends to each input, and the time the engine spent on it; for the whole walk, the seed
@@ -14,6 +14,9 @@ dtype, 2-norm, min, max and whether every value is finite (``GradientSummary``),
 
 Every backward walk inside the block is one ``BackwardPass`` in ``t.passes``: a trace left open over two
 ``backward()`` calls holds two passes (a training step has several: D's, G's, a gradient penalty's).
+
+Pictures of a trace are drawn in ``tinygen.viz`` (``save_trace_page`` for the whole trace, ``save_trace_svg`` for
+one pass): autograd records, viz draws, as the layering in docs/architecture.md has it.
 
 Cost: the engine reads ``_Tracing.active`` once per walk and, when it is ``None``, does nothing else for
 tracing (one ``is not None`` test per node). Only an active trace computes summaries and reads the clock.
@@ -111,15 +114,6 @@ class BackwardPass:
     def seconds(self):
         return sum(visit.seconds for visit in self.visits)
 
-    def save_svg(self, path, params=None):
-        """A picture of this pass: ops numbered in the order visited, each edge with the gradient it carried."""
-        from tinygen.files import atomic_write
-        from tinygen.viz.trace_page import trace_svg
-
-        picture = trace_svg(self, params)
-        atomic_write(path, lambda file: file.write(picture), binary=False)
-        return path
-
     def __repr__(self):
         state = "" if self.complete else f", stopped: {self.error}"
         return f"BackwardPass({self.kind}, {len(self.visits)} nodes visited, {len(self.leaves)} leaves{state})"
@@ -184,17 +178,6 @@ class Trace:
                 f"t.passes[{len(self.passes) - 1}].visits"
             )
         return self.passes[0]
-
-    def save_html(self, path, params=None, titles=None, max_nodes=1000):
-        """Write a self-contained page that steps through the recorded passes (see tinygen/viz/trace_page.py).
-
-        ``params``: ``{name: tensor}`` (e.g. ``dict(model.named_parameters())``) to label the leaves;
-        ``titles``: one title per pass; a graph of more than ``max_nodes`` nodes (as in ``draw_graph``) is
-        refused unless ``max_nodes=None``. Returns ``path``.
-        """
-        from tinygen.viz.trace_page import save_trace_page  # viz draws; autograd does not import it eagerly
-
-        return save_trace_page(self, path, params=params, titles=titles, max_nodes=max_nodes)
 
     def __repr__(self):
         return f"Trace({len(self.passes)} backward passes)"

@@ -10,15 +10,16 @@ along its ``next_edges``, summing where edges meet. The exercise asks for both:
 ``student_run_backward(topological_order, backward_walk)`` makes a function with the signature of
 ``engine.run_backward(outputs, output_grads, retain_graph, create_graph, targets=None)``; the exercise binds it
 in place of ``tinygen.autograd.engine.run_backward`` (and so of ``tinygen.autograd.api.run_backward``), and the
-student's ``topological_order`` in place of the engine's. Everything that is not the algorithm (the roots'
-gradients, pruning for ``grad()``, retained gradients, anomaly mode, freeing the graph, shape checks,
-accumulating into ``.grad``) is done here with the engine's own helpers (``engine._store_retained_grad``,
-``_nodes_leading_to``, ``_edge_key``, ``_checked_backward``, ``_check_gradient``, ``_accumulate_into_leaves``),
-so the student's engine behaves like tinygen's in every other respect. Mistakes of the student's walk that the
-engine would never make are stopped with an ``EngineMistake`` that says what happened.
+student's ``topological_order`` in place of the engine's. Everything that is not the algorithm is done here with
+the engine's own named helpers, called as ``run_backward`` calls them: the roots' gradients (``_seed``), pruning
+for ``grad()`` (``_GradTargets``), ``autograd.trace()`` (``_begin_trace``), retained gradients and ``grad()``'s
+targets (``_hand_out``), freed graphs and anomaly mode (``_call_backward``), the checks of what a backward
+returned (``_check_input_grads``), freeing the graph (``release``) and accumulating into ``.grad``
+(``_accumulate_into_leaves``), so the student's engine behaves like tinygen's in every other respect. Mistakes
+of the student's walk that the engine would never make are stopped with an ``EngineMistake`` that says what
+happened.
 """
 from tinygen.autograd import engine
-from tinygen.autograd.anomaly import _AnomalyMode
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import set_grad_enabled
 
@@ -50,14 +51,12 @@ class GradientTable(dict):
 
 
 class _Walk:
-    """One backward pass: ``call_backward`` runs a node's backward with the engine's bookkeeping."""
+    """One backward pass: ``call_backward`` runs a node's backward with the engine's bookkeeping, the body of
+    ``engine.run_backward``'s loop between taking a node's gradient and routing what its backward returned."""
 
-    def __init__(self, order, targets, retain_graph):
-        self.retain_graph = retain_graph
+    def __init__(self, wanted, retain_graph, tracer):
+        self.wanted, self.retain_graph, self.tracer = wanted, retain_graph, tracer
         self.called = set()
-        self.captured = {}
-        self.target_keys = None if targets is None else {engine._edge_key(t) for t in targets}
-        self.useful = None if targets is None else engine._nodes_leading_to(order, self.target_keys)
 
     def call_backward(self, node, grad):
         if not isinstance(node, Function):
@@ -70,54 +69,28 @@ class _Walk:
             raise EngineMistake(f"call_backward got no gradient (None) for {node.name}: skip the nodes that no "
                                 "gradient reaches", "once")
         self.called.add(node)
-        engine._store_retained_grad(node, grad)
-        recorded_needs = node.needs_input_grad
-        if self.target_keys is not None:
-            if node in self.target_keys:
-                self.captured[node] = grad
-            if node not in self.useful:
-                return (None,) * len(node.next_edges)
-            node.needs_input_grad = tuple(edge is not None and (edge in self.target_keys or edge in self.useful)
-                                          for edge in node.next_edges)
-        if node._freed:
-            node._check_not_freed()
-        try:
-            input_grads = node.backward(grad) if not _AnomalyMode.enabled else engine._checked_backward(node, grad)
-        finally:
-            node.needs_input_grad = recorded_needs
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
+        engine._hand_out(node, grad, self.wanted)
+        if self.wanted is not None and node not in self.wanted.useful:
+            return (None,) * len(node.next_edges)
+        input_grads = engine._call_backward(node, grad, self.wanted)
+        engine._check_input_grads(node, input_grads)
         if not self.retain_graph:
             node.release()
-        for edge, input_grad in zip(node.next_edges, input_grads):
-            if edge is not None and input_grad is not None:
-                engine._check_gradient(node, edge, input_grad)
-        return tuple(input_grads)
-
-
-def _seed(outputs, output_grads):
-    """The roots (nodes of the outputs) and the table of their gradients (a leaf output keeps its own)."""
-    roots, grads = [], {}
-    for output, grad in zip(outputs, output_grads):
-        key = engine._edge_key(output)
-        if key in grads:
-            grads[key] = grads[key] + grad
-            continue
-        grads[key] = grad
-        if isinstance(key, Function):
-            roots.append(key)
-    return roots, grads
+        if self.tracer is not None:
+            self.tracer.visited(node, grad, input_grads)
+        return input_grads
 
 
 def student_run_backward(topological_order, backward_walk):
     """``engine.run_backward`` made of the student's ``topological_order`` and ``backward_walk``."""
 
     def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None):
-        roots, seeds = _seed(outputs, output_grads)
-        order = topological_order(roots)
+        seeds = engine._seed(outputs, output_grads)
+        order = topological_order([root for root in seeds if isinstance(root, Function)])
         if not isinstance(order, (list, tuple)):
             raise EngineMistake(f"topological_order returned {type(order).__name__}: a list of nodes", "order")
-        walk = _Walk(order, targets, retain_graph)
+        wanted = None if targets is None else engine._GradTargets(targets, order)
+        walk = _Walk(wanted, retain_graph, engine._begin_trace(outputs, output_grads, create_graph, targets))
         grads = GradientTable(walk.called, seeds)
         with set_grad_enabled(create_graph):  # record the backward pass itself only when asked to
             backward_walk(order, grads, walk.call_backward)
@@ -126,9 +99,11 @@ def student_run_backward(topological_order, backward_walk):
             raise EngineMistake(f"after the walk, gradients are still waiting at nodes whose backward never ran "
                                 f"({', '.join(stranded[:4])}): the order left them out, or the walk skipped them "
                                 "(pop each node's gradient when you use it)", "stranded")
-        leaf_grads = {key: grad for key, grad in grads.items() if not isinstance(key, Function)}
-        if targets is not None:
-            return [walk.captured.get(t.grad_fn) if t.grad_fn is not None else leaf_grads.get(t) for t in targets]
+        leaf_grads = dict(grads)
+        if walk.tracer is not None:
+            walk.tracer.end_pass(leaf_grads)
+        if wanted is not None:
+            return wanted.gradients(leaf_grads)
         engine._accumulate_into_leaves(leaf_grads, create_graph)
         return None
 

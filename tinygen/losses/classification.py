@@ -7,9 +7,10 @@ For a probability p of the positive class and a target t in [0, 1]:
 On logits x (p = sigmoid(x)) the same loss is  max(x, 0) - x t + log(1 + exp(-|x|)): no exp of a large
 number, no log of 0, so it is finite for any x and its gradient is simply sigmoid(x) - t.
 See docs/derivations/losses.md.
+Tests: tests/test_losses.py.
 """
 from tinygen.autograd.function import Function
-from tinygen.losses.reduction import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
+from tinygen.losses.arguments import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
 from tinygen.ops import checks
 from tinygen.ops.elementwise import clamp, sigmoid, softplus, where
 from tinygen.tensor import Tensor

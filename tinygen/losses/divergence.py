@@ -8,7 +8,7 @@
 Reductions: "sum", "none", "mean" (over all elements, as PyTorch's default) and "batchmean" (the sum divided
 by the batch size: the KL divergence per sample, which is what the math means).
 """
-from tinygen.losses.reduction import float_tensor, matching_target
+from tinygen.losses.arguments import float_tensor, matching_target
 from tinygen.ops.elementwise import exp, log, where
 
 __all__ = ["kl_div"]

@@ -6,8 +6,9 @@ For logits x (N, C) and class indices y (N,):
 
 computed through ``log_softmax`` (x - logsumexp x), which is exact for any logits. The gradient with
 respect to x is softmax(x) - onehot(y) (per sample, before the reduction).
+Tests: tests/test_multiclass_losses.py.
 """
-from tinygen.losses.reduction import check_reduction, float_tensor, reduce
+from tinygen.losses.arguments import check_reduction, float_tensor, reduce
 from tinygen.ops import checks
 from tinygen.ops.activation import log_softmax
 

@@ -14,6 +14,7 @@ Everything is kept in insertion order, so ``parameters()`` and ``state_dict()`` 
 from collections import OrderedDict, namedtuple
 
 from tinygen import backend as backends
+from tinygen.autograd import versions
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend.dtypes import is_floating, to_dtype
 from tinygen.creation import zeros
@@ -264,7 +265,7 @@ class Module:
                 array, backend = convert(parameter)
                 if array is not parameter.data:
                     parameter.data, parameter._backend = array, backend
-                    parameter._bump_version()
+                    versions.bump(parameter)
                 if parameter.grad is not None:
                     parameter.grad = Tensor._make(*convert(parameter.grad))
             for name, buffer in module._buffers.items():
@@ -344,7 +345,7 @@ class Module:
                     if source.backend is not target.backend:
                         array = target.backend.asarray(source.backend.to_numpy(array))
                     target.data[...] = array
-                    target._bump_version()
+                    versions.bump(target)
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 When an input was broadcast in the forward, the same number fed many outputs, so its gradient is the
 sum of theirs: every backward here ends with ``sum_to(grad, input.shape)``.
 See docs/derivations/broadcasting.md.
+Tests: tests/test_arithmetic.py.
 """
 import numbers
 

@@ -1,4 +1,6 @@
-"""Input checks shared by the ops: each failure is an error that names the op and what it got vs expected."""
+"""Input checks shared by the ops: each failure is an error that names the op and what it got vs expected.
+Tests: tests/test_error_messages.py (and the error tests of each op).
+"""
 import numbers
 
 from tinygen.autograd.function import DeviceMismatchError

@@ -1,4 +1,6 @@
-"""Comparisons and logic. Their results are boolean tensors: they are not differentiable and never require grad."""
+"""Comparisons and logic. Their results are boolean tensors: they are not differentiable and never require grad.
+Tests: tests/test_comparison.py.
+"""
 from tinygen.ops import checks
 from tinygen.tensor import Tensor
 

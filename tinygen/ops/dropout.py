@@ -1,6 +1,7 @@
 """Dropout: during training, zero each entry with probability p and scale the survivors by 1 / (1 - p).
 
 The scaling ("inverted dropout") keeps the expected value unchanged, so evaluation is the identity.
+Tests: tests/test_dropout.py.
 """
 import numbers
 

@@ -10,6 +10,7 @@ The ops come in adjoint pairs, so each one's backward is its partner and double 
 
 Nearest upsampling by an integer factor f spreads each pixel over an f x f block: ``SpreadOverWindows`` with
 kernel = stride = f and divisor 1; its gradient sums each block.
+Tests: tests/test_pooling.py.
 """
 import math
 

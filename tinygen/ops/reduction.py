@@ -4,6 +4,7 @@ A reduction sends each output's gradient back to every input that fed it: ``sum`
 ``amax`` gives it to the maxima (split evenly at ties), ``logsumexp`` weights it by softmax.
 ``dim=None`` reduces over everything; ``keepdim=True`` keeps reduced dims as size 1.
 See docs/derivations/reductions.md.
+Tests: tests/test_reduction.py.
 """
 import collections
 import math

@@ -11,6 +11,7 @@ import copy
 import math
 import numbers
 
+from tinygen.autograd import versions
 from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.backend.dtypes import is_floating
 from tinygen.tensor import Tensor
@@ -127,7 +128,7 @@ class Optimizer:
                     self._update(param, param.grad.data, state, group)
                     if state:  # plain SGD keeps none
                         self.state[param] = state
-                    param._bump_version()  # graphs that saved the old value now refuse to backward
+                    versions.bump(param)  # graphs that saved the old value now refuse to backward
         return loss
 
     def _update(self, param, grad, state, group):

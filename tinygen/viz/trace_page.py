@@ -1,4 +1,5 @@
-"""A traced backward pass (tinygen/autograd/trace.py) as one self-contained HTML page to step through.
+"""A traced backward pass (tinygen/autograd/trace.py) as one self-contained HTML page to step through
+(``save_trace_page(t, "backward.html")``), or one pass as a static SVG (``save_trace_svg``).
 
 The page holds the graph as SVG (tinygen's own layout: no Graphviz, no network), the numbers of every step as
 JSON, and a few lines of JavaScript: buttons, a slider and the arrow keys move through the steps. Step 1 is
@@ -39,9 +40,9 @@ def _short(summary):
 class _PassView:
     """One recorded pass, drawn: its graph, the node ids of what it visited, and its steps for the page."""
 
-    def __init__(self, walk, params, max_nodes):
+    def __init__(self, walk, params, max_nodes, caller):
         self.walk = walk
-        self.graph = build_graph(walk.outputs, params, max_nodes=max_nodes, caller="save_html")
+        self.graph = build_graph(walk.outputs, params, max_nodes=max_nodes, caller=caller)
         self.labels = {node.id: node.lines[0] for node in self.graph.nodes}
         self.badges = {self.graph.id_of(visit.node): number for number, visit in enumerate(walk.visits, start=1)}
         for node_id, number in self.badges.items():
@@ -139,10 +140,20 @@ def _script_json(data):
     return json.dumps(data).replace("<", "\\u003c")
 
 
-def trace_svg(walk, params=None, max_nodes=MAX_NODES):
+def trace_svg(walk, params=None, max_nodes=MAX_NODES, caller="trace_svg"):
     """A static picture of one pass: each op numbered in visit order, each edge with the gradient it carried."""
-    view = _PassView(walk, params, max_nodes)
+    view = _PassView(walk, params, max_nodes, caller)
     return graph_svg(view.graph, badges=view.badges, edge_notes=view.edge_notes())
+
+
+def save_trace_svg(walk, path, params=None, max_nodes=MAX_NODES):
+    """Write one recorded pass (``t.passes[i]``, a ``BackwardPass``) as ``trace_svg``'s picture; returns ``path``.
+
+    ``params``: ``{name: tensor}`` to label the leaves (e.g. ``dict(model.named_parameters())``).
+    """
+    picture = trace_svg(walk, params, max_nodes, caller="save_trace_svg")
+    atomic_write(path, lambda file: file.write(picture), binary=False)
+    return path
 
 
 def _default_title(number, walk):
@@ -153,14 +164,20 @@ def _default_title(number, walk):
 
 
 def save_trace_page(trace, path, params=None, titles=None, max_nodes=MAX_NODES):
-    """Write ``trace`` (a ``Trace``) as a page to step through; returns ``path``."""
+    """Write ``trace`` (what ``with tinygen.autograd.trace() as t:`` recorded) as one page that steps through each
+    backward walk: the seed, each visited node with its gradients, the leaves. Returns ``path``.
+
+    ``params``: ``{name: tensor}`` (e.g. ``dict(model.named_parameters())``) to label the leaves; ``titles``: one
+    title per pass; a graph of more than ``max_nodes`` nodes (as in ``draw_graph``) is refused unless
+    ``max_nodes=None``.
+    """
     if not trace.passes:
-        raise RuntimeError("save_html: the trace recorded no backward pass: call loss.backward() or tinygen.grad(...) "
-                           "inside the `with tinygen.autograd.trace() as t:` block")
+        raise RuntimeError("save_trace_page: the trace recorded no backward pass: call loss.backward() or "
+                           "tinygen.grad(...) inside the `with tinygen.autograd.trace() as t:` block")
     if titles is not None and len(titles) != len(trace.passes):
-        raise ValueError(f"save_html: got {len(titles)} titles for {len(trace.passes)} passes")
+        raise ValueError(f"save_trace_page: got {len(titles)} titles for {len(trace.passes)} passes")
     titles = titles or [_default_title(number, walk) for number, walk in enumerate(trace.passes, start=1)]
-    views = [_PassView(walk, params, max_nodes) for walk in trace.passes]
+    views = [_PassView(walk, params, max_nodes, "save_trace_page") for walk in trace.passes]
     data = {"passes": [{"title": title, "steps": view.steps()} for title, view in zip(titles, views)]}
     graphs = "\n".join(
         f'<div class="graph" id="graph-{index}"{" hidden" if index else ""}>\n'

@@ -1,6 +1,6 @@
 """Exercise gaussian_kl: the KL term of a VAE, forward and backward.    Read: docs/derivations/vae.md"""
 from tinygen.autograd.function import Function
-from tinygen.losses.reduction import batch_first, check_reduction, per_sample_sum, reduce
+from tinygen.losses.arguments import batch_first, check_reduction, per_sample_sum, reduce
 
 
 class GaussianKL(Function):

@@ -1,7 +1,7 @@
 """Exercise softmax: softmax and log-softmax, stable forwards and their backwards, and cross-entropy.
 Read: docs/derivations/activations.md"""
 from tinygen.exercises.given import LogSoftmaxBase, SoftmaxBase
-from tinygen.losses.reduction import check_reduction, reduce
+from tinygen.losses.arguments import check_reduction, reduce
 
 
 class Softmax(SoftmaxBase):

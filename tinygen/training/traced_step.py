@@ -9,7 +9,11 @@ the whole step as one page to step through (``backward.html``).
 import os
 
 from tinygen.autograd.trace import trace
-from tinygen.viz.graph import render_graph
+from tinygen.random import manual_seed
+from tinygen.training.config import TrainConfig
+from tinygen.training.data import load_training_data
+from tinygen.training.loop import build_recipe
+from tinygen.viz import render_graph, save_trace_page
 
 #: the backward walks of one step of each family, in the order its ``train_step`` makes them: (file, title)
 STEP_PASSES = {
@@ -29,10 +33,6 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
 
     Returns the paths written: one SVG per backward walk (``loss_d.svg``, ...) and ``backward.html``.
     """
-    from tinygen.random import manual_seed
-    from tinygen.training import TrainConfig, build_recipe
-    from tinygen.training.data import load_training_data
-
     config = TrainConfig(model, batch_size=batch_size, seed=seed, device=device, out=out, n_critic=1, progress=False)
     try:
         os.makedirs(out, exist_ok=True)
@@ -58,5 +58,6 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
         log("Graphviz's dot is not installed: the SVGs have tinygen's simpler layout; for Graphviz's, install it "
             f"(apt-get install graphviz) and run dot -Tsvg NAME.dot -o NAME.svg on the .dot files in {out}")
     titles = [f"{name}: {title}" for name, title in passes]
-    written.append(recorded.save_html(os.path.join(out, "backward.html"), params=dict(params, **losses), titles=titles))
+    written.append(save_trace_page(recorded, os.path.join(out, "backward.html"), params=dict(params, **losses),
+                                   titles=titles))
     return written

@@ -1,5 +1,6 @@
 """batch_norm / BatchNorm1d / BatchNorm2d: gradients (first and second order) in training and evaluation mode,
-the closed-form backward against the composite one, running statistics and outputs against PyTorch, errors."""
+the fused forward and backward against the references (batch_norm_reference, backward_reference), running
+statistics and outputs against PyTorch, errors."""
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 import tinygen
 from tinygen import nn
 from tinygen.nn import functional as F
+from tinygen.ops.normalization import batch_norm_reference
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
@@ -110,6 +112,27 @@ def test_closed_form_gradient_matches_the_composite_formula(shape):
     assert_close(fused[0], expected)
     assert_close(fused[1], (g * xhat).sum(axes))
     assert_close(fused[2], g.sum(axes))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (3, 2, 4, 5)])
+@pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_fused_batch_norm_matches_the_reference(shape, affine, layout):
+    """The fused forward and backward (in place, BLAS sums) against ``batch_norm_reference``, the definition in
+    tensor ops differentiated by autograd: the same values and the same gradients for x, gamma and beta."""
+    x = random_tensor(shape, seed=12)
+    if layout == "transposed":  # a non-contiguous input: the reverse-shaped array, transposed
+        x = random_tensor(shape[::-1], seed=12, requires_grad=False).permute(*reversed(range(len(shape))))
+        x.requires_grad_()
+    assert x.is_contiguous() is (layout == "contiguous")
+    weight = random_tensor((shape[1],), seed=13, low=0.5, high=1.5) if affine[0] else None
+    bias = random_tensor((shape[1],), seed=14) if affine[1] else None
+    inputs = [tensor for tensor in (x, weight, bias) if tensor is not None]
+    upstream = random_tensor(shape, seed=15, requires_grad=False)
+    fast, reference = train_norm(x, weight, bias), batch_norm_reference(x, weight, bias)
+    assert_close(fast, host(reference), rtol=1e-10, atol=1e-12)
+    for ours, expected in zip(tinygen.grad(fast, inputs, upstream), tinygen.grad(reference, inputs, upstream)):
+        assert_close(ours, host(expected), rtol=1e-9, atol=1e-11)
 
 
 def test_parameter_gradients_when_the_input_needs_none():

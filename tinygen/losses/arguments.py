@@ -1,9 +1,13 @@
-"""What every loss shares: checking its inputs and reducing the per-element losses.
+"""What every loss shares: checking its arguments (input, target, weight) and applying its ``reduction`` argument.
+
+(Not to be confused with ``tinygen/ops/reduction.py``, the differentiable reductions such as ``sum`` and
+``mean`` that ``reduce`` calls.)
 
 ``reduction`` follows PyTorch: ``"mean"`` (the default) averages over all elements, ``"sum"`` adds them,
 ``"none"`` returns the per-element losses with the input's shape. The mean of zero elements is NaN, as in
 PyTorch. Input and target must have *exactly* the same shape: a loss never broadcasts silently (a (N, 1)
 prediction against a (N,) target would otherwise become an (N, N) loss).
+Tests: tests/test_losses.py and the error tests of each loss.
 """
 from tinygen.backend.dtypes import is_floating
 from tinygen.ops import checks
