@@ -2,6 +2,7 @@
 
 A tensor holds
     array          the backend array (NumPy or CuPy) that ops compute on; it bypasses autograd
+                   (``.data`` is PyTorch's: this tensor's values as a tensor cut out of the graph)
     requires_grad  whether gradients flow to it
     grad_fn        the ``Function`` that made it (``None`` for leaves: tensors the user made)
     grad           after ``backward()``, dL/d(this tensor), for leaves that require grad
@@ -185,8 +186,29 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self):
-        """The same values (shared memory) cut out of the graph: a leaf that does not require grad."""
+        """The same values (shared memory) cut out of the graph: a leaf that does not require grad. It shares the
+        version counter, so an in-place change through it still makes a backward that saved the values fail."""
         return Tensor._make(self.array, self._backend, False, None, self._version)
+
+    @property
+    def data(self):
+        """PyTorch's ``.data``: the same values (shared memory) as a new leaf that does not require grad, with a
+        version counter of its own, so autograd does not see in-place changes made through it (``detach()``
+        shares the counter and does). ``p.data.clamp_(-c, c)`` works even while ``p`` requires grad. The raw
+        backend array is ``.array``; docs/tensors.md compares the three."""
+        return Tensor._make(self.array, self._backend)
+
+    @data.setter
+    def data(self, value):
+        """``x.data = y``: ``x`` now holds ``y``'s values (shared memory; shape, dtype and device may change) and
+        keeps its own ``requires_grad``, ``grad_fn``, ``.grad`` and version, as in PyTorch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        if self.requires_grad and not is_floating(value.dtype):
+            raise RuntimeError(
+                f"Tensor.data: the tensor requires grad, so its data must be floating point, got dtype {value.dtype}"
+            )
+        self.array, self._backend = value.array, value._backend
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not is_floating(self.dtype):
