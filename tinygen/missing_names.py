@@ -6,8 +6,9 @@ Each public namespace (``tinygen``, ``tinygen.nn``, ``tinygen.nn.functional``, `
     >>> tinygen.compile(model)
     AttributeError: tinygen has no 'compile' (PyTorch's torch.compile): tinygen runs every op as written; ...
 
-The error carries no ``name``/``obj``, so Python does not append its own guess ("Did you mean: 'dtype'?"),
-which for a PyTorch name is usually a different thing altogether.
+The error carries its ``name`` but no ``obj``, so Python does not append its own guess ("Did you mean:
+'dtype'?"), which for a PyTorch name is usually a different thing altogether. (Python 3.13 fills in both
+when neither is set, and then guesses.)
 """
 
 __all__ = ["error", "module_getattr"]
@@ -97,7 +98,9 @@ def error(namespace, name, owner=None):
     else:
         message = f"module '{where}' has no attribute '{name}': tinygen does not have it"
     message += f"; {hint}" if hint else " (see docs/coming-from-pytorch.md for what carries over from PyTorch)"
-    return AttributeError(message)
+    missing = AttributeError(message)
+    missing.name = name
+    return missing
 
 
 def module_getattr(namespace, lazy_submodules=()):
