@@ -6,9 +6,10 @@ Each public namespace (``tinygen``, ``tinygen.nn``, ``tinygen.nn.functional``, `
     >>> tinygen.compile(model)
     AttributeError: tinygen has no 'compile' (PyTorch's torch.compile): tinygen runs every op as written; ...
 
-The error carries its ``name`` but no ``obj``, so Python does not append its own guess ("Did you mean:
-'dtype'?"), which for a PyTorch name is usually a different thing altogether. (Python 3.13 fills in both
-when neither is set, and then guesses.)
+For a PyTorch name listed here the error carries its ``name`` but no ``obj``, so Python does not append its
+own guess, which for a PyTorch name is a different thing altogether ("Did you mean: 'Conv2d'?" for
+``nn.Conv1d``). Any other name is most likely a typo: Python fills in both and its guess stays
+("Did you mean: 'matmul'?" for ``x.matmaul``).
 """
 
 __all__ = ["error", "module_getattr"]
@@ -99,7 +100,8 @@ def error(namespace, name, owner=None):
         message = f"module '{where}' has no attribute '{name}': tinygen does not have it"
     message += f"; {hint}" if hint else " (see docs/coming-from-pytorch.md for what carries over from PyTorch)"
     missing = AttributeError(message)
-    missing.name = name
+    if hint:
+        missing.name = name  # set without obj: Python makes no guess of its own
     return missing
 
 
