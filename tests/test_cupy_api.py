@@ -55,7 +55,7 @@ def test_the_scan_finds_tinygens_array_module_calls_with_their_keywords():
     as_strided = uses.chains[("lib", "stride_tricks", "as_strided")]
     assert as_strided and all(call.keywords == {"shape", "strides"} for call in as_strided)
     # through a conditional callee, (xp.maximum if ... else xp.minimum)(x, y, out=y), and a local alias,
-    # find = xp.argmax if largest else xp.argmin; find(x.data, axis=dim)
+    # find = xp.argmax if largest else xp.argmin; find(x.array, axis=dim)
     assert any("out" in call.keywords for call in uses.chains[("minimum",)])
     assert any("axis" in call.keywords for call in uses.chains[("argmin",)])
 

@@ -33,7 +33,7 @@ class Product(Function):
 
 def _array_type(tensor):
     """``ndarray`` on NumPy and CuPy, ``StrictArray`` on the strict stand-in."""
-    return type(tensor.data).__name__
+    return type(tensor.array).__name__
 
 
 def _other_device(device):
@@ -54,7 +54,7 @@ def test_a_correct_custom_function_still_works_with_none_for_an_input():
 def test_a_backward_returning_a_raw_array_names_the_op_and_the_array_type():
     class RawArray(Scale):
         def backward(self, g):
-            return g.data * 2.0
+            return g.array * 2.0
 
     x = random_tensor((3,), seed=3)
     with pytest.raises(RuntimeError,
@@ -65,7 +65,7 @@ def test_a_backward_returning_a_raw_array_names_the_op_and_the_array_type():
 def test_a_backward_returning_a_raw_array_is_caught_in_grad_too():
     class RawArray(Scale):
         def backward(self, g):
-            return g.data * 2.0
+            return g.array * 2.0
 
     x = random_tensor((3,), seed=3)
     with pytest.raises(RuntimeError, match=rf"RawArray.backward returned a \S*{_array_type(x)} for input 0"):
@@ -76,7 +76,7 @@ def test_the_raw_array_error_names_the_right_input():
     class SecondRaw(Product):
         def backward(self, g):
             a, b = self.saved_inputs
-            return g * b, (g * a).data
+            return g * b, (g * a).array
 
     a, b = random_tensor((3,), seed=4), random_tensor((3,), seed=5)
     with pytest.raises(RuntimeError, match=rf"SecondRaw.backward returned a \S*{_array_type(a)} for input 1 instead"):
@@ -144,7 +144,7 @@ def test_a_gradient_on_another_device_names_the_op_and_both_devices(device):
 def test_a_gradient_for_an_intermediate_node_is_checked_too():
     class RawArray(Scale):
         def backward(self, g):
-            return g.data * 2.0
+            return g.array * 2.0
 
     x = random_tensor((3,), seed=13)
     with pytest.raises(RuntimeError, match=r"RawArray.backward returned"):

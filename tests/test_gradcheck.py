@@ -92,7 +92,7 @@ def test_a_failure_at_a_kink_is_explained():
 def test_mutating_an_input_is_reported():
     def mutating(x):
         y = x * 2
-        x.data[0] += 1.0
+        x.array[0] += 1.0
         return y
 
     x = random_tensor((3,), seed=6)

@@ -251,8 +251,8 @@ def test_layers_match_torch_over_several_training_steps(layer_name, shape, momen
     copy_parameters(ours, theirs)
     for step in range(4):
         x = random_tensor(shape, seed=20 + step, dtype=tinygen.float32, requires_grad=True)
-        x.data *= 3.0
-        x.data += float(step)
+        x.array *= 3.0
+        x.array += float(step)
         upstream = random_tensor(shape, seed=30 + step, dtype=tinygen.float32, requires_grad=False)
         x_torch = to_torch(x, requires_grad=True)
         y, y_torch = ours(x), theirs(x_torch)

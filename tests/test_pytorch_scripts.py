@@ -3,11 +3,11 @@ Variable and FloatTensor, a WGAN-GP with autograd.grad and .data clipping, a CNN
 StepLR) run on tinygen with only their import lines changed (tinygen_*.py).
 
 - The two variants of each script differ in import lines only (a diff, fast).
-- Each tinygen variant runs a few steps as it is (slow). Three scripts use PyTorch's ``.data`` (a detached tensor
-  sharing memory), which tinygen does not have yet: those runs are strict xfails, so the rename flips them.
+- Each tinygen variant runs a few steps as it is (slow). Three scripts use PyTorch's ``.data`` (a tensor sharing
+  memory, cut out of the graph: ``p.data.clamp_``, ``init.normal_(m.weight.data, ...)``, ``x.data.size(0)``).
 - With PyTorch installed, both variants run a few steps in float64 (the FloatTensor script in float32, the type
   it asks for) drawing from one shared random stream (see pytorch_scripts/run_script.py), and every logged loss
-  must agree. For the ``.data`` scripts the tinygen run reads ``.data`` as ``.detach()``, what it means in them.
+  must agree.
 """
 import functools
 import math
@@ -22,9 +22,6 @@ import pytest
 from tinygen.data import encode_idx, load_mnist
 
 SCRIPTS = Path(__file__).resolve().parent / "pytorch_scripts"
-NEEDS_DATA = pytest.mark.xfail(
-    strict=True, reason="needs .data with PyTorch's meaning (issue 15 item 6, lands after the core restructure)")
-
 #: name -> (dtype of the comparison, its relative tolerance, uses .data, command-line arguments; {root} = MNIST)
 CASES = {
     "vae": ("float64", 1e-9, False, ["--batch-size", "16", "--epochs", "2", "--max-batches", "3",
@@ -84,16 +81,12 @@ def workspace(tmp_path_factory):
 
 
 @functools.lru_cache(maxsize=None)
-def _run_cached(library, name, data_as_detach, root, workspace):
+def _run_cached(library, name, root, workspace):
     """One run's standard output; each configuration runs once per test session, in its own folder."""
-    workdir = Path(workspace) / f"{library}-{name}{'-detach' if data_as_detach else ''}"
+    workdir = Path(workspace) / f"{library}-{name}"
     workdir.mkdir(exist_ok=True)
     dtype, _, _, arguments = CASES[name]
     script = SCRIPTS / f"{library}_{name}.py"
-    if data_as_detach:
-        rewritten = workdir / f"{library}_{name}_detach.py"
-        rewritten.write_text(TORCH_DATA.sub(".detach()", script.read_text()))
-        script = rewritten
     command = [sys.executable, str(SCRIPTS / "run_script.py"), library, dtype, "0", str(script)]
     command += [argument.format(root=root) for argument in arguments]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
@@ -102,17 +95,16 @@ def _run_cached(library, name, data_as_detach, root, workspace):
     return result.stdout
 
 
-def run(library, name, root, workspace, data_as_detach=False):
+def run(library, name, root, workspace):
     """The script's logged numbers, [(name, value), ...], from one run (runs are cached per configuration)."""
-    output = _run_cached(library, name, data_as_detach, str(root), str(workspace))
+    output = _run_cached(library, name, str(root), str(workspace))
     numbers = [(key, float(value)) for key, value in LOGGED_NUMBER.findall(output)]
     assert numbers, f"{name} with {library} logged no losses:\n{output[-2000:]}"
     return numbers
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(name, marks=[NEEDS_DATA] if CASES[name][2] else [])
-                                  for name in CASES])
+@pytest.mark.parametrize("name", list(CASES))
 def test_tinygen_variant_runs_as_written(name, mnist_root, workspace):
     numbers = run("tinygen", name, mnist_root, workspace)
     assert all(math.isfinite(value) for _, value in numbers)
@@ -123,9 +115,9 @@ def test_tinygen_variant_runs_as_written(name, mnist_root, workspace):
 @pytest.mark.parametrize("name", list(CASES))
 def test_losses_match_pytorch_step_for_step(name, mnist_root, workspace):
     pytest.importorskip("torch")
-    _, rtol, uses_data, _ = CASES[name]
+    _, rtol, _, _ = CASES[name]
     theirs = run("torch", name, mnist_root, workspace)
-    ours = run("tinygen", name, mnist_root, workspace, data_as_detach=uses_data)
+    ours = run("tinygen", name, mnist_root, workspace)
     assert [key for key, _ in ours] == [key for key, _ in theirs]
     np.testing.assert_allclose([value for _, value in ours], [value for _, value in theirs], rtol=rtol,
                                atol=rtol * 1e-3)

@@ -66,7 +66,7 @@ def _describe(value, arrays, where, open_containers=()):
         open_containers = open_containers + (id(value),)
     if isinstance(value, Tensor):
         name = f"tensor_{len(arrays)}"
-        arrays[name] = value.backend.to_numpy(value.data)
+        arrays[name] = value.backend.to_numpy(value.array)
         return {"tensor": name}
     if value is None or isinstance(value, (bool, str)):
         return {"value": value}

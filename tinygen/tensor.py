@@ -1,7 +1,8 @@
 """``Tensor``: an array of one backend plus the bookkeeping reverse mode needs.
 
 A tensor holds
-    data           the backend array (NumPy or CuPy); ``.data`` bypasses autograd, as in PyTorch
+    array          the backend array (NumPy or CuPy) that ops compute on; it bypasses autograd
+                   (``.data`` is PyTorch's: this tensor's values as a tensor cut out of the graph)
     requires_grad  whether gradients flow to it
     grad_fn        the ``Function`` that made it (``None`` for leaves: tensors the user made)
     grad           after ``backward()``, dL/d(this tensor), for leaves that require grad
@@ -18,7 +19,7 @@ from tinygen.backend.dtypes import is_floating, to_dtype
 
 
 class Tensor:
-    __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
+    __slots__ = ("array", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
     __hash__ = object.__hash__  # identity: tensors are dictionary keys in the engine, while == is elementwise
     # NumPy must not treat a tensor as a sequence: ``np.float64(2) * x`` then calls ``x.__rmul__`` (it gave an
     # object array of 0-d tensors), and ``np.exp(x)`` is a TypeError rather than a silent elementwise loop.
@@ -28,15 +29,15 @@ class Tensor:
         from tinygen.creation import tensor as _tensor
 
         made = _tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
-        self.data, self._backend = made.data, made._backend
+        self.array, self._backend = made.array, made._backend
         self.requires_grad, self.grad_fn, self.grad = made.requires_grad, None, None
         self._version = [0]
 
     @classmethod
-    def _make(cls, data, backend, requires_grad=False, grad_fn=None, version=None):
+    def _make(cls, array, backend, requires_grad=False, grad_fn=None, version=None):
         """Wrap a backend array without copying or checking (for ops; users call ``tinygen.tensor``)."""
         tensor = object.__new__(cls)
-        tensor.data = data
+        tensor.array = array
         tensor._backend = backend
         tensor.requires_grad = requires_grad
         tensor.grad_fn = grad_fn
@@ -44,22 +45,22 @@ class Tensor:
         tensor._version = [0] if version is None else version
         return tensor
 
-    def _wrap_like(self, data):
-        """A new leaf tensor on this tensor's device holding ``data``."""
-        return Tensor._make(data, self._backend)
+    def _wrap_like(self, array):
+        """A new leaf tensor on this tensor's device holding ``array``."""
+        return Tensor._make(array, self._backend)
 
     # --- what it is --------------------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape  # a tuple on every backend
+        return self.array.shape  # a tuple on every backend
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self):
@@ -91,7 +92,7 @@ class Tensor:
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -106,7 +107,7 @@ class Tensor:
         """The values as a NumPy array on the host (for a CPU tensor, shares memory; else a copy)."""
         if self.requires_grad:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() to get its values")
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
         """``numpy.asarray(x)``: the values of a CPU tensor that needs no gradient (as PyTorch). For any other
@@ -114,15 +115,15 @@ class Tensor:
         if self.device != "cpu" or self.requires_grad:
             reason = "it requires grad" if self.requires_grad else f"it is on {self.device!r}"
             raise TypeError(f"NumPy cannot read this tensor implicitly ({reason}); use x.detach().numpy()")
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): the tensor has {self.data.size} elements (shape {self.shape}); expected one")
-        return self.data.item()
+        if self.array.size != 1:
+            raise ValueError(f"item(): the tensor has {self.array.size} elements (shape {self.shape}); expected one")
+        return self.array.item()
 
     def tolist(self):
-        return self._backend.to_numpy(self.data).tolist()
+        return self._backend.to_numpy(self.array).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -131,16 +132,16 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __index__(self):
         if self.ndim != 0 or self.dtype.kind not in "iu":
             raise TypeError("only 0-d integer tensors can be used as an index")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def to(self, device=None, dtype=None):
         """Move to ``device`` and/or cast to ``dtype`` (``x.to("cuda")``, ``x.to(tinygen.float64)``).
@@ -185,8 +186,29 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self):
-        """The same values (shared memory) cut out of the graph: a leaf that does not require grad."""
-        return Tensor._make(self.data, self._backend, False, None, self._version)
+        """The same values (shared memory) cut out of the graph: a leaf that does not require grad. It shares the
+        version counter, so an in-place change through it still makes a backward that saved the values fail."""
+        return Tensor._make(self.array, self._backend, False, None, self._version)
+
+    @property
+    def data(self):
+        """PyTorch's ``.data``: the same values (shared memory) as a new leaf that does not require grad, with a
+        version counter of its own, so autograd does not see in-place changes made through it (``detach()``
+        shares the counter and does). ``p.data.clamp_(-c, c)`` works even while ``p`` requires grad. The raw
+        backend array is ``.array``; docs/tensors.md compares the three."""
+        return Tensor._make(self.array, self._backend)
+
+    @data.setter
+    def data(self, value):
+        """``x.data = y``: ``x`` now holds ``y``'s values (shared memory; shape, dtype and device may change) and
+        keeps its own ``requires_grad``, ``grad_fn``, ``.grad`` and version, as in PyTorch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        if self.requires_grad and not is_floating(value.dtype):
+            raise RuntimeError(
+                f"Tensor.data: the tensor requires grad, so its data must be floating point, got dtype {value.dtype}"
+            )
+        self.array, self._backend = value.array, value._backend
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not is_floating(self.dtype):
@@ -216,7 +238,7 @@ class Tensor:
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
             )
-        if any(stride == 0 and extent > 1 for stride, extent in zip(self.data.strides, self.shape)):
+        if any(stride == 0 and extent > 1 for stride, extent in zip(self.array.strides, self.shape)):
             # NumPy marks such views read-only, CuPy does not: refuse on every device alike
             raise RuntimeError(
                 f"{name}: the tensor of shape {self.shape} is a broadcast view (expand, broadcast_to): several of its "
@@ -225,7 +247,7 @@ class Tensor:
 
     def _inplace(self, name, array_update):
         self._check_inplace(name)
-        array_update(self.data)
+        array_update(self.array)
         versions.bump(self)
         return self
 
@@ -233,7 +255,7 @@ class Tensor:
         if isinstance(value, Tensor):
             if value._backend is not self._backend:
                 raise ops.checks.device_error(name, self, value)
-            return value.data
+            return value.array
         return value
 
     def zero_(self):
@@ -315,7 +337,7 @@ class Tensor:
     def __repr__(self):
         host = _backend_module.get_backend("cpu").xp
         values = host.array2string(
-            self._backend.to_numpy(self.data), separator=", ", precision=4, threshold=1000, prefix="tensor("
+            self._backend.to_numpy(self.array), separator=", ", precision=4, threshold=1000, prefix="tensor("
         )
         extras = []
         if self.device != "cpu":
@@ -555,7 +577,7 @@ class Tensor:
         return ops.shape.contiguous(self)
 
     def is_contiguous(self):
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def gather(self, dim, index):
         return ops.indexing.gather(self, dim, index)

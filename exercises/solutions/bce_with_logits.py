@@ -16,7 +16,7 @@ class BinaryCrossEntropyWithLogits(BinaryCrossEntropyWithLogitsBase):
     ``backward(g)``: ``self.saved_inputs`` gives x and t as Tensors (``save_inputs = True``). Return
     ``(dL/dx, dL/dt)``.
       - Derive dl/dx: it simplifies to something short in terms of sigmoid(x) (``sigmoid`` is imported).
-      - dl/dt is short too. Use tensor ops, not ``.data`` arrays.
+      - dl/dt is short too. Use tensor ops, not raw arrays (``.array``).
     """
 
     def forward(self, x, t):

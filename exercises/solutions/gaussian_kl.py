@@ -13,7 +13,7 @@ class GaussianKL(Function):
         densities, and use E_p[z] = mu, E_p[z^2] = mu^2 + sigma^2. The constants log(2 pi) cancel.
       - Write it with logvar (log sigma^2 = logvar, sigma^2 = exp(logvar)); it is 0 at mu = 0, logvar = 0.
     ``backward(g)``: ``self.saved_inputs`` gives mu and logvar as Tensors. Return ``(dL/dmu, dL/dlogvar)``.
-      - Differentiate your formula by hand; write it with tensor ops (``logvar.exp()``), not ``.data`` arrays.
+      - Differentiate your formula by hand; write it with tensor ops (``logvar.exp()``), not raw arrays (``.array``).
     """
 
     save_inputs = True

@@ -15,7 +15,7 @@ class Sum(SumForward):
       - So the gradient is g copied back along the summed dimensions: first ``reshape`` g so that every
         summed dimension is there with size 1 (it already is when keepdim=True), then ``broadcast_to`` the
         input's shape. Both are imported above.
-      - Use tensor ops, not ``.data`` arrays: the grader checks second derivatives too.
+      - Use tensor ops, not raw arrays (``.array``): the grader checks second derivatives too.
     """
 
     def backward(self, g):

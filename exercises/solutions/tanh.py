@@ -11,7 +11,7 @@ class Tanh(TanhForward):
     Write ``backward(g)``: g = dL/dy (y's shape). Return dL/dx (x's shape).
       - Derive d tanh(x)/dx. Write it in terms of y, the output you already have: no need to save x.
       - Chain rule, elementwise: dL/dx = g * dy/dx.
-      - Use tensor ops on Tensors (g, y), not ``.data`` arrays, so your backward can itself be differentiated
+      - Use tensor ops on Tensors (g, y), not raw arrays (``.array``), so your backward can itself be differentiated
         (the grader checks second derivatives too).
     """
 

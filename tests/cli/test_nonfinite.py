@@ -64,7 +64,7 @@ class BlowsUpAt(GANRecipe):
         self.steps_taken += 1
         epoch, step = self.epoch_and_step
         if self.steps_taken == (epoch - 1) * self.steps_per_epoch + step:
-            self.generator.net[0].weight.data[0, 0] = math.inf
+            self.generator.net[0].weight.array[0, 0] = math.inf
         return metrics
 
 
@@ -86,7 +86,7 @@ def test_an_optimizer_state_that_turns_inf_stops_before_the_checkpoint(tmp_path,
     def poisons_adam(recipe, real):
         metrics = original(recipe, real)
         for state in recipe.discriminator_optimizer.state.values():
-            state["exp_avg_sq"].data[...] = math.inf
+            state["exp_avg_sq"].array[...] = math.inf
         return metrics
 
     monkeypatch.setattr(GANRecipe, "train_step", poisons_adam)

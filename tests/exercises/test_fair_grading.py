@@ -16,14 +16,14 @@ ADAM_EFFICIENT = '''
         state["step"] += 1
         t = state["step"]
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+            grad = grad + group["weight_decay"] * param.array
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         m *= beta1
         m += (1 - beta1) * grad
         v *= beta2
         v += (1 - beta2) * grad * grad
         step_size = group["lr"] * (1 - beta2 ** t) ** 0.5 / (1 - beta1 ** t)  # Kingma and Ba, section 2
-        param.data -= step_size * m / (param.backend.xp.sqrt(v) + group["eps"])
+        param.array -= step_size * m / (param.backend.xp.sqrt(v) + group["eps"])
 '''
 
 BATCH_NORM_STEP_BY_STEP = '''

@@ -33,7 +33,7 @@ WRONG = {
         ["sum over dims (1,)", "cannot be broadcast", "in sum.py, line"],
         "it must have x's shape", "gradient of x"),
     "tanh on raw arrays (no second derivative)": (
-        "tanh", ("g * (1.0 - y * y)", "g * y._wrap_like(1.0 - y.data * y.data)"),
+        "tanh", ("g * (1.0 - y * y)", "g * y._wrap_like(1.0 - y.array * y.array)"),
         ["tanh of x (5,), second derivative", "is wrong at index"],
         "cannot be differentiated again", "second derivative"),
     "bce_with_logits in the naive form": (

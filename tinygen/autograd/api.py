@@ -44,7 +44,7 @@ def _root_gradients(caller, outputs, gradients):
                     f"{caller}: output {position} has shape {output.shape}; a gradient can be implied only for "
                     "a one-element output. Pass gradient= (dL/d output, same shape) or reduce it first, e.g. .sum()"
                 )
-            gradient = output._wrap_like(output.backend.xp.ones(output.data.shape, dtype=output.dtype))
+            gradient = output._wrap_like(output.backend.xp.ones(output.array.shape, dtype=output.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 raise TypeError(f"{caller}: gradient {position} must be a Tensor, got {type(gradient).__name__}")
@@ -60,7 +60,7 @@ def _root_gradients(caller, outputs, gradients):
             if gradient.dtype != output.dtype:
                 gradient = gradient.to(dtype=output.dtype)
             if not gradient.requires_grad:  # a private copy: the engine may hand it to a leaf's .grad
-                gradient = gradient._wrap_like(gradient.data.copy())
+                gradient = gradient._wrap_like(gradient.array.copy())
         result.append(gradient)
     return result
 

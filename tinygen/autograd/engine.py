@@ -192,7 +192,7 @@ def _check_input_grads(node, input_grads):
                 f"for an input of shape {tuple(shape)} and dtype {dtype}: the op's backward is wrong"
             )
         if _AnomalyMode.enabled:
-            check_finite(node.backend.xp, grad.data, node.name, "backward", site_of(node))
+            check_finite(node.backend.xp, grad.array, node.name, "backward", site_of(node))
 
 
 def _accumulate_into_leaves(leaf_grads, create_graph):
@@ -202,9 +202,9 @@ def _accumulate_into_leaves(leaf_grads, create_graph):
         if not leaf.requires_grad:
             continue
         if not create_graph:
-            data = grad.data
-            if data.base is not None or id(data) in seen:
-                data = data.copy()
-            seen.add(id(data))
-            grad = leaf._wrap_like(data)
+            array = grad.array
+            if array.base is not None or id(array) in seen:
+                array = array.copy()
+            seen.add(id(array))
+            grad = leaf._wrap_like(array)
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad

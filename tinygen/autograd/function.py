@@ -73,10 +73,10 @@ class Function:
         record = record and _mode.enabled
         if record:
             self.needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])  # [...]: quicker than (...)
-        data = self.forward(*[tensor.data for tensor in inputs])
-        if not data.ndim or self.moves_device or _AnomalyMode.enabled:
-            data, backend = self._settle_output(data)
-        output = tensor_module.Tensor._make(data, backend, record, self if record else None,
+        array = self.forward(*[tensor.array for tensor in inputs])
+        if not array.ndim or self.moves_device or _AnomalyMode.enabled:
+            array, backend = self._settle_output(array)
+        output = tensor_module.Tensor._make(array, backend, record, self if record else None,
                                             inputs[0]._version if self.is_view else None)
         if record:
             self.next_edges = tuple([
@@ -87,27 +87,27 @@ class Function:
         return output
 
     # --- the bookkeeping of __call__ ----------------------------------------------------------------------
-    def _settle_output(self, data):
+    def _settle_output(self, array):
         """The rare cases of ``forward``'s array: a NumPy scalar (a reduction, scalar indexing) becomes a 0-d array,
         a device move puts it on ``target_backend``, anomaly mode checks it. Returns the array and its backend."""
         backend = self.target_backend if self.moves_device else self.backend
-        if not data.ndim:
-            data = backend.xp.asarray(data)
+        if not array.ndim:
+            array = backend.xp.asarray(array)
         if _AnomalyMode.enabled:
-            check_forward(self, backend.xp, data)
-        return data, backend
+            check_forward(self, backend.xp, array)
+        return array, backend
 
     def _save_for_backward(self, inputs, output):
         """Keep what ``backward`` reads (``save_inputs``, ``save_output``) with its version, and its shape."""
-        data = output.data
-        self.output_shape = data.shape
-        self.output_dtype = data.dtype
+        array = output.array
+        self.output_shape = array.shape
+        self.output_dtype = array.dtype
         self._freed = False
         if self.save_inputs:
             self._saved = inputs
             self._saved_versions = versions_of(inputs)
         if self.save_output:
-            self._output = (data, output._version, output._version[0])
+            self._output = (array, output._version, output._version[0])
 
     def _device_mismatch(self, inputs):
         return DeviceMismatchError(
@@ -127,11 +127,11 @@ class Function:
     def saved_output(self):
         """The output Tensor, rebuilt so that, when the backward is recorded, gradients flow back through it."""
         self._check_not_freed()
-        data, counter, version = self._output
-        check_output_unchanged(self.name, data.shape, counter, version)
+        array, counter, version = self._output
+        check_output_unchanged(self.name, array.shape, counter, version)
         recorded = _mode.enabled
         backend = self.target_backend if self.moves_device else self.backend
-        return tensor_module.Tensor._make(data, backend, recorded, self if recorded else None, counter)
+        return tensor_module.Tensor._make(array, backend, recorded, self if recorded else None, counter)
 
     def _check_not_freed(self):
         if self._freed:

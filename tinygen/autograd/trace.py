@@ -42,14 +42,14 @@ class GradientSummary:
     __slots__ = ("shape", "dtype", "norm", "min", "max", "finite", "values", "tensor")
 
     def __init__(self, gradient, keep):
-        xp, data = gradient.backend.xp, gradient.data
-        self.shape, self.dtype = tuple(data.shape), str(data.dtype)
-        self.finite = bool(xp.isfinite(data).all())
-        wide = data.astype(xp.float64)  # the norm of a float16/float32 gradient without overflow
+        xp, array = gradient.backend.xp, gradient.array
+        self.shape, self.dtype = tuple(array.shape), str(array.dtype)
+        self.finite = bool(xp.isfinite(array).all())
+        wide = array.astype(xp.float64)  # the norm of a float16/float32 gradient without overflow
         self.norm = float(xp.sqrt((wide * wide).sum()))
-        self.min = float(data.min()) if data.size else None
-        self.max = float(data.max()) if data.size else None
-        small = data.size <= SMALL_GRADIENT
+        self.min = float(array.min()) if array.size else None
+        self.max = float(array.max()) if array.size else None
+        small = array.size <= SMALL_GRADIENT
         self.values = [float(value) for value in gradient.backend.to_numpy(wide).ravel()] if small else None
         self.tensor = gradient.detach() if keep else None
 

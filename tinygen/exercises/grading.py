@@ -41,7 +41,7 @@ SECOND_ORDER = Hints(
     what="your first derivative is right, but it cannot be differentiated again (the grader differentiates your "
          "backward itself, as a gradient penalty does)",
     direction="a backward that tinygen can differentiate is built from tinygen operations on Tensors; raw arrays "
-              "(.data, or arrays kept from the forward) are constants to the engine",
+              "(.array, or arrays kept from the forward) are constants to the engine",
     step="use the Tensors the op saved (self.saved_inputs, self.saved_output) and tensor operations on them (*, "
          "sum_to, matmul, exp ...); recompute from them what the forward computed on arrays",
     answer="replace every expression on raw arrays in backward by the same expression on Tensors",
@@ -111,7 +111,7 @@ def random_tensor(shape, seed, low=-1.0, high=1.0, requires_grad=True, dtype=flo
 def noncontiguous(x):
     """A leaf with ``x``'s values in a strided layout (every other element of a wider array)."""
     wide = creation.zeros(tuple(x.shape[:-1]) + (2 * x.shape[-1],), dtype=x.dtype, device=x.device)
-    wide.data[..., ::2] = x.data
+    wide.array[..., ::2] = x.array
     return wide[..., ::2].detach().requires_grad_(x.requires_grad)
 
 
@@ -120,7 +120,7 @@ def duplicate(x):
     if not isinstance(x, Tensor):
         return x
     copy = x.detach().clone()
-    if x.ndim and not x.data.flags.c_contiguous:
+    if x.ndim and not x.array.flags.c_contiguous:
         copy = noncontiguous(copy)
     return copy.requires_grad_(x.requires_grad)
 

@@ -98,7 +98,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     target = matching_target(name, input, target)
     check_reduction(name, reduction)
     xp = input.backend.xp
-    if not bool(xp.all((input.data >= 0) & (input.data <= 1))):
+    if not bool(xp.all((input.array >= 0) & (input.array <= 1))):
         raise ValueError(
             f"{name}: input must hold probabilities in [0, 1] (got values outside, or NaN); "
             "for raw scores use binary_cross_entropy_with_logits"

@@ -25,7 +25,7 @@ def _class_targets(name, input, target):
         )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
-    if target.numel() and (int(target.data.min()) < 0 or int(target.data.max()) >= input.shape[1]):
+    if target.numel() and (int(target.array.min()) < 0 or int(target.array.max()) >= input.shape[1]):
         raise ValueError(f"{name}: class indices must be in [0, {input.shape[1]}), got values outside")
     return target
 

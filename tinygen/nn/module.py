@@ -37,7 +37,7 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter: expected a Tensor, got {type(data).__name__}")
         if requires_grad and not is_floating(data.dtype):
             raise TypeError(f"Parameter: only floating-point tensors can be parameters, got dtype {data.dtype}")
-        return cls._make(data.data, data.backend, requires_grad)
+        return cls._make(data.array, data.backend, requires_grad)
 
     def __init__(self, data=None, requires_grad=True):
         pass  # everything is set in __new__
@@ -215,7 +215,7 @@ class Module:
             if set_to_none or parameter.grad is None:
                 parameter.grad = None
             else:
-                parameter.grad = parameter._wrap_like(parameter.backend.xp.zeros_like(parameter.grad.data))
+                parameter.grad = parameter._wrap_like(parameter.backend.xp.zeros_like(parameter.grad.array))
 
     def requires_grad_(self, requires_grad=True):
         for parameter in self.parameters():
@@ -251,7 +251,7 @@ class Module:
         dtype = to_dtype(dtype)
 
         def convert(tensor):
-            array = tensor.data
+            array = tensor.array
             if dtype is not None and is_floating(array.dtype) and array.dtype != dtype:
                 array = array.astype(dtype)
             if target is not None and target is not tensor.backend:
@@ -263,8 +263,8 @@ class Module:
                 if parameter is None:
                     continue
                 array, backend = convert(parameter)
-                if array is not parameter.data:
-                    parameter.data, parameter._backend = array, backend
+                if array is not parameter.array:
+                    parameter.array, parameter._backend = array, backend
                     versions.bump(parameter)
                 if parameter.grad is not None:
                     parameter.grad = Tensor._make(*convert(parameter.grad))
@@ -341,10 +341,10 @@ class Module:
             for key, (target, _) in own.items():
                 if key in state_dict:
                     source = state_dict[key]
-                    array = source.data
+                    array = source.array
                     if source.backend is not target.backend:
                         array = target.backend.asarray(source.backend.to_numpy(array))
-                    target.data[...] = array
+                    target.array[...] = array
                     versions.bump(target)
         return IncompatibleKeys(missing, unexpected)
 

@@ -27,28 +27,28 @@ def compare(op, a, b):
         raise
     checks.broadcast_shapes(op, a.shape, b.shape)
     xp = a.backend.xp
-    return _boolean(getattr(xp, _OPERATORS[op])(a.data, b.data), a.backend)
+    return _boolean(getattr(xp, _OPERATORS[op])(a.array, b.array), a.backend)
 
 
 def logical_not(x):
     checks.require_tensor("logical_not", x)
-    return _boolean(x.backend.xp.logical_not(x.data), x.backend)
+    return _boolean(x.backend.xp.logical_not(x.array), x.backend)
 
 
 def isfinite(x):
-    return _boolean(x.backend.xp.isfinite(x.data), x.backend)
+    return _boolean(x.backend.xp.isfinite(x.array), x.backend)
 
 
 def isnan(x):
-    return _boolean(x.backend.xp.isnan(x.data), x.backend)
+    return _boolean(x.backend.xp.isnan(x.array), x.backend)
 
 
 def any(x):
-    return _boolean(x.data.any(), x.backend)
+    return _boolean(x.array.any(), x.backend)
 
 
 def all(x):
-    return _boolean(x.data.all(), x.backend)
+    return _boolean(x.array.all(), x.backend)
 
 
 def equal(a, b):
@@ -59,4 +59,4 @@ def equal(a, b):
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     """True if |a - b| <= atol + rtol |b| everywhere (a Python bool)."""
     a, b = checks.as_operand_pair("allclose", a, b)
-    return bool(a.backend.xp.allclose(a.data, b.data, rtol=rtol, atol=atol))
+    return bool(a.backend.xp.allclose(a.array, b.array, rtol=rtol, atol=atol))

@@ -103,7 +103,7 @@ class ConvTranspose2d(Function):
         need_x, need_weight = self.needs_input_grad[:2]
         size = x.shape[2:]
         # both gradients read the same windows of g: cut them out once
-        columns = im2col(self.backend, g.data, self.geometry, size) if need_x or need_weight else None
+        columns = im2col(self.backend, g.array, self.geometry, size) if need_x or need_weight else None
         grad_x = Conv2d(self.geometry, size, columns)(g, weight) if need_x else None
         grad_weight = Conv2dWeightGrad(self.geometry, columns)(g, x) if need_weight else None
         grad_bias = g.sum(dim=(0, 2, 3)) if _needs_bias_grad(self) else None

@@ -63,7 +63,7 @@ class Abs(Function):
 
     def backward(self, g):
         (x,) = self.saved_inputs
-        return g * _constant(x, self.backend.xp.sign(x.data))
+        return g * _constant(x, self.backend.xp.sign(x.array))
 
 
 class Tanh(Function):
@@ -186,7 +186,7 @@ class Softplus(Function):
     def backward(self, g):
         (x,) = self.saved_inputs
         scaled = x * self.beta
-        linear = _constant(x, scaled.data > self.threshold)
+        linear = _constant(x, scaled.array > self.threshold)
         return where(linear, g, g * sigmoid(scaled))
 
 
@@ -364,7 +364,7 @@ def where(condition, a, b):
         raise checks.device_error("where", condition, a)
     shape = checks.broadcast_shapes("where", condition.shape, a.shape, b.shape)
     # A private copy: the backward reads the condition, and the caller may change its mask in place before then.
-    condition_array = condition.data.copy()
+    condition_array = condition.array.copy()
     if condition_array.shape != shape:
         condition_array = a.backend.xp.broadcast_to(condition_array, shape)
     return Where(condition_array)(a, b)

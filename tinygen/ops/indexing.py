@@ -89,7 +89,7 @@ def _index_array(x, value, name):
     if isinstance(value, Tensor):
         if value.backend is not x.backend:
             raise checks.device_error(name, x, value)
-        array = value.data
+        array = value.array
     else:
         try:
             array = x.backend.asarray(value)
@@ -187,6 +187,6 @@ def gather(x, dim, index):
             raise ValueError(
                 f"gather: index shape {index.shape} must match input shape {x.shape} in every dim but {dim}"
             )
-    if index.numel() and (int(index.data.min()) < 0 or int(index.data.max()) >= x.shape[dim]):
+    if index.numel() and (int(index.array.min()) < 0 or int(index.array.max()) >= x.shape[dim]):
         raise IndexError(f"gather: index values must be in [0, {x.shape[dim]}) for dim {dim} of shape {x.shape}")
-    return Gather(dim, index.data.astype(int64))(x)  # a private copy, as in getitem: the backward reads it
+    return Gather(dim, index.array.astype(int64))(x)  # a private copy, as in getitem: the backward reads it

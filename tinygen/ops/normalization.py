@@ -110,17 +110,17 @@ def _fused_backward(g, x, weight, batch_mean, invstd, need_input_grad):
     """``backward_reference``'s three gradients on raw arrays, returned as constant tensors (nothing recorded):
     the per-channel sums by BLAS, dL/dx built in place in one output array."""
     xp, channels = g.backend.xp, x.shape[1]
-    g_rows = g.data.reshape(x.shape[0], -1)
+    g_rows = g.array.reshape(x.shape[0], -1)
     count = g_rows.size // channels
     grad_x = xp.empty(x.shape, dtype=x.dtype)
     centered = grad_x.reshape(g_rows.shape)  # a view of grad_x's memory
-    xp.subtract(x.data.reshape(g_rows.shape), _spread(xp, batch_mean, g_rows), out=centered)
+    xp.subtract(x.array.reshape(g_rows.shape), _spread(xp, batch_mean, g_rows), out=centered)
     grad_bias = _channel_sums(xp, g_rows, channels)
     grad_weight = _channel_dots(xp, g_rows, centered, channels) * invstd  # sum(g * xhat)
     if need_input_grad:
         # dL/dx = scale * (g - mean(g) - xhat * mean(g * xhat)), where xhat * mean(g * xhat) is
         # centered * (invstd * grad_weight / M); built in place in grad_x's memory
-        scale = invstd if weight is None else invstd * weight.data
+        scale = invstd if weight is None else invstd * weight.array
         centered *= _spread(xp, grad_weight * invstd * (-1.0 / count), g_rows)
         centered += g_rows
         centered -= _spread(xp, grad_bias * (1.0 / count), g_rows)
@@ -227,6 +227,6 @@ def _update_running_stats(running_mean, running_var, batch_mean, batch_var, coun
     for running, batch, correction in ((running_mean, batch_mean, 1.0), (running_var, batch_var, count / (count - 1))):
         if running is None:
             continue
-        running.data *= 1.0 - momentum
-        running.data += batch * (momentum * correction)
+        running.array *= 1.0 - momentum
+        running.array += batch * (momentum * correction)
         versions.bump(running)

@@ -102,7 +102,7 @@ class LogSumExp(Function):
         (x,) = self.saved_inputs
         exps = exp(x - Tensor._make(self.shift, x.backend))
         totals = sum(exps, self.dims, keepdim=True)
-        empty = Tensor._make(totals.data == 0, x.backend)  # an all -inf slice: weights 0, not 0 / 0
+        empty = Tensor._make(totals.array == 0, x.backend)  # an all -inf slice: weights 0, not 0 / 0
         return _spread(g, x.shape, self.dims) * (exps / where(empty, 1.0, totals))
 
 
@@ -203,11 +203,11 @@ def _arg_extreme(name, x, dim, keepdim, largest):
     find = xp.argmax if largest else xp.argmin
     _check_not_empty(name, x, checks.normalize_dims(name, dim, x.ndim), largest)
     if dim is None:
-        result = find(x.data.reshape(-1))
+        result = find(x.array.reshape(-1))
         result = result.reshape((1,) * x.ndim) if keepdim else result
     else:
         dim = checks.normalize_dim(name, dim, x.ndim)
-        result = find(x.data, axis=dim)
+        result = find(x.array, axis=dim)
         if keepdim and x.ndim:  # a 0-d input's one dim is virtual: the result stays 0-d
             result = xp.expand_dims(result, dim)
     return Tensor._make(xp.asarray(result, dtype=int64), x.backend)

@@ -4,7 +4,7 @@ An optimizer holds ``param_groups``: a list of dicts, each with its own ``"param
 so e.g. a generator's and a discriminator's layers can use different learning rates in one optimizer.
 Per-parameter state (momentum buffers, Adam's moments) lives in ``state[param]``.
 
-Subclasses implement ``_update(param, grad, state, group)``, which changes ``param.data`` in place.
+Subclasses implement ``_update(param, grad, state, group)``, which changes ``param.array`` in place.
 Updates work on raw arrays, under ``no_grad``: an update is not part of any graph.
 """
 import copy
@@ -106,7 +106,7 @@ class Optimizer:
                 if set_to_none or param.grad is None:
                     param.grad = None
                 else:  # new zeros, as Module.zero_grad: a graph that saved the old gradient (create_graph) keeps it
-                    param.grad = param._wrap_like(param.backend.xp.zeros_like(param.grad.data))
+                    param.grad = param._wrap_like(param.backend.xp.zeros_like(param.grad.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. ``closure`` re-evaluates the loss (returned)."""
@@ -125,14 +125,14 @@ class Optimizer:
                             f"{param.grad.shape}"
                         )
                     state = self.state.get(param, {})
-                    self._update(param, param.grad.data, state, group)
+                    self._update(param, param.grad.array, state, group)
                     if state:  # plain SGD keeps none
                         self.state[param] = state
                     versions.bump(param)  # graphs that saved the old value now refuse to backward
         return loss
 
     def _update(self, param, grad, state, group):
-        """Change ``param.data`` in place from the raw gradient array ``grad``."""
+        """Change ``param.array`` (the raw array) in place from the raw gradient array ``grad``."""
         raise NotImplementedError
 
     # --- saving ----------------------------------------------------------------------------------------
@@ -215,10 +215,12 @@ def _state_value_for(param, key, value, name):
         raise ValueError(
             f"{name}.load_state_dict: state {key!r} has shape {value.shape} but its parameter has shape {param.shape}"
         )
-    array = value.data if value.backend is param.backend else param.backend.asarray(value.backend.to_numpy(value.data))
+    array = value.array
+    if value.backend is not param.backend:
+        array = param.backend.asarray(value.backend.to_numpy(array))
     return Tensor._make(array.astype(param.dtype, copy=True), param.backend)
 
 
 def new_state_tensor(param):
     """A zero tensor shaped like ``param`` for optimizer state (a momentum buffer, a moment estimate)."""
-    return Tensor._make(param.backend.xp.zeros_like(param.data), param.backend)
+    return Tensor._make(param.backend.xp.zeros_like(param.array), param.backend)

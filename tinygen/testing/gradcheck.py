@@ -62,13 +62,13 @@ def _call(fn, inputs):
 
 def _upstream(outputs, generator):
     """Random N(0,1) upstream gradients, one per differentiable output."""
-    return [o._wrap_like(generator.standard_normal(o.data.shape, o.dtype)) for o in _differentiable_outputs(outputs)]
+    return [o._wrap_like(generator.standard_normal(o.array.shape, o.dtype)) for o in _differentiable_outputs(outputs)]
 
 
 def _scalar_objective(fn, inputs, upstream):
     """<v, fn(inputs)> as a Python float. Grad mode stays on: fn may itself call ``tinygen.grad`` (a penalty)."""
     outputs = _differentiable_outputs(_as_tuple(fn(*inputs)))
-    return sum(float((o.data * v.data).sum()) for o, v in zip(outputs, upstream))
+    return sum(float((o.array * v.array).sum()) for o, v in zip(outputs, upstream))
 
 
 def _analytic(fn, inputs, upstream):
@@ -77,7 +77,7 @@ def _analytic(fn, inputs, upstream):
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     pairs = [(o, v) for o, v in zip(outputs, upstream) if o.requires_grad]
     grads = autograd_grad([o for o, _ in pairs], wrt, [v for _, v in pairs], allow_unused=True) if pairs else [None] * len(wrt)
-    return [x.backend.xp.zeros(x.data.shape, dtype=x.dtype) if g is None else g.data for x, g in zip(wrt, grads)]
+    return [x.backend.xp.zeros(x.array.shape, dtype=x.dtype) if g is None else g.array for x, g in zip(wrt, grads)]
 
 
 def _replace(inputs, position, array):
@@ -93,14 +93,14 @@ def _objective_along(fn, inputs, position, upstream):
 
 
 def _snapshot(inputs):
-    return [x.backend.to_numpy(x.data).copy() if isinstance(x, Tensor) else None for x in inputs]
+    return [x.backend.to_numpy(x.array).copy() if isinstance(x, Tensor) else None for x in inputs]
 
 
 def _check_not_mutated(name, inputs, labels, snapshot):
     for x, label, before in zip(inputs, labels, snapshot):
         if before is None:
             continue
-        after = x.backend.to_numpy(x.data)
+        after = x.backend.to_numpy(x.array)
         if not _host.array_equal(after, before, equal_nan=True):
             raise GradcheckError(f"{name}: fn modified {label} (shape {x.shape}) in place")
 
@@ -111,7 +111,7 @@ def _noncontiguous_copy(x):
         return x
     xp = x.backend.xp
     wide = xp.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
-    wide[..., ::2] = x.data
+    wide[..., ::2] = x.array
     return Tensor._make(wide[..., ::2], x.backend, x.requires_grad)
 
 
@@ -120,10 +120,10 @@ def _compare(name, label, x, analytic, numeric, atol, rtol, objective, eps):
     if report is None:
         return
     worst, lines = report
-    cause = diagnosis.value_cause(analytic, numeric, x.backend.to_numpy(x.data).astype(float64), atol, rtol)
+    cause = diagnosis.value_cause(analytic, numeric, x.backend.to_numpy(x.array).astype(float64), atol, rtol)
     if cause:
         lines.append(f"likely cause: {cause}")
-    note = kink_note(*one_sided_slopes(objective, x.data, worst, eps), atol, rtol)
+    note = kink_note(*one_sided_slopes(objective, x.array, worst, eps), atol, rtol)
     if note:
         lines.append(note)
     raise GradcheckError("\n  ".join(lines))
@@ -155,7 +155,7 @@ def _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, a
     for position, gradient in zip(wrt_positions, analytic):
         x = inputs[position]
         objective = _objective_along(fn, inputs, position, upstream)
-        numeric = central_differences(objective, x.data, eps)
+        numeric = central_differences(objective, x.array, eps)
         host_gradient = x.backend.to_numpy(gradient).astype(float64)
         _compare(name, labels[position], x, host_gradient, numeric, atol, rtol, objective, eps)
 
@@ -188,7 +188,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonc
     outputs = [o for o in _differentiable_outputs(_call(fn, inputs)) if o.requires_grad]
     if not outputs:
         raise GradcheckError("gradgradcheck: no output of fn requires grad")
-    upstream = [o._wrap_like(generator.standard_normal(o.data.shape, o.dtype)).requires_grad_() for o in outputs]
+    upstream = [o._wrap_like(generator.standard_normal(o.array.shape, o.dtype)).requires_grad_() for o in outputs]
     n_inputs = len(inputs)
 
     def first_derivative(*arguments):

@@ -52,7 +52,7 @@ def all_finite(tensors):
     """Whether every element of every tensor is finite, found with one device-to-host transfer."""
     flags = None
     for tensor in tensors:
-        flag = tensor.backend.xp.isfinite(tensor.data).all()
+        flag = tensor.backend.xp.isfinite(tensor.array).all()
         flags = flag if flags is None else flags & flag
     return flags is None or bool(flags)
 

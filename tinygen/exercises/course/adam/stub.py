@@ -10,11 +10,11 @@ class Adam(AdamBase):
 
     Write ``_update(param, grad, state, group)``. ``step()`` calls it, under no_grad, for every parameter that
     has a gradient:
-      - ``param``: the Parameter (a Tensor); change ``param.data`` (its array) in place, e.g. ``param.data -= u``.
+      - ``param``: the Parameter (a Tensor); change ``param.array`` (its raw array) in place, e.g. ``param.array -= u``.
       - ``grad``: its gradient as an array of param's shape.
       - ``state``: this parameter's dict, empty at the first step; keep here the step count t and the two
         moment estimates. Make the moments with ``new_state_tensor(param)`` (zeros, a Tensor; imported above:
-        checkpoints can then save them) and update their ``.data`` in place.
+        checkpoints can then save them) and update their ``.array`` in place.
       - ``group``: the options, ``group["lr"]``, ``group["betas"]`` (b1, b2), ``group["eps"]``,
         ``group["weight_decay"]``. (``amsgrad`` is not part of the exercise.)
     The rule, for t = 1, 2, ...: weight decay adds wd * p to the gradient; m and v are exponential moving

@@ -11,7 +11,7 @@ REPLACES = {"dropout": "tinygen.ops.dropout:dropout", "Dropout": "tinygen.ops.dr
 WRITES = {"Dropout": ("backward",)}
 
 ANSWER = ("uniform = rand(input.shape, generator=generator, dtype=input.dtype, device=input.device); mask = "
-          "(uniform >= p).to(dtype=input.dtype) * (1.0 / (1.0 - p)); return Dropout(mask.data)(input)")
+          "(uniform >= p).to(dtype=input.dtype) * (1.0 / (1.0 - p)); return Dropout(mask.array)(input)")
 FORWARD = Hints(
     what="the output differs from dropout's with the same generator: the kept entries or their scale",
     direction="draw the uniform numbers exactly as the docstring says (the grader draws the same ones), keep an "

@@ -27,7 +27,7 @@ def dropout(input, p=0.5, training=True, generator=None):
       - Otherwise draw uniform numbers EXACTLY as ``rand(input.shape, generator=generator, dtype=input.dtype,
         device=input.device)`` (imported; the grader draws the same ones from the same generator), keep an entry
         where its number is >= p, and return ``Dropout(mask)(input)`` with ``mask`` a raw array of input's dtype
-        (a Tensor's ``.data``).
+        (a Tensor's ``.array``).
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")

@@ -17,7 +17,7 @@ class MatMul(MatMulForward):
       - ``t.mT`` swaps the last two dimensions (a batch of transposes); ``matmul`` (imported) multiplies
         batches of matrices.
       - A batch dimension that was broadcast must be summed back, as for any broadcast: ``sum_to(t, shape)``.
-      - Use tensor ops, not ``.data`` arrays: the grader checks second derivatives too.
+      - Use tensor ops, not raw arrays (``.array``): the grader checks second derivatives too.
     """
 
     def backward(self, g):

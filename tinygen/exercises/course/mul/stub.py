@@ -18,7 +18,7 @@ class Mul(MulForward):
         reach ``shape``.
       - ``self.needs_input_grad[i]`` tells whether input i needs a gradient; you may return None for one
         that does not.
-      - Use tensor ops (g * b, sum_to), not ``.data`` arrays: the grader checks second derivatives too.
+      - Use tensor ops (g * b, sum_to), not raw arrays (``.array``): the grader checks second derivatives too.
     """
 
     def backward(self, g):

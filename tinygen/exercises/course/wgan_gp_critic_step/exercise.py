@@ -60,7 +60,7 @@ class Critic(nn.Module):
         super().__init__()
         self.hidden, self.score = nn.Linear(6, 8).double(), nn.Linear(8, 1).double()
         for seed, parameter in enumerate(self.parameters()):
-            parameter.data[...] = random_tensor(tuple(parameter.shape), 60 + seed, requires_grad=False).data
+            parameter.array[...] = random_tensor(tuple(parameter.shape), 60 + seed, requires_grad=False).array
 
     def forward(self, x):
         return self.score(nn.functional.leaky_relu(self.hidden(x.reshape(x.shape[0], -1)), 0.2))
