@@ -8,7 +8,7 @@ import argparse
 
 import numpy
 
-from harness import median_seconds, row, setup, tinygen, torch
+from harness import add_timing_option, median_seconds, row, setup, tinygen, torch
 
 
 def chain_step(library, length):
@@ -48,8 +48,9 @@ def mlp_step(library, batch, sizes, lr=1e-3, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    add_timing_option(parser)
     args = parser.parse_args()
-    setup()
+    setup(cpu_time=args.cpu_time)
     length = 100
     ours, theirs = median_seconds([chain_step(tinygen, length), chain_step(torch, length) if torch else None],
                                   args.repeats)

@@ -10,7 +10,7 @@ import argparse
 import cProfile
 import pstats
 
-from harness import median_seconds, row, setup, tinygen, torch
+from harness import add_timing_option, median_seconds, row, setup, tinygen, torch
 
 CASES = [
     # name, function, input shape, weight shape
@@ -56,12 +56,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--profile", metavar="CASE", help="cProfile tinygen's forward+backward of one case (D1 ... G2)")
+    add_timing_option(parser)
     arguments = parser.parse_args()
     if arguments.profile:
         case = next(case for case in CASES if case[0].startswith(arguments.profile))
         profile(*case[1:], arguments.repeats)
         return
-    setup()
+    setup(cpu_time=arguments.cpu_time)
     for name, function_name, input_shape, weight_shape in CASES:
         ours = steps(tinygen, function_name, input_shape, weight_shape)
         theirs = steps(torch, function_name, input_shape, weight_shape) if torch is not None else (None, None)

@@ -2,7 +2,9 @@
 settings, alternating timing, and printing a row with the ratio.
 
 Timing takes turns between the contenders in blocks of calls, so load from other processes hits both
-alike, and reports the median after a warm-up.
+alike, and reports the median after a warm-up. On a machine other people are using, ``--cpu-time`` times by
+the CPU time of this process (all its threads) instead of the wall clock: waiting for a core no longer counts,
+so runs compare across changing load (spinning BLAS and OpenMP threads do count, in both libraries).
 """
 import os
 import pathlib
@@ -26,14 +28,27 @@ def threads():
     return len(os.sched_getaffinity(0))
 
 
-def setup(thread_count=None):
-    """Give PyTorch as many threads as NumPy's BLAS uses, and print what is being compared."""
+_clock = time.perf_counter
+
+
+def add_timing_option(parser):
+    """The ``--cpu-time`` option every benchmark script takes (pass ``args.cpu_time`` to ``setup``)."""
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time instead of the wall clock (for a busy machine)")
+    return parser
+
+
+def setup(thread_count=None, cpu_time=False):
+    """Give PyTorch as many threads as NumPy's BLAS uses, choose the clock, and print what is being compared."""
+    global _clock
+    _clock = time.process_time if cpu_time else time.perf_counter
     count = thread_count or threads()
     if torch is not None:
         torch.set_num_threads(count)
     print(f"tinygen {tinygen.__version__}, numpy {numpy.__version__}, "
           f"torch {torch.__version__ if torch else 'not installed'}, {count} threads, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
+          f"timed by {'CPU time' if cpu_time else 'wall clock'}")
     if os.environ.get("OPENBLAS_CORETYPE"):
         print("note: OPENBLAS_CORETYPE is set; run under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` "
               "for a user machine's NumPy speed")
@@ -54,10 +69,10 @@ def median_seconds(steps, repeats, warmup=5, block=5):
     times = {id(step): [] for step in active}
     for _ in range(repeats):
         for step in active:
-            start = time.perf_counter()
+            start = _clock()
             for _ in range(block):
                 step()
-            times[id(step)].append((time.perf_counter() - start) / block)
+            times[id(step)].append((_clock() - start) / block)
     return [statistics.median(times[id(step)]) if step is not None else None for step in steps]
 
 

@@ -9,7 +9,7 @@ import argparse
 
 import numpy as np
 
-from harness import median_seconds, row, setup, tinygen, torch
+from harness import add_timing_option, median_seconds, row, setup, tinygen, torch
 
 CASES = [
     ("BatchNorm2d(64), input (64, 64, 14, 14)", "BatchNorm2d", (64,), (64, 64, 14, 14)),
@@ -37,8 +37,9 @@ def layer_step(library, layer_name, layer_args, input_shape, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    add_timing_option(parser)
     args = parser.parse_args()
-    setup()
+    setup(cpu_time=args.cpu_time)
     for title, layer_name, layer_args, input_shape in CASES:
         ours, theirs = median_seconds([
             layer_step(tinygen, layer_name, layer_args, input_shape),

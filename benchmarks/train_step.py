@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 
-from harness import median_seconds, row, setup, sgemm_gflops, tinygen, torch
+from harness import add_timing_option, median_seconds, row, setup, sgemm_gflops, tinygen, torch
 
 BATCH = 64
 LATENT = 100
@@ -184,8 +184,9 @@ def main():
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--no-memory", action="store_true")
+    add_timing_option(parser)
     args = parser.parse_args()
-    setup()
+    setup(cpu_time=args.cpu_time)
     limit = sgemm_gflops() if args.device == "cpu" else None
     if limit:
         print(f"NumPy sgemm (1024^3, float32): {limit:.0f} GFLOP/s")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import tinygen
 from tinygen.autograd.function import DeviceMismatchError
 from tinygen.nn import functional as F
+from tinygen.ops.conv import conv2d_reference, conv_transpose2d_reference
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
@@ -188,6 +189,51 @@ def test_conv_transpose2d_matches_plain_loops(case, seed):
     y = F.conv_transpose2d(_device(x), _device(weight), _device(bias), **_options(case))
     geometry = [_pair(case[key]) for key in ("stride", "padding", "output_padding", "dilation")]
     np.testing.assert_allclose(y.numpy(), naive_conv_transpose2d(x, weight, bias, *geometry), rtol=1e-10, atol=1e-12)
+
+
+# --- the fast path against the references -------------------------------------------------------------------
+
+def assert_same_derivatives(fast, reference, operands, seed):
+    """Equal values, equal gradients for a random upstream, and equal second derivatives (the gradient of the
+    gradients' dot product with random directions): the fast ops' backward and double backward against autograd
+    through the reference. An unused input's second derivative (None) counts as zeros."""
+    rng = np.random.default_rng(seed)
+
+    def random_like(tensor):
+        return tinygen.tensor(rng.standard_normal(tensor.shape))
+
+    def values(tensor, like):
+        return np.zeros(like.shape) if tensor is None else tensor.detach().numpy()
+
+    ours, theirs = fast(*operands), reference(*operands)
+    np.testing.assert_allclose(values(ours, ours), values(theirs, theirs), rtol=1e-10, atol=1e-12)
+    upstream = random_like(ours)
+    first = [tinygen.grad(y, operands, upstream, create_graph=True) for y in (ours, theirs)]
+    directions = [random_like(operand) for operand in operands]
+    second = [tinygen.grad(sum((g * v).sum() for g, v in zip(grads, directions)), operands, allow_unused=True)
+              for grads in first]
+    for derivatives in (first, second):
+        for a, b, operand in zip(*derivatives, operands):
+            np.testing.assert_allclose(values(a, operand), values(b, operand), rtol=1e-10, atol=1e-12)
+
+
+@given(st.data())
+def test_conv2d_matches_its_reference(data):
+    """im2col on a channels-last copy and one matrix product, against the formula one kernel offset at a time."""
+    case = data.draw(conv_cases())
+    operands = _operands(data.draw, case, transposed=False)
+    assert_same_derivatives(_as_function(F.conv2d, case), _as_function(conv2d_reference, case), operands,
+                            data.draw(st.integers(0, 2**16)))
+
+
+@given(st.data())
+def test_conv_transpose2d_matches_its_reference(data):
+    """col2im (and, in the backward, windows of g cut once for both gradients) against a plain convolution of
+    the zero-spread input with the flipped kernel."""
+    case = data.draw(conv_cases(transposed=True))
+    operands = _operands(data.draw, case, transposed=True)
+    assert_same_derivatives(_as_function(F.conv_transpose2d, case), _as_function(conv_transpose2d_reference, case),
+                            operands, data.draw(st.integers(0, 2**16)))
 
 
 @pytest.mark.parametrize(

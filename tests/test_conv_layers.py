@@ -134,7 +134,7 @@ def test_dcgan_layers_match_torch():
              (nn.ConvTranspose2d(8, 1, 4, 2, 1), torch.nn.ConvTranspose2d(8, 1, 4, 2, 1))]
     for ours, theirs in pairs:
         for mine, reference in zip(ours.parameters(), theirs.parameters()):
-            mine.data = tinygen.tensor(reference.detach().numpy()).data
+            mine.array = tinygen.tensor(reference.detach().numpy()).array
     x = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
     x_mine, x_reference = tinygen.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y = pairs[1][0](pairs[0][0](x_mine).tanh())

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygen
+from tinygen.ops.elementwise import leaky_relu_reference
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
@@ -104,6 +105,29 @@ def test_sign_has_zero_gradient():
     x = random_tensor((4,), seed=3)
     (tinygen.sign(x) * x).sum().backward()
     assert_close(x.grad, np.sign(host(x)))
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 0.0, 1.0, 1.5, -0.5])
+@pytest.mark.parametrize("dtype", [tinygen.float32, tinygen.float64])
+def test_leaky_relu_matches_its_reference(slope, dtype):
+    """The max trick and the 1-or-slope factor against ``where(x > 0, x, slope * x)``: equal values, gradients
+    and second derivatives (the gradient is linear in the upstream g: d<dL/dx, v>/dg), zeros and both signs
+    included, on a non-contiguous input."""
+    values = np.random.default_rng(4).uniform(-2, 2, size=(6, 5))
+    values[::2, 1] = 0.0
+    x = tinygen.tensor(np.ascontiguousarray(values.T), dtype=dtype).T.requires_grad_()  # a transposed layout
+    assert not x.is_contiguous()
+    upstream = random_tensor(x.shape, seed=5, dtype=dtype)
+    direction = random_tensor(x.shape, seed=6, dtype=dtype, requires_grad=False)
+    results = []
+    for function in (tinygen.leaky_relu, leaky_relu_reference):
+        y = function(x, slope)
+        (gradient,) = tinygen.grad(y, [x], upstream, create_graph=True)
+        (second,) = tinygen.grad((gradient * direction).sum(), [upstream])
+        results.append((y, gradient, second))
+    for ours, reference in zip(*results):
+        assert ours.dtype == dtype
+        assert_close(ours.detach(), host(reference), rtol=0, atol=0)
 
 
 # --- numerics at the extremes ------------------------------------------------------------------------

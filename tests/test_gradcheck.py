@@ -44,7 +44,7 @@ def test_wrong_backward_is_rejected_naming_input_index_and_values():
     with pytest.raises(GradcheckError) as failure:
         gradcheck(lambda a, b: WrongMul()(a, b), [a, b])
     message = str(failure.value)
-    assert "gradient mismatch for input 0 (shape (2, 3)) at index (" in message
+    assert "gradient mismatch for input 0 'a' (shape (2, 3)) at index (" in message
     assert "analytic" in message and "numeric" in message and "tolerance" in message
 
 
@@ -79,7 +79,7 @@ def test_wrong_second_derivative_is_rejected():
 
 def test_float32_inputs_are_refused():
     x = random_tensor((3,), seed=5, dtype=tinygen.float32)
-    with pytest.raises(GradcheckError, match="input 0 has dtype float32; finite differences are meaningless"):
+    with pytest.raises(GradcheckError, match="input 0 'x' has dtype float32; finite differences are meaningless"):
         gradcheck(tinygen.tanh, [x])
 
 
@@ -92,7 +92,7 @@ def test_a_failure_at_a_kink_is_explained():
 def test_mutating_an_input_is_reported():
     def mutating(x):
         y = x * 2
-        x.data[0] += 1.0
+        x.array[0] += 1.0
         return y
 
     x = random_tensor((3,), seed=6)
@@ -119,3 +119,77 @@ def test_an_op_that_depends_on_memory_layout_is_reported():
 def test_nothing_to_check_is_an_error():
     with pytest.raises(GradcheckError, match="no input requires grad"):
         gradcheck(tinygen.tanh, [random_tensor((2,), requires_grad=False)])
+
+
+def test_numpy_arrays_get_a_message_that_says_what_to_pass_instead():
+    import numpy as np
+
+    x = np.random.default_rng(0).standard_normal(3)
+    for check in (gradcheck, gradgradcheck):
+        with pytest.raises(GradcheckError) as failure:
+            check(tinygen.tanh, [x])
+        name = check.__name__
+        assert str(failure.value) == (
+            f"{name}: input 0 'x' is a numpy.ndarray, not a Tensor: {name} differentiates tinygen code, so pass "
+            "tensors with requires_grad=True, e.g. tinygen.tensor(x, dtype=tinygen.float64, requires_grad=True); for "
+            "a forward/backward pair written with plain arrays, use tinygen.testing.check_backward"
+        )
+
+
+def test_tensors_that_do_not_require_grad_get_told_how_to():
+    with pytest.raises(GradcheckError, match="no input requires grad, so there is nothing to check; make the tensors "
+                                             "to check with requires_grad=True"):
+        gradcheck(tinygen.tanh, [random_tensor((2,), requires_grad=False)])
+
+
+def test_inputs_are_named_by_the_functions_parameters_or_by_names():
+    def product(first, second):
+        return WrongMul()(first, second)
+
+    a, b = random_tensor((2, 3), seed=1), random_tensor((2, 3), seed=2)
+    with pytest.raises(GradcheckError, match=r"gradient mismatch for input 0 'first' \(shape \(2, 3\)\)"):
+        gradcheck(product, [a, b])
+    with pytest.raises(GradcheckError, match=r"gradient mismatch for input 0 'a' \(shape \(2, 3\)\)"):
+        gradcheck(lambda *xs: WrongMul()(*xs), [a, b], names=["a", "b"])
+    with pytest.raises(GradcheckError, match=r"gradient mismatch for input 0 \(shape \(2, 3\)\)"):
+        gradcheck(lambda *xs: WrongMul()(*xs), [a, b])
+
+
+def test_gradgradcheck_names_the_upstream_gradient_as_such():
+    class WrongInUpstream(Function):
+        """y = x^2 whose backward returns x g + x g.detach(): the right value 2 g x, and the right derivative with
+        respect to x, but half the derivative with respect to g (one term treats g as a constant)."""
+
+        save_inputs = True
+
+        def forward(self, x):
+            return x * x
+
+        def backward(self, g):
+            (x,) = self.saved_inputs
+            return x * g + x * g.detach()
+
+    x = random_tensor((3,), seed=4)
+    gradcheck(lambda x: WrongInUpstream()(x), [x])
+    with pytest.raises(GradcheckError,
+                       match=r"gradgradcheck: gradient mismatch for the upstream gradient \(shape \(3,\)\)"):
+        gradgradcheck(lambda x: WrongInUpstream()(x), [x])
+
+
+def test_a_failure_in_gradcheck_names_a_likely_cause_too():
+    class DoubledSquare(Function):
+        """y = x^2 with a backward twice too large."""
+
+        save_inputs = True
+
+        def forward(self, x):
+            return x * x
+
+        def backward(self, g):
+            (x,) = self.saved_inputs
+            return 4.0 * g * x
+
+    x = random_tensor((3,), seed=8)
+    with pytest.raises(GradcheckError,
+                       match="likely cause: the analytic gradient is 2 times the numeric one everywhere"):
+        gradcheck(lambda x: DoubledSquare()(x), [x])

@@ -75,6 +75,16 @@ def test_setitem_is_in_place_and_refused_on_tensors_that_require_grad():
     assert host(w)[0] == 1.0
 
 
+def test_setitem_errors_name_setitem():
+    x = tinygen.zeros(3, 2)
+    with pytest.raises(IndexError, match="^setitem: index 10 is out of range for dimension 0 of size 3"):
+        x[10] = 1.0
+    with pytest.raises(IndexError, match="^setitem: index 5 is out of range for dimension 1 of size 2"):
+        x[:, [0, 5]] = 1.0
+    with pytest.raises(IndexError, match="^setitem: too many indices"):
+        x[0, 0, 0] = 1.0
+
+
 def test_out_of_range_indices_are_errors_on_every_device():
     x = tinygen.ones(3, 2)
     with pytest.raises(IndexError, match="getitem: index 3 is out of range for dimension 0 of size 3"):

@@ -91,7 +91,7 @@ def small_graph():
     before = x @ w
     hidden = before.tanh()
     loss = (hidden * before).sum()
-    intermediates = [weakref.ref(t) for t in (before, hidden)] + [weakref.ref(t.data) for t in (before, hidden)]
+    intermediates = [weakref.ref(t) for t in (before, hidden)] + [weakref.ref(t.array) for t in (before, hidden)]
     nodes = [weakref.ref(t.grad_fn) for t in (before, hidden, loss)]
     return (x, w), loss, intermediates, nodes
 

@@ -4,7 +4,7 @@ import pytest
 
 from tinygen.data import ScalePixels, load_mnist
 from tinygen.metrics import class_coverage, frechet_distance, gaussian_statistics, inception_score, judge_report, load_judge
-from tinygen.training.data import split_images
+from tinygen.data import split_images
 
 
 def test_frechet_distance_closed_forms():

@@ -124,12 +124,12 @@ def test_resuming_from_a_saved_state_continues_exactly(tmp_path, optimizer_name,
 def test_updates_are_in_place_keep_dtypes_and_bump_versions():
     for dtype in (tinygen.float32, tinygen.float64):
         weight = nn.Parameter(tinygen.ones(3, dtype=dtype))
-        data, version = weight.data, weight._version[0]
+        data, version = weight.array, weight._version[0]
         optimizer = optim.Adam([weight], lr=0.1, weight_decay=0.1, amsgrad=True)
         y = (weight * weight).sum()
         y.backward(retain_graph=True)
         optimizer.step()
-        assert weight.data is data and weight.dtype == dtype and weight._version[0] == version + 1
+        assert weight.array is data and weight.dtype == dtype and weight._version[0] == version + 1
         assert all(value.dtype == dtype for key, value in optimizer.state[weight].items() if key != "step")
         with pytest.raises(RuntimeError, match="modified in place"):
             y.backward()  # the graph saw the old weight

@@ -263,7 +263,7 @@ def test_layer_reprs_match_torch():
         (F.interpolate, dict(scale_factor=-1), ValueError, "interpolate: scale_factor must be a positive number"),
         (F.interpolate, dict(scale_factor=0.1), ValueError, r"interpolate: scale_factor 0.1 makes the input size \(5, 6\) empty"),
         (F.interpolate, dict(size=(0, 3)), ValueError, r"interpolate: size must be positive, got \(0, 3\)"),
-        (F.interpolate, dict(size=4, mode="bilinear"), NotImplementedError, "interpolate: mode 'bilinear' is not supported"),
+        (F.interpolate, dict(size=4, mode="bicubic"), NotImplementedError, "interpolate: mode 'bicubic' is not supported"),
         (F.interpolate, dict(size=4, align_corners=True), ValueError, "interpolate: align_corners can only be set"),
     ],
 )

@@ -5,7 +5,9 @@
     y = (x @ w).tanh().mean()
     y.backward()            # x.grad now holds dy/dx
 
-Layout (read in this order): backend -> tensor + autograd -> ops -> nn -> optim -> data -> models -> cli.
+Layout (read in this order): backend -> tensor + autograd -> ops -> nn, losses -> optim -> data -> models
+-> metrics, viz -> training -> cli; beside them testing (gradient checks) and exercises, and PyTorch's spellings
+(legacy types, cuda, utils.data, vision). docs/architecture.md draws it.
 """
 from tinygen.backend import (  # noqa: F401
     bool_,
@@ -103,5 +105,23 @@ from tinygen.serialization import load, save  # noqa: E402,F401
 
 clip = clamp
 concatenate = cat
+
+# --- PyTorch's names for scripts written for it (issue 15; see docs/coming-from-pytorch.md) -----------------
+from tinygen.backend.device import device  # noqa: E402,F401
+from tinygen.legacy import (  # noqa: E402,F401
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+)
+from tinygen.ops.norm import norm  # noqa: E402,F401
+from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
+from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
+from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("tinygen", lazy_submodules=("vision",))
 
 __version__ = "0.1.0"

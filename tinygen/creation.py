@@ -30,7 +30,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     if isinstance(data, Tensor):
         if device is None:
             device = data.device
-        source = data.data if data.device == backends.normalize_device(device) else data.backend.to_numpy(data.data)
+        source = data.array if data.device == backends.normalize_device(device) else data.backend.to_numpy(data.array)
     else:
         source = data
     backend = backends.get_backend(device)

@@ -4,10 +4,14 @@ A ``Generator`` draws device arrays (``standard_normal``, ``random``) with its b
 and host-side integers (``permutation``, ``integers``: data shuffling) with a NumPy generator, so
 shuffles are identical on every device. The same seed gives different device streams on the CPU and
 on CUDA (NumPy's PCG64 vs CuPy's XORWOW); each is reproducible on its own.
+``uniform_`` and ``normal_`` fill a tensor in place from a generator: ``Tensor.uniform_``/``normal_`` and
+``nn.init``'s schemes are built on them.
 """
 import secrets
 
 from tinygen import backend as backends
+from tinygen.autograd.grad_mode import no_grad
+from tinygen.backend.dtypes import float32, float64
 
 _HOST = backends.get_backend("cpu")
 
@@ -104,3 +108,29 @@ def resolve(generator, device):
             f"make a Generator(device={device!r})"
         )
     return generator
+
+
+# --- filling a tensor in place (Tensor.uniform_ / normal_, and nn.init, which builds its schemes on them) -------
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill ``tensor`` in place with draws from U(a, b), from ``generator`` or its device's default one."""
+    if a > b:
+        raise ValueError(f"uniform_: the lower bound a={a} is above the upper bound b={b}")
+    source = resolve(generator, tensor.device)
+    return _fill(tensor, lambda dtype: source.random(tensor.shape, dtype) * (b - a) + a)
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill ``tensor`` in place with draws from N(mean, std^2), from ``generator`` or its device's default one."""
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    source = resolve(generator, tensor.device)
+    return _fill(tensor, lambda dtype: source.standard_normal(tensor.shape, dtype) * std + mean)
+
+
+def _fill(tensor, draw):
+    """Write ``draw(generator_dtype)`` (an array of tensor's shape) into ``tensor`` in place, under ``no_grad``."""
+    draw_dtype = tensor.dtype if tensor.dtype in (float32, float64) else float32  # what generators can draw
+    with no_grad():
+        tensor.copy_(tensor._wrap_like(draw(draw_dtype)))
+    return tensor

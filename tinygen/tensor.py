@@ -1,13 +1,15 @@
 """``Tensor``: an array of one backend plus the bookkeeping reverse mode needs.
 
 A tensor holds
-    data           the backend array (NumPy or CuPy); ``.data`` bypasses autograd, as in PyTorch
+    array          the backend array (NumPy or CuPy) that ops compute on; it bypasses autograd
+                   (``.data`` is PyTorch's: this tensor's values as a tensor cut out of the graph)
     requires_grad  whether gradients flow to it
     grad_fn        the ``Function`` that made it (``None`` for leaves: tensors the user made)
     grad           after ``backward()``, dL/d(this tensor), for leaves that require grad
 
-The math lives in ``tinygen.ops``; the methods here only forward to it, so ``x.exp()``,
-``tinygen.exp(x)`` and ``x ** 2`` are the same op.
+The math lives in ``tinygen.ops``; the methods here only forward to it (a façade), so ``x.exp()``,
+``tinygen.exp(x)`` and ``x ** 2`` are the same op. That makes tensor.py and ops import each other, the one
+cycle in tinygen: this module imports ops at its end, once the class exists (docs/architecture.md).
 """
 import builtins
 import weakref
@@ -17,7 +19,7 @@ from tinygen.backend.dtypes import is_floating, to_dtype
 
 
 class Tensor:
-    __slots__ = ("data", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
+    __slots__ = ("array", "requires_grad", "grad_fn", "grad", "_backend", "_version", "__weakref__")
     __hash__ = object.__hash__  # identity: tensors are dictionary keys in the engine, while == is elementwise
     # NumPy must not treat a tensor as a sequence: ``np.float64(2) * x`` then calls ``x.__rmul__`` (it gave an
     # object array of 0-d tensors), and ``np.exp(x)`` is a TypeError rather than a silent elementwise loop.
@@ -27,15 +29,15 @@ class Tensor:
         from tinygen.creation import tensor as _tensor
 
         made = _tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
-        self.data, self._backend = made.data, made._backend
+        self.array, self._backend = made.array, made._backend
         self.requires_grad, self.grad_fn, self.grad = made.requires_grad, None, None
         self._version = [0]
 
     @classmethod
-    def _make(cls, data, backend, requires_grad=False, grad_fn=None, version=None):
+    def _make(cls, array, backend, requires_grad=False, grad_fn=None, version=None):
         """Wrap a backend array without copying or checking (for ops; users call ``tinygen.tensor``)."""
         tensor = object.__new__(cls)
-        tensor.data = data
+        tensor.array = array
         tensor._backend = backend
         tensor.requires_grad = requires_grad
         tensor.grad_fn = grad_fn
@@ -43,22 +45,22 @@ class Tensor:
         tensor._version = [0] if version is None else version
         return tensor
 
-    def _wrap_like(self, data):
-        """A new leaf tensor on this tensor's device holding ``data``."""
-        return Tensor._make(data, self._backend)
+    def _wrap_like(self, array):
+        """A new leaf tensor on this tensor's device holding ``array``."""
+        return Tensor._make(array, self._backend)
 
     # --- what it is --------------------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape  # a tuple on every backend
+        return self.array.shape  # a tuple on every backend
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self):
@@ -90,7 +92,7 @@ class Tensor:
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -105,7 +107,7 @@ class Tensor:
         """The values as a NumPy array on the host (for a CPU tensor, shares memory; else a copy)."""
         if self.requires_grad:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() to get its values")
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
         """``numpy.asarray(x)``: the values of a CPU tensor that needs no gradient (as PyTorch). For any other
@@ -113,15 +115,15 @@ class Tensor:
         if self.device != "cpu" or self.requires_grad:
             reason = "it requires grad" if self.requires_grad else f"it is on {self.device!r}"
             raise TypeError(f"NumPy cannot read this tensor implicitly ({reason}); use x.detach().numpy()")
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): the tensor has {self.data.size} elements (shape {self.shape}); expected one")
-        return self.data.item()
+        if self.array.size != 1:
+            raise ValueError(f"item(): the tensor has {self.array.size} elements (shape {self.shape}); expected one")
+        return self.array.item()
 
     def tolist(self):
-        return self._backend.to_numpy(self.data).tolist()
+        return self._backend.to_numpy(self.array).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -130,16 +132,16 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __index__(self):
         if self.ndim != 0 or self.dtype.kind not in "iu":
             raise TypeError("only 0-d integer tensors can be used as an index")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def to(self, device=None, dtype=None):
         """Move to ``device`` and/or cast to ``dtype`` (``x.to("cuda")``, ``x.to(tinygen.float64)``).
@@ -184,8 +186,29 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self):
-        """The same values (shared memory) cut out of the graph: a leaf that does not require grad."""
-        return Tensor._make(self.data, self._backend, False, None, self._version)
+        """The same values (shared memory) cut out of the graph: a leaf that does not require grad. It shares the
+        version counter, so an in-place change through it still makes a backward that saved the values fail."""
+        return Tensor._make(self.array, self._backend, False, None, self._version)
+
+    @property
+    def data(self):
+        """PyTorch's ``.data``: the same values (shared memory) as a new leaf that does not require grad, with a
+        version counter of its own, so autograd does not see in-place changes made through it (``detach()``
+        shares the counter and does). ``p.data.clamp_(-c, c)`` works even while ``p`` requires grad. The raw
+        backend array is ``.array``; docs/tensors.md compares the three."""
+        return Tensor._make(self.array, self._backend)
+
+    @data.setter
+    def data(self, value):
+        """``x.data = y``: ``x`` now holds ``y``'s values (shared memory; shape, dtype and device may change) and
+        keeps its own ``requires_grad``, ``grad_fn``, ``.grad`` and version, as in PyTorch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        if self.requires_grad and not is_floating(value.dtype):
+            raise RuntimeError(
+                f"Tensor.data: the tensor requires grad, so its data must be floating point, got dtype {value.dtype}"
+            )
+        self.array, self._backend = value.array, value._backend
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not is_floating(self.dtype):
@@ -210,32 +233,29 @@ class Tensor:
 
     # --- in-place updates (they bump the version counter so stale saved values are caught) -------
     def _check_inplace(self, name):
-        if _GradMode.enabled and self.requires_grad:
+        if is_grad_enabled() and self.requires_grad:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
             )
-        if any(stride == 0 and extent > 1 for stride, extent in zip(self.data.strides, self.shape)):
+        if any(stride == 0 and extent > 1 for stride, extent in zip(self.array.strides, self.shape)):
             # NumPy marks such views read-only, CuPy does not: refuse on every device alike
             raise RuntimeError(
                 f"{name}: the tensor of shape {self.shape} is a broadcast view (expand, broadcast_to): several of its "
                 "entries are one memory location, so an in-place write is ambiguous; clone() it first"
             )
 
-    def _bump_version(self):
-        self._version[0] += 1
-
     def _inplace(self, name, array_update):
         self._check_inplace(name)
-        array_update(self.data)
-        self._bump_version()
+        array_update(self.array)
+        versions.bump(self)
         return self
 
     def _operand_array(self, value, name):
         if isinstance(value, Tensor):
             if value._backend is not self._backend:
                 raise ops.checks.device_error(name, self, value)
-            return value.data
+            return value.array
         return value
 
     def zero_(self):
@@ -305,19 +325,19 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """``x[index] = value`` in place; allowed on tensors that don't require grad, or under ``no_grad``."""
-        value_array = self._operand_array(value, "__setitem__")
-        index, _ = ops.indexing.normalize_index(self, index)
+        value_array = self._operand_array(value, "setitem")
+        index, _ = ops.indexing.normalize_index(self, index, "setitem")
 
         def update(array):
             array[index] = value_array
 
-        self._inplace("__setitem__", update)
+        self._inplace("setitem", update)
 
     # --- printing -------------------------------------------------------------------------------
     def __repr__(self):
         host = _backend_module.get_backend("cpu").xp
         values = host.array2string(
-            self._backend.to_numpy(self.data), separator=", ", precision=4, threshold=1000, prefix="tensor("
+            self._backend.to_numpy(self.array), separator=", ", precision=4, threshold=1000, prefix="tensor("
         )
         extras = []
         if self.device != "cpu":
@@ -557,13 +577,89 @@ class Tensor:
         return ops.shape.contiguous(self)
 
     def is_contiguous(self):
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def gather(self, dim, index):
         return ops.indexing.gather(self, dim, index)
 
     def masked_fill(self, mask, value):
         return ops.elementwise.masked_fill(self, mask, value)
+
+    # --- PyTorch's other spellings (issue 15) --------------------------------------------------------------
+    # Names PyTorch scripts use; each forwards to tinygen's own op, so nothing here has math of its own.
+    def eq(self, other):
+        return ops.comparison.compare("eq", self, other)
+
+    def ne(self, other):
+        return ops.comparison.compare("ne", self, other)
+
+    def lt(self, other):
+        return ops.comparison.compare("lt", self, other)
+
+    def le(self, other):
+        return ops.comparison.compare("le", self, other)
+
+    def gt(self, other):
+        return ops.comparison.compare("gt", self, other)
+
+    def ge(self, other):
+        return ops.comparison.compare("ge", self, other)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over ``dim`` (all entries when ``None``); see ``tinygen.norm``."""
+        return ops.norm.norm(self, p, dim, keepdim, dtype)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill in place with N(mean, std^2) draws (``tinygen.random.normal_``, as ``nn.init.normal_``)."""
+        from tinygen import random as tg_random
+
+        self._check_inplace("normal_")
+        return tg_random.normal_(self, mean, std, generator)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill in place with U(a, b) draws (``tinygen.random.uniform_``, as ``nn.init.uniform_``)."""
+        from tinygen import random as tg_random
+
+        self._check_inplace("uniform_")
+        return tg_random.uniform_(self, a, b, generator)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without an argument the type's name (``"tinygen.FloatTensor"``); else cast to a legacy type
+        (``tinygen.LongTensor``), its name or a dtype. See ``tinygen.legacy``."""
+        from tinygen import legacy
+
+        return legacy.tensor_type(self, dtype)
+
+    @property
+    def is_cuda(self):
+        return self.device == "cuda"
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+        from tinygen.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from tinygen.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from tinygen.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def __getattr__(self, name):
+        """Only called for a name the class lacks: say that tinygen lacks it (and what to use instead)."""
+        from tinygen import missing_names
+
+        descriptor = getattr(type(self), name, None)
+        if isinstance(descriptor, property):  # the property itself failed: let its own error show
+            return descriptor.fget(self)
+        raise missing_names.error("Tensor", name, type(self))
+    # --- end of PyTorch's other spellings ----------------------------------------------------------------
 
 
 _DTYPES_SHOWN_IMPLICITLY = (_backend_module.float32, _backend_module.int64, _backend_module.bool_)
@@ -595,5 +691,6 @@ def device_and_dtype(caller, device, dtype):
 
 
 # Autograd and the ops need the Tensor class, so they are imported after it is defined.
-from tinygen.autograd.grad_mode import _GradMode  # noqa: E402
+from tinygen.autograd import versions  # noqa: E402
+from tinygen.autograd.grad_mode import is_grad_enabled  # noqa: E402
 from tinygen import ops  # noqa: E402

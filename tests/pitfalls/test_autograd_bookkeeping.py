@@ -357,6 +357,22 @@ def test_changing_a_saved_tensor_through_a_view_raises_instead_of_a_wrong_gradie
         y.backward()
 
 
+def test_changing_a_saved_tensor_through_data_is_unseen_as_in_pytorch_and_detach_is_the_safe_spelling():
+    """``.data`` is PyTorch's escape hatch: a tensor with a version counter of its own, so a change through it
+    is not caught and the backward reads the new values (what PyTorch does; scripts clip weights with it).
+    ``detach()`` shares the counter, so the same change through it raises."""
+    weight = tinygen.ones(3, dtype=tinygen.float64)
+    x = random_tensor((3,), seed=6)
+    y = (x * weight).sum()
+    weight.data.fill_(5.0)
+    y.backward()
+    np.testing.assert_allclose(host(x.grad), [5.0, 5.0, 5.0])  # the new weight, silently
+    y = (x * weight).sum()
+    weight.detach().fill_(1.0)
+    with pytest.raises(RuntimeError, match=r"Mul: input 1 .* modified in place"):
+        y.backward()
+
+
 @pytest.mark.parametrize("write", [
     lambda view: view.fill_(1.0), lambda view: view.add_(1.0), lambda view: view.__setitem__(0, 1.0),
 ], ids=["fill_", "add_", "setitem"])

@@ -165,7 +165,8 @@ def test_dcgan_init_reaches_every_linear_and_transposed_convolution_of_the_gener
         if isinstance(layer, (nn.Linear, nn.ConvTranspose2d)):
             values = host(layer.weight)
             assert abs(values.mean()) < 3 * 0.02 / np.sqrt(values.size) + 1e-4, type(layer).__name__
-            assert values.std() == pytest.approx(0.02, rel=0.02), type(layer).__name__
+            # a sample std of n draws is off by about 1 / sqrt(2 n) relative: allow 4 of those
+            assert values.std() == pytest.approx(0.02, rel=4 / np.sqrt(2 * values.size)), type(layer).__name__
         elif isinstance(layer, nn.BatchNorm2d) or isinstance(layer, nn.BatchNorm1d):
             assert host(layer.weight).std() == pytest.approx(0.02, rel=0.3) and not host(layer.bias).any()
 

@@ -168,7 +168,7 @@ def test_away_from_keeps_clear_of_every_kink_even_when_kinks_are_close(kinks, ma
     margins apart, as clamp(0, 0.12) has): values near 0 went to 0.1, then back to 0.0 for the kink at 0.12.
     Every value must end at least ``margin`` from every kink."""
     values = tinygen.linspace(-1.5, 1.5, 3001, dtype=tinygen.float64)
-    moved = tinygen.Tensor._make(tst.move_off_kinks(values.backend.xp, values.data, kinks, margin), values.backend)
+    moved = tinygen.Tensor._make(tst.move_off_kinks(values.backend.xp, values.array, kinks, margin), values.backend)
     distances = np.abs(host(moved)[:, None] - np.array(kinks))
     assert distances.min() >= margin - 1e-12
 

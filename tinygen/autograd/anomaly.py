@@ -16,6 +16,7 @@ CuPy does not. tinygen leaves those warnings alone: silencing them would cost a 
 behaviour outside tinygen. Silence them yourself with ``numpy.errstate(all="ignore")``, or turn them into
 errors with ``numpy.errstate(all="raise")``; this mode is how to find which op, and which of your lines, made
 the first NaN or Inf.
+Tests: tests/test_anomaly.py.
 """
 import contextlib
 import os

@@ -3,7 +3,10 @@
 ``backward(y)``        accumulates dy/dx into ``x.grad`` for every leaf x that requires grad.
 ``grad(y, [x1, x2])``  returns (dy/dx1, dy/dx2) and touches no ``.grad``; with ``create_graph=True`` the
                        results are part of a new graph, so they can be differentiated again (gradient penalty).
+Tests: tests/test_autograd.py.
 """
+import warnings
+
 from tinygen.autograd.engine import run_backward
 from tinygen.tensor import Tensor
 
@@ -41,7 +44,7 @@ def _root_gradients(caller, outputs, gradients):
                     f"{caller}: output {position} has shape {output.shape}; a gradient can be implied only for "
                     "a one-element output. Pass gradient= (dL/d output, same shape) or reduce it first, e.g. .sum()"
                 )
-            gradient = output._wrap_like(output.backend.xp.ones(output.data.shape, dtype=output.dtype))
+            gradient = output._wrap_like(output.backend.xp.ones(output.array.shape, dtype=output.dtype))
         else:
             if not isinstance(gradient, Tensor):
                 raise TypeError(f"{caller}: gradient {position} must be a Tensor, got {type(gradient).__name__}")
@@ -57,7 +60,7 @@ def _root_gradients(caller, outputs, gradients):
             if gradient.dtype != output.dtype:
                 gradient = gradient.to(dtype=output.dtype)
             if not gradient.requires_grad:  # a private copy: the engine may hand it to a leaf's .grad
-                gradient = gradient._wrap_like(gradient.data.copy())
+                gradient = gradient._wrap_like(gradient.array.copy())
         result.append(gradient)
     return result
 
@@ -70,11 +73,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=False):
     """d(outputs)/d(inputs), weighted by ``grad_outputs``, as a tuple with one Tensor per input.
 
     An input that the outputs do not depend on is an error, unless ``allow_unused=True`` (its entry is ``None``).
+    ``only_inputs`` is PyTorch's retired argument: accepted, and ``False`` warns as PyTorch does.
     """
+    if not only_inputs:
+        warnings.warn("grad: only_inputs is deprecated and ignored (it is always True); to accumulate gradients "
+                      "into other leaves use tinygen.autograd.backward", FutureWarning, stacklevel=2)
     output_list = _as_list(outputs, "grad")
     input_list = _as_list(inputs, "grad")
     for position, tensor in enumerate(input_list):

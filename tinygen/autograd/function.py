@@ -17,10 +17,12 @@ Calling an instance, ``Mul()(a, b)``, runs ``forward`` on the arrays and, if any
 (and grad mode is on), records the instance as the output's ``grad_fn``. Because ``backward`` is written
 with tinygen's own differentiable ops, the backward pass can itself be recorded
 (``create_graph=True``) and differentiated again: that is how second derivatives work for every op.
+Tests: tests/test_autograd.py.
 """
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward
-from tinygen.autograd.grad_mode import _GradMode
+from tinygen.autograd.grad_mode import _mode
+from tinygen.autograd.versions import check_output_unchanged, check_unchanged, versions_of
 
 
 class DeviceMismatchError(RuntimeError):
@@ -36,6 +38,8 @@ class Function:
     is_view = False
     #: the output lives on ``self.target_backend``, not on the inputs' device (only ``ToDevice``)
     moves_device = False
+    #: a weak reference to the output, set by ``Tensor.retain_grad()``: the engine hands it its gradient
+    retained_output = None
 
     # Graph bookkeeping lives in slots, so ``release`` can drop everything else (op state, saved arrays)
     # with one ``__dict__.clear()`` while the graph's structure stays walkable.
@@ -57,77 +61,81 @@ class Function:
         return type(self).__name__
 
     def __call__(self, *inputs):
-        backend = inputs[0]._backend
-        any_requires_grad = False
+        """``op(*tensors)``: run ``forward`` on the inputs' arrays and wrap the result. If grad mode is on and an input
+        requires grad, link this node into the graph: the output's ``grad_fn``, with an edge per input to where
+        that input's gradient goes (its own ``grad_fn``, itself if it is a leaf that requires grad, or nowhere)."""
+        self.backend = backend = inputs[0]._backend
+        record = False
         for tensor in inputs:
             if tensor._backend is not backend:
-                raise DeviceMismatchError(
-                    f"{self.name}: expected all tensors on one device, got {_devices(inputs)}; "
-                    f"move them to one device first, with {_moves(inputs)}"
-                )
-            any_requires_grad = any_requires_grad or tensor.requires_grad
-        record = any_requires_grad and _GradMode.enabled
+                raise self._device_mismatch(inputs)
+            record = record or tensor.requires_grad
+        record = record and _mode.enabled
         if record:
-            self.needs_input_grad = tuple(tensor.requires_grad for tensor in inputs)
-        self.backend = backend  # forward uses self.backend.xp
-        output_data = self.forward(*[tensor.data for tensor in inputs])
-        output_backend = self.target_backend if self.moves_device else backend
-        if not output_data.ndim:  # NumPy reductions and scalar indexing give scalars: keep 0-d arrays
-            output_data = output_backend.xp.asarray(output_data)
+            self.needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])  # [...]: quicker than (...)
+        array = self.forward(*[tensor.array for tensor in inputs])
+        if not array.ndim or self.moves_device or _AnomalyMode.enabled:
+            array, backend = self._settle_output(array)
+        output = tensor_module.Tensor._make(array, backend, record, self if record else None,
+                                            inputs[0]._version if self.is_view else None)
+        if record:
+            self.next_edges = tuple([
+                tensor.grad_fn if tensor.grad_fn is not None else (tensor if tensor.requires_grad else None)
+                for tensor in inputs
+            ])
+            self._save_for_backward(inputs, output)
+        return output
+
+    # --- the bookkeeping of __call__ ----------------------------------------------------------------------
+    def _settle_output(self, array):
+        """The rare cases of ``forward``'s array: a NumPy scalar (a reduction, scalar indexing) becomes a 0-d array,
+        a device move puts it on ``target_backend``, anomaly mode checks it. Returns the array and its backend."""
+        backend = self.target_backend if self.moves_device else self.backend
+        if not array.ndim:
+            array = backend.xp.asarray(array)
         if _AnomalyMode.enabled:
-            check_forward(self, output_backend.xp, output_data)
-        output = tensor_module.Tensor._make(output_data, output_backend, record, self if record else None,
-                              inputs[0]._version if self.is_view else None)
-        if not record:
-            return output
-        self.next_edges = tuple(
-            tensor.grad_fn if tensor.grad_fn is not None else (tensor if tensor.requires_grad else None)
-            for tensor in inputs
-        )
-        self.output_shape = output_data.shape
-        self.output_dtype = output_data.dtype
+            check_forward(self, backend.xp, array)
+        return array, backend
+
+    def _save_for_backward(self, inputs, output):
+        """Keep what ``backward`` reads (``save_inputs``, ``save_output``) with its version, and its shape."""
+        array = output.array
+        self.output_shape = array.shape
+        self.output_dtype = array.dtype
         self._freed = False
         if self.save_inputs:
             self._saved = inputs
-            self._saved_versions = tuple(tensor._version[0] for tensor in inputs)
+            self._saved_versions = versions_of(inputs)
         if self.save_output:
-            self._output = (output_data, output._version, output._version[0])
-        return output
+            self._output = (array, output._version, output._version[0])
 
+    def _device_mismatch(self, inputs):
+        return DeviceMismatchError(
+            f"{self.name}: expected all tensors on one device, got {_devices(inputs)}; "
+            f"move them to one device first, with {_moves(inputs)}"
+        )
+
+    # --- what backward reads ----------------------------------------------------------------------------------
     @property
     def saved_inputs(self):
         """The input Tensors as they were at forward time; an error if one was changed in place since."""
         self._check_not_freed()
-        for position, (tensor, version) in enumerate(zip(self._saved, self._saved_versions)):
-            if tensor._version[0] != version:
-                raise RuntimeError(
-                    f"{self.name}: input {position} (shape {tuple(tensor.shape)}), saved for backward, was "
-                    f"modified in place after the forward pass (version {version} -> {tensor._version[0]}); "
-                    "its gradient would be wrong. Use an out-of-place op (x = x + 1, not x += 1), or clone() first"
-                )
+        check_unchanged(self.name, self._saved, self._saved_versions)
         return self._saved
 
     @property
     def saved_output(self):
         """The output Tensor, rebuilt so that, when the backward is recorded, gradients flow back through it."""
         self._check_not_freed()
-        data, version, saved_version = self._output
-        if version[0] != saved_version:
-            raise RuntimeError(
-                f"{self.name}: its output (shape {tuple(data.shape)}), saved for backward, was modified in place "
-                f"(version {saved_version} -> {version[0]}); its gradient would be wrong. Clone it before changing it"
-            )
-        recorded = _GradMode.enabled
+        array, counter, version = self._output
+        check_output_unchanged(self.name, array.shape, counter, version)
+        recorded = _mode.enabled
         backend = self.target_backend if self.moves_device else self.backend
-        return tensor_module.Tensor._make(data, backend, recorded, self if recorded else None, version)
+        return tensor_module.Tensor._make(array, backend, recorded, self if recorded else None, counter)
 
     def _check_not_freed(self):
         if self._freed:
-            raise RuntimeError(
-                f"{self.name}: trying to backward through the graph a second time, but its saved values were "
-                "freed after the first backward. Pass retain_graph=True to the first backward() if you need "
-                "to go through the graph again"
-            )
+            raise freed_graph_error(self)
 
     def release(self):
         """Free what the forward saved (after a backward without ``retain_graph``); the node can't backward again."""
@@ -135,6 +143,15 @@ class Function:
         self._saved = None
         self._output = None
         self.__dict__.clear()
+
+
+def freed_graph_error(node):
+    """The error for a backward through ``node`` after an earlier backward released it."""
+    return RuntimeError(
+        f"{node.name}: trying to backward through the graph a second time, but its saved values were "
+        "freed after the first backward. Pass retain_graph=True to the first backward() if you need "
+        "to go through the graph again"
+    )
 
 
 def _device_names(tensors):

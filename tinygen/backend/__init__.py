@@ -7,6 +7,7 @@ that enforces CuPy's rules. The default device comes from the ``TINYGEN_DEVICE``
 import os
 
 from tinygen.backend.base import Backend
+from tinygen.backend.device import DEVICES, device, device_name  # noqa: F401  (re-exported)
 from tinygen.backend.cupy_backend import cuda_unavailable_reason
 from tinygen.backend.dtypes import (  # noqa: F401  (re-exported)
     bool_,
@@ -21,7 +22,6 @@ from tinygen.backend.dtypes import (  # noqa: F401  (re-exported)
     to_dtype,
 )
 
-DEVICES = ("cpu", "cuda", "strict")
 _backends = {}
 _default_device = None
 
@@ -46,14 +46,7 @@ def normalize_device(device):
         return get_default_device()
     if isinstance(device, Backend):
         return device.device
-    name = str(device)
-    if name.startswith("cuda:"):
-        if name != "cuda:0":
-            raise ValueError(f"device {name!r}: tinygen uses one GPU, 'cuda' (or 'cuda:0')")
-        name = "cuda"
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected one of {', '.join(repr(d) for d in DEVICES)}")
-    return name
+    return device_name(device)
 
 
 def get_backend(device=None):

@@ -1,5 +1,6 @@
 """The NVIDIA GPU backend: CuPy arrays. Imported only when a ``"cuda"`` tensor is asked for."""
 from tinygen.backend.base import Backend
+from tinygen.backend.device import device as Device
 
 
 def cuda_unavailable_reason():
@@ -17,7 +18,7 @@ def cuda_unavailable_reason():
 
 
 class CupyBackend(Backend):
-    device = "cuda"
+    device = Device("cuda", 0)
 
     def __init__(self):
         reason = cuda_unavailable_reason()

@@ -6,6 +6,7 @@ import platform
 import numpy
 
 from tinygen.backend.base import Backend
+from tinygen.backend.device import device as Device
 
 #: glibc's mallopt parameters, and the values tinygen sets (see ``keep_freed_memory_for_reuse``)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -14,7 +15,7 @@ TRIM_THRESHOLD = 256 * 2**20
 
 
 class NumpyBackend(Backend):
-    device = "cpu"
+    device = Device("cpu")
     xp = numpy
 
     def __init__(self):

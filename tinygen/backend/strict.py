@@ -15,6 +15,7 @@ import numbers
 import numpy
 
 from tinygen.backend.base import Backend
+from tinygen.backend.device import device as Device
 
 _HOST_TRANSFER_FUNCTIONS = frozenset({"asarray", "array"})
 
@@ -303,7 +304,7 @@ class _StrictNamespace:
 
 
 class StrictBackend(Backend):
-    device = "strict"
+    device = Device("strict")
     xp = _StrictNamespace()
 
     def asarray(self, data, dtype=None, copy=False):

@@ -6,7 +6,8 @@
                         transform=ScalePixels(-1.0, 1.0))  # float32 batches in [-1, 1]
 
 Modules: ``idx`` (the file format and its checks), ``download`` (verified, atomic fetching), ``mnist``,
-``dataset`` (TensorDataset, Subset, random_split, train_test_split), ``loader`` (DataLoader), ``transforms``.
+``dataset`` (TensorDataset, Subset, random_split, train_test_split, split_images), ``loader`` (DataLoader),
+``transforms``.
 This is IO code: it uses NumPy on the host and hands tensors to tinygen on the requested device.
 """
 from tinygen.data.dataset import *  # noqa: F401,F403

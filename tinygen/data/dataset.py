@@ -12,7 +12,7 @@ import numpy
 from tinygen import random as tg_random
 from tinygen.tensor import Tensor
 
-__all__ = ["TensorDataset", "Subset", "random_split", "train_test_split"]
+__all__ = ["TensorDataset", "Subset", "random_split", "split_images", "train_test_split"]
 
 
 class TensorDataset:
@@ -97,3 +97,13 @@ def train_test_split(dataset, test_size=0.1, generator=None):
         )
     train, test = random_split(dataset, [total - test_count, test_count], generator)
     return train, test
+
+
+def split_images(images, labels, eval_size):
+    """``((train_images, train_labels), (eval_images, eval_labels))``: the last ``eval_size`` are held out.
+
+    Not random, so that training runs and the judge classifier are all measured on the same unseen digits."""
+    if not 0 < eval_size < images.shape[0]:
+        raise ValueError(f"eval_size must be between 1 and {images.shape[0] - 1}, got {eval_size}")
+    cut = images.shape[0] - eval_size
+    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])

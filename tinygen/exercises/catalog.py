@@ -1,67 +1,221 @@
-"""The exercises: what each asks for, what it replaces in the engine, and how it is graded.
+"""The exercises: where they live, what each asks for and replaces in tinygen, and the course path.
 
-This list is the only registry of the exercise mode. An exercise names, for every object the student's file
-defines that plugs into tinygen, the engine object it stands in for ("module:attribute"); ``use_student_ops``
-swaps them in and back, and the engine itself knows nothing about exercises.
+An exercise is a folder. tinygen's own are in ``tinygen/exercises/course/``; an instructor's live in any folder
+of such folders, given with ``--from DIR``. The format is the same:
+
+    NAME/exercise.py   what it asks for and how it is graded (below)
+    NAME/stub.py       the student's starting file; if missing, it is cut from solution.py
+    NAME/solution.py   the reference solution, with the lines to write between ``# solution: begin`` and
+                       ``# solution: end``. tinygen's own are kept out of the installed package: they are in the
+                       repository's ``exercises/solutions/NAME.py`` (a finished workspace)
+
+``exercise.py`` defines:
+
+    SUMMARY = "one line for `tinygen exercises list`"
+    READING = "docs/derivations/broadcasting.md"        the page that derives it (optional)
+    AFTER = ("sum_to",)                                 the exercises it builds on (optional)
+    REPLACES = {"Mul": "tinygen.ops.arithmetic:Mul"}    what the student's objects stand in for (optional)
+    WRITES = {"Mul": ("backward",)}                     for a class: the methods the student writes
+    HELPERS = ("tinygen.ops.conv:Conv2dWeightGrad",)    tinygen objects the student's code may not call (optional)
+    POINTS = 1                                          (optional)
+    def grade(student, reference): ...                  raises ExerciseFailure (see ``grading``) at a wrong answer
+    def plug(student): ...                              optional: {"module:attribute": the student's object}
+
+``reference`` is the reference solution's module for an instructor's exercise, and tinygen's own objects
+(named as in REPLACES) for tinygen's. While the student's code runs, the objects in REPLACES (their WRITES
+methods, for classes) and HELPERS are out of its reach (``honesty``).
 """
 import dataclasses
 import importlib
+import importlib.util
+import os
+import re
+import types
 
-from tinygen.exercises import grade_layers, grade_losses, grade_ops
+COURSE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "course")
+
+#: tinygen's course path: each exercise comes after those it builds on (its AFTER)
+COURSE = ("tanh", "sum_to", "mul", "sum", "matmul", "engine", "relu", "softmax", "bce_with_logits", "max_pool2d",
+          "dropout", "conv2d", "conv_transpose2d", "batch_norm", "adam", "gaussian_kl", "reparameterize",
+          "gradient_penalty", "wgan_gp_critic_step")
+
+BEGIN, END = "# solution: begin", "# solution: end"
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_DEFINITION = re.compile(r"^(\s*)(?:class|def) (\w+)")
+_loaded = {}  # exercise.py path -> Exercise
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Exercise:
-    name: str        # the file is NAME.py in the workspace; ``tinygen exercises check DIR NAME``
-    summary: str     # one line for ``tinygen exercises list``
-    reading: str     # the docs page that derives it
-    replaces: tuple  # ((attribute in the student's file, "module:attribute" of the engine object it replaces), ...)
-    grade: object    # grade(student_module): returns, or raises ExerciseFailure
+    name: str
+    folder: str
+    summary: str
+    reading: str
+    after: tuple
+    replaces: dict
+    writes: dict
+    helpers: tuple
+    points: float
+    grade: object        # grade(student module, reference namespace)
+    plug: object         # plug(student module) -> {"module:attribute": object}, or None
+    builtin: bool        # one of tinygen's own
 
     @property
     def filename(self):
         return f"{self.name}.py"
 
-    def references(self):
-        """``{attribute in the student's file: the engine object it replaces}``."""
-        found = {}
-        for attribute, target in self.replaces:
-            module_name, name = target.split(":")
-            found[attribute] = getattr(importlib.import_module(module_name), name)
-        return found
+    @property
+    def grader_path(self):
+        return os.path.join(self.folder, "exercise.py")
+
+    @property
+    def solution_path(self):
+        """The reference solution's file, where it is available (never in tinygen's installed package)."""
+        if self.builtin:
+            path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(COURSE_DIR))), "exercises",
+                                "solutions", self.filename)
+        else:
+            path = os.path.join(self.folder, "solution.py")
+        return path if os.path.exists(path) else None
+
+    def stub_text(self):
+        stub = os.path.join(self.folder, "stub.py")
+        if os.path.exists(stub):
+            with open(stub) as file:
+                return file.read()
+        with open(os.path.join(self.folder, "solution.py")) as file:
+            return cut_stub(file.read())
+
+    def reference(self):
+        """What ``grade`` compares with: the reference solution of an instructor's exercise, tinygen's own
+        objects (by the names in REPLACES) for tinygen's."""
+        if not self.builtin:
+            return load_module(os.path.join(self.folder, "solution.py"), f"tinygen_reference_{self.name}")
+        return types.SimpleNamespace(**{name: resolve(target) for name, target in self.replaces.items()})
+
+    def targets(self):
+        """[(tinygen object, methods the student writes or None for a function)] kept from the student's reach."""
+        return [(resolve(target), tuple(self.writes[name]) if name in self.writes else None)
+                for name, target in self.replaces.items()]
+
+    def helper_objects(self):
+        return [resolve(target) for target in self.helpers]
+
+    def replacements(self, student):
+        """[(tinygen object, the student's object that stands in for it)]."""
+        if self.plug is not None:
+            return [(resolve(target), value) for target, value in self.plug(student).items()]
+        missing = [name for name in self.replaces if not hasattr(student, name)]
+        if missing:
+            raise AttributeError(f"{self.filename} defines no {', '.join(missing)}: keep the names of the stub")
+        return [(resolve(target), getattr(student, name)) for name, target in self.replaces.items()]
 
 
-EXERCISES = (
-    Exercise("tanh", "backward of tanh, from its saved output", "docs/derivations/elementwise.md",
-             (("Tanh", "tinygen.ops.elementwise:Tanh"),), grade_ops.grade_tanh),
-    Exercise("mul", "backward of a * b with broadcasting", "docs/derivations/broadcasting.md",
-             (("Mul", "tinygen.ops.arithmetic:Mul"),), grade_ops.grade_mul),
-    Exercise("sum", "backward of a sum over dimensions, broadcast back", "docs/derivations/reductions.md",
-             (("Sum", "tinygen.ops.reduction:Sum"),), grade_ops.grade_sum),
-    Exercise("matmul", "backward of batched A @ B", "docs/derivations/matmul.md",
-             (("MatMul", "tinygen.ops.linalg:MatMul"),), grade_ops.grade_matmul),
-    Exercise("bce_with_logits", "stable forward and backward of BCE on logits", "docs/derivations/losses.md",
-             (("BinaryCrossEntropyWithLogits", "tinygen.losses.classification:BinaryCrossEntropyWithLogits"),),
-             grade_losses.grade_bce_with_logits),
-    Exercise("gaussian_kl", "KL(N(mu, sigma^2) || N(0, 1)) and its gradient", "docs/derivations/vae.md",
-             (("gaussian_kl", "tinygen.losses.vae:gaussian_kl"),), grade_losses.grade_gaussian_kl),
-    Exercise("adam", "the update rule of Adam, with bias correction", "docs/derivations/adam.md",
-             (("Adam", "tinygen.optim.adam:Adam"),), grade_layers.grade_adam),
-    Exercise("batch_norm", "training-mode backward of batch norm", "docs/derivations/batch-norm.md",
-             (("BatchNormTraining", "tinygen.ops.normalization:BatchNormTraining"),), grade_layers.grade_batch_norm),
-    Exercise("conv2d", "backward of conv2d: input and weight gradients", "docs/derivations/conv.md",
-             (("Conv2d", "tinygen.ops.conv:Conv2d"),), grade_layers.grade_conv2d),
-    Exercise("conv_transpose2d", "backward of conv_transpose2d", "docs/derivations/conv-transpose.md",
-             (("ConvTranspose2d", "tinygen.ops.conv:ConvTranspose2d"),), grade_layers.grade_conv_transpose2d),
-    Exercise("gradient_penalty", "WGAN-GP's gradient penalty (double backward)", "docs/derivations/gan-losses.md",
-             (("gradient_penalty", "tinygen.losses.gan:gradient_penalty"),), grade_losses.grade_gradient_penalty),
-)
-
-BY_NAME = {exercise.name: exercise for exercise in EXERCISES}
+def resolve(target):
+    """The object named ``"module:attribute"`` (or ``"module:Class.attribute"``)."""
+    module_name, _, path = target.partition(":")
+    value = importlib.import_module(module_name)
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
 
 
-def lookup(name):
+def load_module(path, name):
+    """Import the Python file ``path`` afresh under ``name`` (not kept in ``sys.modules``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_exercise(folder, builtin=False):
+    """The exercise in ``folder`` (its ``exercise.py``), loaded once per process."""
+    folder = os.path.abspath(folder)
+    grader = os.path.join(folder, "exercise.py")
+    if grader in _loaded:
+        return _loaded[grader]
+    name = os.path.basename(folder)
+    where = f"exercise folder {folder}"
+    if not _NAME.match(name):
+        raise ValueError(f"{where}: the folder's name is the exercise's name and must be a Python identifier "
+                         "in lower case")
+    if not os.path.exists(grader):
+        raise ValueError(f"{where} has no exercise.py (what it asks for and how it is graded)")
+    if not any(os.path.exists(os.path.join(folder, f)) for f in ("stub.py", "solution.py")):
+        raise ValueError(f"{where} has neither stub.py nor solution.py: the student's file is made from one of them")
+    module = load_module(grader, f"tinygen_exercise_{name}")
+    for required in ("SUMMARY", "grade"):
+        if not hasattr(module, required):
+            raise ValueError(f"{where}: exercise.py must define {required}")
+    replaces = dict(getattr(module, "REPLACES", {}))
+    writes = {key: tuple(value) for key, value in getattr(module, "WRITES", {}).items()}
+    unknown = set(writes) - set(replaces)
+    if unknown:
+        raise ValueError(f"{where}: WRITES names {sorted(unknown)}, which REPLACES does not")
+    exercise = Exercise(name, folder, module.SUMMARY, getattr(module, "READING", ""),
+                        tuple(getattr(module, "AFTER", ())), replaces, writes, tuple(getattr(module, "HELPERS", ())),
+                        float(getattr(module, "POINTS", 1)), module.grade, getattr(module, "plug", None), builtin)
+    _loaded[grader] = exercise
+    return exercise
+
+
+def load_course(extra_dirs=()):
+    """tinygen's exercises in course order, then those of each folder in ``extra_dirs`` (an instructor's), each
+    after the exercises it builds on."""
+    exercises = [load_exercise(os.path.join(COURSE_DIR, name), builtin=True) for name in COURSE]
+    for directory in extra_dirs:
+        if not os.path.isdir(directory):
+            raise ValueError(f"--from {directory}: no such folder of exercises")
+        folders = sorted(entry.path for entry in os.scandir(directory)
+                         if entry.is_dir() and os.path.exists(os.path.join(entry.path, "exercise.py")))
+        if not folders:
+            raise ValueError(f"--from {directory}: no exercise in it (a folder NAME/ with an exercise.py)")
+        exercises += _in_order([load_exercise(folder) for folder in folders], {e.name for e in exercises})
+    names = [exercise.name for exercise in exercises]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"two exercises are called {', '.join(duplicated)}: rename the instructor's folder")
+    return tuple(exercises)
+
+
+def _in_order(new, known):
+    """``new`` exercises ordered so that each comes after those it builds on (ties by name)."""
+    ordered, pending = [], list(new)
+    while pending:
+        ready = [e for e in pending if all(a in known or a in {o.name for o in ordered} for a in e.after)]
+        if not ready:
+            missing = {a for e in pending for a in e.after if a not in known and a not in {p.name for p in pending}}
+            problem = f"unknown exercise(s) {sorted(missing)}" if missing else "a cycle"
+            raise ValueError(f"the AFTER of {', '.join(e.name for e in pending)} names {problem}")
+        ordered.append(ready[0])
+        pending.remove(ready[0])
+    return ordered
+
+
+def lookup(course, name):
     """The exercise called ``name``; a clear error listing the names otherwise."""
-    if name not in BY_NAME:
-        raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(BY_NAME)}")
-    return BY_NAME[name]
+    for exercise in course:
+        if exercise.name == name:
+            return exercise
+    raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(e.name for e in course)}")
+
+
+def cut_stub(solution):
+    """The student's file: ``solution`` with every marked block replaced by a ``raise NotImplementedError``."""
+    lines, inside, scopes = [], False, []
+    for line in solution.splitlines(keepends=True):
+        definition = _DEFINITION.match(line)
+        if definition:  # keep (indent, name) of the enclosing class and def for the stub's message
+            indent = len(definition.group(1))
+            scopes = [scope for scope in scopes if scope[0] < indent] + [(indent, definition.group(2))]
+        marker = line.strip()
+        if marker == BEGIN:
+            inside = True
+            where = ".".join(name for _, name in scopes)
+            indentation = line[: len(line) - len(line.lstrip())]
+            lines.append(f'{indentation}raise NotImplementedError("{where}: not written yet (read its docstring)")\n')
+        elif marker == END:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "".join(lines)

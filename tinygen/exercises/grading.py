@@ -1,86 +1,361 @@
-"""What every grader shares: the failure it raises, random inputs, and checks that turn a wrong answer into
-a message a student can act on (which case, which input, the worst element, expected vs got) plus a hint.
-"""
-from tinygen import creation
-from tinygen.backend.dtypes import float64
-from tinygen.ops.comparison import isfinite, logical_not
-from tinygen.random import Generator
-from tinygen.testing import GradcheckError, gradcheck, gradgradcheck
+"""What every grader shares: the failure it raises with its ladder of hints, inputs, and checks that compare the
+student's answer with tinygen's own (computed by the grader, on its own copies of the inputs, before the
+student's code runs) and say what is wrong, where, and how far off relative to the tolerance.
 
-#: said when a first derivative is right but the second is not
-SECOND_ORDER_HINT = (
-    "the first derivative is right but it cannot be differentiated again: write backward with tinygen tensor "
-    "ops on Tensors (g * y, sum_to, matmul ...), not on raw arrays (.data) or values saved as arrays in forward"
+A grader (``grade(student, reference)`` in an exercise's ``exercise.py``) calls these checks case by case; the
+first one that fails raises ``ExerciseFailure``. ``reference`` holds tinygen's own objects (or an instructor's
+reference solution): the checks call them in ``reference_mode`` (see ``honesty``), the student's code outside it.
+"""
+import contextlib
+import dataclasses
+
+from tinygen import creation
+from tinygen.autograd.api import grad
+from tinygen.autograd.grad_mode import set_grad_enabled
+from tinygen.backend.dtypes import float32, float64
+from tinygen.exercises.honesty import reference_mode
+from tinygen.ops.comparison import isfinite, isnan, logical_not
+from tinygen.ops.elementwise import where
+from tinygen.random import Generator
+from tinygen.tensor import Tensor
+
+
+@dataclasses.dataclass(frozen=True)
+class Hints:
+    """The hints of one check, from the gentlest: ``what`` is wrong (shown with the failure, no formula), a
+    ``direction`` and a worked ``step`` (``tinygen exercises hint``), and the ``answer`` (only on request)."""
+
+    what: str
+    direction: str = ""
+    step: str = ""
+    answer: str = ""
+
+    def level(self, number):
+        """Hint ``number`` (1 what, 2 direction, 3 step); "answer" for the answer."""
+        levels = {1: self.what, 2: self.direction, 3: self.step, "answer": self.answer}
+        return levels[number] or self.what
+
+
+#: when a first derivative is right but cannot be differentiated again
+SECOND_ORDER = Hints(
+    what="your first derivative is right, but it cannot be differentiated again (the grader differentiates your "
+         "backward itself, as a gradient penalty does)",
+    direction="a backward that tinygen can differentiate is built from tinygen operations on Tensors; raw arrays "
+              "(.array, or arrays kept from the forward) are constants to the engine",
+    step="use the Tensors the op saved (self.saved_inputs, self.saved_output) and tensor operations on them (*, "
+         "sum_to, matmul, exp ...); recompute from them what the forward computed on arrays",
+    answer="replace every expression on raw arrays in backward by the same expression on Tensors",
 )
-#: said when the engine refuses a gradient because its shape is wrong
-SHAPE_HINT = "each gradient must have exactly the shape of its input"
+
+
+#: when the student's code recurses into itself (through tinygen's own names, which lead to the student's code)
+RECURSION = Hints(
+    what="your implementation calls itself: while it is graded, tinygen's own functions and operators for this "
+         "exercise run your code, so using them inside it goes round in a circle",
+    direction="compute the answer from the inputs with other operations (the docstring lists what is given)",
+    step="look at the line named in the message: the call on it leads back to the function you are writing",
+)
+
+
+#: when a backward with several inputs raises before returning its gradients (which one is not known yet)
+CRASH = Hints(
+    what="your backward raised an error before it returned its gradients: the message names your line",
+    direction="on that line, compare the shape of each tensor with the shape the docstring says it has",
+    step="print(t.shape) for each tensor on the failing line, in the failing case (the message gives its shapes)",
+)
 
 
 class ExerciseFailure(Exception):
-    """A student's implementation gave a wrong answer: ``message`` says what, ``hint`` what to look at.
-    Raised ``from`` the exception the student's code raised, if any (the workspace names its line)."""
+    """A student's answer is wrong: ``message`` says what, ``hints`` how to find out why, ``check`` names the
+    check (hints are remembered per check). Raised ``from`` the student's exception, if any."""
 
-    def __init__(self, message, hint=""):
+    def __init__(self, message, hints=None, check=""):
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.hints, self.check = message, hints, check
 
+
+@dataclasses.dataclass(frozen=True)
+class Tolerance:
+    """|got - expected| <= rtol |expected| + atol * scale, scale the largest |expected| of the whole output: two
+    algebraically equal formulas differ by rounding, relative to the size of the terms they add up."""
+
+    rtol: float
+    atol: float
+
+    def bound(self, expected):
+        size = where(isfinite(expected), expected.abs(), creation.zeros_like(expected))
+        scale = float(size.amax()) if expected.numel() else 1.0
+        return size * self.rtol + self.atol * (scale or 1.0)
+
+    def __str__(self):
+        return f"{self.rtol:g} x |expected| + {self.atol:g} x the largest |expected|"
+
+
+FLOAT64 = Tolerance(rtol=1e-7, atol=1e-9)
+FLOAT32 = Tolerance(rtol=1e-5, atol=1e-6)
+
+
+def tolerance_for(tensor):
+    return FLOAT32 if tensor.dtype == float32 else FLOAT64
+
+
+# --- inputs -----------------------------------------------------------------------------------------------------
 
 def random_tensor(shape, seed, low=-1.0, high=1.0, requires_grad=True, dtype=float64):
-    """Uniform values in [low, high) on the default device (float64, as gradient checks need)."""
+    """Uniform values in [low, high) on the default device (float64, for exact comparisons)."""
     draws = creation.rand(shape, generator=Generator(None, seed), dtype=dtype)
     values = draws * (high - low) + low
     return values.requires_grad_() if requires_grad else values
 
 
-def describe(tensors):
-    """``"shapes (3, 1), (1, 4)"``: the case being checked, for a failure message."""
-    return "shapes " + ", ".join(str(tuple(t.shape)) for t in tensors)
+def noncontiguous(x):
+    """A leaf with ``x``'s values in a strided layout (every other element of a wider array)."""
+    wide = creation.zeros(tuple(x.shape[:-1]) + (2 * x.shape[-1],), dtype=x.dtype, device=x.device)
+    wide.array[..., ::2] = x.array
+    return wide[..., ::2].detach().requires_grad_(x.requires_grad)
 
 
-def check_gradients(case, fn, inputs, hint, second_order=True, atol=1e-5, rtol=1e-3):
-    """gradcheck ``fn`` at ``inputs`` (and gradgradcheck it when ``second_order``); on failure raise
-    ``ExerciseFailure`` naming ``case``, with ``hint`` (after the shape hint when the engine refused a shape)."""
+def duplicate(x):
+    """An independent copy of ``x``: same values, layout and requires_grad (anything else is returned as is)."""
+    if not isinstance(x, Tensor):
+        return x
+    copy = x.detach().clone()
+    if x.ndim and not x.array.flags.c_contiguous:
+        copy = noncontiguous(copy)
+    return copy.requires_grad_(x.requires_grad)
+
+
+def describe(names, tensors):
+    """``"a (3, 1), b (1, 4)"``: the case being checked, for a message."""
+    return ", ".join(f"{name} {tuple(t.shape)}" for name, t in zip(names, tensors))
+
+
+@contextlib.contextmanager
+def attempting(case, hints, check):
+    """Turn an exception of the student's code inside the block into an ``ExerciseFailure`` of this check."""
     try:
-        gradcheck(fn, inputs, atol=atol, rtol=rtol)
-    except NotImplementedError:
+        yield
+    except (NotImplementedError, ExerciseFailure):
         raise
-    except Exception as error:  # a wrong value, a gradient the engine refused, or the student's code raised
-        wrong_shape = "returned a gradient of shape" in str(error)
-        raise ExerciseFailure(f"{case}: {_explain(error)}", f"{SHAPE_HINT}; {hint}" if wrong_shape else hint) from error
-    if not second_order:
-        return
-    try:
-        gradgradcheck(fn, inputs, atol=atol, rtol=rtol)
-    except NotImplementedError:
-        raise
+    except RecursionError as error:
+        raise ExerciseFailure(
+            f"{case}: your code calls itself without end (RecursionError). While grading, tinygen's own functions "
+            "and operators for this exercise run YOUR code, so calling them from inside your implementation "
+            "recurses", RECURSION, "recursion") from error
     except Exception as error:
-        raise ExerciseFailure(f"{case}, second derivative: {_explain(error)}", SECOND_ORDER_HINT) from error
+        raise ExerciseFailure(f"{case}: {type(error).__name__}: {error}", hints, check) from error
 
 
-def _explain(error):
-    return str(error) if isinstance(error, GradcheckError) else f"{type(error).__name__}: {error}"
+def expect(function, *inputs):
+    """``function(*copies of inputs)`` with tinygen's own implementations in place: an expected value."""
+    with reference_mode():
+        return function(*[duplicate(x) for x in inputs])
 
 
-def check_close(case, got, expected, hint, rtol=1e-6, atol=1e-9):
-    """``got`` must equal ``expected`` (Tensors) in shape and, within the tolerance, in every element."""
+# --- comparisons ------------------------------------------------------------------------------------------------
+
+def compare(case, got, expected, what, hints, check, tolerance=None, variants=()):
+    """``got`` must match ``expected`` (Tensors) in type, shape, dtype and, within ``tolerance``, every element
+    (where ``expected`` is inf or nan, ``got`` must be the same).
+
+    variants: ``[(value, note, hints)]``, known wrong answers: a mismatch that matches one is explained by its
+    ``note`` and ``hints`` instead of ``hints``.
+    """
+    if not isinstance(got, Tensor):
+        raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", hints, check)
     if tuple(got.shape) != tuple(expected.shape):
-        raise ExerciseFailure(f"{case}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}", hint)
+        raise ExerciseFailure(f"{case}: {what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}",
+                              hints, check)
     if got.dtype != expected.dtype:
-        raise ExerciseFailure(f"{case}: expected dtype {expected.dtype}, got {got.dtype}", hint)
+        raise ExerciseFailure(f"{case}: {what} has dtype {got.dtype}, expected {expected.dtype}", hints, check)
+    tolerance = tolerance or tolerance_for(expected)
     got, expected = got.detach(), expected.detach()
     if not got.numel():
         return
-    finite = bool(isfinite(got).all())
-    excess = (got - expected).abs() - (expected.abs() * rtol + atol)
-    if finite and float(excess.amax()) <= 0:
+    bound = tolerance.bound(expected)
+    wrong, excess = _mismatches(got, expected, bound)
+    if not bool(wrong.any()):
         return
-    flat = int((excess if finite else logical_not(isfinite(got))).reshape(-1).argmax())
-    index = _unravel(flat, tuple(got.shape))
-    raise ExerciseFailure(
-        f"{case}: wrong value at index {index}: expected {expected[index].item():.10g}, got {got[index].item():.10g}"
-        f" (tolerance {atol} + {rtol} * |expected|)",
-        hint,
-    )
+    for value, note, variant_hints in variants:
+        if not bool(_mismatches(got, value.detach(), bound)[0].any()):
+            raise ExerciseFailure(f"{case}: {what} is wrong: {note}", variant_hints, check)
+    special = wrong & logical_not(isfinite(got) & isfinite(expected))
+    index = _unravel(int((special if bool(special.any()) else excess).reshape(-1).argmax()), tuple(got.shape))
+    expected_value, got_value = expected[index].item(), got[index].item()
+    message = f"{case}: {what} is wrong at index {index}: expected {expected_value:.10g}, got {got_value:.10g}"
+    if not bool(special.any()):
+        off, allowed = abs(got_value - expected_value), bound[index].item()
+        message += f"; off by {off:.3g}, {off / allowed:.3g} times the tolerance ({allowed:.3g} = {tolerance})"
+    message += f"; {int(wrong.sum().item())} of {got.numel()} entries are wrong"
+    raise ExerciseFailure(message, hints, check)
+
+
+def _mismatches(got, expected, bound):
+    """(where ``got`` is wrong, by how much it exceeds ``bound`` there): non-finite values must match exactly."""
+    both_finite = isfinite(got) & isfinite(expected)
+    excess = where(both_finite, (got - expected).abs() - bound, creation.zeros_like(got))
+    same_special = (got == expected) | (isnan(got) & isnan(expected))
+    return (excess > 0) | (logical_not(both_finite) & logical_not(same_special)), excess
+
+
+def check_unchanged(case, originals, used, names, function):
+    """The student's ``function`` must leave its inputs as they were (``used`` against ``originals``)."""
+    for name, original, after in zip(names, originals, used):
+        if not isinstance(original, Tensor):
+            continue
+        same = (after.detach() == original.detach()) | (isnan(after.detach()) & isnan(original.detach()))
+        if not bool(same.all()):
+            raise ExerciseFailure(
+                f"{case}: your {function} changed its input {name} in place (the caller's tensor is now different; "
+                "the expected values were computed by the grader from its own copy of the original)",
+                Hints(what=f"your {function} must not write into its input {name}",
+                      direction="operations such as x *= ..., x[...] = ..., or out=x write into the caller's array",
+                      step="work on new arrays (y = x * 2, not x *= 2), or copy first (x = x.copy())"),
+                f"{function} changed {name}")
+
+
+def check_forward(case, student, reference, inputs, names, hints, check="forward", tolerance=None, variants=()):
+    """Run ``student(*inputs)`` and ``reference(*inputs)`` on copies and compare the outputs; also that the
+    student's forward left its inputs alone. Returns the student's output."""
+    expected = expect(reference, *inputs)
+    used = [duplicate(x) for x in inputs]
+    with attempting(case, hints, check):
+        got = student(*used)
+    check_unchanged(case, inputs, used, names, "forward")
+    compare(case, got, expected, "the output", hints, check, tolerance, variants)
+    return got
+
+
+def upstream_for(output, seed):
+    """A random upstream gradient dL/d(output) (never all ones: a plain sum hides errors)."""
+    return random_tensor(tuple(output.shape), seed, requires_grad=False, dtype=output.dtype)
+
+
+def check_op_backward(case, student, reference, inputs, names, hints, seed=0, second_order=True, variants=None,
+                      symptoms=None):
+    """Compare the backward of the student's op with tinygen's, input by input.
+
+    student, reference: build the op's output from the inputs (``lambda a, b: Mul()(a, b)``). The student's
+    node's ``backward`` is called directly with a random upstream gradient, so each gradient it returns is
+    checked on its own: its presence, type, shape, then values. hints: ``{name: Hints}`` per input (and
+    ``"shape " + name`` for a wrong shape). variants: ``{name: [(value, note, hints)]}`` known wrong answers,
+    computed with the same upstream gradient (``upstream_for(output, seed)``). symptoms: ``{name: check(case,
+    gradient)}``, checks of a property the gradient must have, run before its values are compared.
+    """
+    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    with reference_mode():
+        copies = [duplicate(x) for x in inputs]
+        output = reference(*copies)
+        upstream = upstream_for(output, seed)
+        expected = grad(output, [copies[i] for i in wrt], upstream, allow_unused=True)
+    used = [duplicate(x) for x in inputs]
+    first = names[wrt[0]]
+    alone = len(wrt) == 1
+    with attempting(case, hints[first] if alone else CRASH, f"gradient of {first}" if alone else "backward"):
+        output = student(*used)
+        if not isinstance(output, Tensor) or output.grad_fn is None:
+            raise ExerciseFailure(f"{case}: the op's output has no graph (grad_fn is None)", hints[first],
+                                  f"gradient of {first}")
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(upstream)
+    got = got if isinstance(got, tuple) else (got,)
+    if len(got) != len(inputs):
+        raise ExerciseFailure(f"{case}: backward returned {len(got)} gradient(s) for {len(inputs)} input(s) "
+                              f"({', '.join(names)}): one per input, in order", hints[first], f"gradient of {first}")
+    for i, reference_gradient in zip(wrt, expected):
+        name, check = names[i], f"gradient of {names[i]}"
+        if reference_gradient is None:
+            reference_gradient = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
+        if got[i] is None:
+            raise ExerciseFailure(f"{case}: backward returned None for dL/d{name}, but {name} requires a gradient",
+                                  hints[name], check)
+        if isinstance(got[i], Tensor) and tuple(got[i].shape) != tuple(inputs[i].shape):
+            shape_hints = hints.get(f"shape {name}", hints[name])
+            raise ExerciseFailure(f"{case}: dL/d{name} has shape {tuple(got[i].shape)}, but {name} has shape "
+                                  f"{tuple(inputs[i].shape)}: each gradient has its own input's shape",
+                                  shape_hints, f"shape of {name}")
+        if name in (symptoms or {}):
+            symptoms[name](case, got[i])
+        compare(case, got[i], reference_gradient, f"dL/d{name}", hints[name], check,
+                variants=(variants or {}).get(name, ()))
+    if second_order:
+        check_second_order(case, student, reference, inputs, names, seed)
+
+
+def check_gradients(case, student, reference, inputs, names, hints, seed=0, second_order=False):
+    """Compare d(output)/d(inputs), through the engine, of the student's function with tinygen's (for exercises
+    whose answer is a function made of several ops). hints: ``{name: Hints}`` per input."""
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    with reference_mode():
+        copies = [duplicate(x) for x in inputs]
+        output = reference(*copies)
+        upstream = upstream_for(output, seed)
+        expected = grad(output, [copies[i] for i in wrt], upstream, allow_unused=True)
+    used = [duplicate(x) for x in inputs]
+    first = names[wrt[0]]
+    with attempting(case, hints[first], f"gradient of {first}"):
+        output = student(*used)
+        if not isinstance(output, Tensor) or not output.requires_grad:
+            raise ExerciseFailure(f"{case}: the result does not depend on {', '.join(names[i] for i in wrt)} in the "
+                                  "graph (requires_grad is False)", hints[first], f"gradient of {first}")
+        got = grad(output, [used[i] for i in wrt], upstream, allow_unused=True)
+    for i, mine, theirs in zip(wrt, got, expected):
+        zeros = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
+        compare(case, zeros if mine is None else mine, zeros if theirs is None else theirs, f"dL/d{names[i]}",
+                hints[names[i]], f"gradient of {names[i]}")
+    if second_order:
+        check_second_order(case, student, reference, inputs, names, seed)
+
+
+def check_second_order(case, student, reference, inputs, names, seed=0):
+    """The gradient must itself be differentiable, with the right derivatives: compare d<w, dL/dinputs> with
+    respect to the inputs and the upstream gradient, for random w."""
+    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    case = f"{case}, second derivative"
+
+    def second_derivatives(function, xs):
+        output = function(*xs)
+        upstream = upstream_for(output, seed).requires_grad_()
+        firsts = grad(output, [xs[i] for i in wrt], upstream, create_graph=True, allow_unused=True)
+        total = None
+        for k, (i, first_derivative) in enumerate(zip(wrt, firsts)):
+            if first_derivative is None or not first_derivative.requires_grad:
+                raise ExerciseFailure(f"{case}: dL/d{names[i]} is not connected to the inputs in the graph, so it "
+                                      "cannot be differentiated", SECOND_ORDER, "second derivative")
+            term = (first_derivative * random_tensor(tuple(xs[i].shape), seed + 100 + k, requires_grad=False)).sum()
+            total = term if total is None else total + term
+        return grad(total, [xs[i] for i in wrt] + [upstream], allow_unused=True)
+
+    with reference_mode():
+        expected = second_derivatives(reference, [duplicate(x) for x in inputs])
+    used = [duplicate(x) for x in inputs]
+    with attempting(case, SECOND_ORDER, "second derivative"):
+        got = second_derivatives(student, used)
+    labels = [names[i] for i in wrt] + ["the upstream gradient"]
+    for label, mine, theirs in zip(labels, got, expected):
+        if theirs is None and mine is None:
+            continue
+        like = theirs if theirs is not None else mine
+        zeros = creation.zeros(tuple(like.shape), dtype=like.dtype)
+        compare(case, zeros if mine is None else mine, zeros if theirs is None else theirs,
+                f"the derivative of <w, gradient> with respect to {label}", SECOND_ORDER, "second derivative")
+
+
+def sums_to_zero(dims, what, hints, check):
+    """A symptom check for ``check_op_backward``: the gradient summed over ``dims`` must vanish (batch norm's dL/dx
+    per channel, log_softmax's along its dim), for any upstream gradient."""
+    return lambda case, gradient: check_sums_to_zero(case, gradient, dims, what, hints, check)
+
+
+def check_sums_to_zero(case, gradient, dims, what, hints, check):
+    """``gradient`` summed over ``dims`` must vanish; else an ``ExerciseFailure`` saying ``what``."""
+    if not isinstance(gradient, Tensor):
+        return
+    sums = gradient.detach().sum(dim=dims)
+    scale = float(gradient.detach().abs().sum()) or 1.0
+    if float(sums.abs().amax()) > 1e-9 * scale:
+        shown = [round(v, 6) for v in sums.reshape(-1).tolist()[:6]]
+        raise ExerciseFailure(f"{case}: {what} (sums {shown}) for a random upstream gradient", hints, check)
 
 
 def _unravel(flat, shape):

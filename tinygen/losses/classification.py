@@ -7,9 +7,11 @@ For a probability p of the positive class and a target t in [0, 1]:
 On logits x (p = sigmoid(x)) the same loss is  max(x, 0) - x t + log(1 + exp(-|x|)): no exp of a large
 number, no log of 0, so it is finite for any x and its gradient is simply sigmoid(x) - t.
 See docs/derivations/losses.md.
+Tests: tests/test_losses.py.
 """
 from tinygen.autograd.function import Function
-from tinygen.losses.reduction import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
+from tinygen.losses.arguments import broadcast_weight, check_reduction, float_tensor, matching_target, reduce
+from tinygen.ops import checks
 from tinygen.ops.elementwise import clamp, sigmoid, softplus, where
 from tinygen.tensor import Tensor
 
@@ -24,7 +26,8 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 def _clamped_log_array(xp, x):
     """max(log x, -100), also -100 at x = 0 (without taking log 0)."""
     positive = x > 0
-    return xp.where(positive, xp.maximum(xp.log(xp.where(positive, x, 1)), LOG_FLOOR), LOG_FLOOR)
+    floor = checks.typed_scalar(LOG_FLOOR, x)
+    return xp.where(positive, xp.maximum(xp.log(xp.where(positive, x, checks.typed_scalar(1, x))), floor), floor)
 
 
 class ClampedLog(Function):
@@ -54,7 +57,8 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, t):
         xp = self.backend.xp
-        return -(t * _clamped_log_array(xp, p) + (1 - t) * _clamped_log_array(xp, 1 - p))
+        one = checks.typed_scalar(1, p)
+        return -(t * _clamped_log_array(xp, p) + (one - t) * _clamped_log_array(xp, one - p))
 
     def backward(self, g):
         p, t = self.saved_inputs
@@ -73,7 +77,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def forward(self, x, t):
         xp = self.backend.xp
-        return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        return xp.maximum(x, checks.typed_scalar(0, x)) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, g):
         x, t = self.saved_inputs
@@ -94,7 +98,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     target = matching_target(name, input, target)
     check_reduction(name, reduction)
     xp = input.backend.xp
-    if not bool(xp.all((input.data >= 0) & (input.data <= 1))):
+    if not bool(xp.all((input.array >= 0) & (input.array <= 1))):
         raise ValueError(
             f"{name}: input must hold probabilities in [0, 1] (got values outside, or NaN); "
             "for raw scores use binary_cross_entropy_with_logits"

@@ -13,11 +13,12 @@ with -log sigmoid(l) = softplus(-l) and -log(1 - sigmoid(l)) = softplus(l): stab
 "minimax" is Goodfellow et al.'s original game; its generator gradient vanishes when D confidently rejects
 fakes, which is why "nonsaturating" (the same paper's fix) is the default.
 See docs/derivations/gan-losses.md.
+Tests: tests/test_gan_losses.py.
 """
 from tinygen import creation
 from tinygen.autograd.api import grad
 from tinygen.autograd.grad_mode import enable_grad
-from tinygen.losses.reduction import float_tensor
+from tinygen.losses.arguments import float_tensor
 from tinygen.ops import checks
 from tinygen.ops.elementwise import relu, softplus
 from tinygen.tensor import Tensor

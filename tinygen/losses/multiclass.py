@@ -6,8 +6,9 @@ For logits x (N, C) and class indices y (N,):
 
 computed through ``log_softmax`` (x - logsumexp x), which is exact for any logits. The gradient with
 respect to x is softmax(x) - onehot(y) (per sample, before the reduction).
+Tests: tests/test_multiclass_losses.py.
 """
-from tinygen.losses.reduction import check_reduction, float_tensor, reduce
+from tinygen.losses.arguments import check_reduction, float_tensor, reduce
 from tinygen.ops import checks
 from tinygen.ops.activation import log_softmax
 
@@ -24,7 +25,7 @@ def _class_targets(name, input, target):
         )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
-    if target.numel() and (int(target.data.min()) < 0 or int(target.data.max()) >= input.shape[1]):
+    if target.numel() and (int(target.array.min()) < 0 or int(target.array.max()) >= input.shape[1]):
         raise ValueError(f"{name}: class indices must be in [0, {input.shape[1]}), got values outside")
     return target
 

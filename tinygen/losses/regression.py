@@ -2,8 +2,9 @@
 
 Both are compositions of differentiable ops, so their gradients (and second derivatives) come from those:
 d/dx (x - t)^2 = 2 (x - t),  d/dx |x - t| = sign(x - t) (0 at x = t, as PyTorch).
+Tests: tests/test_losses.py.
 """
-from tinygen.losses.reduction import check_reduction, float_tensor, matching_target, reduce
+from tinygen.losses.arguments import check_reduction, float_tensor, matching_target, reduce
 
 __all__ = ["mse_loss", "l1_loss"]
 

@@ -9,13 +9,14 @@ constraint). exp(logvar) overflows float32 above logvar ~ 88 (float64: ~709); an
 head can run away should bound it, e.g. ``logvar = logvar.clamp(-30.0, 20.0)`` (sigma from 3e-7 to 2e4),
 before ``reparameterize`` and ``gaussian_kl`` (``tinygen.models.VAE(logvar_range=(-30.0, 20.0))`` does this).
 See docs/derivations/vae.md.
+Tests: tests/test_vae_losses.py.
 """
 import collections
 import math
 
 from tinygen import creation
 from tinygen.losses.classification import binary_cross_entropy_with_logits
-from tinygen.losses.reduction import batch_first, check_reduction, matching_target, per_sample_sum, reduce
+from tinygen.losses.arguments import batch_first, check_reduction, matching_target, per_sample_sum, reduce
 from tinygen.ops import checks
 from tinygen.tensor import Tensor
 

@@ -10,10 +10,9 @@ import argparse
 import tinygen
 from tinygen import nn, optim
 from tinygen.autograd.grad_mode import no_grad
-from tinygen.data import DataLoader, ScalePixels, TensorDataset, load_mnist
+from tinygen.data import DataLoader, ScalePixels, TensorDataset, load_mnist, split_images
 from tinygen.metrics.judge import WEIGHTS, JudgeClassifier
 from tinygen.serialization import save
-from tinygen.training.data import split_images
 
 EVAL_SIZE = 1000
 

@@ -11,3 +11,6 @@ from tinygen.ops.pooling import *  # noqa: F401,F403
 from tinygen.ops.normalization import *  # noqa: F401,F403
 from tinygen.ops.dropout import *  # noqa: F401,F403
 from tinygen.losses import *  # noqa: F401,F403
+from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("nn.functional")

@@ -18,7 +18,6 @@ import numbers
 
 from tinygen import random as tg_random
 from tinygen.autograd.grad_mode import no_grad
-from tinygen.backend.dtypes import float32, float64
 from tinygen.tensor import Tensor
 
 __all__ = [
@@ -80,30 +79,16 @@ def _check_tensor(name, tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(tensor).__name__}")
 
 
-def _fill(name, tensor, draw):
-    """Write ``draw(generator_dtype)`` (an array of tensor's shape) into ``tensor`` in place."""
-    draw_dtype = tensor.dtype if tensor.dtype in (float32, float64) else float32  # what generators can draw
-    with no_grad():
-        tensor.copy_(tensor._wrap_like(draw(draw_dtype)))
-    return tensor
-
-
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with draws from U(a, b)."""
+    """Fill with draws from U(a, b) (``tinygen.random.uniform_``, also ``Tensor.uniform_``)."""
     _check_tensor("uniform_", tensor)
-    if a > b:
-        raise ValueError(f"uniform_: the lower bound a={a} is above the upper bound b={b}")
-    source = tg_random.resolve(generator, tensor.device)
-    return _fill("uniform_", tensor, lambda dtype: source.random(tensor.shape, dtype) * (b - a) + a)
+    return tg_random.uniform_(tensor, a, b, generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with draws from N(mean, std^2)."""
+    """Fill with draws from N(mean, std^2) (``tinygen.random.normal_``, also ``Tensor.normal_``)."""
     _check_tensor("normal_", tensor)
-    if std < 0:
-        raise ValueError(f"normal_: std must be non-negative, got {std}")
-    source = tg_random.resolve(generator, tensor.device)
-    return _fill("normal_", tensor, lambda dtype: source.standard_normal(tensor.shape, dtype) * std + mean)
+    return tg_random.normal_(tensor, mean, std, generator)
 
 
 def constant_(tensor, val):

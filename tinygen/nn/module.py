@@ -14,6 +14,7 @@ Everything is kept in insertion order, so ``parameters()`` and ``state_dict()`` 
 from collections import OrderedDict, namedtuple
 
 from tinygen import backend as backends
+from tinygen.autograd import versions
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend.dtypes import is_floating, to_dtype
 from tinygen.creation import zeros
@@ -36,7 +37,7 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter: expected a Tensor, got {type(data).__name__}")
         if requires_grad and not is_floating(data.dtype):
             raise TypeError(f"Parameter: only floating-point tensors can be parameters, got dtype {data.dtype}")
-        return cls._make(data.data, data.backend, requires_grad)
+        return cls._make(data.array, data.backend, requires_grad)
 
     def __init__(self, data=None, requires_grad=True):
         pass  # everything is set in __new__
@@ -214,7 +215,7 @@ class Module:
             if set_to_none or parameter.grad is None:
                 parameter.grad = None
             else:
-                parameter.grad = parameter._wrap_like(parameter.backend.xp.zeros_like(parameter.grad.data))
+                parameter.grad = parameter._wrap_like(parameter.backend.xp.zeros_like(parameter.grad.array))
 
     def requires_grad_(self, requires_grad=True):
         for parameter in self.parameters():
@@ -222,9 +223,19 @@ class Module:
         return self
 
     def apply(self, function):
-        """Call ``function(module)`` on every sub-module, then on this one (as PyTorch, children first)."""
-        for module in reversed(list(self.modules())):
+        """Call ``function(module)`` on every sub-module, then on this one: PyTorch's order (each child's subtree
+        in turn, children in the order they were added, a module after its children), each module once. The
+        order matters to initializers that draw random numbers (``model.apply(weights_init)``)."""
+        visited = set()
+
+        def visit(module):
+            visited.add(id(module))
+            for child in module.children():
+                if id(child) not in visited:
+                    visit(child)
             function(module)
+
+        visit(self)
         return self
 
     # --- device and dtype ----------------------------------------------------------------------------
@@ -240,7 +251,7 @@ class Module:
         dtype = to_dtype(dtype)
 
         def convert(tensor):
-            array = tensor.data
+            array = tensor.array
             if dtype is not None and is_floating(array.dtype) and array.dtype != dtype:
                 array = array.astype(dtype)
             if target is not None and target is not tensor.backend:
@@ -252,9 +263,9 @@ class Module:
                 if parameter is None:
                     continue
                 array, backend = convert(parameter)
-                if array is not parameter.data:
-                    parameter.data, parameter._backend = array, backend
-                    parameter._bump_version()
+                if array is not parameter.array:
+                    parameter.array, parameter._backend = array, backend
+                    versions.bump(parameter)
                 if parameter.grad is not None:
                     parameter.grad = Tensor._make(*convert(parameter.grad))
             for name, buffer in module._buffers.items():
@@ -330,11 +341,11 @@ class Module:
             for key, (target, _) in own.items():
                 if key in state_dict:
                     source = state_dict[key]
-                    array = source.data
+                    array = source.array
                     if source.backend is not target.backend:
                         array = target.backend.asarray(source.backend.to_numpy(array))
-                    target.data[...] = array
-                    target._bump_version()
+                    target.array[...] = array
+                    versions.bump(target)
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------------------

@@ -9,3 +9,4 @@ from tinygen.ops import reduction  # noqa: F401
 from tinygen.ops import indexing  # noqa: F401
 from tinygen.ops import linalg  # noqa: F401
 from tinygen.ops import activation  # noqa: F401
+from tinygen.ops import norm  # noqa: F401  (issue 15)

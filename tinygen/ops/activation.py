@@ -3,15 +3,16 @@
 The elementwise activations (relu, leaky_relu, tanh, sigmoid, elu, softplus) live in ``elementwise``.
 Every backward here is written with differentiable tensor ops, so second derivatives (a WGAN-GP gradient
 penalty) go through them. See docs/derivations/activations.md.
+Tests: tests/test_activation.py (softmax, log_softmax, logsigmoid), tests/test_linear.py (linear).
 """
 import math
 
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import is_floating
-from tinygen.ops import checks
+from tinygen.ops import checks, reduction
 from tinygen.ops.elementwise import exp, sigmoid
 from tinygen.ops.linalg import matmul
-from tinygen.ops.reduction import shift_for_exp, sum
+from tinygen.ops.reduction import shift_for_exp
 from tinygen.ops.shape import reshape
 
 __all__ = ["linear", "log_softmax", "logsigmoid", "softmax"]
@@ -27,14 +28,15 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = self.backend.xp
-        shifted = x - shift_for_exp(xp, x, self.dim)  # the largest entry becomes 0: exp never overflows
+        # the largest entry becomes 0: exp never overflows (asarray: a 0-d difference is a scalar, out= needs an array)
+        shifted = xp.asarray(x - shift_for_exp(xp, x, self.dim))
         y = xp.exp(shifted, out=shifted)
         y /= y.sum(axis=self.dim, keepdims=True)
         return y
 
     def backward(self, g):
         y = self.saved_output
-        return y * (g - sum(g * y, self.dim, keepdim=True))
+        return y * (g - reduction.sum(g * y, self.dim, keepdim=True))
 
 
 class LogSoftmax(Function):
@@ -53,7 +55,7 @@ class LogSoftmax(Function):
         return shifted
 
     def backward(self, g):
-        return g - exp(self.saved_output) * sum(g, self.dim, keepdim=True)
+        return g - exp(self.saved_output) * reduction.sum(g, self.dim, keepdim=True)
 
 
 class LogSigmoid(Function):
@@ -94,7 +96,7 @@ class Linear(Function):
         grad_weight = matmul(grad_rows.mT, reshape(x, (rows, weight.shape[1]))) if self.needs_input_grad[1] else None
         if len(self.needs_input_grad) == 2:
             return grad_x, grad_weight
-        grad_bias = sum(grad_rows, 0) if self.needs_input_grad[2] else None
+        grad_bias = reduction.sum(grad_rows, 0) if self.needs_input_grad[2] else None
         return grad_x, grad_weight, grad_bias
 
 

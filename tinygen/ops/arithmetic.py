@@ -3,6 +3,7 @@
 When an input was broadcast in the forward, the same number fed many outputs, so its gradient is the
 sum of theirs: every backward here ends with ``sum_to(grad, input.shape)``.
 See docs/derivations/broadcasting.md.
+Tests: tests/test_arithmetic.py.
 """
 import numbers
 
@@ -89,7 +90,10 @@ class PowConstant(Function):
         self.exponent = exponent
 
     def forward(self, a):
-        return a ** self.exponent
+        # a's dtype, made explicit: NumPy 1 computes a 0-d a ** 0.5 (or a float16 a ** 1e10) in float64. The exponent
+        # stays a Python number (not checks.typed_scalar): NumPy's fast paths (a ** 2 as a * a, a ** 0.5 as sqrt)
+        # take only those.
+        return (a ** self.exponent).astype(a.dtype, copy=False)
 
     def backward(self, g):
         (a,) = self.saved_inputs
@@ -178,8 +182,11 @@ def pow(base, exponent):
 
     if isinstance(base, Tensor) and isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
         exponent = checks.python_number(exponent)
-        if not is_floating(base.dtype) and (exponent < 0 or not float(exponent).is_integer()):
-            base = base.to(dtype=default_float_dtype)
+        if not is_floating(base.dtype):
+            if exponent < 0 or isinstance(exponent, float):  # a float exponent makes a float result, as in PyTorch
+                base = base.to(dtype=default_float_dtype)
+            else:
+                checks.check_integer_fits("pow", exponent, base)
         return PowConstant(exponent)(base)
     base, exponent = checks.as_operand_pair("pow", base, exponent)
     if not is_floating(base.dtype):

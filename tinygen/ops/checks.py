@@ -1,8 +1,10 @@
-"""Input checks shared by the ops: each failure is an error that names the op and what it got vs expected."""
+"""Input checks shared by the ops: each failure is an error that names the op and what it got vs expected.
+Tests: tests/test_error_messages.py (and the error tests of each op).
+"""
 import numbers
 
 from tinygen.autograd.function import DeviceMismatchError
-from tinygen.backend.dtypes import default_float_dtype, is_floating, result_type
+from tinygen.backend.dtypes import default_float_dtype, int64, is_floating, result_type
 from tinygen.tensor import Tensor
 
 
@@ -72,10 +74,21 @@ def scalar_dtype(value, like):
     if isinstance(value, bool):
         return like.dtype
     if isinstance(value, numbers.Integral):
-        return like.dtype if like.dtype.kind != "b" else result_type(like.dtype, value)
+        return like.dtype if like.dtype.kind != "b" else int64
     if isinstance(value, numbers.Real):
         return like.dtype if is_floating(like.dtype) else default_float_dtype
     raise TypeError(f"expected a tensor or a real number, got {type(value).__name__}")
+
+
+def typed_scalar(value, like):
+    """The Python number ``value`` as a NumPy scalar of array ``like``'s dtype, for an op's raw-array arithmetic.
+
+    ``xp.maximum(x, 0)`` on a 0-d float32 ``x`` gives float64 on NumPy 1.x (its value-based casting treats 0-d
+    arrays and Python numbers alike as scalars) and float32 on NumPy 2 (NEP 50). A scalar of ``x``'s own dtype
+    gives ``x``'s dtype on both, and on CuPy it is passed to the kernel as an argument, with no transfer.
+    ``None`` (a missing bound) stays ``None``.
+    """
+    return None if value is None else like.dtype.type(value)
 
 
 def python_number(value):
@@ -119,8 +132,21 @@ def as_operand_pair(name, a, b):
         raise TypeError(f"{name}: {error}") from None
     if tensor_operand.dtype != dtype:
         tensor_operand = tensor_operand.to(dtype=dtype)
+    if dtype.kind in "iu":
+        check_integer_fits(name, number, tensor_operand)
     constant = Tensor._make(tensor_operand._backend.xp.asarray(number, dtype=dtype), tensor_operand._backend)
     return (tensor_operand, constant) if a_is_tensor else (constant, tensor_operand)
+
+
+def check_integer_fits(name, number, like):
+    """An integer next to an integer tensor must fit the tensor's dtype: NumPy 2 refuses ``uint8 + 300``, NumPy 1
+    wraps it to ``uint8 + 44`` (and ``x == 300`` would then be true where x is 44), so tinygen refuses it on both."""
+    info = like.backend.xp.iinfo(like.dtype)
+    if not info.min <= number <= info.max:
+        raise OverflowError(
+            f"{name}: the number {number} does not fit the tensor's dtype {like.dtype} ({info.min} to {info.max}); "
+            f"convert the tensor first, e.g. x.to(tinygen.int64)"
+        )
 
 
 def as_tensor_operand(name, value, like):

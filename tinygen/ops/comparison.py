@@ -1,4 +1,6 @@
-"""Comparisons and logic. Their results are boolean tensors: they are not differentiable and never require grad."""
+"""Comparisons and logic. Their results are boolean tensors: they are not differentiable and never require grad.
+Tests: tests/test_comparison.py.
+"""
 from tinygen.ops import checks
 from tinygen.tensor import Tensor
 
@@ -6,6 +8,11 @@ _OPERATORS = {
     "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
     "and": "logical_and", "or": "logical_or",
 }
+
+
+def _boolean(array, backend):
+    """A tensor holding a ufunc's boolean result (asarray: on 0-d inputs NumPy's ufuncs return a NumPy scalar)."""
+    return Tensor._make(backend.xp.asarray(array), backend)
 
 
 def compare(op, a, b):
@@ -20,28 +27,28 @@ def compare(op, a, b):
         raise
     checks.broadcast_shapes(op, a.shape, b.shape)
     xp = a.backend.xp
-    return Tensor._make(getattr(xp, _OPERATORS[op])(a.data, b.data), a.backend)
+    return _boolean(getattr(xp, _OPERATORS[op])(a.array, b.array), a.backend)
 
 
 def logical_not(x):
     checks.require_tensor("logical_not", x)
-    return Tensor._make(x.backend.xp.logical_not(x.data), x.backend)
+    return _boolean(x.backend.xp.logical_not(x.array), x.backend)
 
 
 def isfinite(x):
-    return Tensor._make(x.backend.xp.isfinite(x.data), x.backend)
+    return _boolean(x.backend.xp.isfinite(x.array), x.backend)
 
 
 def isnan(x):
-    return Tensor._make(x.backend.xp.isnan(x.data), x.backend)
+    return _boolean(x.backend.xp.isnan(x.array), x.backend)
 
 
 def any(x):
-    return Tensor._make(x.backend.xp.asarray(x.data.any()), x.backend)
+    return _boolean(x.array.any(), x.backend)
 
 
 def all(x):
-    return Tensor._make(x.backend.xp.asarray(x.data.all()), x.backend)
+    return _boolean(x.array.all(), x.backend)
 
 
 def equal(a, b):
@@ -52,4 +59,4 @@ def equal(a, b):
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     """True if |a - b| <= atol + rtol |b| everywhere (a Python bool)."""
     a, b = checks.as_operand_pair("allclose", a, b)
-    return bool(a.backend.xp.allclose(a.data, b.data, rtol=rtol, atol=atol))
+    return bool(a.backend.xp.allclose(a.array, b.array, rtol=rtol, atol=atol))

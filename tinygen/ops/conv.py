@@ -14,7 +14,13 @@ a critic) work to any order. The number crunching (im2col + one matrix product) 
 A convolution's output size is floor((H + 2p - d(k-1) - 1)/s) + 1, so several input sizes give the same
 output size; the backward ops are therefore told the exact size to produce (the input's), which plays the
 role of ``output_padding``.
-See docs/derivations/conv.md and docs/derivations/conv-transpose.md.
+
+What runs is the fast path: im2col on a channels-last copy (contiguous channels in the innermost copy) and one
+matrix product per op, and ConvTranspose2d's backward cuts the windows of g once for both of its gradients.
+Beside it, ``conv2d_reference`` and ``conv_transpose2d_reference`` compute the same from the formulas as they
+read, one kernel offset at a time in differentiable tensor ops (autograd derives their backward); tests check
+that both paths agree, values and first and second derivatives.
+See docs/derivations/conv.md and docs/derivations/conv-transpose.md. Tests: tests/test_conv.py.
 """
 from tinygen.autograd.function import Function
 from tinygen.ops import checks
@@ -26,15 +32,16 @@ from tinygen.ops.im2col import (
     correlate_weight_grad,
     im2col,
 )
+from tinygen.ops.linalg import matmul
 from tinygen.ops.shape import pad, squeeze, unsqueeze
 
 __all__ = ["conv2d", "conv_transpose2d"]
 
 
-def _needs_grad(function, position):
-    """Whether ``function`` was recorded with input ``position`` requiring grad (False outside a graph)."""
-    needs = getattr(function, "needs_input_grad", ())
-    return position < len(needs) and needs[position]
+def _needs_bias_grad(function):
+    """Whether input 2, the bias, needs a gradient: ``needs_input_grad`` has a third entry only if a bias was given."""
+    needs = function.needs_input_grad
+    return len(needs) > 2 and needs[2]
 
 
 def _add_bias(y, bias):
@@ -71,7 +78,7 @@ class Conv2d(Function):
             grad_x = ConvTranspose2d(self.geometry, x.shape[2:])(g, weight)
         if self.needs_input_grad[1]:
             grad_weight = Conv2dWeightGrad(self.geometry)(x, g)
-        if _needs_grad(self, 2):
+        if _needs_bias_grad(self):
             grad_bias = g.sum(dim=(0, 2, 3))
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
 
@@ -96,10 +103,10 @@ class ConvTranspose2d(Function):
         need_x, need_weight = self.needs_input_grad[:2]
         size = x.shape[2:]
         # both gradients read the same windows of g: cut them out once
-        columns = im2col(self.backend, g.data, self.geometry, size) if need_x or need_weight else None
+        columns = im2col(self.backend, g.array, self.geometry, size) if need_x or need_weight else None
         grad_x = Conv2d(self.geometry, size, columns)(g, weight) if need_x else None
         grad_weight = Conv2dWeightGrad(self.geometry, columns)(g, x) if need_weight else None
-        grad_bias = g.sum(dim=(0, 2, 3)) if _needs_grad(self, 2) else None
+        grad_bias = g.sum(dim=(0, 2, 3)) if _needs_bias_grad(self) else None
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
 
 
@@ -128,6 +135,65 @@ class Conv2dWeightGrad(Function):
         if self.needs_input_grad[1]:
             grad_g = Conv2d(self.geometry, g.shape[2:])(x, upstream)
         return grad_x, grad_g
+
+
+# --- references: the formulas as they read (the ops above are tested equal to them; nothing else calls them) --
+
+def conv2d_reference(input, weight, bias=None, stride=1, padding=0, dilation=1):
+    """``conv2d`` of a 4-D input as its formula reads, one kernel offset (a, b) at a time:
+
+        y[n,o,i,j] = sum_{a,b} sum_c w[o,c,a,b] x_pad[n,c,i*s+a*d, j*s+b*d] + b[o]
+
+    The pixels under offset (a, b) are a strided slice of the padded input. Differentiable tensor ops: autograd
+    derives the backward."""
+    (s_h, s_w), (p_h, p_w), (d_h, d_w) = _pairs("conv2d_reference", stride=stride, padding=padding,
+                                                 dilation=dilation)
+    padded = pad(input, (p_w, p_w, p_h, p_h))
+    k_h, k_w = weight.shape[2:]
+    out_h = (padded.shape[2] - d_h * (k_h - 1) - 1) // s_h + 1
+    out_w = (padded.shape[3] - d_w * (k_w - 1) - 1) // s_w + 1
+    y = 0.0
+    for a in range(k_h):
+        for b in range(k_w):
+            rows = slice(a * d_h, a * d_h + s_h * (out_h - 1) + 1, s_h)
+            columns = slice(b * d_w, b * d_w + s_w * (out_w - 1) + 1, s_w)
+            under = padded[:, :, rows, columns].permute(0, 2, 3, 1)  # (N, Ho, Wo, C): the pixels under (a, b)
+            y = y + matmul(under, weight[:, :, a, b].T).permute(0, 3, 1, 2)  # times w[:, :, a, b]: (N, O, Ho, Wo)
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def conv_transpose2d_reference(input, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """``conv_transpose2d`` of a 4-D input as a plain convolution: insert s - 1 zeros between the input's pixels,
+    add d(k-1) - p zeros on each side (crop where that is negative) and ``output_padding`` more at the bottom
+    and right, then convolve (stride 1, dilation d) with the kernel flipped and its two channel axes swapped."""
+    (s_h, s_w), (p_h, p_w), (e_h, e_w), (d_h, d_w) = _pairs(
+        "conv_transpose2d_reference", stride=stride, padding=padding, output_padding=output_padding,
+        dilation=dilation,
+    )
+    batch, channels, height, width = input.shape
+    k_h, k_w = weight.shape[2:]
+    # each pixel followed by s - 1 zeros along both axes; the zeros after the last pixel are cut off again
+    spread = pad(input.reshape(batch, channels, height, 1, width, 1), (0, s_w - 1, 0, 0, 0, s_h - 1))
+    spread = spread.reshape(batch, channels, height * s_h, width * s_w)
+    spread = spread[:, :, :(height - 1) * s_h + 1, :(width - 1) * s_w + 1]
+    border_h, border_w = d_h * (k_h - 1) - p_h, d_w * (k_w - 1) - p_w
+    bordered = _pad_or_crop(spread, (border_h, border_h + e_h), (border_w, border_w + e_w))
+    flipped = weight[:, :, ::-1, ::-1].transpose(0, 1)  # (C_in, C_out, kH, kW) -> (C_out, C_in, kH, kW)
+    return conv2d_reference(bordered, flipped, bias, dilation=(d_h, d_w))
+
+
+def _pairs(name, **arguments):
+    """Each argument as a (height, width) pair: strides and dilations positive, paddings non-negative."""
+    return [as_pair(name, argument, value, 1 if argument in ("stride", "dilation") else 0)
+            for argument, value in arguments.items()]
+
+
+def _pad_or_crop(x, rows, columns):
+    """Add zero rows (top, bottom) and columns (left, right) around (N, C, H, W); a negative count removes some."""
+    (top, bottom), (left, right) = rows, columns
+    x = pad(x, (max(left, 0), max(right, 0), max(top, 0), max(bottom, 0)))
+    height, width = x.shape[2:]
+    return x[:, :, max(-top, 0):height - max(-bottom, 0), max(-left, 0):width - max(-right, 0)]
 
 
 # --- public functions ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Dropout: during training, zero each entry with probability p and scale the survivors by 1 / (1 - p).
 
 The scaling ("inverted dropout") keeps the expected value unchanged, so evaluation is the identity.
+Tests: tests/test_dropout.py.
 """
 import numbers
 
@@ -10,7 +11,7 @@ from tinygen.backend.dtypes import float32, float64, is_floating
 from tinygen.ops import checks
 from tinygen.tensor import Tensor
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout2d"]
 
 
 class Dropout(Function):
@@ -44,5 +45,26 @@ def dropout(input, p=0.5, training=True, generator=None):
     draw_dtype = input.dtype if input.dtype in (float32, float64) else float32  # what generators can draw
     uniform = tg_random.resolve(generator, input.device).random(input.shape, draw_dtype)
     mask = (uniform >= p).astype(input.dtype)
-    mask *= 1.0 / (1.0 - p)
+    mask *= checks.typed_scalar(1.0 / (1.0 - p), mask)  # a 0-d mask is a NumPy scalar: *= makes a new one
+    return Dropout(mask)(input)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels: each (sample, channel) plane of ``input`` (N, C, H, W), or (C, H, W) unbatched, is
+    dropped with probability ``p``; the kept ones are scaled by 1 / (1 - p). One draw per plane, broadcast over
+    H x W (the ``Dropout`` op with a broadcast mask). ``inplace`` is accepted; the result is a new tensor."""
+    checks.require_tensor("dropout2d", input)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p!r}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected (N, C, H, W) or unbatched (C, H, W), got shape {input.shape}")
+    if not is_floating(input.dtype):
+        raise TypeError(f"dropout2d: expected a floating-point input, got dtype {input.dtype}")
+    if not training or p == 0:
+        return input
+    planes = input.shape[:-2]
+    draw_dtype = input.dtype if input.dtype in (float32, float64) else float32
+    uniform = tg_random.resolve(generator, input.device).random(planes, draw_dtype)
+    mask = (uniform >= p).astype(input.dtype).reshape(planes + (1, 1))
+    mask *= 1.0 / (1.0 - p) if p < 1 else 0.0
     return Dropout(mask)(input)

@@ -13,6 +13,7 @@ window row of a few pixels: several times slower.) Weights are reordered to matc
 
 These helpers take and return raw backend arrays; the differentiable ops in ``conv.py`` and ``pooling.py``
 call them inside ``Function.forward``. See docs/derivations/conv.md.
+Tests: tests/test_conv.py and tests/test_pooling.py, through the ops that use it.
 """
 from typing import NamedTuple
 

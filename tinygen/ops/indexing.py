@@ -4,6 +4,7 @@ Basic indexing (ints, slices, ``None``, ``...``) picks each entry at most once a
 backward writes ``g`` into zeros. Advanced indexing (integer or boolean arrays) may pick an entry several
 times, so the backward *adds* (``scatter_add``): repeated indices accumulate.
 Scattering and gathering are adjoints, so each one's backward is the other: double backward works.
+Tests: tests/test_indexing.py.
 """
 import numbers
 
@@ -83,32 +84,32 @@ class GatherScatter(Function):
 
 # --- index normalization --------------------------------------------------------------------------------
 
-def _index_array(x, value):
+def _index_array(x, value, name):
     """A tensor, list or NumPy array used as an index -> an int64 or bool array on x's device."""
     if isinstance(value, Tensor):
         if value.backend is not x.backend:
-            raise checks.device_error("getitem", x, value)
-        array = value.data
+            raise checks.device_error(name, x, value)
+        array = value.array
     else:
         try:
             array = x.backend.asarray(value)
         except (TypeError, ValueError) as error:
-            raise IndexError(f"getitem: cannot use {type(value).__name__} as an index ({error})") from None
+            raise IndexError(f"{name}: cannot use {type(value).__name__} as an index ({error})") from None
     if array.dtype.kind == "b":
         return array  # becomes fresh integer arrays (mask.nonzero()) in normalize_index
     if isinstance(value, list) and array.size == 0:
         return array.astype(int64)  # x[[]] picks nothing (the empty list has no dtype of its own)
     if array.dtype.kind not in "iu":
-        raise IndexError(f"getitem: index arrays must hold integers or booleans, got dtype {array.dtype}")
+        raise IndexError(f"{name}: index arrays must hold integers or booleans, got dtype {array.dtype}")
     return array.astype(int64)  # a private copy: the backward scatters by it, after any in-place change of the index
 
 
-def normalize_index(x, index):
+def normalize_index(x, index, name="getitem"):
     """Check ``index`` against ``x.shape`` and put it in the form the backend's arrays take.
 
     Integer arrays are bounds-checked here (CuPy would wrap out-of-range indices silently); boolean masks
     must match the dimensions they cover and become integer arrays (``mask.nonzero()``).
-    Returns ``(index_tuple, advanced)``.
+    Returns ``(index_tuple, advanced)``. ``name`` (``getitem`` or ``setitem``) starts every error message.
     """
     parts = index if isinstance(index, tuple) else (index,)
     converted, advanced = [], False
@@ -118,17 +119,17 @@ def normalize_index(x, index):
         elif isinstance(part, numbers.Integral) and not isinstance(part, bool) and not isinstance(part, Tensor):
             converted.append(int(part))
         elif isinstance(part, (Tensor, list)) or x.backend.is_array(part) or hasattr(part, "__array__"):
-            converted.append(_index_array(x, part))
+            converted.append(_index_array(x, part, name))
             advanced = True
         else:
-            raise IndexError(f"getitem: unsupported index {part!r} of type {type(part).__name__}")
+            raise IndexError(f"{name}: unsupported index {part!r} of type {type(part).__name__}")
 
     consumed = sum(1 if not hasattr(p, "dtype") or p.dtype.kind != "b" else p.ndim
                    for p in converted if p is not None and p is not Ellipsis)
     if sum(p is Ellipsis for p in converted) > 1:
-        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+        raise IndexError(f"{name}: an index can only have a single ellipsis ('...')")
     if consumed > x.ndim:
-        raise IndexError(f"getitem: too many indices ({consumed}) for a tensor of shape {x.shape}")
+        raise IndexError(f"{name}: too many indices ({consumed}) for a tensor of shape {x.shape}")
 
     result, dim = [], 0
     for part in converted:
@@ -142,12 +143,12 @@ def normalize_index(x, index):
         if isinstance(part, int):
             extent = x.shape[dim]
             if not -extent <= part < extent:
-                raise IndexError(f"getitem: index {part} is out of range for dimension {dim} of size {extent}")
+                raise IndexError(f"{name}: index {part} is out of range for dimension {dim} of size {extent}")
         elif hasattr(part, "dtype") and part.dtype.kind == "b":
             covered = x.shape[dim:dim + part.ndim]
             if tuple(part.shape) != covered:
                 raise IndexError(
-                    f"getitem: boolean mask of shape {tuple(part.shape)} does not match the indexed dimensions "
+                    f"{name}: boolean mask of shape {tuple(part.shape)} does not match the indexed dimensions "
                     f"{covered} of a tensor of shape {x.shape}"
                 )
             result.extend(part.nonzero())
@@ -158,7 +159,7 @@ def normalize_index(x, index):
             low, high = int(part.min()), int(part.max())
             if low < -extent or high >= extent:
                 bad = high if high >= extent else low
-                raise IndexError(f"getitem: index {bad} is out of range for dimension {dim} of size {extent}")
+                raise IndexError(f"{name}: index {bad} is out of range for dimension {dim} of size {extent}")
         result.append(part)
         dim += 1
     return tuple(result), advanced
@@ -186,6 +187,6 @@ def gather(x, dim, index):
             raise ValueError(
                 f"gather: index shape {index.shape} must match input shape {x.shape} in every dim but {dim}"
             )
-    if index.numel() and (int(index.data.min()) < 0 or int(index.data.max()) >= x.shape[dim]):
+    if index.numel() and (int(index.array.min()) < 0 or int(index.array.max()) >= x.shape[dim]):
         raise IndexError(f"gather: index values must be in [0, {x.shape[dim]}) for dim {dim} of shape {x.shape}")
-    return Gather(dim, index.data.astype(int64))(x)  # a private copy, as in getitem: the backward reads it
+    return Gather(dim, index.array.astype(int64))(x)  # a private copy, as in getitem: the backward reads it

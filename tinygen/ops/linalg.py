@@ -4,6 +4,7 @@ For Y = A B (A: n x k, B: k x m) and upstream gradient G = dL/dY (n x m):
     dL/dA = G B^T      dL/dB = A^T G
 Batched inputs broadcast over leading dimensions; a broadcast operand's gradient is summed back.
 1-D operands follow NumPy: a vector on the left is a row, on the right a column, and that dim is dropped.
+Tests: tests/test_linalg.py.
 """
 import math
 

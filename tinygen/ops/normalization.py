@@ -10,13 +10,20 @@ Backward (per channel; sums run over the channel's M values):
     dL/dbeta = sum(g)      dL/dgamma = sum(g * xhat)
     dL/dx = (gamma * invstd / M) * (M * g - sum(g) - xhat * sum(g * xhat))
 
-See docs/derivations/batch-norm.md.
+Two forms of the backward, tested equal (values and gradients) in tests/test_normalization.py:
+``backward_reference`` is the formula above in differentiable tensor ops, as the derivation reads; it runs when the
+backward is recorded (``create_graph=True``), so batch norm can be differentiated twice. ``_fused_backward`` is the
+same formula on raw arrays, in place, with BLAS sums and no graph: several times faster, so it runs in a plain
+``backward()``, i.e. every training step. ``batch_norm_reference`` is the forward as its definition reads,
+the reference for the fused forward of ``BatchNormTraining``.
+
+See docs/derivations/batch-norm.md. Tests: tests/test_normalization.py.
 """
+from tinygen.autograd import versions
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend.dtypes import is_floating
-from tinygen.ops import checks
-from tinygen.ops.reduction import mean, sum, var
+from tinygen.ops import checks, reduction
 from tinygen.ops.shape import reshape
 from tinygen.tensor import Tensor
 
@@ -61,9 +68,9 @@ def _per_channel(vector, ndim):
 class BatchNormTraining(Function):
     """y = gamma * (x - mean) * invstd + beta with the batch's own statistics; inputs (x[, gamma][, beta]).
 
-    Plain backward: the closed form above, computed on raw arrays in a few in-place passes. When the backward is
-    itself recorded (``create_graph=True``, e.g. a gradient penalty), the same formula is built from
-    differentiable tensor ops instead, so it can be differentiated again.
+    The forward makes one output array in place, with BLAS sums (``batch_norm_reference`` is the plain version).
+    Backward: ``_fused_backward`` (raw arrays, in place) in a plain backward; ``backward_reference`` (tensor ops,
+    differentiable) when the backward is itself recorded (``create_graph=True``, e.g. a gradient penalty).
     """
 
     save_inputs = True
@@ -92,27 +99,28 @@ class BatchNormTraining(Function):
         x = self.saved_inputs[0]
         weight = self.saved_inputs[1] if self.has_weight else None
         if is_grad_enabled():
-            grad_x, grad_weight, grad_bias = _differentiable_grads(g, x, weight, self.eps)
+            grad_x, grad_weight, grad_bias = backward_reference(g, x, weight, self.eps)
         else:
-            grad_x, grad_weight, grad_bias = _closed_form_grads(g, x, weight, self.mean, self.invstd,
-                                                                self.needs_input_grad[0])
+            grad_x, grad_weight, grad_bias = _fused_backward(g, x, weight, self.mean, self.invstd,
+                                                             self.needs_input_grad[0])
         return (grad_x,) + ((grad_weight,) if self.has_weight else ()) + ((grad_bias,) if self.has_bias else ())
 
 
-def _closed_form_grads(g, x, weight, batch_mean, invstd, need_input_grad):
-    """The three gradients computed on raw arrays and returned as constant tensors (nothing recorded)."""
+def _fused_backward(g, x, weight, batch_mean, invstd, need_input_grad):
+    """``backward_reference``'s three gradients on raw arrays, returned as constant tensors (nothing recorded):
+    the per-channel sums by BLAS, dL/dx built in place in one output array."""
     xp, channels = g.backend.xp, x.shape[1]
-    g_rows = g.data.reshape(x.shape[0], -1)
+    g_rows = g.array.reshape(x.shape[0], -1)
     count = g_rows.size // channels
     grad_x = xp.empty(x.shape, dtype=x.dtype)
     centered = grad_x.reshape(g_rows.shape)  # a view of grad_x's memory
-    xp.subtract(x.data.reshape(g_rows.shape), _spread(xp, batch_mean, g_rows), out=centered)
+    xp.subtract(x.array.reshape(g_rows.shape), _spread(xp, batch_mean, g_rows), out=centered)
     grad_bias = _channel_sums(xp, g_rows, channels)
     grad_weight = _channel_dots(xp, g_rows, centered, channels) * invstd  # sum(g * xhat)
     if need_input_grad:
         # dL/dx = scale * (g - mean(g) - xhat * mean(g * xhat)), where xhat * mean(g * xhat) is
         # centered * (invstd * grad_weight / M); built in place in grad_x's memory
-        scale = invstd if weight is None else invstd * weight.data
+        scale = invstd if weight is None else invstd * weight.array
         centered *= _spread(xp, grad_weight * invstd * (-1.0 / count), g_rows)
         centered += g_rows
         centered -= _spread(xp, grad_bias * (1.0 / count), g_rows)
@@ -121,19 +129,35 @@ def _closed_form_grads(g, x, weight, batch_mean, invstd, need_input_grad):
     return input_grad, Tensor._make(grad_weight, g.backend), Tensor._make(grad_bias, g.backend)
 
 
-def _differentiable_grads(g, x, weight, eps):
-    """The closed-form gradients built from tensor ops (xhat and invstd recomputed from x), for double backward."""
+def backward_reference(g, x, weight, eps):
+    """The closed form, term by term as derived, in differentiable tensor ops (xhat and invstd recomputed from x):
+    dL/dbeta = sum(g),  dL/dgamma = sum(g * xhat),  dL/dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat))."""
     axes = _channel_axes(x.ndim)
-    centered = x - mean(x, axes, keepdim=True)
-    invstd = (var(x, axes, unbiased=False, keepdim=True) + eps) ** -0.5
+    centered = x - reduction.mean(x, axes, keepdim=True)
+    invstd = (reduction.var(x, axes, unbiased=False, keepdim=True) + eps) ** -0.5
     xhat = centered * invstd
-    grad_bias = sum(g, axes, keepdim=True)
-    grad_weight = sum(g * xhat, axes, keepdim=True)
+    grad_bias = reduction.sum(g, axes, keepdim=True)
+    grad_weight = reduction.sum(g * xhat, axes, keepdim=True)
     count = x.numel() // x.shape[1]
     scale = invstd if weight is None else invstd * _per_channel(weight, x.ndim)
     grad_x = (g - (grad_bias + xhat * grad_weight) * (1.0 / count)) * scale
     flat = (x.shape[1],)
     return grad_x, reshape(grad_weight, flat), reshape(grad_bias, flat)
+
+
+def batch_norm_reference(input, weight=None, bias=None, eps=1e-5):
+    """Training-mode batch norm as its definition reads, in differentiable tensor ops (autograd derives the
+    backward): xhat = (x - mean) / sqrt(var + eps) per channel, y = gamma * xhat + beta. The reference that
+    ``batch_norm(..., training=True)`` is tested against; it does not update running statistics."""
+    axes = _channel_axes(input.ndim)
+    batch_mean = reduction.mean(input, axes, keepdim=True)
+    batch_var = reduction.var(input, axes, unbiased=False, keepdim=True)
+    output = (input - batch_mean) / (batch_var + eps) ** 0.5
+    if weight is not None:
+        output = output * _per_channel(weight, input.ndim)
+    if bias is not None:
+        output = output + _per_channel(bias, input.ndim)
+    return output
 
 
 # --- public function -----------------------------------------------------------------------------------
@@ -203,6 +227,6 @@ def _update_running_stats(running_mean, running_var, batch_mean, batch_var, coun
     for running, batch, correction in ((running_mean, batch_mean, 1.0), (running_var, batch_var, count / (count - 1))):
         if running is None:
             continue
-        running.data *= 1.0 - momentum
-        running.data += batch * (momentum * correction)
-        running._bump_version()
+        running.array *= 1.0 - momentum
+        running.array += batch * (momentum * correction)
+        versions.bump(running)

@@ -10,12 +10,14 @@ The ops come in adjoint pairs, so each one's backward is its partner and double 
 
 Nearest upsampling by an integer factor f spreads each pixel over an f x f block: ``SpreadOverWindows`` with
 kernel = stride = f and divisor 1; its gradient sums each block.
+Tests: tests/test_pooling.py.
 """
 import math
 
 from tinygen.autograd.function import Function
 from tinygen.ops import checks
 from tinygen.ops.im2col import WindowGeometry, as_pair, pad_planes, window_slices
+from tinygen.ops.interpolation import bilinear_interpolate
 from tinygen.ops.shape import squeeze, unsqueeze
 from tinygen.tensor import Tensor
 
@@ -222,21 +224,24 @@ def _pool_arguments(name, input, kernel_size, stride, padding, dilation, ceil_mo
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
-    """Resize (N, C, H, W) to ``size`` or by ``scale_factor`` (mode ``"nearest"``) with PyTorch's index rule:
+    """Resize (N, C, H, W) to ``size`` or by ``scale_factor``. Mode ``"bilinear"``: see ``interpolation.py``.
+    Mode ``"nearest"`` uses PyTorch's index rule:
     output pixel j copies input pixel min(floor(j * scale), H - 1), scale = 1 / scale_factor when given, else
     H / H_out (and j // 2 when H_out = 2H). Where that copies each pixel f times (integer factors), the op is
     ``SpreadOverWindows`` over f x f blocks, whose gradient sums each block; otherwise it indexes rows and columns."""
     name = "interpolate"
     checks.require_tensor(name, input)
-    if mode != "nearest":
-        raise NotImplementedError(f"{name}: mode {mode!r} is not supported; tinygen has mode='nearest'")
-    if align_corners is not None:
+    if mode not in ("nearest", "bilinear"):
+        raise NotImplementedError(f"{name}: mode {mode!r} is not supported; tinygen has 'nearest' and 'bilinear'")
+    if mode == "nearest" and align_corners is not None:
         raise ValueError(f"{name}: align_corners can only be set with the interpolating modes (linear, bilinear ...)")
     if input.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {input.shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point input, got dtype {input.dtype}")
     output_size, factors = _resize_target(name, input.shape[2:], size, scale_factor, recompute_scale_factor)
+    if mode == "bilinear":  # see interpolation.py
+        return bilinear_interpolate(input, output_size, factors, align_corners)
     sources = [_nearest_sources(input.backend, out, size, factor)
                for out, size, factor in zip(output_size, input.shape[2:], factors)]
     repeats = [_repeat_count(input.backend, source, size) for source, size in zip(sources, input.shape[2:])]

@@ -4,6 +4,7 @@ A reduction sends each output's gradient back to every input that fed it: ``sum`
 ``amax`` gives it to the maxima (split evenly at ties), ``logsumexp`` weights it by softmax.
 ``dim=None`` reduces over everything; ``keepdim=True`` keeps reduced dims as size 1.
 See docs/derivations/reductions.md.
+Tests: tests/test_reduction.py.
 """
 import collections
 import math
@@ -46,7 +47,9 @@ class Sum(Function):
 
     def forward(self, x):
         self.input_shape = x.shape
-        return x.sum(axis=self.dims, keepdims=self.keepdim)
+        # integers and bools add up in int64, as in PyTorch (NumPy sums uint8 to uint64, and to int32 where C's long is)
+        total_dtype = int64 if x.dtype.kind in "biu" else None
+        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=total_dtype)
 
     def backward(self, g):
         return _spread(g, self.input_shape, self.dims)
@@ -89,7 +92,7 @@ class LogSumExp(Function):
     def forward(self, x):
         xp = self.backend.xp
         shift = shift_for_exp(xp, x, self.dims)
-        self.shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf) rows: nothing to shift by
+        self.shift = xp.where(xp.isfinite(shift), shift, checks.typed_scalar(0, shift))  # all -inf (or inf) rows
         y = xp.log(xp.exp(x - self.shift).sum(axis=self.dims, keepdims=True)) + self.shift
         return y if self.keepdim else y.reshape([e for a, e in enumerate(x.shape) if a not in self.dims])
 
@@ -99,7 +102,7 @@ class LogSumExp(Function):
         (x,) = self.saved_inputs
         exps = exp(x - Tensor._make(self.shift, x.backend))
         totals = sum(exps, self.dims, keepdim=True)
-        empty = Tensor._make(totals.data == 0, x.backend)  # an all -inf slice: weights 0, not 0 / 0
+        empty = Tensor._make(totals.array == 0, x.backend)  # an all -inf slice: weights 0, not 0 / 0
         return _spread(g, x.shape, self.dims) * (exps / where(empty, 1.0, totals))
 
 
@@ -178,6 +181,8 @@ def _max_or_min(name, x, dim, keepdim, largest):
 
     dim = checks.normalize_dim(name, dim, x.ndim)
     indices = _arg_extreme(name, x, dim, True, largest)
+    if not x.ndim:  # a 0-d tensor is its own extreme, at index 0
+        return MaxResult(_extreme(name, x, None, False, largest), indices)
     values = gather(x, dim, indices)
     if not keepdim:
         values, indices = squeeze(values, dim), squeeze(indices, dim)
@@ -198,12 +203,12 @@ def _arg_extreme(name, x, dim, keepdim, largest):
     find = xp.argmax if largest else xp.argmin
     _check_not_empty(name, x, checks.normalize_dims(name, dim, x.ndim), largest)
     if dim is None:
-        result = find(x.data.reshape(-1))
+        result = find(x.array.reshape(-1))
         result = result.reshape((1,) * x.ndim) if keepdim else result
     else:
         dim = checks.normalize_dim(name, dim, x.ndim)
-        result = find(x.data, axis=dim)
-        if keepdim:
+        result = find(x.array, axis=dim)
+        if keepdim and x.ndim:  # a 0-d input's one dim is virtual: the result stays 0-d
             result = xp.expand_dims(result, dim)
     return Tensor._make(xp.asarray(result, dtype=int64), x.backend)
 

@@ -7,6 +7,7 @@
 
 Views (reshape when possible, permute/transpose, squeeze/unsqueeze/flatten, broadcast_to/expand, detach,
 basic slicing) share memory with their input, and its version counter; see ``docs/tensors.md``.
+Tests: tests/test_shape.py.
 """
 import math
 

@@ -50,23 +50,23 @@ class Adam(Optimizer):
         step = state["step"]
         if weight_decay != 0:
             if self.decoupled_weight_decay:
-                param.data *= 1 - lr * weight_decay
+                param.array *= 1 - lr * weight_decay
             else:
-                grad = grad + param.data * weight_decay
-        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                grad = grad + param.array * weight_decay
+        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         exp_avg += (grad - exp_avg) * (1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += grad * (1 - beta2) * grad
         second_moment = exp_avg_sq
         if group["amsgrad"]:
-            second_moment = state["max_exp_avg_sq"].data
+            second_moment = state["max_exp_avg_sq"].array
             xp.maximum(second_moment, exp_avg_sq, out=second_moment)
         denominator = xp.sqrt(second_moment)
         denominator /= math.sqrt(1 - beta2**step)
         denominator += eps
         update = exp_avg / denominator
         update *= lr / (1 - beta1**step)
-        param.data -= update
+        param.array -= update
 
 
 class AdamW(Adam):

@@ -4,18 +4,21 @@ An optimizer holds ``param_groups``: a list of dicts, each with its own ``"param
 so e.g. a generator's and a discriminator's layers can use different learning rates in one optimizer.
 Per-parameter state (momentum buffers, Adam's moments) lives in ``state[param]``.
 
-Subclasses implement ``_update(param, grad, state, group)``, which changes ``param.data`` in place.
+Subclasses implement ``_update(param, grad, state, group)``, which changes ``param.array`` in place.
 Updates work on raw arrays, under ``no_grad``: an update is not part of any graph.
 """
 import copy
+import math
 import numbers
 
+from tinygen.autograd import versions
 from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.backend.dtypes import is_floating
 from tinygen.tensor import Tensor
 
 #: the options of tinygen's optimizers that are numbers
 NUMERIC_OPTIONS = ("lr", "eps", "weight_decay", "momentum", "dampening")
+_OPTION_WORDS = {"lr": "learning rate"}
 
 
 class Optimizer:
@@ -90,6 +93,10 @@ class Optimizer:
         lr = options.get("lr")
         if lr is not None and not lr >= 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {lr} (must be >= 0)")
+        for key in NUMERIC_OPTIONS:
+            if key in options and not math.isfinite(options[key]):
+                raise ValueError(f"{type(self).__name__}: invalid {_OPTION_WORDS.get(key, key)} {options[key]} (must be finite: "
+                                 "one step with it would make every parameter inf or nan)")
 
     # --- one step --------------------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
@@ -99,7 +106,7 @@ class Optimizer:
                 if set_to_none or param.grad is None:
                     param.grad = None
                 else:  # new zeros, as Module.zero_grad: a graph that saved the old gradient (create_graph) keeps it
-                    param.grad = param._wrap_like(param.backend.xp.zeros_like(param.grad.data))
+                    param.grad = param._wrap_like(param.backend.xp.zeros_like(param.grad.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. ``closure`` re-evaluates the loss (returned)."""
@@ -118,14 +125,14 @@ class Optimizer:
                             f"{param.grad.shape}"
                         )
                     state = self.state.get(param, {})
-                    self._update(param, param.grad.data, state, group)
+                    self._update(param, param.grad.array, state, group)
                     if state:  # plain SGD keeps none
                         self.state[param] = state
-                    param._bump_version()  # graphs that saved the old value now refuse to backward
+                    versions.bump(param)  # graphs that saved the old value now refuse to backward
         return loss
 
     def _update(self, param, grad, state, group):
-        """Change ``param.data`` in place from the raw gradient array ``grad``."""
+        """Change ``param.array`` (the raw array) in place from the raw gradient array ``grad``."""
         raise NotImplementedError
 
     # --- saving ----------------------------------------------------------------------------------------
@@ -208,10 +215,12 @@ def _state_value_for(param, key, value, name):
         raise ValueError(
             f"{name}.load_state_dict: state {key!r} has shape {value.shape} but its parameter has shape {param.shape}"
         )
-    array = value.data if value.backend is param.backend else param.backend.asarray(value.backend.to_numpy(value.data))
+    array = value.array
+    if value.backend is not param.backend:
+        array = param.backend.asarray(value.backend.to_numpy(array))
     return Tensor._make(array.astype(param.dtype, copy=True), param.backend)
 
 
 def new_state_tensor(param):
     """A zero tensor shaped like ``param`` for optimizer state (a momentum buffer, a moment estimate)."""
-    return Tensor._make(param.backend.xp.zeros_like(param.data), param.backend)
+    return Tensor._make(param.backend.xp.zeros_like(param.array), param.backend)

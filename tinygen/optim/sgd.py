@@ -29,13 +29,13 @@ class SGD(Optimizer):
         lr, momentum, dampening, weight_decay = (
             float(group[key]) for key in ("lr", "momentum", "dampening", "weight_decay"))
         if weight_decay != 0:
-            grad = grad + param.data * weight_decay
+            grad = grad + param.array * weight_decay
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
                 buffer = state["momentum_buffer"] = Tensor._make(grad.copy(), param.backend)
             else:
-                buffer.data *= momentum
-                buffer.data += grad * (1 - dampening)
-            grad = grad + buffer.data * momentum if group["nesterov"] else buffer.data
-        param.data -= grad * lr
+                buffer.array *= momentum
+                buffer.array += grad * (1 - dampening)
+            grad = grad + buffer.array * momentum if group["nesterov"] else buffer.array
+        param.array -= grad * lr

@@ -8,19 +8,21 @@ product  a = v^T J.  Finite differences give each of its entries independently:
 
 with an error of order eps^2 (truncation) + machine_eps / eps (rounding). In float64 with eps = 1e-6 that
 is about 1e-10; in float32 it would be about 1e-1, which is why only float64 inputs are accepted.
-See docs/testing.md for how to read a failure.
+See docs/testing.md for how to read a failure. For a backward written with plain arrays, see ``check_backward``.
 """
 from tinygen import backend as backends
 from tinygen.autograd import grad as autograd_grad
 from tinygen.backend.dtypes import float64
 from tinygen.random import Generator
 from tinygen.tensor import Tensor
+from tinygen.testing import diagnosis
+from tinygen.testing.arrays import describe, is_floating_array
+from tinygen.testing.comparison import mismatch
+from tinygen.testing.errors import GradcheckError
+from tinygen.testing.labels import input_labels
+from tinygen.testing.numerical import central_differences, kink_note, one_sided_slopes
 
 _host = backends.get_backend("cpu").xp  # numeric bookkeeping (indices, maxima) happens on the host
-
-
-class GradcheckError(AssertionError):
-    """The analytic gradient disagrees with finite differences (or the checked function misbehaved)."""
 
 
 def _as_tuple(value):
@@ -31,17 +33,24 @@ def _differentiable_outputs(outputs):
     return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
 
 
-def _check_inputs(name, inputs, allow_low_precision):
-    for position, x in enumerate(inputs):
+def _check_inputs(name, inputs, labels, allow_low_precision):
+    for x, label in zip(inputs, labels):
+        if is_floating_array(x):
+            raise GradcheckError(
+                f"{name}: {label} is {describe(x)}, not a Tensor: {name} differentiates tinygen code, so pass tensors "
+                f"with requires_grad=True, e.g. tinygen.tensor(x, dtype=tinygen.float64, requires_grad=True); for a "
+                "forward/backward pair written with plain arrays, use tinygen.testing.check_backward"
+            )
         if not isinstance(x, Tensor):
             continue
         if x.requires_grad and x.dtype != float64 and not allow_low_precision:
             raise GradcheckError(
-                f"{name}: input {position} has dtype {x.dtype}; finite differences are meaningless below float64 "
+                f"{name}: {label} has dtype {x.dtype}; finite differences are meaningless below float64 "
                 f"(float32 rounding ~1e-7 / eps 1e-6 = errors of order 0.1). Pass float64 inputs, e.g. x.double()"
             )
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
-        raise GradcheckError(f"{name}: no input requires grad, so there is nothing to check")
+        raise GradcheckError(f"{name}: no input requires grad, so there is nothing to check; make the tensors to "
+                             "check with requires_grad=True")
 
 
 def _call(fn, inputs):
@@ -53,13 +62,13 @@ def _call(fn, inputs):
 
 def _upstream(outputs, generator):
     """Random N(0,1) upstream gradients, one per differentiable output."""
-    return [o._wrap_like(generator.standard_normal(o.data.shape, o.dtype)) for o in _differentiable_outputs(outputs)]
+    return [o._wrap_like(generator.standard_normal(o.array.shape, o.dtype)) for o in _differentiable_outputs(outputs)]
 
 
 def _scalar_objective(fn, inputs, upstream):
     """<v, fn(inputs)> as a Python float. Grad mode stays on: fn may itself call ``tinygen.grad`` (a penalty)."""
     outputs = _differentiable_outputs(_as_tuple(fn(*inputs)))
-    return sum(float((o.data * v.data).sum()) for o, v in zip(outputs, upstream))
+    return sum(float((o.array * v.array).sum()) for o, v in zip(outputs, upstream))
 
 
 def _analytic(fn, inputs, upstream):
@@ -68,7 +77,7 @@ def _analytic(fn, inputs, upstream):
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     pairs = [(o, v) for o, v in zip(outputs, upstream) if o.requires_grad]
     grads = autograd_grad([o for o, _ in pairs], wrt, [v for _, v in pairs], allow_unused=True) if pairs else [None] * len(wrt)
-    return [x.backend.xp.zeros(x.data.shape, dtype=x.dtype) if g is None else g.data for x, g in zip(wrt, grads)]
+    return [x.backend.xp.zeros(x.array.shape, dtype=x.dtype) if g is None else g.array for x, g in zip(wrt, grads)]
 
 
 def _replace(inputs, position, array):
@@ -78,45 +87,22 @@ def _replace(inputs, position, array):
     return replaced
 
 
-def _numeric(fn, inputs, position, upstream, eps):
-    """Central differences of <v, fn> along every element of input ``position`` (a host float64 array)."""
-    x = inputs[position]
-    work = x.data.copy()
-    flat_host = _host.zeros(x.numel(), dtype=float64)
-    for j, index in enumerate(_host.ndindex(*x.shape)):
-        original = float(work[index])
-        work[index] = original + eps
-        plus = _scalar_objective(fn, _replace(inputs, position, work), upstream)
-        work[index] = original - eps
-        minus = _scalar_objective(fn, _replace(inputs, position, work), upstream)
-        work[index] = original
-        flat_host[j] = (plus - minus) / (2 * eps)
-    return flat_host.reshape(x.shape)
-
-
-def _one_sided_slopes(fn, inputs, position, index, upstream, eps):
-    x = inputs[position]
-    work = x.data.copy()
-    original = float(work[index])
-    center = _scalar_objective(fn, _replace(inputs, position, work), upstream)
-    work[index] = original + eps
-    right = (_scalar_objective(fn, _replace(inputs, position, work), upstream) - center) / eps
-    work[index] = original - eps
-    left = (center - _scalar_objective(fn, _replace(inputs, position, work), upstream)) / eps
-    return left, right
+def _objective_along(fn, inputs, position, upstream):
+    """``a -> <v, fn(inputs with a as the data of input position)>``, for the finite differences."""
+    return lambda array: _scalar_objective(fn, _replace(inputs, position, array), upstream)
 
 
 def _snapshot(inputs):
-    return [x.backend.to_numpy(x.data).copy() if isinstance(x, Tensor) else None for x in inputs]
+    return [x.backend.to_numpy(x.array).copy() if isinstance(x, Tensor) else None for x in inputs]
 
 
-def _check_not_mutated(name, inputs, snapshot):
-    for position, (x, before) in enumerate(zip(inputs, snapshot)):
+def _check_not_mutated(name, inputs, labels, snapshot):
+    for x, label, before in zip(inputs, labels, snapshot):
         if before is None:
             continue
-        after = x.backend.to_numpy(x.data)
+        after = x.backend.to_numpy(x.array)
         if not _host.array_equal(after, before, equal_nan=True):
-            raise GradcheckError(f"{name}: fn modified input {position} (shape {x.shape}) in place")
+            raise GradcheckError(f"{name}: fn modified {label} (shape {x.shape}) in place")
 
 
 def _noncontiguous_copy(x):
@@ -125,45 +111,40 @@ def _noncontiguous_copy(x):
         return x
     xp = x.backend.xp
     wide = xp.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
-    wide[..., ::2] = x.data
+    wide[..., ::2] = x.array
     return Tensor._make(wide[..., ::2], x.backend, x.requires_grad)
 
 
-def _compare(name, position, x, analytic, numeric, atol, rtol, fn, inputs, upstream, eps):
-    difference = _host.abs(analytic - numeric)
-    tolerance = atol + rtol * _host.abs(numeric)
-    excess = difference - tolerance
-    if x.numel() == 0 or excess.max() <= 0:
+def _compare(name, label, x, analytic, numeric, atol, rtol, objective, eps):
+    report = mismatch(name, label, analytic, numeric, atol, rtol)
+    if report is None:
         return
-    worst = _host.unravel_index(int(excess.argmax()), x.shape)
-    message = (
-        f"{name}: gradient mismatch for input {position} (shape {x.shape}) at index {tuple(int(i) for i in worst)}:\n"
-        f"  analytic {analytic[worst]:.10g}, numeric {numeric[worst]:.10g}, "
-        f"|difference| {difference[worst]:.3g} > tolerance {tolerance[worst]:.3g} (atol {atol} + rtol {rtol} * |numeric|)\n"
-        f"  {int((excess > 0).sum())} of {x.numel()} entries are off; "
-        f"largest |difference| overall {difference.max():.3g}"
-    )
-    left, right = _one_sided_slopes(fn, inputs, position, worst, upstream, eps)
-    if abs(left - right) > 10 * (atol + rtol * max(abs(left), abs(right))):
-        message += (
-            f"\n  note: the one-sided slopes there differ (left {left:.6g}, right {right:.6g}): fn looks "
-            "non-differentiable at this input (a kink such as relu or abs at 0, or a tie in max). "
-            "This may not be a gradient bug: move the input away from the kink and check again"
-        )
-    raise GradcheckError(message)
+    worst, lines = report
+    cause = diagnosis.value_cause(analytic, numeric, x.backend.to_numpy(x.array).astype(float64), atol, rtol)
+    if cause:
+        lines.append(f"likely cause: {cause}")
+    note = kink_note(*one_sided_slopes(objective, x.array, worst, eps), atol, rtol)
+    if note:
+        lines.append(note)
+    raise GradcheckError("\n  ".join(lines))
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_noncontiguous=True,
-              allow_low_precision=False, name="gradcheck"):
+              allow_low_precision=False, name="gradcheck", names=None):
     """Raise ``GradcheckError`` unless reverse mode agrees with finite differences for ``fn`` at ``inputs``.
 
     ``fn`` takes the tensors in ``inputs`` and returns a Tensor or a tuple of Tensors. Every input that
     requires grad is checked, element by element, for a random upstream gradient. The check also runs the
-    analytic gradient on non-contiguous copies of the inputs and fails if ``fn`` mutates an input.
-    Returns ``True`` on success.
+    analytic gradient on non-contiguous copies of the inputs and fails if ``fn`` mutates an input. Messages
+    name the inputs by ``fn``'s parameter names (or ``names``). Returns ``True`` on success.
     """
     inputs = list(_as_tuple(inputs) if not isinstance(inputs, list) else inputs)
-    _check_inputs(name, inputs, allow_low_precision)
+    labels = input_labels(name, fn, len(inputs), names)
+    return _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, allow_low_precision, name)
+
+
+def _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, allow_low_precision, name):
+    _check_inputs(name, inputs, labels, allow_low_precision)
     snapshot = _snapshot(inputs)
     device = next(x for x in inputs if isinstance(x, Tensor)).device
     generator = Generator(device, seed)
@@ -173,9 +154,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonconti
     wrt_positions = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for position, gradient in zip(wrt_positions, analytic):
         x = inputs[position]
-        numeric = _numeric(fn, inputs, position, upstream, eps)
+        objective = _objective_along(fn, inputs, position, upstream)
+        numeric = central_differences(objective, x.array, eps)
         host_gradient = x.backend.to_numpy(gradient).astype(float64)
-        _compare(name, position, x, host_gradient, numeric, atol, rtol, fn, inputs, upstream, eps)
+        _compare(name, labels[position], x, host_gradient, numeric, atol, rtol, objective, eps)
 
     if check_noncontiguous:
         strided = [_noncontiguous_copy(x) if isinstance(x, Tensor) else x for x in inputs]
@@ -184,28 +166,29 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonconti
             expected_host, got_host = x.backend.to_numpy(expected), x.backend.to_numpy(got)
             if not _host.allclose(got_host, expected_host, rtol=1e-7, atol=1e-10, equal_nan=True):
                 raise GradcheckError(
-                    f"{name}: the gradient for input {position} changes when the inputs are non-contiguous "
+                    f"{name}: the gradient for {labels[position]} changes when the inputs are non-contiguous "
                     f"(largest difference {_host.abs(got_host - expected_host).max():.3g}): the op depends on memory layout"
                 )
-    _check_not_mutated(name, inputs, snapshot)
+    _check_not_mutated(name, inputs, labels, snapshot)
     return True
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_noncontiguous=True,
-                  allow_low_precision=False):
+                  allow_low_precision=False, names=None):
     """Check second derivatives: gradcheck the map (inputs, v) -> v^T J(inputs) built with ``create_graph``.
 
     This differentiates the backward pass itself, w.r.t. the inputs and the upstream gradient v, which is
-    what a gradient penalty (WGAN-GP) needs.
+    what a gradient penalty (WGAN-GP) needs. Messages call v "the upstream gradient".
     """
     inputs = list(_as_tuple(inputs) if not isinstance(inputs, list) else inputs)
-    _check_inputs("gradgradcheck", inputs, allow_low_precision)
+    labels = input_labels("gradgradcheck", fn, len(inputs), names)
+    _check_inputs("gradgradcheck", inputs, labels, allow_low_precision)
     device = next(x for x in inputs if isinstance(x, Tensor)).device
     generator = Generator(device, seed + 1)
     outputs = [o for o in _differentiable_outputs(_call(fn, inputs)) if o.requires_grad]
     if not outputs:
         raise GradcheckError("gradgradcheck: no output of fn requires grad")
-    upstream = [o._wrap_like(generator.standard_normal(o.data.shape, o.dtype)).requires_grad_() for o in outputs]
+    upstream = [o._wrap_like(generator.standard_normal(o.array.shape, o.dtype)).requires_grad_() for o in outputs]
     n_inputs = len(inputs)
 
     def first_derivative(*arguments):
@@ -215,5 +198,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonc
         grads = autograd_grad(ys, wrt, vs, create_graph=True, allow_unused=True)
         return tuple(g if g is not None else x * 0.0 for x, g in zip(wrt, grads))
 
-    return gradcheck(first_derivative, inputs + upstream, eps, atol, rtol, seed, check_noncontiguous,
-                     allow_low_precision, name="gradgradcheck")
+    upstream_labels = (["the upstream gradient"] if len(upstream) == 1 else
+                       [f"the upstream gradient of output {index}" for index in range(len(upstream))])
+    return _gradcheck(first_derivative, inputs + upstream, labels + upstream_labels, eps, atol, rtol, seed,
+                      check_noncontiguous, allow_low_precision, name="gradgradcheck")

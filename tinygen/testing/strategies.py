@@ -1,4 +1,4 @@
-"""Hypothesis strategies for testing ops: shapes, broadcastable shapes, and tensors.
+"""Hypothesis strategies for testing ops: shapes, broadcastable shapes, tensors, and plain arrays.
 
     from hypothesis import given
     from tinygen.testing import gradcheck, strategies as tst
@@ -10,6 +10,7 @@
 Tensors are float64 by default (what gradcheck needs), drawn from a seeded generator (so shrinking
 works on the seed and the shape, not on every element), and sometimes laid out non-contiguously.
 ``away_from`` keeps values at least ``margin`` from the kinks of non-smooth ops (relu, abs at 0).
+``arrays`` draws plain NumPy (or CuPy) arrays the same way, for code checked with ``check_backward``.
 
 Profiles: ``load_profile()`` selects one of ``dev`` (fast), ``ci`` and ``heavy`` from the
 ``TINYGEN_HYPOTHESIS_PROFILE`` environment variable (default ``dev``).
@@ -114,17 +115,37 @@ def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, re
     layout, one of ``LAYOUTS``: every other element of a wider array, a negative stride (``a[::-1]`` of a
     flipped copy), or a transposed memory order. The values are the same whichever layout is drawn.
     """
+    dtype, backend = to_dtype(dtype), backends.get_backend(device)
+    values = _values(draw, shape, dtype, backend, low, high, away_from, margin, noncontiguous)
+    return Tensor._make(values, backend, requires_grad and dtype.kind == "f")
+
+
+@st.composite
+def arrays(draw, shape=None, dtype=float64, device="cpu", low=-2.0, high=2.0, away_from=(), margin=0.05,
+           noncontiguous=False):
+    """A plain array with values uniform in ``[low, high)``, for array code checked with ``check_backward``:
+    NumPy's on ``"cpu"`` (the default, whatever tinygen's default device), CuPy's on ``"cuda"``, the strict
+    stand-in's on ``"strict"``. Float64 and contiguous unless asked; the other options are as for ``tensors``.
+
+        @given(tst.arrays(tst.shapes(min_dims=2, max_dims=2), away_from=(0.0,)))
+        def test_relu(x):
+            check_backward(relu_forward, relu_backward, [x])
+    """
+    return _values(draw, shape, to_dtype(dtype), backends.get_backend(device), low, high, away_from, margin,
+                   noncontiguous)
+
+
+def _values(draw, shape, dtype, backend, low, high, away_from, margin, noncontiguous):
+    """An array of ``backend`` for ``tensors`` and ``arrays``: drawn from a seeded generator, kept off the kinks,
+    relaid out non-contiguously if ``noncontiguous`` says so (``None``: drawn)."""
     shape = draw(shape if isinstance(shape, st.SearchStrategy) else st.just(shape if shape is not None else ()))
-    dtype = to_dtype(dtype)
-    device = backends.normalize_device(device)
     seed = draw(st.integers(0, 2**32 - 1))
-    generator = Generator(device, seed)
-    backend = backends.get_backend(device)
+    generator = Generator(backend.device, seed)
     values = move_off_kinks(backend.xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
     values = backend.xp.asarray(values.astype(dtype))
     if values.size > 1 and (draw(st.booleans()) if noncontiguous is None else noncontiguous):
         values = _relaid(draw, backend.xp, values, draw(st.sampled_from(LAYOUTS)))
-    return Tensor._make(values, backend, requires_grad and dtype.kind == "f")
+    return values
 
 
 def _relaid(draw, xp, values, layout):

@@ -48,6 +48,7 @@ def load_checkpoint(path, model=None, device=None):
                 f"{path}: a training checkpoint holds a {kind.__name__} under {key!r}, this one holds {got}; "
                 "the file is damaged or was not written by tinygen's training loop"
             )
+    _check_progress(path, checkpoint["epochs_done"], checkpoint["history"])
     if checkpoint["model"] not in MODELS:
         raise CheckpointError(
             f"{path}: holds a run of an unknown model {checkpoint['model']!r} (tinygen has {', '.join(MODELS)})"
@@ -58,3 +59,17 @@ def load_checkpoint(path, model=None, device=None):
             f"(use `tinygen train {checkpoint['model']} --resume`, or another --out directory)"
         )
     return checkpoint
+
+
+def _check_progress(path, epochs_done, history):
+    """``epochs_done`` finished epochs, each with its dict of metrics in ``history``."""
+    if epochs_done < 0:
+        raise CheckpointError(f"{path}: epochs_done is {epochs_done}; a training checkpoint counts its finished "
+                              "epochs (0 or more): the file is damaged")
+    for position, entry in enumerate(history):
+        if not isinstance(entry, dict) or not all(isinstance(key, str) for key in entry):
+            raise CheckpointError(f"{path}: history entry {position} is a {type(entry).__name__}, not a dict of "
+                                  "metric names to values: the file is damaged")
+    if len(history) != epochs_done:
+        raise CheckpointError(f"{path}: epochs_done is {epochs_done} but the history holds {len(history)} epochs: "
+                              "the file is damaged")

@@ -1,5 +1,6 @@
 """What a training run is: the model family and its settings, with per-family defaults and checks."""
 import dataclasses
+import math
 import numbers
 
 from tinygen.backend import normalize_device
@@ -7,6 +8,12 @@ from tinygen.backend import normalize_device
 MODELS = ("gan", "dcgan", "wgan-gp", "vae", "conv-vae", "toy")
 #: "default": tinygen's recipes (see tinygen/training/gan.py); "seed": the first release's, kept for comparison
 RECIPES = ("default", "seed")
+#: families whose networks use batch norm in training mode: a batch of one sample has no batch statistics
+#: (the MLP GAN's default generator has batch norm)
+BATCH_NORM_MODELS = ("gan", "dcgan", "wgan-gp")
+#: the largest learning rate accepted: Adam moves every weight by about lr per step, and beyond this no network
+#: here survives a single step (PyTorch accepts any number; a typo like 1e3 for 1e-3 is more likely than intent)
+MAX_LR = 10.0
 
 #: Defaults per family. Adam's betas follow each paper: (0.5, 0.999) for (DC)GANs (Radford et al.),
 #: (0.5, 0.9) for WGAN-GP (Gulrajani et al.), PyTorch's defaults for the VAE.
@@ -46,6 +53,7 @@ class TrainConfig:
     progress: bool = True       # show a progress bar
     resume: bool = False        # continue from ``out/checkpoint.npz``
     recipe: str = "default"     # "seed": the first release's architectures and settings, for comparison
+    overwrite: bool = False     # replace another run's outputs in ``out`` (else a fresh run there is refused)
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -72,15 +80,25 @@ class TrainConfig:
         for name, value in positive.items():
             if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not _is_real(self.lr) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.model in BATCH_NORM_MODELS and self.batch_size < 2:
+            raise ValueError(f"batch_size must be at least 2 for a model with batch norm ({self.model}), got "
+                             f"{self.batch_size}: the statistics of a batch of one sample are not defined")
+        if not _is_real(self.lr) or not 0 < self.lr <= MAX_LR:
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}" + (
+                f" (a finite learning rate, at most {MAX_LR:g}: above that every weight moves by more than "
+                f"{MAX_LR:g} per step)" if _is_real(self.lr) and self.lr > 0 else ""))
         for name, value in dict(gp_lambda=self.gp_lambda, beta=self.beta).items():
-            if not _is_real(value) or not value >= 0:
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+            if not _is_real(value) or not value >= 0 or not math.isfinite(value):
+                raise ValueError(f"{name} must be a non-negative number, got {value!r}"
+                                 + (" (it must be finite)" if _is_real(value) and value > 0 else ""))
         if self.subset is not None and (not _is_integer(self.subset) or self.subset < 1):
             raise ValueError(f"subset must be a positive number of samples, got {self.subset!r}")
-        if not _is_integer(self.seed) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not _is_integer(self.seed) or not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}"
+                             + (" (below 2**63)" if _is_integer(self.seed) and self.seed > 0 else ""))
+        for name in ("progress", "resume", "overwrite"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def to_dict(self):
         return dataclasses.asdict(self)

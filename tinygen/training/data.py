@@ -3,25 +3,17 @@
 The last ``eval_size`` samples are held out for evaluation and never trained on, so every run (and the
 judge classifier) is measured on the same unseen digits.
 """
-from tinygen.data import ScalePixels, load_mnist
+from tinygen.data import ScalePixels, load_mnist, split_images
 from tinygen.models.toy import sample_ring
 from tinygen.random import Generator
 
 TOY_SAMPLES = 10_000
 
 
-def split_images(images, labels, eval_size):
-    """``((train_images, train_labels), (eval_images, eval_labels))``: the last ``eval_size`` are held out."""
-    if not 0 < eval_size < images.shape[0]:
-        raise ValueError(f"eval_size must be between 1 and {images.shape[0] - 1}, got {eval_size}")
-    cut = images.shape[0] - eval_size
-    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
-
-
 def load_training_data(config, pixel_range):
     """``(train, held_out, held_out_labels)`` tensors on ``config.device``; labels are ``None`` for the toy."""
     if config.model == "toy":
-        points = sample_ring(TOY_SAMPLES, generator=Generator(seed=config.seed), device=config.device)
+        points = sample_ring(TOY_SAMPLES, generator=Generator(config.device, seed=config.seed), device=config.device)
         train, held_out, labels = points[:-config.eval_size], points[-config.eval_size:], None
     else:
         images, digits = load_mnist(device=config.device)

@@ -1,18 +1,31 @@
 """What a run draws: sample grids from fixed noise, the latent walk, loss curves, and per-family plots."""
 import math
 
-from tinygen.viz import image_grid, plot_latent_space, plot_points, save_gif, save_png
+from tinygen.ops.shape import cat
+from tinygen.viz import image_grid, plot_latent_space, plot_points, save_gif, save_image
 
 WALK_FRAMES = 48
+#: samples generated at once: drawing many takes the memory of this many samples' activations
+GENERATE_BATCH = 256
+
+
+def generate(recipe, noise):
+    """``recipe.generate(noise)``, ``GENERATE_BATCH`` codes at a time (in eval mode each sample depends on its own
+    code only, so the batches change nothing but the memory it takes)."""
+    if noise.shape[0] <= GENERATE_BATCH:
+        return recipe.generate(noise)
+    return cat([recipe.generate(noise[start:start + GENERATE_BATCH])
+                for start in range(0, noise.shape[0], GENERATE_BATCH)])
 
 
 def save_samples(recipe, noise, path, reference=None, title="samples"):
-    """A grid (or, for 2-D points, a scatter) of the samples the recipe makes from ``noise``."""
-    samples = recipe.generate(noise)
+    """A grid (or, for 2-D points, a scatter) of the samples the recipe makes from ``noise``; PNG or JPEG, as the
+    suffix of ``path`` says."""
+    samples = generate(recipe, noise)
     if recipe.sample_kind == "points":
         plot_points(samples.numpy(), path, reference=None if reference is None else reference.numpy(), title=title)
     else:
-        save_png(image_grid(samples, nrow=8), path)
+        save_image(image_grid(samples, nrow=8), path)
 
 
 def save_latent_walk(recipe, start, end, path, frames=WALK_FRAMES):
@@ -25,7 +38,7 @@ def save_latent_walk(recipe, start, end, path, frames=WALK_FRAMES):
     for frame in range(frames):
         angle = 2 * math.pi * frame / frames
         z = start * math.cos(angle) + end * math.sin(angle)
-        pictures.append(image_grid(recipe.generate(z), nrow=int(math.sqrt(z.shape[0]))))
+        pictures.append(image_grid(generate(recipe, z), nrow=int(math.sqrt(z.shape[0]))))
     save_gif(pictures, path)
 
 

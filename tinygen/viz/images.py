@@ -1,8 +1,33 @@
-"""Image grids and animations, written with Pillow. Host-side code: it works on NumPy arrays."""
+"""Image grids and animations, written with Pillow. Host-side code: it works on NumPy arrays.
+
+A picture's format follows its file name's suffix (``image_format``): PNG, JPEG, or GIF for animations; any
+other suffix is an error that says which ones work, never a file whose bytes disagree with its name.
+"""
+import os
+
 import numpy
 from PIL import Image
 
 from tinygen.files import atomic_write
+
+#: suffix -> Pillow format, for still pictures and for animations
+PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+ANIMATION_FORMATS = {".gif": "GIF"}
+#: JPEG quality (Pillow's scale, 1-95): high, since sample grids are small and sharp-edged
+JPEG_QUALITY = 95
+
+
+def image_format(path, formats=None, what="a picture"):
+    """The Pillow format that ``path``'s suffix asks for, from ``formats`` (default ``PICTURE_FORMATS``);
+    ``ValueError`` naming the suffixes that work if it is another (or none)."""
+    formats = PICTURE_FORMATS if formats is None else formats
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in formats:
+        choices = ", ".join(formats)
+        found = f"its suffix {suffix!r}" if suffix else "it has no suffix"
+        raise ValueError(f"cannot write {what} to {os.fspath(path)!r}: the format follows the file name's suffix, "
+                         f"and {found} is not one of {choices}")
+    return formats[suffix]
 
 
 def _host_images(images):
@@ -37,14 +62,25 @@ def image_grid(images, nrow=8, padding=2, value_range=(-1.0, 1.0), pad_value=0):
 
 def save_png(picture, path, scale=2):
     """Save a uint8 picture (H, W) or (H, W, 3) as PNG, enlarged ``scale`` times (nearest) to be seen easily."""
+    _save_still(picture, path, "PNG", scale)
+
+
+def save_image(picture, path, scale=2):
+    """Save a uint8 picture as PNG or JPEG, as ``path``'s suffix says (``image_format``), enlarged ``scale`` times."""
+    _save_still(picture, path, image_format(path), scale)
+
+
+def _save_still(picture, path, format, scale):
     image = Image.fromarray(picture)
     if scale != 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    atomic_write(path, lambda file: image.save(file, format="PNG"))
+    options = {"quality": JPEG_QUALITY} if format == "JPEG" else {}
+    atomic_write(path, lambda file: image.save(file, format=format, **options))
 
 
 def save_gif(frames, path, duration_ms=80, scale=2):
-    """Save uint8 pictures as a looping GIF animation."""
+    """Save uint8 pictures as a looping GIF animation (``path`` must end in .gif)."""
+    image_format(path, ANIMATION_FORMATS, what="an animation")
     images = [Image.fromarray(frame) for frame in frames]
     if scale != 1:
         images = [image.resize((image.width * scale, image.height * scale), Image.NEAREST) for image in images]

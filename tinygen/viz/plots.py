@@ -1,16 +1,33 @@
-"""Plots with matplotlib (its file-only Agg backend: no screen needed)."""
-import matplotlib
+"""Plots with matplotlib (its file-only Agg backend: no screen needed).
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-import numpy  # noqa: E402
+matplotlib is imported at the first plot, not with tinygen: it is the slowest import of all, and every ``tinygen``
+command would otherwise wait for it (and a Ctrl-C in that wait could only show a traceback).
+"""
+import functools
 
-from tinygen.files import atomic_write  # noqa: E402
+import numpy
+
+from tinygen.files import atomic_write
+from tinygen.viz.images import image_format
+
+
+@functools.lru_cache(maxsize=None)
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
 
 
 def _save(figure, path):
-    atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=110, bbox_inches="tight"))
-    plt.close(figure)
+    """Write ``figure`` as PNG or JPEG, as ``path``'s suffix says, and close it."""
+    try:
+        format = image_format(path, what="a plot").lower()
+        atomic_write(path, lambda file: figure.savefig(file, format=format, dpi=110, bbox_inches="tight"))
+    finally:
+        _pyplot().close(figure)
 
 
 #: metrics that are bookkeeping, not curves
@@ -27,20 +44,35 @@ def _panels(keys):
     return [group for group in (losses, probabilities) if group] + singles
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def plot_history(history, path, title="training"):
-    """Curves of the per-epoch metrics (``history``: a list of dicts), one panel per group of comparable ones."""
+    """Curves of the per-epoch metrics (``history``: a list of dicts), one panel per group of comparable ones.
+
+    Every metric of any epoch gets a curve (WGAN-GP reports loss_g only from epochs that trained G); a value
+    that is missing or not a number is a gap."""
+    if not isinstance(history, (list, tuple)):
+        raise ValueError(f"plot_history: expected a list of per-epoch dicts, got a {type(history).__name__}")
+    odd = next((entry for entry in history if not isinstance(entry, dict)), None)
+    if odd is not None:
+        raise ValueError(f"plot_history: expected a list of per-epoch dicts, got a list holding a {type(odd).__name__}")
     if not history:
         return
-    keys = [key for key, value in history[0].items()
-            if key not in _NOT_PLOTTED and isinstance(value, (int, float)) and not isinstance(value, bool)]
+    keys = list(dict.fromkeys(key for entry in history for key, value in entry.items()
+                              if key not in _NOT_PLOTTED and _is_number(value)))
+    if not keys:
+        return
     panels = _panels(keys)
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
-    epochs = [entry.get("epoch", index + 1) for index, entry in enumerate(history)]
+    figure, axes = _pyplot().subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
+    epochs = [entry["epoch"] if _is_number(entry.get("epoch")) else index + 1 for index, entry in enumerate(history)]
     for axis, group in zip(axes.flat, panels):
         for key in group:
-            axis.plot(epochs, [entry.get(key, numpy.nan) for entry in history], marker="o", markersize=3, label=key)
+            values = [entry[key] if _is_number(entry.get(key)) else numpy.nan for entry in history]
+            axis.plot(epochs, values, marker="o", markersize=3, label=key)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
@@ -52,7 +84,7 @@ def plot_history(history, path, title="training"):
 
 def plot_points(points, path, reference=None, title="samples"):
     """A 2-D scatter of generated points (and, faintly, reference points) for the toy GAN."""
-    figure, axis = plt.subplots(figsize=(4.5, 4.5))
+    figure, axis = _pyplot().subplots(figsize=(4.5, 4.5))
     if reference is not None:
         axis.scatter(*numpy.asarray(reference).T, s=4, alpha=0.2, color="gray", label="data")
     axis.scatter(*numpy.asarray(points).T, s=4, alpha=0.6, color="tab:red", label="generated")
@@ -66,7 +98,7 @@ def plot_points(points, path, reference=None, title="samples"):
 
 def plot_latent_space(codes, labels, path, title="latent space (posterior means)"):
     """Scatter of 2-D latent codes coloured by digit label (for a VAE with latent_dim=2)."""
-    figure, axis = plt.subplots(figsize=(5, 4.5))
+    figure, axis = _pyplot().subplots(figsize=(5, 4.5))
     scatter = axis.scatter(*numpy.asarray(codes).T, c=numpy.asarray(labels), cmap="tab10", s=3, alpha=0.7)
     figure.colorbar(scatter, ax=axis, ticks=range(10))
     axis.set_title(title)

@@ -2,9 +2,9 @@
 import numbers
 
 from tinygen.nn.module import Module
-from tinygen.ops.dropout import dropout
+from tinygen.ops.dropout import dropout, dropout2d
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -24,3 +24,11 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """``F.dropout2d(input, p, training=self.training)``: whole channels zeroed while training (input (N, C, H, W)
+    or (C, H, W)), identity in ``eval()``."""
+
+    def forward(self, input):
+        return dropout2d(input, self.p, self.training)

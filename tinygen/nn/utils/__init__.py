@@ -1,4 +1,6 @@
-"""Utilities that change how a layer uses its parameters (PyTorch's ``torch.nn.utils``)."""
-from tinygen.nn.utils.spectral_norm import spectral_norm
+"""``tinygen.nn.utils``: helpers around training and layers, PyTorch's names (``clip_grad_norm_``, ``clip_grad_value_``,
+``spectral_norm``)."""
+from tinygen.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_  # noqa: F401
+from tinygen.nn.utils.spectral_norm import spectral_norm  # noqa: F401
 
-__all__ = ["spectral_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm"]

@@ -1,0 +1,206 @@
+"""No raw traceback from the command line, and true words on Ctrl-C (probes: `--latent-dim 100000000000` and
+`sample --n 1000000000000` were MemoryError tracebacks; `--batch-size 1` for DCGAN gave an internal batch-norm
+message; Ctrl-C said "the last checkpoint written is intact; continue with --resume" when no checkpoint existed, and
+also under `tinygen sample` and `exercises check`; WGAN-GP's loss_g was missing from metrics.csv and the plot)."""
+import os
+import signal
+
+import pytest
+
+from tinygen import cli
+from tinygen.training import load_checkpoint
+from tinygen.training.gan import GANRecipe
+from tinygen.training.stops import interrupts_deferred
+
+from .conftest import TOY
+
+
+def raises(error):
+    def command(*args, **options):
+        raise error
+
+    return command
+
+
+@pytest.mark.parametrize("error", [AttributeError("'list' object has no attribute 'items'"), KeyError("loss"),
+                                   ZeroDivisionError("division by zero"), RecursionError("maximum recursion depth")])
+def test_an_unexpected_error_is_one_line_that_points_to_debug(error, tinygen, monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "info", raises(error))
+    outcome = tinygen("info")
+    assert outcome.status == 2
+    line = outcome.one_line_error
+    assert line.startswith(f"tinygen info: error: unexpected {type(error).__name__}: ")
+    assert line.endswith("(a bug in tinygen: please report it; run with --debug for the traceback)")
+
+
+@pytest.mark.parametrize("arguments", [["--debug", "info"], ["info", "--debug"]])
+def test_debug_before_or_after_the_command_shows_the_traceback(arguments, tinygen, monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "info", raises(AttributeError("boom")))
+    outcome = tinygen(*arguments)
+    assert outcome.status == 2
+    assert "Traceback (most recent call last)" in outcome.err and "AttributeError: boom" in outcome.err
+    assert outcome.err.rstrip().splitlines()[-1] == "tinygen info: error: unexpected AttributeError: boom (a bug in " \
+                                                     "tinygen: please report it)"
+
+
+def test_debug_is_accepted_after_a_nested_command(tinygen):
+    assert tinygen("exercises", "list", "--debug").status == 0
+
+
+def test_an_expected_error_with_debug_still_says_what_went_wrong(tinygen, tmp_path):
+    outcome = tinygen("train", "toy", "--epochs", "0", "--out", tmp_path, "--debug")
+    assert outcome.status == 2 and "Traceback" in outcome.err
+    assert outcome.err.rstrip().splitlines()[-1] == "tinygen train: error: epochs must be a positive integer, got 0"
+
+
+def test_a_huge_latent_size_names_the_setting(tinygen, tmp_path):
+    """10**15 latent dimensions ask for more than any address space, so the allocation fails on every machine."""
+    outcome = tinygen("train", "toy", "--latent-dim", 10**15, "--out", tmp_path / "run", "--no-progress")
+    assert outcome.status == 2
+    assert "tinygen train: error: not enough memory for latent_dim 1000000000000000 (--latent-dim): Unable to " \
+           "allocate" in outcome.one_line_error
+    assert not (tmp_path / "run").exists()
+
+
+def overcommits_everything():
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as setting:
+            return setting.read().strip() == "1"
+    except OSError:
+        return True  # unknown: don't ask for 46 TiB
+
+
+@pytest.mark.skipif(overcommits_everything(), reason="the kernel may grant 46 TiB and kill the process later")
+def test_the_probes_latent_size_names_the_setting(tinygen, tmp_path):
+    outcome = tinygen("train", "toy", "--latent-dim", "100000000000", "--out", tmp_path / "run", "--no-progress")
+    assert outcome.status == 2 and "not enough memory for latent_dim 100000000000 (--latent-dim)" in \
+        outcome.one_line_error
+
+
+def test_a_memory_error_elsewhere_is_one_line_naming_the_settings_that_size_memory(tinygen, monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "train", raises(MemoryError()))
+    outcome = tinygen("train", "toy", "--out", tmp_path)
+    assert outcome.status == 2
+    assert outcome.one_line_error == "tinygen train: error: not enough memory (MemoryError); smaller --batch-size or " \
+                                     "--latent-dim need less"
+
+
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
+def test_batch_size_one_with_batch_norm_is_refused_up_front(model, tinygen, tmp_path):
+    outcome = tinygen("train", model, "--batch-size", "1", "--out", tmp_path / "run")
+    assert outcome.status == 2
+    assert f"batch_size must be at least 2 for a model with batch norm ({model}), got 1" in outcome.one_line_error
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------------------------------
+
+def interrupt_at_step(monkeypatch, step):
+    """Ctrl-C during the ``step``-th training step (counted over the whole run) of a GAN recipe."""
+    original, taken = GANRecipe.train_step, []
+
+    def train_step(recipe, real):
+        taken.append(1)
+        if len(taken) == step:
+            raise KeyboardInterrupt
+        return original(recipe, real)
+
+    monkeypatch.setattr(GANRecipe, "train_step", train_step)
+
+
+def test_ctrl_c_before_the_first_checkpoint_says_nothing_was_saved(tinygen, monkeypatch, tmp_path):
+    interrupt_at_step(monkeypatch, 2)
+    out = tmp_path / "run"
+    outcome = tinygen("train", "toy", "--epochs", "1", "--subset", "512", "--out", out, "--no-progress")
+    assert outcome.status == 130
+    assert outcome.err.strip() == "interrupted during epoch 1, before the first checkpoint: nothing was saved; run " \
+                                  "the same command again to start over"
+    assert not out.exists()  # it made the directory and wrote nothing in it
+    monkeypatch.undo()
+    assert tinygen("train", "toy", "--epochs", "1", "--subset", "512", "--out", out, "--no-progress").status == 0
+
+
+def test_ctrl_c_after_a_checkpoint_names_it_and_resume_continues(tinygen, monkeypatch, tmp_path):
+    interrupt_at_step(monkeypatch, 3)  # epoch 2's first step (2 steps per epoch)
+    out = tmp_path / "run"
+    outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "512", "--out", out, "--no-progress")
+    assert outcome.status == 130
+    assert outcome.err.strip() == f"interrupted during epoch 2: {out / 'checkpoint.npz'} (after epoch 1) is intact; " \
+                                  "continue with --resume and the same settings"
+    monkeypatch.undo()
+    outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "512", "--out", out, "--no-progress", "--resume")
+    assert outcome.status == 0 and load_checkpoint(out / "checkpoint.npz")["epochs_done"] == 2
+
+
+def test_ctrl_c_under_sample_says_what_was_written(tinygen, toy_run, monkeypatch, tmp_path):
+    from tinygen.training import pictures
+
+    monkeypatch.setattr(pictures, "save_samples", raises(KeyboardInterrupt()))
+    outcome = tinygen("sample", toy_run / "checkpoint.npz", "--out", tmp_path / "grid.png")
+    assert outcome.status == 130 and outcome.err.strip() == "interrupted: nothing was written"
+    assert os.listdir(tmp_path) == ["run"]
+
+
+def test_ctrl_c_under_exercises_check_says_grading_stopped(tinygen, monkeypatch, tmp_path):
+    monkeypatch.setitem(cli.COMMANDS, "exercises", raises(KeyboardInterrupt()))
+    outcome = tinygen("exercises", "check", tmp_path)
+    assert outcome.status == 130
+    assert outcome.err.strip() == "interrupted: grading stopped before it finished, so no result was given; run the " \
+                                  "check again"
+    assert "checkpoint" not in outcome.err and "--resume" not in outcome.err
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX signals")
+def test_ctrl_c_while_a_checkpoint_and_its_metrics_are_written_waits_for_both():
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            finished.append("checkpoint")
+            finished.append("metrics")
+    assert finished == ["checkpoint", "metrics"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# --- WGAN-GP's columns ------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_metric_first_reported_in_a_later_epoch_gets_its_column_and_curve(tinygen, tmp_path, monkeypatch):
+    """WGAN-GP trains G every --n-critic steps: with 2 steps per epoch and --n-critic 3, epoch 1 has no loss_g."""
+    import matplotlib.axes
+
+    curves = []
+    original = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot",
+                        lambda axis, *args, **options: curves.append(options.get("label")) or original(axis, *args,
+                                                                                                        **options))
+    out = tmp_path / "run"
+    outcome = tinygen("train", "wgan-gp", "--epochs", "2", "--subset", "64", "--batch-size", "32", "--n-critic", "3",
+                      "--out", out, "--no-progress")
+    assert outcome.status == 0, outcome
+    header, first, second = (out / "metrics.csv").read_text().splitlines()
+    columns = header.split(",")
+    assert "loss_g" in columns and "loss_c" in columns
+    assert first.split(",")[columns.index("loss_g")] == "" and second.split(",")[columns.index("loss_g")] != ""
+    assert "loss_g" in curves
+
+
+@pytest.mark.parametrize("epoch, saved, trained, message", [
+    (None, None, False, "interrupted before training started, before the first checkpoint: nothing was saved"),
+    (1, None, False, "interrupted during epoch 1, before the first checkpoint: nothing was saved"),
+    (3, 2, False, "interrupted during epoch 3: OUT/checkpoint.npz (after epoch 2) is intact; continue with --resume"),
+    (2, 2, False, "interrupted while drawing epoch 2's pictures: OUT/checkpoint.npz (after epoch 2) is intact"),
+    (None, 4, True, "interrupted while drawing the final pictures: OUT/checkpoint.npz (after epoch 4) is intact"),
+])
+def test_the_words_of_an_interruption_follow_what_was_saved(epoch, saved, trained, message):
+    from tinygen.training.loop import _Progress
+
+    progress = _Progress()
+    progress.epoch, progress.saved, progress.trained = epoch, saved, trained
+    assert progress.interrupted(None, "OUT/checkpoint.npz").startswith(message)
+
+
+def test_done_names_only_the_pictures_the_run_drew(tinygen, tmp_path):
+    """A toy run draws no latent walk: "done" does not send the user looking for one."""
+    outcome = tinygen("train", "toy", *TOY, "--out", tmp_path / "run")
+    assert outcome.status == 0
+    assert outcome.out.splitlines()[-1] == f"done: see {tmp_path / 'run' / 'samples.png'}, losses.png, metrics.csv"

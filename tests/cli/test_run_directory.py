@@ -1,0 +1,178 @@
+"""A run directory belongs to one run (probes: "`tinygen train gan --out DIR` into a directory that holds a finished
+run replaces it without a word", "two `tinygen train` runs into the same --out at once both report done").
+
+A fresh run into another run's directory stops before any work and names --resume, --out and --overwrite;
+--overwrite removes the old run's outputs and nothing else; a second process writing into a run directory stops at
+once, naming the first; the lock of a killed run does not get stuck; a run that fails its checks leaves nothing."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tinygen.training import TrainConfig, load_checkpoint, train
+from tinygen.training.run_directory import LOCK_NAME, RunDirectory, RunDirectoryInUse, RunDirectoryTaken
+
+from .conftest import TOY, snapshot
+
+
+def test_a_fresh_run_into_a_finished_runs_directory_stops_before_any_work(tinygen, toy_run):
+    """Probe: `tinygen train gan --out DIR` over a finished toy run. Expected: exit 2, one line naming the three ways
+    on, and the old run untouched (not a byte changed, nothing added)."""
+    before = snapshot(toy_run)
+    outcome = tinygen("train", "gan", "--epochs", "1", "--subset", "64", "--out", toy_run, "--no-progress")
+    assert outcome.status == 2
+    line = outcome.one_line_error
+    assert line.startswith(f"tinygen train: error: {toy_run} holds another run (checkpoint.npz, ")
+    assert "--resume" in line and "another --out" in line and "--overwrite" in line
+    assert snapshot(toy_run) == before
+    assert "epoch 1" not in outcome.out  # no work was done
+
+
+@pytest.mark.parametrize("leftover", ["metrics.json", "samples.png", os.path.join("samples", "epoch_001.png")])
+def test_any_output_of_a_run_marks_the_directory_as_taken(leftover, tmp_path):
+    (tmp_path / "samples").mkdir()
+    (tmp_path / leftover).write_bytes(b"a picture of another run")
+    with pytest.raises(RunDirectoryTaken, match="holds another run"):
+        train(TrainConfig("toy", epochs=1, subset=256, out=str(tmp_path), progress=False), log=lambda line: None)
+    assert (tmp_path / leftover).read_bytes() == b"a picture of another run"
+
+
+def test_a_directory_with_other_files_only_is_free(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    train(TrainConfig("toy", epochs=1, subset=256, eval_size=200, out=str(tmp_path), progress=False),
+          log=lambda line: None)
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "checkpoint.npz").exists()
+
+
+@pytest.mark.slow
+def test_overwrite_replaces_another_models_run_and_only_its_files(tinygen, tmp_path):
+    """An old VAE run (with real.png and latent_walk.gif, which a toy run does not write, and 2 epoch pictures)
+    replaced by a one-epoch toy run: none of the old pictures is left to mix with the new ones, the user's own
+    files stay."""
+    out = tmp_path / "run"
+    assert tinygen("train", "vae", "--epochs", "2", "--subset", "128", "--out", out, "--no-progress").status == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "samples" / "my_drawing.png").write_bytes(b"mine too")
+    outcome = tinygen("train", "toy", *TOY, "--out", out, "--overwrite")
+    assert outcome.status == 0, outcome
+    assert "--overwrite: removed the previous run's" in outcome.out
+    assert sorted(os.listdir(out)) == sorted(["checkpoint.npz", "losses.png", "metrics.csv", "metrics.json",
+                                              "notes.txt", "samples", "samples.png"])
+    assert sorted(os.listdir(out / "samples")) == ["epoch_001.png", "my_drawing.png"]
+    assert load_checkpoint(out / "checkpoint.npz")["model"] == "toy"
+    assert [entry["epoch"] for entry in json.loads((out / "metrics.json").read_text())] == [1]
+
+
+def test_overwrite_removes_the_old_run_only_after_the_new_settings_pass_their_checks(tinygen, toy_run):
+    before = snapshot(toy_run)
+    outcome = tinygen("train", "toy", "--subset", "10", "--batch-size", "64", "--out", toy_run, "--overwrite",
+                      "--no-progress")
+    assert outcome.status == 2 and "batch_size 64 is larger than the 10 training samples" in outcome.one_line_error
+    assert snapshot(toy_run) == before
+
+
+def test_resume_and_overwrite_together_are_refused(tinygen, toy_run):
+    outcome = tinygen("train", "toy", *TOY, "--out", toy_run, "--resume", "--overwrite")
+    assert outcome.status == 2 and "choose one" in outcome.one_line_error
+
+
+def test_resume_is_still_allowed_into_its_own_directory(tinygen, toy_run):
+    outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "256", "--no-progress", "--out", toy_run, "--resume")
+    assert outcome.status == 0, outcome
+    assert load_checkpoint(toy_run / "checkpoint.npz")["epochs_done"] == 2
+
+
+# --- one process at a time ------------------------------------------------------------------------------------------
+
+HOLDS_THE_LOCK = """
+import sys, time
+from tinygen.training.run_directory import RunDirectory
+with RunDirectory(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(600)
+"""
+
+
+def start_python(*arguments):
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.Popen([sys.executable, *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environment)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs fcntl and SIGKILL (POSIX)")
+def test_a_second_process_stops_at_once_naming_the_first_and_a_killed_holder_leaves_nothing_stuck(tinygen, tmp_path):
+    out = tmp_path / "run"
+    holder = start_python("-c", HOLDS_THE_LOCK, str(out))
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        outcome = tinygen("train", "toy", *TOY, "--out", out)
+        assert time.monotonic() - started < 10
+        assert outcome.status == 2
+        line = outcome.one_line_error
+        assert f"{out} is in use by another tinygen process (pid {holder.pid}: " in line, line
+        assert "--out" in line
+        assert os.listdir(out) == [LOCK_NAME]  # nothing written by the refused run
+    finally:
+        holder.kill()
+        holder.wait()
+    outcome = tinygen("train", "toy", *TOY, "--out", out)  # the killed holder's lock went with it
+    assert outcome.status == 0, outcome
+    assert not (out / LOCK_NAME).exists()
+
+
+def test_the_lock_is_held_while_a_run_lasts_and_released_after(tmp_path):
+    with RunDirectory(tmp_path) as run:
+        assert (tmp_path / LOCK_NAME).read_text().startswith(f"pid {os.getpid()}: ")
+        with pytest.raises(RunDirectoryInUse, match=f"pid {os.getpid()}"):
+            RunDirectory(tmp_path).__enter__()
+        assert run.previous_outputs() == []
+    assert not (tmp_path / LOCK_NAME).exists()
+    with RunDirectory(tmp_path):
+        pass
+
+
+def test_a_stale_lock_file_without_a_holder_does_not_block(tmp_path):
+    (tmp_path / LOCK_NAME).write_text("pid 999999: tinygen train toy, since long ago\n")
+    train(TrainConfig("toy", epochs=1, subset=256, eval_size=200, out=str(tmp_path), progress=False),
+          log=lambda line: None)
+    assert (tmp_path / "checkpoint.npz").exists() and not (tmp_path / LOCK_NAME).exists()
+
+
+@pytest.mark.slow
+def test_two_train_commands_into_one_directory_at_once(tmp_path):
+    """Probe: two `tinygen train` into the same --out at once. Expected: the first finishes ("done"), the second
+    stops at once with exit 2 naming the first's pid; the first run's results are all there."""
+    out = str(tmp_path / "run")
+    command = ["-m", "tinygen", "train", "toy", "--epochs", "3", "--subset", "2048", "--out", out, "--no-progress"]
+    first = start_python(*command)
+    try:
+        assert first.stdout.readline().startswith("tinygen ")  # past its checks: it holds the directory
+        second = start_python(*command)
+        _, error = second.communicate(timeout=120)
+        assert second.returncode == 2, error
+        assert f"is in use by another tinygen process (pid {first.pid}:" in error and "Traceback" not in error
+        output, error = first.communicate(timeout=300)
+    finally:
+        first.kill()
+        first.wait()
+    assert first.returncode == 0 and "done" in output, error
+    assert load_checkpoint(os.path.join(out, "checkpoint.npz"))["epochs_done"] == 3
+
+
+# --- failing early leaves nothing -------------------------------------------------------------------------------------
+
+def test_a_run_that_fails_its_checks_leaves_no_directory_and_no_empty_samples_folder(tinygen, tmp_path):
+    """Probe: "runs that fail validation late leave an empty OUT/samples/". Expected: nothing left at all."""
+    new = tmp_path / "new"
+    outcome = tinygen("train", "toy", "--subset", "10", "--batch-size", "64", "--out", new, "--no-progress")
+    assert outcome.status == 2 and not new.exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert tinygen("train", "toy", "--subset", "10", "--batch-size", "64", "--out", existing,
+                   "--no-progress").status == 2
+    assert os.listdir(existing) == []

@@ -1,0 +1,175 @@
+"""Honest grading: a submission passes only through the student's own code. Delegating to tinygen's implementation
+of the exercise (super(), tinygen's class or function imported or reached by another path, a second copy of its
+module, its source compiled at run time), reading a reference solution or a grader, or searching the process's
+objects fails the exercise with a message that says so; and grading leaves tinygen exactly as it was."""
+import pytest
+
+import tinygen
+from tinygen.autograd import engine
+from tinygen.exercises import FAIL, PASS
+from tinygen.exercises.catalog import resolve
+from tinygen.losses import vae
+from tinygen.ops import arithmetic
+
+from .workspaces import COURSE, SOLUTIONS, grade, solution_text, workspace, write_solution  # noqa: F401
+
+DELEGATING = [exercise for exercise in COURSE if exercise.replaces]
+
+
+def _import_line(target, alias):
+    module, _, attribute = target.partition(":")
+    return f"from {module} import {attribute} as {alias}\n"
+
+
+def _delegating_source(exercise, how):
+    """The reference solution, followed by definitions that hand every replaced object to tinygen's own:
+    ``super``: a subclass of tinygen's class whose written methods call super(); ``imported``: tinygen's method or
+    function, imported when the file loads, called directly."""
+    text = solution_text(exercise.name) + "\n\n"
+    for position, (name, target) in enumerate(exercise.replaces.items()):
+        alias = f"_tinygen_{position}"
+        text += _import_line(target, alias)
+        methods = exercise.writes.get(name)
+        if methods is None:
+            text += f"\n\ndef {name}(*args, **kwargs):\n    return {alias}(*args, **kwargs)\n\n\n"
+            continue
+        base = alias if how == "super" else name
+        text += f"\n\nclass {name}({base}):\n"
+        for method in methods:
+            call = f"super().{method}(*args)" if how == "super" else f"{alias}.{method}(self, *args)"
+            text += f"    def {method}(self, *args):\n        return {call}\n\n"
+    return text
+
+
+@pytest.mark.parametrize("how", ["super", "imported"])
+@pytest.mark.parametrize("exercise", DELEGATING, ids=[e.name for e in DELEGATING])
+def test_handing_the_exercise_to_tinygen_fails_and_says_so(workspace, exercise, how):
+    write_solution(workspace, exercise.name, text=_delegating_source(exercise, how))
+    result = grade(workspace, exercise.name)
+    assert result.status == FAIL, result
+    assert result.check == "delegation"
+    assert "your code reached tinygen's own" in result.message
+    assert "only your own code may compute it" in result.message
+    assert f"in {exercise.filename}, line" in result.message  # the line that did it
+
+
+def test_the_stub_base_gives_super_nothing_to_call(workspace):
+    write_solution(workspace, "mul", ("        a, b = self.saved_inputs\n", "        return super().backward(g)\n"))
+    result = grade(workspace, "mul")
+    assert (result.status, result.check) == (FAIL, "super")
+    assert "Mul.backward is not given in this exercise" in result.message and "in mul.py, line" in result.message
+
+
+def test_calling_tinygen_by_its_public_name_runs_the_students_own_code_and_is_reported(workspace):
+    """Inside the grader, tinygen's names for the exercise lead to the student's code: delegating through them
+    recurses, and the message says why."""
+    write_solution(workspace, "gaussian_kl", ("    return reduce(per_sample_sum(GaussianKL()(mu, logvar)), reduction)",
+                                              "    import tinygen\n    return tinygen.losses.gaussian_kl(mu, logvar, "
+                                              "reduction)"))
+    result = grade(workspace, "gaussian_kl")
+    assert (result.status, result.check) == (FAIL, "recursion")
+    assert "calls itself without end" in result.message and "run YOUR code" in result.message
+    assert "line 43: return tinygen.losses.gaussian_kl(mu, logvar, reduction)" in result.message
+
+
+def test_a_swallowed_tripwire_still_fails(workspace):
+    text = "from tinygen.ops.elementwise import Tanh as _TinygenTanh\n" + solution_text("tanh")
+    swallowed = ("        try:\n            return _TinygenTanh.backward(self, g)\n        except BaseException:\n"
+                 "            pass\n")
+    text = text.replace("        y = self.saved_output\n", swallowed + "        y = self.saved_output\n")
+    write_solution(workspace, "tanh", text=text)
+    result = grade(workspace, "tanh")
+    assert (result.status, result.check) == (FAIL, "delegation")
+
+
+@pytest.mark.parametrize("how", ["exec", "importlib"])
+def test_running_a_reference_solution_fails(workspace, how):
+    solution = SOLUTIONS / "mul.py"
+    load = (f"exec(open({str(solution)!r}).read())" if how == "exec" else
+            f"import importlib.util\n_spec = importlib.util.spec_from_file_location('copy', {str(solution)!r})\n"
+            "_module = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_module)\nMul = _module.Mul")
+    (workspace / "mul.py").write_text(load + "\n")
+    result = grade(workspace, "mul")
+    assert (result.status, result.check) == (FAIL, "delegation")
+    # an editable install knows the repository's solution files (the open is refused); an installed package does
+    # not, and the solution's marker text is refused when it runs: either way the message names what was reached
+    assert "a reference solution" in result.message
+
+
+def test_the_installed_package_has_no_solutions_to_import(workspace):
+    (workspace / "mul.py").write_text("from tinygen.exercises.solutions.mul import Mul\n")
+    result = grade(workspace, "mul")
+    assert result.status == FAIL and "No module named 'tinygen.exercises.solutions'" in result.message
+
+
+def test_loading_a_graders_file_fails(workspace):
+    grader = resolve("tinygen.exercises.catalog:COURSE_DIR") + "/wgan_gp_critic_step/exercise.py"
+    (workspace / "wgan_gp_critic_step.py").write_text(
+        f"import importlib.util\n_spec = importlib.util.spec_from_file_location('grader', {grader!r})\n"
+        "_grader = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_grader)\n"
+        "critic_step = _grader.reference_step\n")
+    result = grade(workspace, "wgan_gp_critic_step")
+    assert (result.status, result.check) == (FAIL, "delegation")
+
+
+@pytest.mark.parametrize("how", ["a second copy", "reload", "source"])
+def test_a_fresh_copy_of_tinygens_module_fails(workspace, how):
+    fresh = {
+        "a second copy": "import importlib.util\nimport tinygen.ops.arithmetic as _a\n_spec = importlib.util."
+                         "spec_from_file_location('copy', _a.__file__)\n"
+                         "_copy = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_copy)\n",
+        "reload": "import importlib\nimport tinygen.ops.arithmetic as _a\n_copy = importlib.reload(_a)\n",
+        "source": "import inspect\nimport types\nimport tinygen.ops.arithmetic as _a\n_copy = types.SimpleNamespace()\n"
+                  "exec(inspect.getsource(_a), vars(_copy))\n",
+    }[how]
+    (workspace / "mul.py").write_text(fresh + "\n\nclass Mul(_copy.Mul):\n    pass\n")
+    result = grade(workspace, "mul")
+    assert (result.status, result.check) == (FAIL, "delegation")
+    assert "tinygen" in result.message
+
+
+def test_searching_the_process_through_gc_fails_and_is_flagged_for_review(workspace):
+    write_solution(workspace, "tanh", ("        y = self.saved_output\n",
+                                       "        import gc\n        gc.get_objects()\n        y = self.saved_output\n"))
+    result = grade(workspace, "tanh")
+    assert (result.status, result.check) == (FAIL, "delegation")
+    assert "through gc.get_objects" in result.message
+    assert "the gc module" in result.review
+
+
+def test_the_engines_own_functions_are_out_of_reach(workspace):
+    text = solution_text("engine").replace("from tinygen.autograd.function import Function\n",
+                                           "from tinygen.autograd.engine import topological_order as _tinygen_order\n"
+                                           "from tinygen.autograd.function import Function\n")
+    text += "\n\ndef topological_order(roots):\n    return _tinygen_order(roots)\n"
+    write_solution(workspace, "engine", text=text)
+    result = grade(workspace, "engine")
+    assert (result.status, result.check) == (FAIL, "delegation")
+    assert "tinygen.autograd.engine.topological_order" in result.message
+
+
+def test_a_helper_that_does_part_of_the_exercise_is_refused_only_to_the_student(workspace):
+    """Conv2dWeightGrad computes conv2d's weight gradient: the student may not call it, but tinygen's own
+    conv_transpose2d (which the student's conv2d backward uses) still may."""
+    write_solution(workspace, "conv2d", ("grad_weight = correlate(x, g, geometry)",
+                                         "from tinygen.ops.conv import Conv2dWeightGrad\n"
+                                         "            grad_weight = Conv2dWeightGrad(geometry)(x, g)"))
+    result = grade(workspace, "conv2d")
+    assert (result.status, result.check) == (FAIL, "delegation")
+    assert "Conv2dWeightGrad" in result.message
+    write_solution(workspace, "conv2d")
+    assert grade(workspace, "conv2d").status == PASS
+
+
+def test_grading_leaves_tinygen_as_it_was(workspace):
+    originals = (arithmetic.Mul, arithmetic.Mul.backward, engine.run_backward, engine.run_backward.__code__,
+                 vae.gaussian_kl.__code__, tinygen.autograd.api.run_backward)
+    for exercise in COURSE:
+        write_solution(workspace, exercise.name, text=_delegating_source(exercise, "super")
+                       if exercise.replaces else None)
+        grade(workspace, exercise.name)
+    assert originals == (arithmetic.Mul, arithmetic.Mul.backward, engine.run_backward, engine.run_backward.__code__,
+                         vae.gaussian_kl.__code__, tinygen.autograd.api.run_backward)
+    x = tinygen.randn(3, requires_grad=True)
+    (x * x).sum().backward()
+    assert type((x * x).grad_fn) is arithmetic.Mul

@@ -1,0 +1,89 @@
+"""Each exercise is graded in a process of its own: whatever a submission does (exits, crashes, loops, forges the
+grader's report), that exercise fails and the others are graded; and the exit status says so."""
+import pytest
+
+from tinygen.exercises import FAIL, NOT_STARTED, PASS, check_workspace
+
+from .workspaces import grade, solution_text, stub_of, workspace, write_solution  # noqa: F401
+
+BACKWARD_LINE = "        a, b = self.saved_inputs\n"
+
+
+def _mul_doing(workspace, code):
+    write_solution(workspace, "mul", (BACKWARD_LINE, code + BACKWARD_LINE))
+
+
+@pytest.mark.parametrize("code, message", [
+    ("        import sys\n        sys.exit(0)\n", "your code called sys.exit(0) (or exit()) (in mul.py, line"),
+    ("        raise SystemExit\n", "your code called sys.exit(None)"),
+    ("        raise KeyboardInterrupt\n", "your code raised KeyboardInterrupt (in mul.py, line"),
+    ("        import os\n        os._exit(0)\n", "ended with exit status 0 before it reported a result"),
+    ("        import os\n        os._exit(3)\n", "ended with exit status 3 before it reported a result"),
+    ("        import os, signal\n        os.kill(os.getpid(), signal.SIGSEGV)\n", "crashed (SIGSEGV)"),
+])
+def test_a_submission_that_ends_the_process_fails_its_exercise(workspace, code, message):
+    _mul_doing(workspace, code)
+    result = grade(workspace, "mul", isolate=True)
+    assert result.status == FAIL
+    assert message in result.message
+
+
+def test_a_submission_that_exits_when_it_is_imported_fails(workspace):
+    (workspace / "tanh.py").write_text("import sys\nsys.exit(0)\n")
+    result = grade(workspace, "tanh", isolate=True)
+    assert result.status == FAIL and "sys.exit(0)" in result.message and "in tanh.py, line 2" in result.message
+
+
+def test_a_submission_that_never_ends_is_stopped(workspace):
+    _mul_doing(workspace, "        while True:\n            pass\n")
+    result = grade(workspace, "mul", isolate=True, timeout=3)
+    assert (result.status, result.check) == (FAIL, "timeout")
+    assert "took longer than 3 s" in result.message
+
+
+def test_a_forged_report_is_not_believed(workspace):
+    """The grading process writes its result with a nonce it read before the student's file was loaded."""
+    forge = ('        import json, os, sys\n        json.dump({"nonce": "guess", "result": {"name": "mul", "status": '
+             '"pass"}}, open(sys.argv[2], "w"))\n        os._exit(0)\n')
+    _mul_doing(workspace, forge)
+    result = grade(workspace, "mul", isolate=True)
+    assert result.status == FAIL and "before it reported a result" in result.message
+
+
+def test_what_the_submission_prints_is_kept_and_the_others_are_graded(workspace):
+    _mul_doing(workspace, "        print('debugging mul', g.shape)\n        raise RuntimeError('oops')\n")
+    write_solution(workspace, "tanh")
+    (workspace / "sum.py").write_text(stub_of("sum"))
+    results = {r.name: r for r in check_workspace(workspace, isolate=True, jobs=2)}
+    assert results["mul"].status == FAIL and "RuntimeError: oops" in results["mul"].message
+    assert "debugging mul" in results["mul"].output
+    assert results["tanh"].status == PASS and results["sum"].status == NOT_STARTED
+    assert results["engine"].status == NOT_STARTED and "engine.py is missing" in results["engine"].message
+
+
+def test_the_command_line_exit_status(workspace, capsys):
+    from tinygen.cli import main
+
+    _mul_doing(workspace, "        import os\n        os._exit(0)\n")
+    assert main(["exercises", "check", str(workspace), "mul"]) == 1
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["mul", "fail"]
+    write_solution(workspace, "mul")
+    assert main(["exercises", "check", str(workspace), "mul"]) == 0
+    assert "1 checked: 1 passed, 0 failed, 0 not started (score 1/1)" in capsys.readouterr().out
+    assert main(["exercises", "check", str(workspace), "mull"]) == 2
+    assert "unknown exercise 'mull'" in capsys.readouterr().err
+    assert main(["exercises", "check", str(workspace), "--timeout", "0"]) == 2
+    assert solution_text("mul") == (workspace / "mul.py").read_text()
+
+
+def test_ctrl_c_stops_the_grading_with_its_own_message(workspace, monkeypatch, capsys):
+    from tinygen.cli import main
+    from tinygen.exercises import command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "check_workspace", interrupted)
+    assert main(["exercises", "check", str(workspace)]) == 130
+    error = capsys.readouterr().err
+    assert "interrupted: grading stopped; nothing was recorded" in error and "checkpoint" not in error

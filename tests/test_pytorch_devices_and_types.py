@@ -1,0 +1,127 @@
+"""Devices (tinygen.device, cuda, backends, accelerator), legacy tensor types, Variable, Tensor.type, grad's
+only_inputs: the names PyTorch scripts use, and PyTorch's answers where it has one."""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen.autograd import Variable
+
+from helpers import host
+
+
+def test_device_objects_are_their_names():
+    cpu = tinygen.device("cpu")
+    assert cpu == "cpu" and hash(cpu) == hash("cpu") and cpu.type == "cpu" and cpu.index is None
+    assert str(cpu) == "cpu" and f"{cpu}" == "cpu" and repr(cpu) == "'cpu'"
+    assert tinygen.device("cuda:0") == tinygen.device("cuda", 0) == "cuda" and tinygen.device("cuda:0").index == 0
+    assert tinygen.device(cpu) is cpu and pickle.loads(pickle.dumps(cpu)) == "cpu"
+    with pytest.raises(ValueError, match="unknown device 'mps'"):
+        tinygen.device("mps")
+    with pytest.raises(ValueError, match="tinygen uses one GPU"):
+        tinygen.device("cuda", 1)
+
+
+def test_tensor_device_is_a_device_object_that_moves_tensors(device):
+    x = tinygen.zeros(2)
+    assert isinstance(x.device, tinygen.device) and x.device == device and x.device.type == device
+    assert x.to(tinygen.device(device)).device == device
+    assert tinygen.zeros(2, device=tinygen.device(device)).device == device
+    assert x.is_cuda is (device == "cuda")
+    assert {x.device: "found"}[device] == "found"
+
+
+def test_cuda_backends_and_accelerator_answer_without_a_gpu():
+    available = tinygen.cuda.is_available()
+    assert tinygen.cuda.device_count() == (1 if available else 0)
+    assert tinygen.accelerator.is_available() is available
+    tinygen.cuda.manual_seed(0)
+    tinygen.cuda.manual_seed_all(0)
+    tinygen.backends.cudnn.benchmark = True
+    assert tinygen.backends.mps.is_available() is False
+    if not available:
+        assert tinygen.accelerator.current_accelerator() is None
+        with pytest.raises(RuntimeError, match="tinygen.cuda.FloatTensor: no GPU here"):
+            tinygen.cuda.FloatTensor(2, 3)
+        with pytest.raises(RuntimeError, match="no GPU here"):
+            tinygen.cuda.current_device()
+
+
+def test_legacy_types_construct_cast_and_check(device):
+    zeros = tinygen.FloatTensor(2, 3)
+    assert zeros.shape == (2, 3) and zeros.dtype == tinygen.float32 and not host(zeros).any()
+    values = tinygen.FloatTensor(np.random.default_rng(0).normal(0, 1, (4, 5)))
+    assert values.dtype == tinygen.float32 and values.device == device
+    assert tinygen.LongTensor([1, 2]).dtype == tinygen.int64 and tinygen.FloatTensor().shape == (0,)
+    assert isinstance(values, tinygen.FloatTensor) and not isinstance(values, tinygen.DoubleTensor)
+    assert not isinstance(values, tinygen.cuda.FloatTensor) and not isinstance(3.0, tinygen.FloatTensor)
+    assert repr(tinygen.FloatTensor) == "<class 'tinygen.FloatTensor'>"
+    filled = tinygen.FloatTensor(3, 1).fill_(1.0)
+    assert host(filled).tolist() == [[1.0], [1.0], [1.0]]
+
+
+def test_type_gives_names_and_casts():
+    x = tinygen.tensor([1.5, -2.5])
+    assert x.type() == "tinygen.FloatTensor" and x.double().type() == "tinygen.DoubleTensor"
+    assert x.type(tinygen.FloatTensor) is x
+    assert x.type(tinygen.LongTensor).dtype == tinygen.int64
+    assert x.type("torch.DoubleTensor").dtype == tinygen.float64
+    assert x.type("tinygen.IntTensor").dtype == tinygen.int32
+    assert x.type(tinygen.float64).dtype == tinygen.float64
+    with pytest.raises(TypeError, match="type\\(\\): expected a tensor type"):
+        x.type("torch.Potato")
+
+
+def test_casting_with_type_is_differentiable():
+    x = tinygen.tensor([1.0, 2.0], requires_grad=True)
+    (gradient,) = tinygen.grad((x.type(tinygen.DoubleTensor) * 3).sum(), x)
+    assert gradient.dtype == tinygen.float32 and host(gradient).tolist() == [3.0, 3.0]
+
+
+def test_variable_returns_a_detached_tensor_with_a_deprecation_warning():
+    x = tinygen.ones(2, requires_grad=True)
+    y = x * 2
+    with pytest.warns(DeprecationWarning, match="Variable is deprecated"):
+        wrapped = Variable(y)
+    assert wrapped is not y and wrapped.grad_fn is None and not wrapped.requires_grad
+    assert host(wrapped).tolist() == [2.0, 2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        leaf = Variable(tinygen.zeros(3), requires_grad=True)
+        with pytest.warns(UserWarning, match="volatile has no effect"):
+            Variable(tinygen.zeros(1), volatile=True)
+    assert leaf.requires_grad and leaf.is_leaf
+    with pytest.raises(TypeError, match="Variable: expected a Tensor"):
+        Variable([1.0])
+
+
+def test_grad_accepts_only_inputs():
+    x = tinygen.tensor([1.0, 2.0], requires_grad=True)
+    (gradient,) = tinygen.grad((x * x).sum(), x, only_inputs=True)
+    assert host(gradient).tolist() == [2.0, 4.0]
+    with pytest.warns(FutureWarning, match="only_inputs is deprecated"):
+        tinygen.autograd.grad((x * x).sum(), [x], only_inputs=False)
+
+
+def test_from_numpy_shares_memory_and_get_default_dtype():
+    array = np.zeros(3)
+    tensor = tinygen.from_numpy(array)
+    array[0] = 5.0
+    assert tensor.device == "cpu" and tensor[0].item() == 5.0 and tensor.dtype == tinygen.float64
+    assert tinygen.is_tensor(tensor) and not tinygen.is_tensor(array)
+    assert tinygen.get_default_dtype() == tinygen.float32
+    with pytest.raises(TypeError, match="from_numpy: expected a numpy.ndarray"):
+        tinygen.from_numpy([1.0])
+
+
+@pytest.mark.torch
+def test_legacy_behaviour_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor"):
+        ours, theirs = getattr(tinygen, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert ours.type().split(".")[-1] == theirs.type().split(".")[-1]
+    x = torch.ones(2, requires_grad=True)
+    assert torch.autograd.Variable(x * 2).grad_fn is None  # PyTorch detaches too

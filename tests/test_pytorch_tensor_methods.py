@@ -1,0 +1,92 @@
+"""Tensor methods added for PyTorch scripts: eq/ne/lt/le/gt/ge, normal_/uniform_, new_zeros/new_ones/new_full,
+and the clear AttributeError for a missing name (never Python's own guess)."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen import nn, optim
+from tinygen.nn import functional as F
+
+from helpers import host
+
+
+def test_comparison_methods_match_the_operators():
+    a, b = tinygen.tensor([1.0, 2.0, 3.0]), tinygen.tensor([3.0, 2.0, 1.0])
+    for method, operator in [("eq", "__eq__"), ("ne", "__ne__"), ("lt", "__lt__"), ("le", "__le__"),
+                             ("gt", "__gt__"), ("ge", "__ge__")]:
+        assert host(getattr(a, method)(b)).tolist() == host(getattr(a, operator)(b)).tolist()
+    assert a.eq(2.0).sum().item() == 1
+
+
+def test_classifier_accuracy_idiom():
+    output = tinygen.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    target = tinygen.tensor([1, 0, 0])
+    pred = output.argmax(dim=1, keepdim=True)
+    assert pred.eq(target.view_as(pred)).sum().item() == 2
+
+
+def test_normal_and_uniform_fill_in_place_reproducibly():
+    x = tinygen.zeros(1000, dtype=tinygen.float64)
+    assert x.normal_(2.0, 0.5, generator=tinygen.Generator(x.device, 0)) is x
+    assert abs(host(x).mean() - 2.0) < 0.1 and abs(host(x).std() - 0.5) < 0.05
+    y = tinygen.zeros(1000).uniform_(-1.0, 3.0)
+    assert host(y).min() >= -1.0 and host(y).max() < 3.0 and host(y).mean() > 0.5
+    again = tinygen.zeros(1000, dtype=tinygen.float64).normal_(2.0, 0.5, generator=tinygen.Generator(x.device, 0))
+    assert np.array_equal(host(x), host(again))
+
+
+def test_in_place_fill_of_a_leaf_that_requires_grad_needs_no_grad():
+    weight = tinygen.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="normal_: in-place change of a tensor that requires grad"):
+        weight.normal_()
+    with tinygen.no_grad():
+        weight.normal_(0.0, 0.02)
+        weight.uniform_()
+
+
+def test_new_tensors_take_dtype_and_device():
+    x = tinygen.ones(2, dtype=tinygen.float64)
+    assert x.new_zeros(3).dtype == tinygen.float64 and x.new_ones((2, 2)).shape == (2, 2)
+    assert host(x.new_full((2,), 7.0)).tolist() == [7.0, 7.0] and x.new_zeros(1).device == x.device
+
+
+@pytest.mark.parametrize("namespace, name, hint", [
+    (tinygen, "compile", "use the model itself"),
+    (tinygen, "set_default_dtype", "model.double()"),
+    (nn, "DataParallel", "one device"),
+    (F, "gelu", "F.elu"),
+    (optim, "LBFGS", "RMSprop, Adagrad and Adadelta"),
+    (tinygen, "not_a_pytorch_name", "coming-from-pytorch"),
+])
+def test_missing_names_say_tinygen_does_not_have_them(namespace, name, hint):
+    with pytest.raises(AttributeError, match="tinygen does not have it") as error:
+        getattr(namespace, name)
+    assert hint in str(error.value)
+
+
+def test_missing_tensor_attribute_says_so_and_properties_keep_their_own_errors():
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'storage': tinygen's Tensor"):
+        tinygen.zeros(1).storage()
+    with pytest.raises(AttributeError, match="pin_memory"):
+        tinygen.zeros(1).pin_memory()
+    assert not hasattr(tinygen.zeros(1), "__cuda_array_interface__")
+    assert tinygen.vision.transforms.ToTensor  # submodules load on first use
+
+
+def test_no_misleading_did_you_mean_for_a_pytorch_name_but_pythons_guess_for_a_typo():
+    """``nn.Conv1d`` would get Python's "Did you mean: 'Conv2d'?", which is a different layer: a PyTorch name
+    tinygen lists gets its hint alone. A typo (``x.matmaul``) keeps Python's guess. Printed by the
+    interpreter's own hook and by the traceback module (they guess differently before Python 3.13)."""
+    script = "import sys, traceback, tinygen, tinygen.nn as nn, tinygen.nn.functional as F\nx = tinygen.zeros(1)\n"
+    for expression in ("nn.Conv1d", "F.gelu", "x.bfloat16", "x.matmaul"):
+        script += (f"try:\n    {expression}\nexcept AttributeError as error:\n"
+                   "    sys.__excepthook__(type(error), error, error.__traceback__); traceback.print_exc()\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    printed = result.stderr
+    assert printed.count("does not have it") == 8, printed
+    for misleading in ("'Conv2d'?", "'elu'?", "'float'?"):
+        assert misleading not in printed, printed
+    assert "Did you mean: 'matmul'?" in printed and printed.count("Did you mean") <= 2, printed

@@ -1,0 +1,70 @@
+"""``tinygen.cuda``: PyTorch's ``torch.cuda`` queries for the one GPU tinygen can use (through CuPy).
+
+    device = tinygen.device("cuda" if tinygen.cuda.is_available() else "cpu")
+    Tensor = tinygen.cuda.FloatTensor if tinygen.cuda.is_available() else tinygen.FloatTensor
+
+Without CuPy and a CUDA device everything here still answers: ``is_available()`` is False, ``device_count()``
+0, seeding is a no-op (as in PyTorch), and only making a GPU tensor is an error that says so.
+"""
+from tinygen import backend as backends
+from tinygen import legacy
+from tinygen import random as tg_random
+
+LEGACY_TYPES = legacy.legacy_types(on_gpu=True)
+FloatTensor, DoubleTensor = LEGACY_TYPES["FloatTensor"], LEGACY_TYPES["DoubleTensor"]
+HalfTensor = LEGACY_TYPES["HalfTensor"]
+IntTensor, LongTensor = LEGACY_TYPES["IntTensor"], LEGACY_TYPES["LongTensor"]
+ByteTensor, BoolTensor = LEGACY_TYPES["ByteTensor"], LEGACY_TYPES["BoolTensor"]
+
+__all__ = [
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
+    "current_device", "device_count", "empty_cache", "get_device_name", "is_available", "manual_seed",
+    "manual_seed_all", "synchronize",
+]
+
+
+def is_available():
+    """True if CuPy imports and sees a CUDA device."""
+    return backends.cuda_is_available()
+
+
+def device_count():
+    """1 with a usable GPU (tinygen uses one), else 0."""
+    return 1 if is_available() else 0
+
+
+def current_device():
+    """The index of the GPU in use: always 0."""
+    _require_gpu("current_device")
+    return 0
+
+
+def get_device_name(device=None):
+    _require_gpu("get_device_name")
+    import cupy
+
+    return cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+
+
+def manual_seed(seed):
+    """Seed the GPU's default generator; without a GPU nothing happens (as in PyTorch)."""
+    if is_available():
+        tg_random.default_generator("cuda").manual_seed(seed)
+
+
+manual_seed_all = manual_seed
+
+
+def synchronize(device=None):
+    """Wait for queued GPU work to finish."""
+    if is_available():
+        backends.get_backend("cuda").synchronize()
+
+
+def empty_cache():
+    """Accepted for PyTorch scripts; CuPy's memory pool is left as it is."""
+
+
+def _require_gpu(name):
+    if not is_available():
+        raise RuntimeError(f"tinygen.cuda.{name}(): no GPU here (needs CuPy and a CUDA device)")

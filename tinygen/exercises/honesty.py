@@ -1,0 +1,316 @@
+"""Honest grading: while a student's code runs, tinygen's own implementation of the exercise is out of reach.
+
+A ``Guard`` is armed for one exercise before the student's file is imported and stays armed while the grader
+runs the student's code:
+
+- tripwires: the methods of tinygen's class that the exercise asks for (``Mul.backward``) and tinygen's
+  function that it replaces (``gaussian_kl``) raise ``Delegation`` when called by any path: ``super()``, a
+  class or function imported from tinygen, an instance made by another of tinygen's functions.
+- names: after the student's file is loaded, every name in tinygen's modules bound to a replaced object is
+  bound to the student's, so tinygen's public functions (``a * b``, ``tinygen.losses.gaussian_kl``) run the
+  student's code, not tinygen's.
+- helpers: tinygen objects that would do part of the exercise (``Conv2dWeightGrad`` for a convolution's weight
+  gradient) raise ``Delegation`` when the student's code calls them directly; tinygen's own code may use them.
+- an audit hook: opening a reference solution or a grader's file, running a second copy of a loaded tinygen
+  module, compiling text that holds a reference solution or the source of a replaced object, and searching
+  the process's objects through ``gc`` raise ``Delegation``.
+
+``reference_mode()`` lifts all of it while the grader computes its expected values with tinygen's own code.
+Every ``Delegation`` is recorded when raised, so a student's ``except BaseException`` cannot hide it.
+"""
+import contextlib
+import inspect
+import os
+import sys
+import sysconfig
+
+import tinygen
+
+TINYGEN_DIR = os.path.dirname(os.path.realpath(tinygen.__file__))
+MARKER = "# solution: begin"
+_GC_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents")
+_active = None       # the armed Guard, if any
+_hook_installed = False
+
+
+class Delegation(BaseException):
+    """The student's code reached tinygen's own implementation of what the exercise asks for. A BaseException,
+    so that ``except Exception`` in the student's code does not catch it."""
+
+
+def tripped(what):
+    """Record (in the armed guard) and return the ``Delegation`` for reaching ``what``."""
+    message = (f"your code reached {what}, which the grader keeps out of reach while it grades this exercise: "
+               "only your own code may compute it (not super(), not tinygen's op or function imported or called "
+               "by another path, not a reference solution)")
+    if _active is not None:
+        _active.tripped.append(message)
+    return Delegation(message)
+
+
+def reference_mode():
+    """A context in which tinygen's own implementations work again (for the grader's expected values)."""
+    return _active.reference_mode() if _active is not None else contextlib.nullcontext()
+
+
+def _describe(reference, method=None):
+    where = f"{reference.__module__}.{reference.__qualname__}"
+    return f"tinygen's own {where}.{method}" if method else f"tinygen's own {where}"
+
+
+def _function_tripwire(*args, **kwargs):
+    """Put in place of a replaced function's code (so it runs with that function's globals: it imports what it
+    uses); its name (``co_name``) says which function was reached."""
+    import sys as system
+
+    from tinygen.exercises import honesty
+
+    raise honesty.tripped(f"tinygen's own {system._getframe().f_code.co_name}")
+
+
+def _method_tripwire(reference, method):
+    what = _describe(reference, method)
+
+    def tripwire(*args, **kwargs):
+        raise tripped(what)
+
+    tripwire.__name__ = method
+    return tripwire
+
+
+def _attributed(what, original):
+    """``original``, except when the student's code calls it directly (then a ``Delegation``)."""
+
+    def helper(*args, **kwargs):
+        if _active is not None and _active.armed and _active.is_student_code(sys._getframe(1)):
+            raise tripped(what)
+        return original(*args, **kwargs)
+
+    helper.__name__ = getattr(original, "__name__", "helper")
+    return helper
+
+
+def binding_sites(value):
+    """Every (module, name) of a loaded tinygen module (the exercises' own aside) bound to ``value``."""
+    sites = []
+    for module_name, module in list(sys.modules.items()):
+        inside = module_name == "tinygen" or module_name.startswith("tinygen.")
+        if not inside or module_name.startswith("tinygen.exercises") or module is None:
+            continue
+        sites += [(module, name) for name, bound in list(vars(module).items()) if bound is value]
+    return sites
+
+
+def rebind(original, replacement):
+    """Bind ``replacement`` to every name of a loaded tinygen module bound to ``original``."""
+    for module, name in binding_sites(original):
+        setattr(module, name, replacement)
+
+
+def _real(path, cache={}):
+    if path not in cache:
+        cache[path] = os.path.realpath(path)
+    return cache[path]
+
+
+def _as_folder(path):
+    """``path`` resolved, with a trailing separator: a prefix that matches only what is inside it."""
+    return os.path.join(os.path.realpath(path), "")
+
+
+_LIBRARY_DIRS = tuple({_as_folder(sysconfig.get_paths()[key])
+                       for key in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+def _normalized(text):
+    return " ".join(text.split())
+
+
+def _install_hook():
+    global _hook_installed
+    if not _hook_installed:
+        sys.addaudithook(_audit)
+        _hook_installed = True
+
+
+def _audit(event, args):
+    guard = _active
+    if guard is None or not guard.armed:
+        return
+    if event == "open":
+        guard.check_open(args[0])
+    elif event == "exec":
+        guard.check_exec(args[0])
+    elif event == "compile":
+        guard.check_compile(args[0], args[1])
+    elif event in _GC_EVENTS:
+        raise tripped(f"the grading process's own objects (through {event})")
+
+
+class Guard:
+    """Keeps tinygen's implementation of one exercise out of the student's reach (see the module's docstring).
+
+    targets: ``[(reference, methods)]``: a class of tinygen with the methods the student writes, or a function of
+        tinygen that the student's replaces (``methods`` None).
+    helpers: classes or functions of tinygen the student's code may not call directly.
+    forbidden: files (reference solutions, graders) the student's code may not open or run.
+    trusted_dirs: folders of grading code besides tinygen's (an instructor's exercises): not the student's code.
+    """
+
+    def __init__(self, targets=(), helpers=(), forbidden=(), trusted_dirs=()):
+        self.targets, self.helpers = list(targets), list(helpers)
+        self.trusted_dirs = tuple(_as_folder(d) for d in (TINYGEN_DIR, *trusted_dirs))
+        self.forbidden = {os.path.realpath(path) for path in forbidden}
+        self.tripped = []
+        self.armed = False
+        self.loading = None         # the student's file while it is imported (its own compile is allowed)
+        self._undo = []             # restores the poisoned attributes, last first
+        self._plugged = []          # (reference, replacement, binding sites)
+        self._sources = [_normalized(source) for source in self._target_sources()]
+        self._loaded = set()
+
+    # --- arming and disarming ---------------------------------------------------------------------------------
+    def __enter__(self):
+        global _active
+        if _active is not None:
+            raise RuntimeError("honesty.Guard: another guard is armed (grading does not nest)")
+        _install_hook()
+        self._loaded = {os.path.realpath(module.__file__) for name, module in list(sys.modules.items())
+                        if name.split(".")[0] == "tinygen" and getattr(module, "__file__", None)}
+        _active = self
+        self._poison()
+        self.armed = True
+        return self
+
+    def __exit__(self, *exc_info):
+        global _active
+        self.armed = False
+        self._unpoison()
+        for reference, replacement, _ in reversed(self._plugged):
+            rebind(replacement, reference)  # a full scan: also modules first imported while armed
+        self._plugged.clear()
+        _active = None
+        return False
+
+    def plug(self, pairs):
+        """Bind each student's object in place of tinygen's: ``pairs`` is ``[(reference, replacement)]``."""
+        for reference, replacement in pairs:
+            sites = binding_sites(reference)
+            for module, name in sites:
+                setattr(module, name, replacement)
+            self._plugged.append((reference, replacement, sites))
+
+    @contextlib.contextmanager
+    def reference_mode(self):
+        if not self.armed:
+            yield
+            return
+        self.armed = False
+        self._unpoison()
+        for reference, _, sites in self._plugged:
+            for module, name in sites:
+                setattr(module, name, reference)
+        try:
+            yield
+        finally:
+            for _, replacement, sites in self._plugged:
+                for module, name in sites:
+                    setattr(module, name, replacement)
+            self._poison()
+            self.armed = True
+
+    # --- tripwires ----------------------------------------------------------------------------------------------
+    def _poison(self):
+        for reference, methods in self.targets:
+            if methods is None:
+                self._poison_function(reference)
+            else:
+                for method in methods:
+                    self._set(reference, method, _method_tripwire(reference, method))
+        for helper in self.helpers:
+            what = _describe(helper)
+            if isinstance(helper, type):
+                self._set(helper, "__call__", _attributed(what, helper.__call__))
+            else:
+                wrapper = _attributed(what, helper)
+                for module, name in binding_sites(helper):
+                    self._set(module, name, wrapper)
+
+    def _poison_function(self, function):
+        if function.__closure__ is not None:  # its code cannot be swapped; its names are still rebound
+            return
+        code = function.__code__
+        function.__code__ = _function_tripwire.__code__.replace(co_name=f"{function.__module__}.{function.__name__}")
+        self._undo.append(lambda: setattr(function, "__code__", code))
+
+    def _set(self, owner, name, value):
+        missing = object()
+        previous = vars(owner).get(name, missing)
+        setattr(owner, name, value)
+        self._undo.append(lambda: delattr(owner, name) if previous is missing else setattr(owner, name, previous))
+
+    def _unpoison(self):
+        while self._undo:
+            self._undo.pop()()
+
+    def _target_sources(self):
+        for reference, methods in self.targets:
+            own = vars(reference)
+            for item in [reference] if methods is None else [own[method] for method in methods if method in own]:
+                try:
+                    yield inspect.getsource(item)
+                except (OSError, TypeError):
+                    pass
+
+    # --- who is calling, and what the audit hook refuses ---------------------------------------------------------
+    def is_student_code(self, frame):
+        """Whether ``frame`` (skipping the Python library and exec'd text) is the student's code: not tinygen's,
+        not the exercise folders'."""
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not filename.startswith("<"):
+                path = _real(filename)
+                if path.startswith(self.trusted_dirs):
+                    return False
+                if not path.startswith(_LIBRARY_DIRS):
+                    return True
+            frame = frame.f_back
+        return False
+
+    def check_open(self, path):
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        target = os.path.realpath(os.fsdecode(path))
+        if target in self.forbidden and not _reading_for_a_traceback(sys._getframe(2)):
+            raise tripped(f"the file {target} (a reference solution or a grader)")
+
+    def check_exec(self, code):
+        filename = getattr(code, "co_filename", "")
+        if not filename or filename.startswith("<"):
+            return
+        path = os.path.realpath(filename)
+        if path in self._loaded:
+            raise tripped(f"a second copy of tinygen's {path}, run again to get an implementation without tripwires")
+        if path in self.forbidden:
+            raise tripped(f"the file {path} (a reference solution or a grader)")
+
+    def check_compile(self, source, filename):
+        if isinstance(filename, (str, bytes)) and self.loading is not None:
+            if os.path.realpath(os.fsdecode(filename)) == os.path.realpath(self.loading):
+                return
+        if isinstance(source, bytes):
+            source = source.decode("utf-8", "replace")
+        if not isinstance(source, str):
+            return
+        if MARKER in source:
+            raise tripped("a reference solution (text with its `# solution: begin` marker)")
+        text = _normalized(source)
+        if any(snippet in text for snippet in self._sources):
+            raise tripped("a copy of tinygen's own source of this exercise, compiled at run time")
+
+
+def _reading_for_a_traceback(frame):
+    """Whether an ``open`` comes from ``linecache`` on behalf of a traceback or a warning (showing source lines)."""
+    while frame is not None and frame.f_globals.get("__name__") in ("tokenize", "linecache", "io"):
+        frame = frame.f_back
+    return frame is not None and frame.f_globals.get("__name__") in ("traceback", "warnings")

@@ -1,0 +1,277 @@
+"""Grading a workspace: each exercise in a process of its own (``check_workspace``, what ``tinygen exercises check``
+runs), so that nothing a student's code does (``sys.exit``, ``os._exit``, a crash, an endless loop, patching
+tinygen) can end the grading with a pass or reach another exercise; or one exercise in this process
+(``grade_exercise``, what each of those processes runs).
+
+A grading process runs ``grade_child([REQUEST, RESULT_FILE])``: it reads a nonce on stdin, grades, and writes the
+result with the nonce to RESULT_FILE (a process that ends before, or writes no nonce, has failed).
+"""
+import concurrent.futures
+import dataclasses
+import glob
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import traceback
+
+from tinygen.exercises.catalog import load_course, lookup
+from tinygen.exercises.given import NotGiven
+from tinygen.exercises.grading import RECURSION, ExerciseFailure, Hints
+from tinygen.exercises.honesty import TINYGEN_DIR, Delegation, Guard
+from tinygen.exercises.workspace import load_student_module
+
+PASS, FAIL, NOT_STARTED = "pass", "fail", "not started"
+DEFAULT_TIMEOUT = 300.0
+_STUB_PARTS = re.compile(r'NotImplementedError\("([\w.]+): not written yet')
+
+DELEGATION = Hints(
+    what="the grader accepts only your own code: tinygen's own version of this exercise is out of reach while "
+         "your code runs",
+    direction="write the computation yourself, from the inputs (and what the docstring says is given); other "
+              "tinygen operations are fine, the one you are writing is not",
+    step="if you subclassed tinygen's op or imported it, subclass the class the stub gives instead, and do not "
+         "call super() for the method you write",
+)
+
+#: constructs in a student's file an instructor may want to look at (reported, never failed on)
+REVIEW = {
+    "frame inspection": r"_getframe|\bf_back\b|\bf_locals\b|\btb_frame\b|\binspect\b",
+    "the gc module": r"\bgc\.",
+    "ctypes": r"\bctypes\b",
+    "the grader's modules": r"tinygen\.exercises\.(?!given\b)",
+    "code objects": r"__code__",
+    "exec or eval": r"\bexec\(|\beval\(",
+    "exiting the process": r"os\._exit|sys\.exit|\bexit\(|\bquit\(",
+    "processes": r"\bsubprocess\b|os\.system|\bfork\(",
+    "importlib": r"\bimportlib\b",
+    "file access": r"\bopen\(|read_text|read_bytes",
+}
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    status: str                     # PASS, FAIL or NOT_STARTED
+    message: str = ""
+    hints: Hints = None             # the failed check's hints (level 1 is shown with the failure)
+    check: str = ""                 # which check failed (hints are counted per check)
+    points: float = 0.0
+    max_points: float = 1.0
+    output: str = ""                # the end of what the student's code printed (isolated runs)
+    review: tuple = ()              # REVIEW entries found in the file
+
+    @property
+    def hint(self):
+        return self.hints.what if self.hints else ""
+
+    def to_dict(self):
+        values = dataclasses.asdict(self)
+        values["review"] = list(self.review)
+        return values
+
+    @classmethod
+    def from_dict(cls, values):
+        values = dict(values)
+        values["hints"] = Hints(**values["hints"]) if values.get("hints") else None
+        values["review"] = tuple(values.get("review", ()))
+        return cls(**values)
+
+
+# --- one exercise, in this process ----------------------------------------------------------------------------
+
+def grade_exercise(directory, exercise, course, interrupts=False):
+    """Load and grade the student's file of ``exercise`` with the guard armed (``honesty``): a ``Result``.
+
+    interrupts: report a ``KeyboardInterrupt`` raised by the student's code as a failure (in a grading process
+    of its own); otherwise it propagates (Ctrl-C stops the grading).
+    """
+    path = os.path.join(directory, exercise.filename)
+    if not os.path.exists(path):
+        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
+                      "writes it", max_points=exercise.points)
+    with open(path) as file:
+        source = file.read()
+    review = tuple(what for what, pattern in REVIEW.items() if re.search(pattern, source))
+    reference = exercise.reference()
+    guard = Guard(exercise.targets(), exercise.helper_objects(), _forbidden_files(course, path),
+                  [e.folder for e in course if not e.builtin])
+    try:
+        with guard:
+            guard.loading = path
+            module = load_student_module(directory, exercise)
+            guard.loading = None
+            guard.plug(exercise.replacements(module))
+            exercise.grade(module, reference)
+        result = Result(exercise.name, PASS, points=exercise.points)
+    except KeyboardInterrupt as error:
+        if not interrupts:
+            raise
+        result = Result(exercise.name, FAIL, f"your code raised KeyboardInterrupt{_location(error, path)}")
+    except BaseException as error:  # noqa: B036: whatever the student's code raised is graded, not propagated
+        result = _failure(exercise, error, path)
+    if guard.tripped and result.check != "delegation":
+        result = Result(exercise.name, FAIL, guard.tripped[0], DELEGATION, "delegation")
+    result.max_points, result.review = exercise.points, review
+    return result
+
+
+def _failure(exercise, error, path):
+    name = exercise.name
+    if isinstance(error, ExerciseFailure):
+        cause = error.__cause__
+        where = _location(cause, path) if isinstance(cause, BaseException) and not isinstance(
+            cause, (AssertionError, ExerciseFailure)) else ""
+        return Result(name, FAIL, error.message + where, error.hints, error.check)
+    if isinstance(error, Delegation):
+        return Result(name, FAIL, f"{error}{_location(error, path)}", DELEGATION, "delegation")
+    if isinstance(error, NotGiven):
+        return Result(name, FAIL, f"{error}{_location(error, path)}", DELEGATION, "super")
+    if isinstance(error, NotImplementedError) and _raised_in(error, path):
+        return Result(name, NOT_STARTED, str(error))
+    if isinstance(error, SystemExit):
+        return Result(name, FAIL, f"your code called sys.exit({error.code!r}) (or exit()){_location(error, path)}: "
+                                  "that would end the grading; a submission must return its answer", check="exit")
+    if isinstance(error, SyntaxError) and error.filename and os.path.abspath(error.filename) == os.path.abspath(path):
+        return Result(name, FAIL, f"SyntaxError: {error.msg} (in {exercise.filename}, line {error.lineno}: "
+                                  f"{(error.text or '').strip()})", check="syntax")
+    if isinstance(error, RecursionError):
+        return Result(name, FAIL, f"your code calls itself without end (RecursionError){_location(error, path)}: "
+                                  "while grading, tinygen's own functions for this exercise run your code, so "
+                                  "calling them from your implementation recurses", RECURSION, "recursion")
+    if not isinstance(error, Exception):  # GeneratorExit and the like: report, never pass
+        return Result(name, FAIL, f"your code raised {type(error).__name__}{_location(error, path)}")
+    return Result(name, FAIL, f"{type(error).__name__}: {error}{_location(error, path)}", check="crash")
+
+
+def _forbidden_files(course, student_path):
+    """Reference solutions and graders: the student's code may neither open nor run them."""
+    files = [exercise.grader_path for exercise in course]
+    files += [exercise.solution_path for exercise in course if exercise.solution_path]
+    builtin_solutions = [e.solution_path for e in course if e.builtin and e.solution_path]
+    if builtin_solutions:
+        files += glob.glob(os.path.join(os.path.dirname(builtin_solutions[0]), "*.py"))
+    student = os.path.realpath(student_path)
+    return [path for path in files if os.path.realpath(path) != student]
+
+
+def _raised_in(error, path):
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and os.path.abspath(frames[-1].filename) == os.path.abspath(path)
+
+
+def _location(error, path):
+    """`` (in mul.py, line 31: <the line>)``: the last line of the student's file that ``error`` went through."""
+    if error is None:
+        return ""
+    target = os.path.abspath(path)
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if os.path.abspath(frame.filename) == target]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    if isinstance(error, RecursionError):  # the line that recurses: the one most often on the stack
+        frame = max(frames, key=lambda f: sum(other.lineno == f.lineno for other in frames))
+    return f" (in {os.path.basename(path)}, line {frame.lineno}: {frame.line})"
+
+
+# --- each exercise in a process of its own --------------------------------------------------------------------
+
+def check_workspace(directory, name=None, from_dirs=(), isolate=True, jobs=None, timeout=DEFAULT_TIMEOUT):
+    """Grade every exercise in ``directory`` (or only ``name``), tinygen's and those of ``from_dirs``: a list of
+    ``Result`` in course order. isolate: each in a process of its own (``jobs`` at a time), stopped after
+    ``timeout`` seconds."""
+    if not os.path.isdir(directory):
+        raise ValueError(f"no workspace at {directory!r}: create one with `tinygen exercises start {directory}`")
+    course = load_course(from_dirs)
+    chosen = course if name is None else (lookup(course, name),)
+    if not isolate:
+        return [grade_exercise(directory, exercise, course) for exercise in chosen]
+    jobs = jobs or min(4, os.cpu_count() or 1)
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(lambda exercise: grade_isolated(directory, exercise, from_dirs, timeout), chosen))
+
+
+def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
+    """Grade one exercise in a fresh Python process: a ``Result`` whatever the student's code does."""
+    path = os.path.join(directory, exercise.filename)
+    untouched = _untouched_stub(path, exercise)
+    if untouched is not None:
+        return untouched
+    request = json.dumps({"directory": os.path.abspath(directory), "name": exercise.name,
+                          "from": [os.path.abspath(d) for d in from_dirs]})
+    nonce = secrets.token_hex(16)
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(TINYGEN_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    with tempfile.TemporaryDirectory(prefix="tinygen-grade-") as scratch:
+        result_file = os.path.join(scratch, "result.json")
+        command = [sys.executable, "-c", "import sys; from tinygen.exercises.runner import grade_child; "
+                   "grade_child(sys.argv[1:])", request, result_file]
+        try:
+            done = subprocess.run(command, input=nonce + "\n", capture_output=True, text=True, timeout=timeout,
+                                  env=environment)
+        except subprocess.TimeoutExpired as expired:
+            return Result(exercise.name, FAIL, f"grading took longer than {timeout:g} s and was stopped (an endless "
+                                               "loop, or far too slow)", check="timeout",
+                          output=_tail(expired.stdout, expired.stderr), max_points=exercise.points)
+        report = _read_report(result_file, nonce)
+    output = _tail(done.stdout, done.stderr)
+    if report is None:
+        code = done.returncode
+        if code < 0:
+            why = f"crashed ({_signal_name(-code)})"
+        elif code == 0:
+            why = "ended with exit status 0 before it reported a result: your code ends the process (os._exit?)"
+        else:
+            why = f"ended with exit status {code} before it reported a result"
+        return Result(exercise.name, FAIL, f"the grading process {why}; the exercise counts as failed",
+                      check="exit", output=output, max_points=exercise.points)
+    result = Result.from_dict(report)
+    result.output = output
+    return result
+
+
+def _untouched_stub(path, exercise):
+    if not os.path.exists(path):
+        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
+                      "writes it", max_points=exercise.points)
+    with open(path) as file:
+        if file.read() != exercise.stub_text():
+            return None
+    parts = _STUB_PARTS.findall(exercise.stub_text())
+    return Result(exercise.name, NOT_STARTED, f"{', '.join(parts) or exercise.filename}: not written yet (still the "
+                  "stub)", max_points=exercise.points)
+
+
+def _read_report(result_file, nonce):
+    try:
+        with open(result_file) as file:
+            report = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return report["result"] if isinstance(report, dict) and report.get("nonce") == nonce else None
+
+
+def _tail(*streams, limit=2000):
+    text = "".join(s.decode("utf-8", "replace") if isinstance(s, bytes) else (s or "") for s in streams)
+    return text[-limit:]
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def grade_child(argv):
+    """The grading process: grade one exercise (``argv`` = [REQUEST, RESULT_FILE]) and report it."""
+    request, result_file = json.loads(argv[0]), argv[1]
+    nonce = sys.stdin.readline().strip()
+    course = load_course(request["from"])
+    result = grade_exercise(request["directory"], lookup(course, request["name"]), course, interrupts=True)
+    with open(result_file, "w") as file:
+        json.dump({"nonce": nonce, "result": result.to_dict()}, file)

@@ -1,0 +1,120 @@
+"""What tinygen says about a PyTorch name it does not have: that it does not have it, and what to use instead.
+
+Each public namespace (``tinygen``, ``tinygen.nn``, ``tinygen.nn.functional``, ``tinygen.optim`` ...) and
+``Tensor`` end their attribute lookup here, through a module-level ``__getattr__``:
+
+    >>> tinygen.compile(model)
+    AttributeError: tinygen has no 'compile' (PyTorch's torch.compile): tinygen runs every op as written; ...
+
+For a PyTorch name listed here the error carries its ``name`` but no ``obj``, so Python does not append its
+own guess, which for a PyTorch name is a different thing altogether ("Did you mean: 'Conv2d'?" for
+``nn.Conv1d``). Any other name is most likely a typo: Python fills in both and its guess stays
+("Did you mean: 'matmul'?" for ``x.matmaul``).
+"""
+
+__all__ = ["error", "module_getattr"]
+
+_TENSOR_TYPES = "tinygen.float16/float32/float64, int32, int64, uint8, bool"
+
+#: namespace -> {name: what to use instead}
+HINTS = {
+    "tinygen": {
+        "set_default_dtype": "tinygen's default float dtype is float32; pass dtype=tinygen.float64 when making "
+                             "tensors and convert models with model.double()",
+        "compile": "tinygen runs every op as written; use the model itself",
+        "jit": "there is no TorchScript; use the model itself",
+        "set_num_threads": "NumPy's BLAS picks its threads; set OMP_NUM_THREADS before starting Python",
+        "get_num_threads": "NumPy's BLAS picks its threads (threadpoolctl shows them)",
+        "mm": "use tinygen.matmul(a, b) or a @ b",
+        "bmm": "use tinygen.matmul(a, b) or a @ b (it batches over leading dimensions)",
+        "einsum": "write it with matmul, sum and broadcasting",
+        "bernoulli": "use (tinygen.rand(*shape) < p).float()",
+        "normal": "use tinygen.randn(*shape) * std + mean",
+        "multinomial": "draw on the host with NumPy, then tinygen.tensor(...)",
+        "distributions": "draw with tinygen.randn / tinygen.rand and write the log-density with tinygen's ops",
+        "bfloat16": f"tinygen has {_TENSOR_TYPES}",
+        "cfloat": f"tinygen has {_TENSOR_TYPES}",
+        "complex64": f"tinygen has {_TENSOR_TYPES}",
+        "int8": f"tinygen has {_TENSOR_TYPES}",
+        "int16": f"tinygen has {_TENSOR_TYPES}",
+        "sparse": "tinygen's tensors are dense",
+        "mps": "tinygen's devices are 'cpu', 'cuda' (through CuPy) and 'strict' (a CPU stand-in for testing)",
+        "hub": "load weights you saved with tinygen.save; tinygen fetches nothing at run time",
+        "onnx": "tinygen does not export models",
+        "Size": "tinygen's sizes are plain tuples: compare x.shape with a tuple",
+    },
+    "nn": {
+        "DataParallel": "tinygen runs on one device; use the model itself",
+        "parallel": "tinygen runs on one device; use the model itself",
+        "Embedding": "index a Parameter instead: weight[indices]",
+        "LayerNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
+        "GroupNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
+        "InstanceNorm2d": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
+        "Conv1d": "tinygen's convolutions are Conv2d and ConvTranspose2d",
+        "Conv3d": "tinygen's convolutions are Conv2d and ConvTranspose2d",
+    },
+    "nn.functional": {
+        "gelu": "use F.elu, F.relu, F.leaky_relu or F.softplus",
+        "embedding": "index the weight instead: weight[indices]",
+        "one_hot": "use (indices.unsqueeze(-1) == tinygen.arange(num_classes)).float()",
+        "layer_norm": "normalize with mean and var over the last dims",
+    },
+    "optim": {
+        name: "tinygen's optimizers are SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta"
+        for name in ("LBFGS", "SparseAdam", "RAdam", "NAdam", "Adamax", "ASGD", "Rprop")
+    },
+    "Tensor": {
+        "data_ptr": "tinygen tensors expose no raw pointers",
+        "storage": "tinygen tensors expose no storage objects",
+        "pin_memory": "not needed on the CPU: drop the call",
+        "share_memory_": "DataLoader workers run in the main process: drop the call",
+        "half": "use x.to(tinygen.float16)",
+        "bfloat16": f"tinygen has {_TENSOR_TYPES}",
+        "index_select": "index with a tensor of indices: x[indices] (or x[:, indices])",
+        "masked_select": "index with a boolean mask: x[mask]",
+        "scatter_": "build the result out of place (tinygen.where, indexing)",
+        "bernoulli_": "use (tinygen.rand_like(x) < p)",
+        "random_": "use tinygen.randint",
+        "apply_": "compute the values with tinygen's ops",
+        "addcmul_": "write it out: x += value * a * b (under tinygen.no_grad() for parameters)",
+        "addcdiv_": "write it out: x += value * a / b (under tinygen.no_grad() for parameters)",
+        "cuda_": "use x.to('cuda')",
+    },
+}
+
+#: what each namespace is called in messages
+SPELLED = {"tinygen": "tinygen", "nn": "tinygen.nn", "nn.functional": "tinygen.nn.functional",
+           "optim": "tinygen.optim", "Tensor": "tinygen.Tensor"}
+
+
+def error(namespace, name, owner=None):
+    """The ``AttributeError`` for ``name`` missing from ``namespace`` (a key of ``SPELLED`` or a module name)."""
+    if name.startswith("__") and name.endswith("__"):  # Python's own probes (copy, pickle, NumPy): answer plainly
+        return AttributeError(name)
+    where = SPELLED.get(namespace, namespace)
+    hint = HINTS.get(namespace, {}).get(name)
+    if namespace == "Tensor":
+        kind = owner.__name__ if owner is not None else "Tensor"
+        message = f"'{kind}' object has no attribute '{name}': tinygen's Tensor does not have it"
+    else:
+        message = f"module '{where}' has no attribute '{name}': tinygen does not have it"
+    message += f"; {hint}" if hint else " (see docs/coming-from-pytorch.md for what carries over from PyTorch)"
+    missing = AttributeError(message)
+    if hint:
+        missing.name = name  # set without obj: Python makes no guess of its own
+    return missing
+
+
+def module_getattr(namespace, lazy_submodules=()):
+    """A module-level ``__getattr__`` for ``namespace``: imports the named submodules on first use, and
+    raises ``error`` for anything else."""
+    import importlib
+
+    package = "tinygen" if namespace == "tinygen" else f"tinygen.{namespace}"
+
+    def __getattr__(name):
+        if name in lazy_submodules:
+            return importlib.import_module(f"{package}.{name}")
+        raise error(namespace, name)
+
+    return __getattr__

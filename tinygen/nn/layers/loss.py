@@ -1,0 +1,117 @@
+"""Loss modules: ``nn.BCELoss()(input, target)`` is ``F.binary_cross_entropy(input, target)``, and so on.
+
+Each module stores its options and calls the functional loss (``tinygen.losses``), so the math lives in one
+place. ``reduction`` is "mean" (default), "sum" or "none" ("batchmean" too for ``KLDivLoss``). PyTorch's
+retired ``size_average``/``reduce`` arguments are translated as PyTorch does, with its warning.
+"""
+import warnings
+
+from tinygen import losses
+from tinygen.nn.module import Module
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss"]
+
+
+def legacy_reduction(name, size_average, reduce, reduction):
+    """``reduction`` from the pre-1.0 pair: reduce=False -> "none", else size_average=False -> "sum", else "mean"."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(f"{name}: size_average and reduce are deprecated; use reduction='mean', 'sum' or 'none'",
+                  UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        self.reduction = legacy_reduction(type(self).__name__, size_average, reduce, reduction)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+
+
+class _WeightedLoss(_Loss):
+    """A loss with an optional per-element ``weight``, kept as a buffer (it moves with ``.to()`` and is saved)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
+class BCELoss(_WeightedLoss):
+    """-w [y log x + (1 - y) log(1 - x)] for probabilities x; see ``F.binary_cross_entropy``."""
+
+    def forward(self, input, target):
+        return losses.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """BCE on logits, computed stably (log-sum-exp form); see ``F.binary_cross_entropy_with_logits``."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return losses.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
+                                                       pos_weight=self.pos_weight)
+
+
+class MSELoss(_Loss):
+    """(x - y)^2; see ``F.mse_loss``."""
+
+    def forward(self, input, target):
+        return losses.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """|x - y|; see ``F.l1_loss``."""
+
+    def forward(self, input, target):
+        return losses.l1_loss(input, target, reduction=self.reduction)
+
+
+class _ClassIndexLoss(_Loss):
+    """A loss over class indices; tinygen supports PyTorch's default class options only."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(size_average, reduce, reduction)
+        unsupported = [f"{option}={value!r}" for option, value, default in
+                       (("weight", weight, None), ("ignore_index", ignore_index, -100),
+                        ("label_smoothing", label_smoothing, 0.0))
+                       if value != default or type(value) is not type(default)]
+        if unsupported:
+            raise ValueError(f"{type(self).__name__}: tinygen supports the default class options only (weight=None, "
+                             f"ignore_index=-100, label_smoothing=0.0), got {', '.join(unsupported)}")
+        self.ignore_index = ignore_index
+
+
+class CrossEntropyLoss(_ClassIndexLoss):
+    """-log softmax(x)_y for logits x (N, C) and class indices y (N,); see ``F.cross_entropy``."""
+
+    def forward(self, input, target):
+        return losses.cross_entropy(input, target, reduction=self.reduction)
+
+
+class NLLLoss(_ClassIndexLoss):
+    """-x_y for log-probabilities x (N, C) and class indices y (N,); see ``F.nll_loss``."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+
+    def forward(self, input, target):
+        return losses.nll_loss(input, target, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """p (log p - x) for log-probabilities x and probabilities p; see ``F.kl_div``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return losses.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -1,0 +1,26 @@
+"""Small PyTorch functions that are other spellings of tinygen's own: ``from_numpy``, ``is_tensor``,
+``get_default_dtype``."""
+from tinygen import backend as backends
+from tinygen.backend.dtypes import default_float_dtype
+from tinygen.tensor import Tensor
+
+__all__ = ["from_numpy", "get_default_dtype", "is_tensor"]
+
+
+def from_numpy(array):
+    """A CPU tensor sharing memory with NumPy ``array`` (as PyTorch: writes to one show in the other)."""
+    host = backends.get_backend("cpu")
+    if not host.is_array(array):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: unsupported dtype {array.dtype} (tinygen has float, int and bool tensors)")
+    return Tensor._make(array, host)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def get_default_dtype():
+    """The dtype Python floats and new float tensors get: float32 (tinygen has no ``set_default_dtype``)."""
+    return default_float_dtype

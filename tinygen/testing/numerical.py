@@ -1,0 +1,149 @@
+"""Finite differences: the numbers every gradient check compares with.
+
+For a scalar function f of an array x, the central difference along element j is
+
+    df/dx_j  ~  (f(x + eps e_j) - f(x - eps e_j)) / (2 eps)
+
+with an error of order eps^2 (truncation) + machine_eps / eps (rounding): about 1e-10 in float64 with eps = 1e-6,
+about 1e-1 in float32, which is why the checks take float64 inputs only. For an array-valued f and an upstream
+gradient ``dout``, the checks differentiate the scalar ``<dout, f(x)> = sum(dout * f(x))``: its gradient is the
+vector-Jacobian product dout^T J that a backward computes.
+"""
+import numpy  # host bookkeeping only: indices and results; f itself runs on the input's own backend
+
+from tinygen.testing.arrays import (backend_of, check_array_inputs, describe, first_non_finite, is_floating_array,
+                                    to_host)
+from tinygen.testing.calls import call_user
+from tinygen.testing.errors import GradcheckError
+from tinygen.testing.labels import input_labels
+
+
+def central_differences(objective, x, eps=1e-6):
+    """d objective / dx for every element of ``x``, as a NumPy float64 array of x's shape.
+
+    ``x`` is an array of any backend; ``objective(a)`` returns a float for an array ``a`` like ``x``. It is called
+    twice per element, with a working copy of ``x`` that has that one element moved by +eps and by -eps.
+    """
+    work = x.copy()
+    values = to_host(x)  # read on the host: one transfer, not one per element
+    gradient = numpy.zeros(x.shape, dtype=numpy.float64)
+    for index in numpy.ndindex(*x.shape):
+        value = float(values[index])
+        work[index] = value + eps
+        plus = objective(work)
+        work[index] = value - eps
+        minus = objective(work)
+        work[index] = value
+        gradient[index] = (plus - minus) / (2 * eps)
+    return gradient
+
+
+def one_sided_slopes(objective, x, index, eps=1e-6):
+    """The slopes of ``objective`` left and right of ``x[index]``: (f(x) - f(x - eps e)) / eps and
+    (f(x + eps e) - f(x)) / eps. They differ where f has a kink there (relu at 0, a tie in a max)."""
+    work = x.copy()
+    value = float(to_host(x)[index])
+    center = objective(work)
+    work[index] = value + eps
+    right = (objective(work) - center) / eps
+    work[index] = value - eps
+    left = (center - objective(work)) / eps
+    return left, right
+
+
+def kink_note(left, right, atol, rtol):
+    """A line for a failure message when the one-sided slopes at the worst element differ (else ``None``)."""
+    if abs(left - right) <= 10 * (atol + rtol * max(abs(left), abs(right))):
+        return None
+    return (f"note: the one-sided slopes there differ (left {left:.6g}, right {right:.6g}): the function looks "
+            "non-differentiable at this input (a kink such as relu or abs at 0, or a tie in max). This may not be a "
+            "gradient bug: move the input away from the kink and check again")
+
+
+def numerical_gradient(f, inputs, dout=None, eps=1e-6):
+    """The finite-difference gradients of ``<dout, f(*inputs)>``, one per input.
+
+    ``inputs`` is a list of arrays (NumPy or CuPy, float64) and other arguments passed along unchanged (integer
+    labels, a dict of settings), or a single array. ``f`` returns an array or a number, or ``(out, cache)`` like
+    a layer's forward (the cache is ignored). ``dout`` defaults to ones, so for a scalar ``f`` the result is
+    plainly its gradient. Returns a list with, per input, an array of its shape on its device (``None`` for an
+    input that is not a floating-point array); a single array for a single array. The inputs are not modified.
+    """
+    __tracebackhide__ = True  # pytest: show the caller's line and the message, not the checker's insides
+    try:
+        return _numerical_gradient(f, inputs, dout, eps)
+    except GradcheckError as error:
+        raise GradcheckError(str(error)) from None
+
+
+def _numerical_gradient(f, inputs, dout, eps):
+    single = not isinstance(inputs, (list, tuple))
+    inputs = [inputs] if single else list(inputs)
+    labels = input_labels("numerical_gradient", f, len(inputs))
+    backend = check_array_inputs("numerical_gradient", inputs, labels)
+    base = [x.copy() if is_floating_array(x) else x for x in inputs]
+    out = output_of("numerical_gradient", "f", call_user("numerical_gradient", "f", f, *base), backend)
+    dout = backend.xp.ones(out.shape, dtype=numpy.float64) if dout is None else dout
+    check_upstream("numerical_gradient", dout, out, backend)
+    gradients = []
+    for position, x in enumerate(inputs):
+        if not is_floating_array(x):
+            gradients.append(None)
+            continue
+        objective = inner_product_with("numerical_gradient", "f", f, base, position, dout, backend)
+        gradients.append(backend.asarray(central_differences(objective, base[position], eps)))
+    return gradients[0] if single else gradients
+
+
+def inner_product_with(who, what, f, inputs, position, dout, backend):
+    """``a -> <dout, f(inputs with a at position)>`` as a Python float, for ``central_differences``."""
+    def objective(array):
+        arguments = list(inputs)
+        arguments[position] = array
+        out = output_of(who, what, call_user(who, what, f, *arguments), backend)
+        if out.shape != dout.shape:
+            raise GradcheckError(f"{who}: {what}'s output changed shape from {dout.shape} to {out.shape} when "
+                                 "one input element moved by eps")
+        return float((out * dout).sum())
+    return objective
+
+
+def output_of(who, what, result, backend):
+    """The output array of a forward's result (``out`` or ``(out, cache)``), checked: an array of the inputs'
+    backend (a number becomes a 0-d array), floating-point, finite."""
+    if isinstance(result, tuple):
+        if len(result) != 2:
+            raise GradcheckError(f"{who}: {what} returned a tuple of {len(result)} values; expected out or "
+                                 "(out, cache)")
+        result = result[0]
+    if isinstance(result, (int, float, numpy.number)) and not isinstance(result, bool):
+        result = backend.xp.asarray(result, dtype=numpy.float64)
+    if backend_of(result) is None:
+        missing = " (a missing return statement?)" if result is None else ""
+        raise GradcheckError(f"{who}: {what} returned {describe(result)} as its output{missing}; expected an array")
+    if backend_of(result) is not backend:
+        raise GradcheckError(f"{who}: {what} returned {describe(result)}, but its inputs are on another device; "
+                             "compute with the inputs' array module")
+    if result.dtype.kind != "f":
+        raise GradcheckError(f"{who}: {what} returned an array of dtype {result.dtype}; only a floating-point "
+                             "output has a gradient")
+    if result.dtype != numpy.float64:
+        raise GradcheckError(
+            f"{who}: {what} returned {result.dtype} for float64 inputs: somewhere it computes in low precision (an "
+            "astype, or a float32 constant), which makes finite differences meaningless; keep float64 throughout"
+        )
+    host = to_host(result)
+    if not numpy.isfinite(host).all():
+        index = first_non_finite(host)
+        raise GradcheckError(f"{who}: {what} returned {host[index]} at index {index} of its output "
+                             f"(shape {tuple(result.shape)})")
+    return result
+
+
+def check_upstream(who, dout, out, backend):
+    """A given upstream gradient must be a float64 array of the output's shape, on the output's device."""
+    if backend_of(dout) is not backend:
+        raise GradcheckError(f"{who}: dout is {describe(dout)}; expected an array like the output, on its device")
+    if dout.shape != out.shape or dout.dtype != numpy.float64:
+        raise GradcheckError(f"{who}: dout has shape {tuple(dout.shape)} and dtype {dout.dtype}; expected the "
+                             f"output's shape {tuple(out.shape)} and float64")

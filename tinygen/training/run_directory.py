@@ -1,0 +1,185 @@
+"""A run directory belongs to one run.
+
+* A fresh run does not start in a directory that holds another run's outputs (``claim``): it stops before any
+  work and says how to go on (``--resume``, another ``--out``, or ``--overwrite``). With ``overwrite``, the old
+  run's outputs, and only those (``OUTPUTS``, ``samples/epoch_NNN.png``), are removed before the new run writes,
+  so the directory never mixes two runs' pictures; other files in it are left alone.
+* Only one process writes into a run directory at a time: ``RunDirectory`` holds an advisory lock
+  (``fcntl.flock``) on ``LOCK_NAME`` while the run lasts, and a second process stops at once with a message
+  naming the first (its pid and command, written into the lock file). The operating system drops the lock
+  when its process ends, however it ends, so a crashed run leaves nothing stuck. (Without ``fcntl``, on
+  Windows, there is no lock.)
+
+Readers need no lock: checkpoints and pictures are replaced by an atomic rename, so ``tinygen sample`` may read
+the checkpoint of a run in progress and gets one whole version of it.
+"""
+import os
+import re
+import shlex
+import sys
+import time
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+#: the files a run writes into its directory (besides samples/epoch_NNN.png)
+OUTPUTS = ("checkpoint.npz", "metrics.json", "metrics.csv", "samples.png", "losses.png", "latent_walk.gif",
+           "latent_space.png", "real.png")
+SAMPLES = "samples"
+EPOCH_PICTURE = re.compile(r"epoch_\d{3,}\.png")
+LOCK_NAME = ".tinygen-run.lock"
+
+
+class RunDirectoryTaken(FileExistsError):
+    """A fresh run was asked to write into a directory that holds another run."""
+
+
+class RunDirectoryInUse(BlockingIOError):
+    """Another process is writing into the run directory."""
+
+
+class RunDirectory:
+    """``with RunDirectory(path) as run:`` creates ``path`` if needed and holds its lock until the block ends.
+
+    On leaving, the lock file is removed, and so is the directory if this run created it and wrote nothing."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self.created = False
+        self._lock = None
+
+    def file(self, *names):
+        return os.path.join(self.path, *names)
+
+    def __enter__(self):
+        self.created = prepare_output(self.path)
+        try:
+            self._lock = _acquire(self.file(LOCK_NAME))
+        except RunDirectoryInUse:
+            raise
+        except OSError as error:
+            raise _unwritable(self.path, error) from None
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._lock is not None:
+            _release(self._lock, self.file(LOCK_NAME))
+            self._lock = None
+        if self.created:
+            try:
+                os.rmdir(self.path)  # only if empty: a run that failed before writing anything leaves nothing
+            except OSError:
+                pass
+
+    # --- whose directory is it? ----------------------------------------------------------------------
+    def previous_outputs(self):
+        """Names (relative to the directory) of the run outputs already in it."""
+        found = [name for name in OUTPUTS if os.path.lexists(self.file(name))]
+        samples = self.file(SAMPLES)
+        if os.path.isdir(samples):
+            found += sorted(os.path.join(SAMPLES, name) for name in os.listdir(samples) if EPOCH_PICTURE.fullmatch(name))
+        return found
+
+    def claim(self, resume=False, overwrite=False):
+        """Refuse to start a fresh run over another run's outputs (unless ``overwrite``); returns what is there."""
+        if resume and overwrite:
+            raise ValueError("--resume continues the run in the directory and --overwrite replaces it: choose one")
+        found = self.previous_outputs()
+        if found and not resume and not overwrite:
+            shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+            raise RunDirectoryTaken(
+                f"{self.path} holds another run ({shown}); continue it with --resume, train into another --out "
+                "directory, or pass --overwrite to replace it"
+            )
+        return found
+
+    def clear_previous(self):
+        """Remove the previous run's outputs (``previous_outputs``) and an emptied ``samples/``; nothing else."""
+        found = self.previous_outputs()
+        for name in found:
+            os.remove(self.file(name))
+        try:
+            os.rmdir(self.file(SAMPLES))
+        except OSError:
+            pass  # not there, or holds files that are not ours
+        return found
+
+
+def prepare_output(directory):
+    """Create ``directory`` if needed and prove it is writable before any training time is spent; returns whether
+    it was created."""
+    created = not os.path.isdir(directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        probe = os.path.join(directory, ".write-test")
+        with open(probe, "w") as handle:
+            handle.write("ok")
+        os.unlink(probe)
+    except OSError as error:
+        raise _unwritable(directory, error) from None
+    return created
+
+
+def _unwritable(directory, error):
+    return OSError(f"cannot write to the output directory {directory!r}: {error.strerror or error}")
+
+
+def _holder(path):
+    try:
+        with open(path) as file:
+            return file.read().strip()
+    except OSError:
+        return ""
+
+
+def _acquire(path):
+    """An open descriptor of the lock file at ``path``, locked by this process; ``RunDirectoryInUse`` if another
+    process holds it. The lock file may be removed by its holder on release (``_release``), so after locking we
+    check that the file we locked is still the one at ``path`` (else lock the new one)."""
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            if _lock(descriptor, path):
+                break
+        except BaseException:  # in use, or Ctrl-C: never keep a descriptor (and so a lock) behind
+            os.close(descriptor)
+            raise
+        os.close(descriptor)  # its holder removed it as we locked it: lock the file now at path
+    try:
+        command = " ".join(shlex.quote(part) for part in [os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"pid {os.getpid()}: {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+    except BaseException:
+        _release(descriptor, path)
+        raise
+    return descriptor
+
+
+def _lock(descriptor, path):
+    """Lock the open lock file; whether it is still the file at ``path``. ``RunDirectoryInUse`` if another holds it."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(path) or "details not written yet"
+        raise RunDirectoryInUse(
+            f"{os.path.dirname(path) or '.'} is in use by another tinygen process ({holder}); wait for it to "
+            "finish, stop it, or train into another --out directory"
+        ) from None
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _release(descriptor, path):
+    """Remove the lock file while still holding its lock (a waiter then finds it gone and retries), then unlock."""
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,78 @@
+"""What stops a run before its end, as exceptions that say what happened and what was kept.
+
+    TrainingDiverged   a loss, a parameter or the samples stopped being finite numbers (exit status 3 from the CLI)
+    OutOfMemory        an allocation failed; names the setting that asked for the memory (``memory_for``)
+    Interrupted        Ctrl-C, with a message that says truthfully what was saved (a ``KeyboardInterrupt``)
+
+``interrupts_deferred()`` holds Ctrl-C back while a checkpoint and the metrics are written together, so an
+interrupted run never leaves one of them ahead of the other.
+"""
+import contextlib
+import math
+import signal
+import threading
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training met a non-finite value (nan or inf) and stopped at that step, keeping the last finite checkpoint."""
+
+
+class OutOfMemory(MemoryError):
+    """A ``MemoryError`` with the setting whose value asked for the memory (``setting``, ``value``)."""
+
+    def __init__(self, setting, value, cause, advice="try a smaller value"):
+        self.setting, self.value = setting, value
+        option = "--" + setting.replace("_", "-") if setting.isidentifier() else None
+        super().__init__(f"not enough memory for {setting} {value!r}" + (f" ({option})" if option else "")
+                         + f": {cause or 'the allocation failed'}; {advice}")
+
+
+@contextlib.contextmanager
+def memory_for(setting, value, advice="try a smaller value"):
+    """Inside the block, a ``MemoryError`` becomes an ``OutOfMemory`` that names ``setting`` and its ``value``."""
+    try:
+        yield
+    except OutOfMemory:
+        raise
+    except MemoryError as error:
+        raise OutOfMemory(setting, value, error, advice) from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``str()`` says where it stopped and what is saved."""
+
+
+def non_finite(metrics):
+    """The names of the values in ``{name: float}`` that are nan or inf, losses first."""
+    names = [name for name, value in metrics.items() if not math.isfinite(value)]
+    return sorted(names, key=lambda name: "loss" not in name)
+
+
+def all_finite(tensors):
+    """Whether every element of every tensor is finite, found with one device-to-host transfer."""
+    flags = None
+    for tensor in tensors:
+        flag = tensor.backend.xp.isfinite(tensor.array).all()
+        flags = flag if flags is None else flags & flag
+    return flags is None or bool(flags)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Ctrl-C (SIGINT) inside the block is held until the block has finished, then acts as usual.
+
+    Only in the main thread, where Python handles signals; elsewhere the block runs as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        if callable(previous):
+            previous(signal.SIGINT, received[0])
+        else:
+            raise KeyboardInterrupt
