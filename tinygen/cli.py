@@ -55,7 +55,7 @@ def _add_train(commands):
                         help="replace the run already in OUT (its checkpoint, metrics and pictures); without it, "
                              "a fresh run into a directory that holds one stops before any work")
     parser.add_argument("--subset", type=int, help="train on the first N training samples only")
-    parser.add_argument("--n-critic", type=int, default=5, help="WGAN-GP: critic steps per generator step")
+    parser.add_argument("--n-critic", type=int, help="WGAN-GP: critic steps per generator step (default: the recipe's)")
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
