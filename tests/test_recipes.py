@@ -43,6 +43,28 @@ def test_the_default_gans_sample_from_the_average_of_g(model, tmp_path):
     assert not np.array_equal(host(recipe.generate(z)), before)
 
 
+def test_at_the_end_of_an_epoch_the_averaged_generators_batch_norms_measure_its_own_activations(tmp_path):
+    """``evaluate`` sets each batch norm of the average of G to the statistics of the activations that reach it
+    on the fixed noise (``STATISTICS_BATCHES`` batches from the run's seed), not the training G's copied ones;
+    sampling then reads them in eval mode."""
+    from tinygen.training.adversarial import STATISTICS_BATCH_SIZE, STATISTICS_BATCHES
+
+    config = quiet(model="dcgan", latent_dim=4, seed=5, out=str(tmp_path))
+    recipe = build_recipe(config)
+    for _ in range(2):
+        recipe.train_step(tinygen.rand(8, 1, 28, 28) * 2 - 1)
+    first_norm = recipe.average_generator.net[1]
+    copied = host(first_norm.running_mean).copy()
+    assert recipe.evaluate(None) == {}
+    draws = tinygen.random.Generator(seed=5)
+    noise = [tinygen.randn(STATISTICS_BATCH_SIZE, 4, generator=draws) for _ in range(STATISTICS_BATCHES)]
+    with tinygen.no_grad():
+        expected = np.mean([host(recipe.average_generator.net[0](z)).mean(axis=0) for z in noise], axis=0)
+    np.testing.assert_allclose(host(first_norm.running_mean), expected, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(copied, expected, atol=1e-3)
+    assert recipe.average_generator.training
+
+
 def test_every_model_has_default_settings():
     for model, defaults in DEFAULTS.items():
         config = quiet(model=model)
@@ -59,7 +81,7 @@ def test_a_new_model_has_no_seed_recipe():
 def _checkpoint_from_before_recipes(path):
     """A checkpoint as the first release wrote it: a seed-recipe run whose config has no "recipe"."""
     config = quiet(model="gan", recipe="seed", latent_dim=4, out=str(path.parent))
-    save_checkpoint(path, config, build_recipe(config), 1, [])
+    save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss_d": 1.0}])
     checkpoint = load(str(path))
     del checkpoint["config"]["recipe"]
     save(checkpoint, str(path))

@@ -3,9 +3,10 @@ samples come from (``tinygen.optim.ExponentialMovingAverage``).
 
 A GAN's generator keeps circling a good solution rather than settling in it; the average of its recent weights
 sits nearer the middle, and its samples are cleaner. Only sampling uses the average: training never reads it.
-Before it samples, the averaged generator's batch norms measure the statistics of its own activations
-(``update_bn`` on fixed noise): the statistics of the training generator, whose weights differ, would misplace
-them.
+At the end of each epoch (``evaluate``, before the epoch's samples, scores and checkpoint), the averaged
+generator's batch norms measure the statistics of its own activations (``update_bn`` on fixed noise, in training
+mode): the statistics copied from the training generator, whose weights differ, would misplace them. Sampling
+itself (``generate``) stays in eval mode and reads those measured statistics, also from a checkpoint.
 """
 from tinygen import random as tg_random
 from tinygen.creation import randn
@@ -29,18 +30,20 @@ class AdversarialRecipe(Recipe):
         """Keep ``average_generator`` (built by ``make_generator``) an EMA of ``generator``; samples come from it."""
         self.average_generator = make_generator(latent_dim=self.latent_dim).to(self.config.device)
         self.average = ExponentialMovingAverage(self.generator, self.average_generator, decay)
-        self.statistics_measured_at = None  # the average's num_updates when its batch norms last measured
 
     def measure_average_statistics(self):
-        """``update_bn`` of the averaged generator on fixed noise (its own generator: training's draws stay
-        as they are), once per state of the average."""
-        if self.statistics_measured_at == self.average.num_updates:
-            return
+        """``update_bn`` of the averaged generator on fixed noise (from its own generator: training's draws stay
+        as they are)."""
         draws = tg_random.Generator(self.config.device, seed=self.config.seed)
         noise = [randn(STATISTICS_BATCH_SIZE, self.latent_dim, generator=draws, device=self.config.device)
                  for _ in range(STATISTICS_BATCHES)]
         update_bn(noise, self.average_generator)
-        self.statistics_measured_at = self.average.num_updates
+
+    def evaluate(self, held_out):
+        """The end of an epoch: the averaged generator's batch norms measure its activations (no metrics)."""
+        if self.average is not None:
+            self.measure_average_statistics()
+        return {}
 
     def networks(self):
         networks = self.players()
@@ -51,8 +54,6 @@ class AdversarialRecipe(Recipe):
     def generate(self, z):
         """Samples of the averaged generator if the recipe keeps one, else of the generator."""
         generator = self.generator if self.average is None else self.average_generator
-        if self.average is not None:
-            self.measure_average_statistics()
         with evaluation_mode(generator):
             return generator(z)
 
@@ -66,4 +67,3 @@ class AdversarialRecipe(Recipe):
         super().load_state_dict(state)
         if self.average is not None:
             self.average.load_state_dict(state["average"])
-            self.statistics_measured_at = None

@@ -103,7 +103,8 @@ class GANRecipe(AdversarialRecipe):
         }
 
     def evaluate(self, held_out):
-        if self.sample_kind != "points":
-            return {}
-        covered, quality = mode_coverage(self.generate(self.noise(len(held_out))))
-        return {"modes_covered": covered, "high_quality": quality}
+        metrics = super().evaluate(held_out)
+        if self.sample_kind == "points":
+            covered, quality = mode_coverage(self.generate(self.noise(len(held_out))))
+            metrics.update(modes_covered=covered, high_quality=quality)
+        return metrics
