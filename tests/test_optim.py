@@ -98,6 +98,65 @@ def test_parameter_groups_with_their_own_options_match_torch(optimizer_name):
         assert_close(ours_p, theirs_p.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+# --- closed forms, without PyTorch: with a constant gradient g, m_t = (1 - b1^t) g and v_t = (1 - b2^t) g^2, so
+# every bias-corrected Adam step is lr g / (|g| + eps); missing corrections or eps inside the square root are not ---
+
+START = np.array([1.0, -0.5, 2.0, 0.25])
+GRADIENTS = {"order 1": np.array([0.5, -2.0, 1e-3, 3.0]),
+             "below eps": 1e-10 * np.array([1.0, -3.0, 0.5, 2.0])}  # sqrt(v) + eps is mostly eps here
+
+
+def adam_step(gradient, lr, eps=1e-8):
+    return lr * gradient / (np.abs(gradient) + eps)
+
+
+def steps_with_constant_gradient(optimizer_name, gradient, steps=3, **options):
+    param = nn.Parameter(tinygen.tensor(START))
+    optimizer = getattr(optim, optimizer_name)([param], lr=0.1, betas=(0.8, 0.9), eps=1e-8, **options)
+    for _ in range(steps):
+        param.grad = tinygen.tensor(gradient)
+        optimizer.step()
+    return param
+
+
+@pytest.mark.parametrize("gradient", GRADIENTS.values(), ids=GRADIENTS.keys())
+def test_adam_steps_with_a_constant_gradient_in_closed_form(gradient):
+    assert_close(steps_with_constant_gradient("Adam", gradient), START - 3 * adam_step(gradient, 0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("gradient", GRADIENTS.values(), ids=GRADIENTS.keys())
+def test_adamw_decays_the_weight_not_the_gradient(gradient):
+    """AdamW: w <- w - lr wd w - lr g / (|g| + eps) each step; the decay never enters the moments."""
+    expected = START
+    for _ in range(3):
+        expected = expected - 0.1 * 0.5 * expected - adam_step(gradient, 0.1)
+    assert_close(steps_with_constant_gradient("AdamW", gradient, weight_decay=0.5), expected, rtol=1e-12)
+
+
+def test_adam_weight_decay_is_added_to_the_gradient():
+    """Adam (coupled decay), one step: g' = g + wd w, w <- w - lr g' / (|g'| + eps)."""
+    gradient = GRADIENTS["order 1"] + 0.5 * START
+    param = steps_with_constant_gradient("Adam", GRADIENTS["order 1"], steps=1, weight_decay=0.5)
+    assert_close(param, START - adam_step(gradient, 0.1), rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("optimizer_name, options", [("Adam", dict()), ("Adam", dict(amsgrad=True, weight_decay=0.1)),
+                                                     ("AdamW", dict(weight_decay=0.1))])
+def test_gradients_below_eps_match_torch(optimizer_name, options):
+    """Gradients of order 1e-10, where eps (1e-8) dominates the denominator: where eps sits shows."""
+    torch = pytest.importorskip("torch")
+    gradients = 1e-10 * np.random.default_rng(4).normal(size=(5,) + START.shape)
+    ours, theirs = nn.Parameter(tinygen.tensor(START)), torch.nn.Parameter(torch.tensor(START))
+    our_optimizer = getattr(optim, optimizer_name)([ours], lr=0.1, **options)
+    their_optimizer = getattr(torch.optim, optimizer_name)([theirs], lr=0.1, **options)
+    for gradient in gradients:
+        ours.grad, theirs.grad = tinygen.tensor(gradient), torch.tensor(gradient)
+        our_optimizer.step()
+        their_optimizer.step()
+    assert_close(ours, theirs.detach().numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("optimizer_name, options", [("SGD", dict(lr=0.05, momentum=0.9)),
                                                      ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01))])
 def test_resuming_from_a_saved_state_continues_exactly(tmp_path, optimizer_name, options):
