@@ -48,6 +48,27 @@ def test_wrong_backward_is_rejected_naming_input_index_and_values():
     assert "analytic" in message and "numeric" in message and "tolerance" in message
 
 
+class WrongSecondFactor(Function):
+    """z = a * b whose gradient for b is g * a * 2: input 0 is right, only input 1 is wrong."""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        return g * b, g * a * 2
+
+
+def test_a_wrong_gradient_on_the_second_input_only_is_rejected():
+    a, b = random_tensor((2, 3), seed=1), random_tensor((2, 3), seed=2)
+    with pytest.raises(GradcheckError, match=r"gradient mismatch for input 1 'b' \(shape \(2, 3\)\)"):
+        gradcheck(lambda a, b: WrongSecondFactor()(a, b), [a, b])
+    with pytest.raises(GradcheckError, match=r"gradient mismatch for input 1 'b'"):  # after an input without grad
+        gradcheck(lambda c, b: WrongSecondFactor()(c, b), [random_tensor((2, 3), seed=3, requires_grad=False), b])
+
+
 def test_a_random_upstream_gradient_catches_what_a_sum_would_hide():
     x = random_tensor((5,), seed=3)
     (wrong,) = tinygen.grad(StandardizeWithoutVarianceTerm()(x).sum(), [x])
