@@ -140,6 +140,18 @@ def test_adam_weight_decay_is_added_to_the_gradient():
     assert_close(param, START - adam_step(gradient, 0.1), rtol=1e-12)
 
 
+def test_amsgrad_divides_by_the_largest_second_moment_so_far():
+    """Gradients 1 then 0.1 (b1 0.8, b2 0.9): v_1 = 0.1 > v_2 = 0.091, so step 2 divides by sqrt(v_1 / (1 - b2^2))."""
+    param = nn.Parameter(tinygen.tensor(np.zeros(1)))
+    optimizer = optim.Adam([param], lr=0.1, betas=(0.8, 0.9), eps=1e-8, amsgrad=True)
+    for gradient in (1.0, 0.1):
+        param.grad = tinygen.tensor(np.array([gradient]))
+        optimizer.step()
+    first_moment = 0.8 * 0.2 + 0.2 * 0.1
+    second_step = 0.1 * first_moment / (1 - 0.8**2) / (np.sqrt(0.1 / (1 - 0.9**2)) + 1e-8)
+    assert_close(param, -adam_step(np.ones(1), 0.1) - second_step, rtol=1e-12)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("optimizer_name, options", [("Adam", dict()), ("Adam", dict(amsgrad=True, weight_decay=0.1)),
                                                      ("AdamW", dict(weight_decay=0.1))])
