@@ -93,6 +93,15 @@ def test_conv_transpose2d_gradients(data):
     gradgradcheck(_as_function(F.conv_transpose2d, case), operands)
 
 
+def test_conv2d_gradients_for_a_fixed_case():
+    """The drawn cases above, made certain: non-square kernel, stride, padding, dilation and a bias."""
+    x, weight = random_tensor((2, 2, 5, 6), seed=1), random_tensor((3, 2, 3, 2), seed=2)
+    bias = random_tensor((3,), seed=3)
+    options = dict(stride=(2, 1), padding=1, dilation=(1, 2))
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, **options), [x, weight, bias])
+    gradgradcheck(lambda x, w: F.conv2d(x, w, **options), [x, weight])
+
+
 @pytest.mark.parametrize("options", [
     dict(stride=1, dilation=2, output_padding=1),
     dict(stride=(2, 1), dilation=3, padding=1, output_padding=(2, 1)),
