@@ -112,7 +112,8 @@ def adam_step(gradient, lr, eps=1e-8):
 
 def steps_with_constant_gradient(optimizer_name, gradient, steps=3, **options):
     param = nn.Parameter(tinygen.tensor(START))
-    optimizer = getattr(optim, optimizer_name)([param], lr=0.1, betas=(0.8, 0.9), eps=1e-8, **options)
+    adam = dict(betas=(0.8, 0.9), eps=1e-8) if optimizer_name != "SGD" else {}
+    optimizer = getattr(optim, optimizer_name)([param], lr=0.1, **adam, **options)
     for _ in range(steps):
         param.grad = tinygen.tensor(gradient)
         optimizer.step()
@@ -138,6 +139,20 @@ def test_adam_weight_decay_is_added_to_the_gradient():
     gradient = GRADIENTS["order 1"] + 0.5 * START
     param = steps_with_constant_gradient("Adam", GRADIENTS["order 1"], steps=1, weight_decay=0.5)
     assert_close(param, START - adam_step(gradient, 0.1), rtol=1e-12)
+
+
+G = GRADIENTS["order 1"]
+
+
+@pytest.mark.parametrize("options, steps, expected", [
+    # momentum buffer b_1 = g, b_2 = mu g + (1 - dampening) g
+    (dict(momentum=0.9, dampening=0.3), 2, START - 0.1 * G - 0.1 * (0.9 + 0.7) * G),
+    # nesterov steps along g + mu b: b_1 = g, b_2 = 1.9 g
+    (dict(momentum=0.9, nesterov=True), 2, START - 0.1 * 1.9 * G - 0.1 * (1 + 0.9 * 1.9) * G),
+    (dict(weight_decay=0.5), 1, START - 0.1 * (G + 0.5 * START)),
+], ids=["dampening", "nesterov", "weight decay"])
+def test_sgd_steps_in_closed_form(options, steps, expected):
+    assert_close(steps_with_constant_gradient("SGD", G, steps=steps, **options), expected, rtol=1e-12)
 
 
 def test_amsgrad_divides_by_the_largest_second_moment_so_far():
