@@ -2,9 +2,9 @@
 
 Each mutant replaces one exact piece of source text (``find``, which must occur exactly once in ``file``: a rule
 whose text is gone or ambiguous is stale, an error) with ``replace``. ``tests`` are the pytest targets (files or
-node ids) that must fail on it. ``fast``: killed in a few seconds, part of the CI subset. ``needs_torch``: only
-the PyTorch parity tests catch it, so it survives where PyTorch is not installed (the score says so).
-Run it with ``python tests/mutation/run.py`` (see docs/testing.md).
+node ids) that must fail on it: deterministic tests that run without PyTorch, so every mutant is caught where
+PyTorch is not installed too. ``fast``: caught in a few seconds, part of the CI subset.
+Run it with ``python tests/mutation/run_mutants.py`` (see docs/testing.md).
 """
 from dataclasses import dataclass
 
@@ -18,7 +18,6 @@ class Mutant:
     about: str
     tests: tuple
     fast: bool = False
-    needs_torch: bool = False
 
 
 ARITHMETIC = "tinygen/ops/arithmetic.py"
