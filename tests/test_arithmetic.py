@@ -30,6 +30,14 @@ def test_binary_gradients_with_broadcasting(name, pair):
     assert_close(op(a, b), op(host(a), host(b)))
 
 
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_gradients_for_a_fixed_broadcast(name):
+    """The drawn cases above, made certain: (3, 1, 4) with (2, 1), each broadcast along the other's axes."""
+    a, b = random_tensor((3, 1, 4), seed=1, low=0.5, high=2.0), random_tensor((2, 1), seed=2, low=0.5, high=2.0)
+    gradcheck(BINARY[name], [a, b])
+    gradgradcheck(BINARY[name], [a, b])
+
+
 @given(pair=tst.tensor_pairs(requires_grad=True, low=0.5, high=2.0))
 def test_pow_with_tensor_exponent_gradients(pair):
     base, exponent = pair

@@ -14,6 +14,8 @@ from tinygen.ops.conv import conv2d_reference, conv_transpose2d_reference
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
+from helpers import random_tensor
+
 
 # --- drawn geometries -------------------------------------------------------------------------------------
 
@@ -89,6 +91,28 @@ def test_conv_transpose2d_gradients(data):
     operands = _operands(data.draw, case, transposed=True)
     gradcheck(_as_function(F.conv_transpose2d, case), operands)
     gradgradcheck(_as_function(F.conv_transpose2d, case), operands)
+
+
+def test_conv2d_gradients_for_a_fixed_case():
+    """The drawn cases above, made certain: non-square kernel, stride, padding, dilation and a bias."""
+    x, weight = random_tensor((2, 2, 5, 6), seed=1), random_tensor((3, 2, 3, 2), seed=2)
+    bias = random_tensor((3,), seed=3)
+    options = dict(stride=(2, 1), padding=1, dilation=(1, 2))
+    gradcheck(lambda x, w, b: F.conv2d(x, w, b, **options), [x, weight, bias])
+    gradgradcheck(lambda x, w: F.conv2d(x, w, **options), [x, weight])
+
+
+@pytest.mark.parametrize("options", [
+    dict(stride=1, dilation=2, output_padding=1),
+    dict(stride=(2, 1), dilation=3, padding=1, output_padding=(2, 1)),
+])
+def test_conv_transpose2d_gradients_with_output_padding_at_least_the_stride(options):
+    """output_padding >= stride (allowed by a larger dilation): conv2d's output size formula applied to g's size
+    does not give the input size back, so the backward must take the input's size as it was."""
+    x, weight = random_tensor((2, 2, 3, 4), seed=1), random_tensor((2, 3, 2, 3), seed=2)
+    bias = random_tensor((3,), seed=3)
+    gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **options), [x, weight, bias])
+    gradgradcheck(lambda x, w: F.conv_transpose2d(x, w, **options), [x, weight])
 
 
 def test_gradients_on_a_transposed_view_and_a_batch_of_one():
@@ -457,8 +481,13 @@ def test_bad_conv_transpose2d_arguments(options, pattern):
 
 
 def test_output_padding_below_the_dilation_is_allowed():
-    y = F.conv_transpose2d(tinygen.zeros(1, 1, 4, 4), tinygen.zeros(1, 1, 3, 3), output_padding=1, dilation=2)
+    """output_padding 1 with stride 1 (allowed by the dilation 2): the values of the plain loops, not just the shape."""
+    rng = np.random.default_rng(7)
+    x, weight = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 1, 3, 3))
+    y = F.conv_transpose2d(tinygen.tensor(x), tinygen.tensor(weight), output_padding=1, dilation=2)
     assert y.shape == (1, 1, 9, 9)
+    expected = naive_conv_transpose2d(x, weight, None, (1, 1), (0, 0), (1, 1), (2, 2))
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_non_tensor_operands():

@@ -9,7 +9,7 @@ import tinygen
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
-from helpers import assert_close, host
+from helpers import assert_close, host, random_tensor
 
 
 @st.composite
@@ -29,6 +29,16 @@ def test_matmul_gradients_and_values(shapes, data):
     gradcheck(tinygen.matmul, [a, b])
     gradgradcheck(tinygen.matmul, [a, b])
     assert_close(a @ b, host(a) @ host(b))
+
+
+@pytest.mark.parametrize("left, right", [((2, 3), (3, 4)), ((3, 3), (3, 3)), ((2, 3, 4), (2, 4, 4)),
+                                         ((2, 1, 3, 4), (3, 4, 2)), ((3,), (3, 2))])
+def test_matmul_gradients_for_fixed_shapes(left, right):
+    """The drawn cases above, made certain: non-square, square (where a transposed gradient has the right shape),
+    batched square, broadcast batch, 1-D."""
+    a, b = random_tensor(left, seed=1), random_tensor(right, seed=2)
+    gradcheck(tinygen.matmul, [a, b])
+    gradgradcheck(tinygen.matmul, [a, b])
 
 
 def test_batched_times_matrix_sums_the_weight_gradient_over_the_batch():

@@ -44,6 +44,15 @@ def test_module_equals_its_functional_loss(name, reduction):
     assert_close(module(reduction=reduction)(input, target), function(input, target, reduction=reduction))
 
 
+def test_bce_with_logits_loss_passes_its_pos_weight_on():
+    logits, _, targets, _ = inputs()
+    pos_weight = tinygen.tensor([0.5, 2.0, 3.0])
+    x, t = tinygen.tensor(logits), tinygen.tensor(targets)
+    weighted = nn.BCEWithLogitsLoss(pos_weight=pos_weight)(x, t)
+    assert_close(weighted, F.binary_cross_entropy_with_logits(x, t, pos_weight=pos_weight))
+    assert abs(weighted.item() - F.binary_cross_entropy_with_logits(x, t).item()) > 0.1
+
+
 def test_legacy_size_average_and_reduce_map_to_reduction_with_a_warning():
     with pytest.warns(UserWarning, match="size_average and reduce are deprecated"):
         assert nn.MSELoss(size_average=False).reduction == "sum"

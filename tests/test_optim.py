@@ -98,6 +98,92 @@ def test_parameter_groups_with_their_own_options_match_torch(optimizer_name):
         assert_close(ours_p, theirs_p.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+# --- closed forms, without PyTorch: with a constant gradient g, m_t = (1 - b1^t) g and v_t = (1 - b2^t) g^2, so
+# every bias-corrected Adam step is lr g / (|g| + eps); missing corrections or eps inside the square root are not ---
+
+START = np.array([1.0, -0.5, 2.0, 0.25])
+GRADIENTS = {"order 1": np.array([0.5, -2.0, 1e-3, 3.0]),
+             "below eps": 1e-10 * np.array([1.0, -3.0, 0.5, 2.0])}  # sqrt(v) + eps is mostly eps here
+
+
+def adam_step(gradient, lr, eps=1e-8):
+    return lr * gradient / (np.abs(gradient) + eps)
+
+
+def steps_with_constant_gradient(optimizer_name, gradient, steps=3, **options):
+    param = nn.Parameter(tinygen.tensor(START))
+    adam = dict(betas=(0.8, 0.9), eps=1e-8) if optimizer_name != "SGD" else {}
+    optimizer = getattr(optim, optimizer_name)([param], lr=0.1, **adam, **options)
+    for _ in range(steps):
+        param.grad = tinygen.tensor(gradient)
+        optimizer.step()
+    return param
+
+
+@pytest.mark.parametrize("gradient", GRADIENTS.values(), ids=GRADIENTS.keys())
+def test_adam_steps_with_a_constant_gradient_in_closed_form(gradient):
+    assert_close(steps_with_constant_gradient("Adam", gradient), START - 3 * adam_step(gradient, 0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("gradient", GRADIENTS.values(), ids=GRADIENTS.keys())
+def test_adamw_decays_the_weight_not_the_gradient(gradient):
+    """AdamW: w <- w - lr wd w - lr g / (|g| + eps) each step; the decay never enters the moments."""
+    expected = START
+    for _ in range(3):
+        expected = expected - 0.1 * 0.5 * expected - adam_step(gradient, 0.1)
+    assert_close(steps_with_constant_gradient("AdamW", gradient, weight_decay=0.5), expected, rtol=1e-12)
+
+
+def test_adam_weight_decay_is_added_to_the_gradient():
+    """Adam (coupled decay), one step: g' = g + wd w, w <- w - lr g' / (|g'| + eps)."""
+    gradient = GRADIENTS["order 1"] + 0.5 * START
+    param = steps_with_constant_gradient("Adam", GRADIENTS["order 1"], steps=1, weight_decay=0.5)
+    assert_close(param, START - adam_step(gradient, 0.1), rtol=1e-12)
+
+
+G = GRADIENTS["order 1"]
+
+
+@pytest.mark.parametrize("options, steps, expected", [
+    # momentum buffer b_1 = g, b_2 = mu g + (1 - dampening) g
+    (dict(momentum=0.9, dampening=0.3), 2, START - 0.1 * G - 0.1 * (0.9 + 0.7) * G),
+    # nesterov steps along g + mu b: b_1 = g, b_2 = 1.9 g
+    (dict(momentum=0.9, nesterov=True), 2, START - 0.1 * 1.9 * G - 0.1 * (1 + 0.9 * 1.9) * G),
+    (dict(weight_decay=0.5), 1, START - 0.1 * (G + 0.5 * START)),
+], ids=["dampening", "nesterov", "weight decay"])
+def test_sgd_steps_in_closed_form(options, steps, expected):
+    assert_close(steps_with_constant_gradient("SGD", G, steps=steps, **options), expected, rtol=1e-12)
+
+
+def test_amsgrad_divides_by_the_largest_second_moment_so_far():
+    """Gradients 1 then 0.1 (b1 0.8, b2 0.9): v_1 = 0.1 > v_2 = 0.091, so step 2 divides by sqrt(v_1 / (1 - b2^2))."""
+    param = nn.Parameter(tinygen.tensor(np.zeros(1)))
+    optimizer = optim.Adam([param], lr=0.1, betas=(0.8, 0.9), eps=1e-8, amsgrad=True)
+    for gradient in (1.0, 0.1):
+        param.grad = tinygen.tensor(np.array([gradient]))
+        optimizer.step()
+    first_moment = 0.8 * 0.2 + 0.2 * 0.1
+    second_step = 0.1 * first_moment / (1 - 0.8**2) / (np.sqrt(0.1 / (1 - 0.9**2)) + 1e-8)
+    assert_close(param, -adam_step(np.ones(1), 0.1) - second_step, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("optimizer_name, options", [("Adam", dict()), ("Adam", dict(amsgrad=True, weight_decay=0.1)),
+                                                     ("AdamW", dict(weight_decay=0.1))])
+def test_gradients_below_eps_match_torch(optimizer_name, options):
+    """Gradients of order 1e-10, where eps (1e-8) dominates the denominator: where eps sits shows."""
+    torch = pytest.importorskip("torch")
+    gradients = 1e-10 * np.random.default_rng(4).normal(size=(5,) + START.shape)
+    ours, theirs = nn.Parameter(tinygen.tensor(START)), torch.nn.Parameter(torch.tensor(START))
+    our_optimizer = getattr(optim, optimizer_name)([ours], lr=0.1, **options)
+    their_optimizer = getattr(torch.optim, optimizer_name)([theirs], lr=0.1, **options)
+    for gradient in gradients:
+        ours.grad, theirs.grad = tinygen.tensor(gradient), torch.tensor(gradient)
+        our_optimizer.step()
+        their_optimizer.step()
+    assert_close(ours, theirs.detach().numpy(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("optimizer_name, options", [("SGD", dict(lr=0.05, momentum=0.9)),
                                                      ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01))])
 def test_resuming_from_a_saved_state_continues_exactly(tmp_path, optimizer_name, options):

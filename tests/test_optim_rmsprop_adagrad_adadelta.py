@@ -42,6 +42,33 @@ def test_one_step_moves_against_the_gradient(name, options):
     assert not np.allclose(after, before)
 
 
+START = np.array([1.0, -0.5, 2.0, 0.25])
+GRADIENT = np.array([0.5, -2.0, 1e-10, 3.0])  # one entry far below eps: where eps sits shows there
+CLOSED_FORMS = {  # (optimizer, options, steps with GRADIENT, the weight after them written out)
+    "RMSprop": ("RMSprop", dict(lr=0.1, alpha=0.9), 1,  # v = 0.1 g^2
+                START - 0.1 * GRADIENT / (np.sqrt(0.1) * np.abs(GRADIENT) + 1e-8)),
+    "RMSprop centered": ("RMSprop", dict(lr=0.1, alpha=0.9, centered=True), 1,  # v - m^2 = 0.1 g^2 - 0.01 g^2
+                         START - 0.1 * GRADIENT / (np.sqrt(0.09) * np.abs(GRADIENT) + 1e-8)),
+    "RMSprop maximize": ("RMSprop", dict(lr=0.1, alpha=0.9, maximize=True), 1,
+                         START + 0.1 * GRADIENT / (np.sqrt(0.1) * np.abs(GRADIENT) + 1e-8)),
+    "Adagrad": ("Adagrad", dict(lr=0.1, lr_decay=0.5), 2,  # s = t g^2; step t has lr / (1 + (t - 1) lr_decay)
+                START - 0.1 * GRADIENT / (np.abs(GRADIENT) + 1e-10)
+                - 0.1 / 1.5 * GRADIENT / (np.sqrt(2) * np.abs(GRADIENT) + 1e-10)),
+    "Adadelta": ("Adadelta", dict(lr=0.5, rho=0.9), 1,  # u = 0: the step is sqrt(eps) / sqrt(v + eps) g
+                 START - 0.5 * np.sqrt(1e-6) / np.sqrt(0.1 * GRADIENT**2 + 1e-6) * GRADIENT),
+}
+
+
+@pytest.mark.parametrize("name, options, steps, expected", CLOSED_FORMS.values(), ids=CLOSED_FORMS.keys())
+def test_first_steps_in_closed_form(name, options, steps, expected):
+    weight = tinygen.tensor(START, requires_grad=True)
+    optimizer = getattr(optim, name)([weight], **options)
+    for _ in range(steps):
+        weight.grad = tinygen.tensor(GRADIENT)
+        optimizer.step()
+    assert_close(weight, expected, rtol=1e-12)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("name, options", CASES)
 def test_hundred_steps_equal_pytorch(name, options):

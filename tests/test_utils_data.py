@@ -60,7 +60,8 @@ def test_loader_batches_in_order_with_drop_last():
     batches = list(loader)
     assert len(loader) == 3 and [len(b[1]) for b in batches] == [4, 4, 2]
     assert host(batches[1][1]).tolist() == [4, 5, 6, 7]
-    assert len(DataLoader(Squares(), batch_size=4, drop_last=True)) == 2
+    dropped = DataLoader(Squares(), batch_size=4, drop_last=True)
+    assert len(dropped) == 2 and [host(b[1]).tolist() for b in dropped] == [[0, 1, 2, 3], [4, 5, 6, 7]]
     assert loader.dataset is not None and loader.batch_size == 4
 
 

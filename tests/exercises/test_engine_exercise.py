@@ -125,7 +125,7 @@ def _run_autograd_tests(workspace, tmp_path):
     count = tmp_path / "walks"
     environment = dict(os.environ, TINYGEN_ENGINE_WORKSPACE=str(workspace), TINYGEN_ENGINE_COUNT=str(count),
                        PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "exercises.engine_plugin", "-p", "no:xdist", "-p",
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "exercises.engine_plugin", "-n", "0", "-p",
                "no:cacheprovider", "tests/test_autograd.py", "tests/pitfalls/test_autograd_bookkeeping.py"]
     done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
     return done, int(count.read_text())

@@ -3,6 +3,8 @@ told so, and still gets the right expected value), algebraically equal forms pas
 it is relative to the tolerance."""
 import re
 
+import pytest
+
 from tinygen.exercises import FAIL, PASS
 from tinygen.exercises.grading import FLOAT64, ExerciseFailure, compare
 import tinygen
@@ -105,6 +107,17 @@ def test_a_failure_says_how_far_off_it_is_relative_to_the_tolerance():
     ratio = float(re.search(r"off by [0-9.e-]+, ([0-9.e+]+) times the tolerance", message).group(1))
     assert abs(ratio - 1e-3 / bound) < 1e-2 * ratio
     assert "1 of 3 entries are wrong" in message
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda y: y * (1 + 1e-5), "case: y is wrong at index (2,)"),  # float32 rounding in a float64 answer
+    (lambda y: y.float(), "case: y has dtype float32, expected float64"),  # right values, wrong dtype
+], ids=["near miss", "float32"])
+def test_a_near_miss_and_a_float32_answer_to_a_float64_question_fail(wrong, message):
+    expected = tinygen.tensor([1.0, -2.0, 4.0], dtype=tinygen.float64)
+    with pytest.raises(ExerciseFailure) as failure:
+        compare("case", wrong(expected), expected, "y", None, "check")
+    assert failure.value.message.startswith(message)
 
 
 def test_nan_where_nan_is_expected_matches_and_nan_elsewhere_does_not():

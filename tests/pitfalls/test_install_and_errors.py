@@ -103,7 +103,7 @@ def _pytest_on_one_quick_test(**environment):
     env.update(environment)
     target = f"{pathlib.Path(__file__).relative_to(ROOT)}::" \
              "test_the_version_is_a_literal_setuptools_reads_without_importing_the_package"
-    return _run([sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
+    return _run([sys.executable, "-m", "pytest", target, "-q", "-n", "0", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
 
 
 @pytest.mark.skipif(tinygen.cuda_is_available(), reason="this machine has a GPU: the CUDA tests do run")
