@@ -30,6 +30,22 @@ def test_the_seed_recipe_is_the_first_release(model, tmp_path):
         assert isinstance(recipe.discriminator, DCGANDiscriminator)
 
 
+@pytest.mark.parametrize("model", ["gan", "dcgan"])
+def test_the_default_gans_normalize_every_layer_of_d_and_train_it_with_the_hinge_loss(model, tmp_path):
+    """Every Linear and Conv2d of the default D is spectrally normalized (it has ``weight_orig``), there is no
+    batch norm in D; the DCGAN's D learns at twice G's rate on shifted images, the MLP GAN's G has batch norm."""
+    recipe = build_recipe(quiet(model=model, out=str(tmp_path)))
+    layers = [module for module in recipe.discriminator.modules() if isinstance(module, (nn.Linear, nn.Conv2d))]
+    assert len(layers) == 3 and all(hasattr(layer, "weight_orig") for layer in layers)
+    assert not any(isinstance(module, nn.BatchNorm2d) for module in recipe.discriminator.modules())
+    assert recipe.setup.loss == "hinge"
+    g_lr, d_lr = (optimizer.param_groups[0]["lr"] for optimizer in recipe.optimizers().values())
+    if model == "dcgan":
+        assert d_lr == 2 * g_lr and recipe.setup.augment_shift == 2
+    else:
+        assert any(isinstance(module, nn.BatchNorm1d) for module in recipe.generator.modules())
+
+
 @pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp"])
 def test_the_default_gans_sample_from_the_average_of_g(model, tmp_path):
     recipe = build_recipe(quiet(model=model, out=str(tmp_path)))
