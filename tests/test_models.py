@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinygen
-from tinygen.models import (VAE, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
+from tinygen.models import (VAE, ConvVAE, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
                             ToyDiscriminator, ToyGenerator, WGANCritic)
 from tinygen.training import TrainConfig, build_recipe
 
@@ -26,9 +26,10 @@ def test_image_gans_map_noise_to_images_to_logits(make_generator, make_discrimin
 def test_toy_gan_and_vae_shapes():
     assert ToyGenerator()(tinygen.randn(7, 2)).shape == (7, 2)
     assert ToyDiscriminator()(tinygen.randn(7, 2)).shape == (7, 1)
-    vae = VAE(latent_dim=3)
-    logits, mu, logvar = vae(tinygen.rand(4, 1, 28, 28))
-    assert logits.shape == (4, 1, 28, 28) and mu.shape == logvar.shape == (4, 3)
+    for vae in (VAE(latent_dim=3), ConvVAE(latent_dim=3)):
+        logits, mu, logvar = vae(tinygen.rand(4, 1, 28, 28))
+        assert logits.shape == (4, 1, 28, 28) and mu.shape == logvar.shape == (4, 3)
+        assert vae.decode(tinygen.randn(5, 3)).shape == (5, 1, 28, 28)
 
 
 def test_dcgan_initialization_is_applied():
@@ -46,7 +47,7 @@ def test_dcgan_initialization_is_applied():
                 assert abs(values.mean()) < 0.005 and abs(values.std() - 0.02) < 0.004, name
 
 
-@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp", "vae", "toy"])
+@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp", "vae", "conv-vae", "toy"])
 def test_a_few_training_steps_change_the_parameters_with_finite_losses(model, tmp_path):
     tinygen.manual_seed(2)
     config = TrainConfig(model, batch_size=8, n_critic=2, out=str(tmp_path), progress=False)
@@ -57,7 +58,7 @@ def test_a_few_training_steps_change_the_parameters_with_finite_losses(model, tm
 
     before = parameters()
     batch = tinygen.rand(8, 2) * 2 - 1 if model == "toy" else tinygen.rand(8, 1, 28, 28) * 2 - 1
-    if model == "vae":
+    if model.endswith("vae"):
         batch = (batch + 1) / 2
     for _ in range(2):
         metrics = recipe.train_step(batch)
@@ -66,5 +67,9 @@ def test_a_few_training_steps_change_the_parameters_with_finite_losses(model, tm
     still = {name for name in before if np.array_equal(before[name], after[name])}
     # The Wasserstein loss mean C(fake) - mean C(real) does not depend on the critic's output bias (it cancels),
     # and neither does the gradient penalty: that bias rightly gets a zero gradient.
+    # So does the hinge loss mean relu(1 - l_real) + mean relu(1 + l_fake) while every logit is inside the margin
+    # (|l| < 1, as at the start): the default GANs' D output bias gets -1 + 1 = 0.
     expected_still = {"critic.net.5.bias"} if model == "wgan-gp" else set()
+    if model in ("gan", "dcgan"):
+        expected_still = {f"discriminator.net.{len(recipe.discriminator.net) - 1}.bias"}
     assert still == expected_still, f"parameters that did not move: {still}"

@@ -24,7 +24,7 @@ import warnings
 
 import tinygen
 from tinygen.exercises.command import add_exercises_parser, run_exercises
-from tinygen.training import MODELS, TrainConfig, build_recipe, load_checkpoint, train
+from tinygen.training import MODELS, RECIPES, TrainConfig, build_recipe, load_checkpoint, train
 from tinygen.training.stops import Interrupted, OutOfMemory, TrainingDiverged, memory_for
 
 #: the most samples ``tinygen sample`` draws into one grid (100 x 100 pictures), and into one latent walk
@@ -41,6 +41,8 @@ def _add_train(commands):
     parser = commands.add_parser("train", help="train a model on the bundled data and write pictures",
                                  description="Train a generative model; defaults depend on the model.")
     parser.add_argument("model", choices=MODELS)
+    parser.add_argument("--recipe", choices=RECIPES, default="default",
+                        help="seed: the first release's networks and settings, for comparison (default: default)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
@@ -53,7 +55,7 @@ def _add_train(commands):
                         help="replace the run already in OUT (its checkpoint, metrics and pictures); without it, "
                              "a fresh run into a directory that holds one stops before any work")
     parser.add_argument("--subset", type=int, help="train on the first N training samples only")
-    parser.add_argument("--n-critic", type=int, default=5, help="WGAN-GP: critic steps per generator step")
+    parser.add_argument("--n-critic", type=int, help="WGAN-GP: critic steps per generator step (default: the recipe's)")
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -98,7 +100,7 @@ def run_train(args):
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, latent_dim=args.latent_dim,
         seed=args.seed, device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
-        overwrite=args.overwrite,
+        recipe=args.recipe, overwrite=args.overwrite,
     )
     print(f"tinygen {tinygen.__version__}: training {config.model} for {config.epochs} epochs on {config.device}, "
           f"batch {config.batch_size}, lr {config.lr}; output in {config.out}/")

@@ -45,7 +45,8 @@ from tinygen.training.vae import VAERecipe
 from tinygen.training.wgan_gp import WGANGPRecipe
 from tinygen.viz import image_grid, plot_history, save_png
 
-RECIPES = {"gan": GANRecipe, "dcgan": GANRecipe, "toy": GANRecipe, "wgan-gp": WGANGPRecipe, "vae": VAERecipe}
+RECIPES = {"gan": GANRecipe, "dcgan": GANRecipe, "toy": GANRecipe, "wgan-gp": WGANGPRecipe, "vae": VAERecipe,
+           "conv-vae": VAERecipe}
 GRID_SIZE = 64
 
 
@@ -270,12 +271,14 @@ def _diverged(config, epoch, when, what, progress):
 
 
 #: settings a resumed run must share with the checkpoint, or it would not continue the same run
-RESUME_SETTINGS = ("batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic", "gp_lambda", "beta")
+RESUME_SETTINGS = ("recipe", "batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic",
+                   "gp_lambda", "beta")
 
 
 def _check_same_settings(config, saved, path):
     """A resumed run continues the saved one bit for bit only with the same settings: refuse silent changes."""
     current = dict(config.to_dict(), betas=list(config.betas))
+    saved = dict({"recipe": "seed"}, **saved)  # a checkpoint from before recipes had names holds a seed-recipe run
     different = [f"{name} {current[name]!r} here, {saved.get(name)!r} in the checkpoint"
                  for name in RESUME_SETTINGS if current[name] != saved.get(name)]
     if different:

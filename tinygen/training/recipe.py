@@ -47,8 +47,9 @@ class Recipe:
             part.load_state_dict(state[key])
 
     # --- training ----------------------------------------------------------------------------------
-    def adam(self, network):
-        return optim.Adam(network.parameters(), lr=self.config.lr, betas=self.config.betas)
+    def adam(self, network, lr_scale=1.0):
+        """Adam on ``network``'s parameters at the run's betas and ``lr_scale`` times its learning rate."""
+        return optim.Adam(network.parameters(), lr=lr_scale * self.config.lr, betas=self.config.betas)
 
     def noise(self, n):
         """Latent codes z ~ N(0, I), (n, latent_dim), from the default generator (seeded per epoch)."""

@@ -26,6 +26,7 @@ STEP_PASSES = {
     "vae": (("loss", "the VAE's loss (-ELBO): backward()"),),
 }
 STEP_PASSES["dcgan"] = STEP_PASSES["toy"] = STEP_PASSES["gan"]
+STEP_PASSES["conv-vae"] = STEP_PASSES["vae"]
 
 
 def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print):

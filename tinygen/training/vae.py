@@ -1,4 +1,5 @@
-"""Training a VAE by maximizing the ELBO (Kingma and Welling 2014).
+"""Training a VAE (fully connected, ``vae``, or convolutional, ``conv-vae``) by maximizing the ELBO (Kingma and
+Welling 2014).
 
 Loss per image = reconstruction (Bernoulli NLL of the pixels in [0, 1], summed over pixels)
                + beta * KL(q(z|x) || N(0, I)) (summed over latent dims), averaged over the batch:
@@ -6,10 +7,16 @@ this is -ELBO in nats per image.
 """
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.losses import elbo
-from tinygen.models import VAE
+from tinygen.models import VAE, ConvVAE
 from tinygen.training.recipe import Recipe, evaluation_mode
 
 EVAL_BATCH = 500
+#: the network of each (model, recipe)
+ARCHITECTURES = {
+    ("vae", "seed"): VAE,
+    ("vae", "default"): VAE,
+    ("conv-vae", "default"): ConvVAE,
+}
 
 
 class VAERecipe(Recipe):
@@ -17,7 +24,7 @@ class VAERecipe(Recipe):
 
     def __init__(self, config):
         super().__init__(config)
-        self.vae = VAE(latent_dim=config.latent_dim).to(config.device)
+        self.vae = ARCHITECTURES[config.model, config.recipe](latent_dim=config.latent_dim).to(config.device)
         self.optimizer = self.adam(self.vae)
 
     def networks(self):

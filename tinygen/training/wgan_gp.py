@@ -4,14 +4,19 @@ Every batch trains the critic C on
     L_C = mean C(G(z)) - mean C(x) + lambda * mean (||grad C(x_hat)||_2 - 1)^2
 and every ``n_critic``-th batch also trains the generator on L_G = -mean C(G(z)).
 The critic's output is a raw score (no sigmoid) and it has no batch norm: the penalty is per sample.
+The default recipe samples from an exponential moving average of G's weights (``AdversarialRecipe``).
 """
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.losses import discriminator_loss, generator_loss, gradient_penalty
 from tinygen.models import DCGANGenerator, WGANCritic
-from tinygen.training.recipe import Recipe, evaluation_mode, frozen
+from tinygen.training.adversarial import AdversarialRecipe
+from tinygen.training.recipe import frozen
+
+#: the decay of the average of G's weights per recipe (None: sample from G itself)
+AVERAGE_DECAY = {"seed": None, "default": 0.999}
 
 
-class WGANGPRecipe(Recipe):
+class WGANGPRecipe(AdversarialRecipe):
     def __init__(self, config):
         super().__init__(config)
         self.generator = DCGANGenerator(latent_dim=config.latent_dim).to(config.device)
@@ -19,8 +24,10 @@ class WGANGPRecipe(Recipe):
         self.generator_optimizer = self.adam(self.generator)
         self.critic_optimizer = self.adam(self.critic)
         self.steps = 0
+        if AVERAGE_DECAY[config.recipe] is not None:
+            self.average_generator_weights(DCGANGenerator, AVERAGE_DECAY[config.recipe])
 
-    def networks(self):
+    def players(self):
         return {"generator": self.generator, "critic": self.critic}
 
     def optimizers(self):
@@ -45,12 +52,10 @@ class WGANGPRecipe(Recipe):
             self.generator_optimizer.zero_grad()
             loss_g.backward()
             self.generator_optimizer.step()
+            if self.average is not None:
+                self.average.update()
             metrics["loss_g"] = loss_g.item()  # reported on the steps that train G only
         return metrics
-
-    def generate(self, z):
-        with evaluation_mode(self.generator):
-            return self.generator(z)
 
     def state_dict(self):
         state = super().state_dict()

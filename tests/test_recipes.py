@@ -1,0 +1,159 @@
+"""Recipes: the seed recipes stay available beside the defaults, checkpoints say which recipe they hold (older ones
+load as the seed recipe's), the defaults sample from the average of G, and the convolutional VAE's ELBO."""
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen import nn
+from tinygen.cli import main
+from tinygen.data import ScalePixels, load_mnist
+from tinygen.losses import elbo
+from tinygen.models import ConvVAE, DCGANDiscriminator
+from tinygen.serialization import load, save
+from tinygen.training import DEFAULTS, SEED_DEFAULTS, TrainConfig, build_recipe, save_checkpoint, train
+
+from helpers import host
+
+
+def quiet(**options):
+    return TrainConfig(progress=False, **dict(dict(eval_size=200), **options))
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp", "vae", "toy"])
+def test_the_seed_recipe_is_the_first_release(model, tmp_path):
+    """``recipe="seed"`` builds the first release's networks with its settings, and samples from G itself."""
+    config = quiet(model=model, recipe="seed", out=str(tmp_path))
+    assert {name: getattr(config, name) for name in SEED_DEFAULTS[model]} == dict(SEED_DEFAULTS[model])
+    recipe = build_recipe(config)
+    assert "average_generator" not in recipe.networks()
+    if model == "dcgan":
+        assert isinstance(recipe.discriminator, DCGANDiscriminator)
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan"])
+def test_the_default_gans_normalize_every_layer_of_d_and_train_it_with_the_hinge_loss(model, tmp_path):
+    """Every Linear and Conv2d of the default D is spectrally normalized (it has ``weight_orig``), there is no
+    batch norm in D; the DCGAN's D learns at twice G's rate on shifted images, the MLP GAN's G has batch norm."""
+    recipe = build_recipe(quiet(model=model, out=str(tmp_path)))
+    layers = [module for module in recipe.discriminator.modules() if isinstance(module, (nn.Linear, nn.Conv2d))]
+    assert len(layers) == 3 and all(hasattr(layer, "weight_orig") for layer in layers)
+    assert not any(isinstance(module, nn.BatchNorm2d) for module in recipe.discriminator.modules())
+    assert recipe.setup.loss == "hinge"
+    g_lr, d_lr = (optimizer.param_groups[0]["lr"] for optimizer in recipe.optimizers().values())
+    if model == "dcgan":
+        assert d_lr == 2 * g_lr and recipe.setup.augment_shift == 2
+    else:
+        assert any(isinstance(module, nn.BatchNorm1d) for module in recipe.generator.modules())
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp"])
+def test_the_default_gans_sample_from_the_average_of_g(model, tmp_path):
+    recipe = build_recipe(quiet(model=model, out=str(tmp_path)))
+    z = tinygen.randn(3, recipe.latent_dim)
+    before = host(recipe.generate(z))
+    with tinygen.no_grad():
+        for parameter in recipe.generator.parameters():
+            parameter.mul_(0.5)
+    np.testing.assert_array_equal(host(recipe.generate(z)), before)  # G moved, its average did not yet
+    recipe.average.update()
+    assert not np.array_equal(host(recipe.generate(z)), before)
+
+
+def test_at_the_end_of_an_epoch_the_averaged_generators_batch_norms_measure_its_own_activations(tmp_path):
+    """``evaluate`` sets each batch norm of the average of G to the statistics of the activations that reach it
+    on the fixed noise (``STATISTICS_BATCHES`` batches from the run's seed), not the training G's copied ones;
+    sampling then reads them in eval mode."""
+    from tinygen.training.adversarial import STATISTICS_BATCH_SIZE, STATISTICS_BATCHES
+
+    config = quiet(model="dcgan", latent_dim=4, seed=5, out=str(tmp_path))
+    recipe = build_recipe(config)
+    for _ in range(2):
+        recipe.train_step(tinygen.rand(8, 1, 28, 28) * 2 - 1)
+    first_norm = recipe.average_generator.net[1]
+    copied = host(first_norm.running_mean).copy()
+    assert recipe.evaluate(None) == {}
+    draws = tinygen.random.Generator(seed=5)
+    noise = [tinygen.randn(STATISTICS_BATCH_SIZE, 4, generator=draws) for _ in range(STATISTICS_BATCHES)]
+    with tinygen.no_grad():
+        expected = np.mean([host(recipe.average_generator.net[0](z)).mean(axis=0) for z in noise], axis=0)
+    np.testing.assert_allclose(host(first_norm.running_mean), expected, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(copied, expected, atol=1e-3)
+    assert recipe.average_generator.training
+
+
+def test_every_model_has_default_settings():
+    for model, defaults in DEFAULTS.items():
+        config = quiet(model=model)
+        assert {name: getattr(config, name) for name in defaults} == dict(defaults)
+
+
+def test_a_new_model_has_no_seed_recipe():
+    with pytest.raises(ValueError, match="conv-vae is new since the seed recipes: it has only the default recipe"):
+        quiet(model="conv-vae", recipe="seed")
+    with pytest.raises(ValueError, match="unknown recipe 'best': choose one of default, seed"):
+        quiet(model="dcgan", recipe="best")
+
+
+def _checkpoint_from_before_recipes(path):
+    """A checkpoint as the first release wrote it: a seed-recipe run whose config has no "recipe"."""
+    config = quiet(model="gan", recipe="seed", latent_dim=4, out=str(path.parent))
+    save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss_d": 1.0}])
+    checkpoint = load(str(path))
+    del checkpoint["config"]["recipe"]
+    save(checkpoint, str(path))
+
+
+def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
+    path = tmp_path / "checkpoint.npz"
+    _checkpoint_from_before_recipes(path)
+    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
+    assert (tmp_path / "grid.png").exists()
+    options = ["train", "gan", "--latent-dim", "4", "--epochs", "2", "--out", str(tmp_path), "--no-progress"]
+    assert main(options + ["--resume"]) == 2
+    assert "recipe 'default' here, 'seed' in the checkpoint" in capsys.readouterr().err
+
+
+# --- the convolutional VAE ------------------------------------------------------------------------------------
+
+def test_conv_vae_shapes():
+    vae = ConvVAE(latent_dim=5, channels=4, hidden=16)
+    images = tinygen.rand(3, 1, 28, 28)
+    mu, logvar = vae.encode(images)
+    assert mu.shape == logvar.shape == (3, 5)
+    assert vae.decode(mu).shape == (3, 1, 28, 28)
+    kinds = [type(layer).__name__ for layer in vae.modules()]
+    assert kinds.count("Conv2d") == 2 and kinds.count("ConvTranspose2d") == 2
+
+
+def test_conv_vae_elbo_is_reconstruction_plus_kl_and_training_lowers_it(tmp_path):
+    """The recipe's loss is -ELBO in nats per image: the Bernoulli NLL of the pixels plus the Gaussian KL, as
+    written out in NumPy here; a few steps on one batch lower it."""
+    tinygen.manual_seed(0)
+    recipe = build_recipe(quiet(model="conv-vae", latent_dim=4, out=str(tmp_path)))
+    images = ScalePixels()(load_mnist()[0][:8])
+    logits, mu, logvar = recipe.vae(images, generator=tinygen.random.Generator(seed=1))
+    terms = elbo(logits, images, mu, logvar)
+    x, l, m, v = (host(t).astype(np.float64) for t in (images, logits, mu, logvar))
+    reconstruction = (np.logaddexp(0, l) - x * l).reshape(8, -1).sum(axis=1).mean()
+    kl = 0.5 * (m ** 2 + np.exp(v) - 1 - v).sum(axis=1).mean()
+    np.testing.assert_allclose(terms.reconstruction.item(), reconstruction, rtol=1e-5)
+    np.testing.assert_allclose(terms.kl.item(), kl, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(terms.loss.item(), reconstruction + kl, rtol=1e-5)
+    assert 450 < reconstruction < 650  # logits near 0 at the start: about 784 log 2 = 543 nats
+    first = recipe.train_step(images)["loss"]
+    for _ in range(20):
+        last = recipe.train_step(images)["loss"]
+    assert last < first - 100
+
+
+@pytest.mark.slow
+def test_train_conv_vae_writes_its_pictures(tmp_path):
+    history = train(quiet(model="conv-vae", epochs=1, subset=64, batch_size=32, latent_dim=2, out=str(tmp_path)),
+                    log=lambda line: None)
+    assert history[-1]["eval_loss"] < 600
+    for name in ("samples.png", "losses.png", "latent_walk.gif", "checkpoint.npz"):
+        assert (tmp_path / name).exists(), name
+
+
+def test_spectral_norm_is_in_nn_utils():
+    assert nn.utils.spectral_norm is not None
