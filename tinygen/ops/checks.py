@@ -108,7 +108,8 @@ def as_operand_pair(name, a, b):
     if a_is_tensor and b_is_tensor:
         if a._backend is not b._backend:
             raise device_error(name, a, b)
-        if a.dtype != b.dtype:
+        a_dtype, b_dtype = a.array.dtype, b.array.dtype
+        if a_dtype is not b_dtype and a_dtype != b_dtype:  # `is`: the quick common case
             dtype = promote(a, b)
             a, b = a.to(dtype=dtype), b.to(dtype=dtype)
         return a, b
