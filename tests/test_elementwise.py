@@ -131,7 +131,10 @@ def test_leaky_relu_matches_its_reference(slope, dtype):
         assert_close(ours.detach(), host(reference), rtol=0, atol=0)
 
 
-FUSED_BACKWARDS = {"tanh": (TanhBackward, tanh_backward_reference), "sigmoid": (SigmoidBackward, sigmoid_backward_reference)}
+FUSED_BACKWARDS = {
+    "tanh": (TanhBackward, tanh_backward_reference),
+    "sigmoid": (SigmoidBackward, sigmoid_backward_reference),
+}
 
 
 @pytest.mark.parametrize("name", sorted(FUSED_BACKWARDS))
