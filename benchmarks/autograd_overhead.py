@@ -1,6 +1,7 @@
 """Autograd overhead: the per-op cost on small tensors, and a 2-layer MLP training step, beside PyTorch CPU.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/autograd_overhead.py [--repeats 30]
+        [--cpu-time --threads 1]   (on a machine other work keeps busy)
 
 Goals (issue 3): per-op overhead within 3x of PyTorch eager; the MLP step within 1.1x.
 """
@@ -48,9 +49,14 @@ def mlp_step(library, batch, sizes, lr=1e-3, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch's threads (default: the cores NumPy's BLAS uses). On a busy machine, "
+                             "--threads 1 --cpu-time keeps its pool threads' spinning out of the per-op row (a small "
+                             "op runs on one thread); the MLP rows then set one PyTorch thread against NumPy's BLAS "
+                             "on every core")
     add_timing_option(parser)
     args = parser.parse_args()
-    setup(cpu_time=args.cpu_time)
+    setup(thread_count=args.threads, cpu_time=args.cpu_time)
     length = 100
     ours, theirs = median_seconds([chain_step(tinygen, length), chain_step(torch, length) if torch else None],
                                   args.repeats)

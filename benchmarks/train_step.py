@@ -6,7 +6,7 @@ A GAN step is what `tinygen train` runs: D on real and detached fake, Adam step;
 Adam step (non-saturating losses on logits). A VAE step: encode, reparameterize, decode, -ELBO, Adam step.
 The same architectures are built from the same code in both libraries (tinygen follows PyTorch's API), in
 float32, timed in alternation after a warm-up; the median is reported with the ratio tinygen / PyTorch,
-the achieved GFLOP/s against NumPy's sgemm speed measured in the same run, and the peak memory of a step
+the achieved GFLOP/s and its share of NumPy's sgemm speed measured in the same run, and the peak memory of a step
 (growth of the resident set over the set-up, each library in a fresh subprocess).
 Goals (issue 6): DCGAN <= 1.2x, MLP GAN <= 1.1x, MLP VAE <= 1.1x PyTorch CPU; memory <= 1.5x; on a GPU, DCGAN
 with CuPy <= 2x PyTorch CUDA.
@@ -198,11 +198,13 @@ def main():
         ], args.repeats)
         row(f"{model} step, batch {BATCH} ({args.device})", ours, theirs)
         flops = step_flops(kind, first, second)
-        line = f"    {flops / 1e9:.2f} GFLOP/step: tinygen {flops / ours / 1e9:.0f} GFLOP/s"
+        speeds = {"tinygen": flops / ours / 1e9}
         if theirs is not None:
-            line += f", torch {flops / theirs / 1e9:.0f} GFLOP/s"
-        if limit:
-            line += f" (sgemm {limit:.0f})"
+            speeds["torch"] = flops / theirs / 1e9
+        line = f"    {flops / 1e9:.2f} GFLOP/step: " + ", ".join(
+            f"{name} {gflops:.0f} GFLOP/s" + (f" ({100 * gflops / limit:.0f}% of sgemm)" if limit else "")
+            for name, gflops in speeds.items()
+        )
         print(line)
         if not args.no_memory and args.device == "cpu":
             ours_mb = peak_memory_mb("tinygen", model, args.device)

@@ -99,6 +99,25 @@ def test_python_numbers_do_not_upcast_float32():
         assert y.dtype == tinygen.float32
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("number", [0.5, -3.0, 1e300, float("inf"), float("nan"), 0.0])
+def test_python_float_fast_path_agrees_with_the_checked_path(dtype, number):
+    """``as_operand_pair`` skips ``number_operand`` for a Python float next to a float tensor: the checked path
+    must give that same tensor and its dtype, and the pair must hold the number in it on both sides."""
+    from tinygen.ops.checks import as_operand_pair, number_operand
+
+    x = tinygen.tensor([1.0, 2.0], dtype=getattr(tinygen, dtype))
+    checked, dtype_checked = number_operand("mul", x, number)
+    assert checked is x and dtype_checked == x.dtype
+    (same, right), (left, same_again) = as_operand_pair("mul", x, number), as_operand_pair("mul", number, x)
+    assert same is x and same_again is x
+    with np.errstate(over="ignore"):  # 1e300 is inf in float16 and float32, on both paths
+        expected = np.asarray(number, dtype=host(x).dtype)
+    for constant in (left, right):
+        assert constant.dtype == x.dtype and constant.shape == ()
+        np.testing.assert_array_equal(host(constant), expected)
+
+
 def test_float32_and_float64_tensors_promote_to_float64():
     assert (tinygen.ones(2) + tinygen.ones(2, dtype=tinygen.float64)).dtype == tinygen.float64
 

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygen
-from tinygen.ops.elementwise import leaky_relu_reference
+from tinygen.ops.elementwise import (SigmoidBackward, TanhBackward, leaky_relu_reference, sigmoid_backward_reference,
+                                     tanh_backward_reference)
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
@@ -128,6 +129,50 @@ def test_leaky_relu_matches_its_reference(slope, dtype):
     for ours, reference in zip(*results):
         assert ours.dtype == dtype
         assert_close(ours.detach(), host(reference), rtol=0, atol=0)
+
+
+FUSED_BACKWARDS = {
+    "tanh": (TanhBackward, tanh_backward_reference),
+    "sigmoid": (SigmoidBackward, sigmoid_backward_reference),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUSED_BACKWARDS))
+@given(data=st.data())
+def test_fused_backward_gradients(name, data):
+    """Tanh's and sigmoid's backward, one op each, as functions of (g, y): first and second order, drawn layouts."""
+    fused, _ = FUSED_BACKWARDS[name]
+    shape = data.draw(tst.shapes(max_dims=3, max_side=4))
+    g = data.draw(tst.tensors(shape, requires_grad=True))
+    y = data.draw(tst.tensors(shape, requires_grad=True, low=-0.95, high=0.95))
+    gradcheck(lambda g, y: fused()(g, y), [g, y])
+    gradgradcheck(lambda g, y: fused()(g, y), [g, y])
+
+
+@pytest.mark.parametrize("name", sorted(FUSED_BACKWARDS))
+@pytest.mark.parametrize("dtype", [tinygen.float16, tinygen.float32, tinygen.float64])
+@pytest.mark.parametrize("shape", [(), (3, 4)])
+def test_fused_backward_matches_its_reference(name, dtype, shape):
+    """The one-op backward against the three-op formula it replaces: same values and dtype (0-d included: NumPy 1
+    would make 1.0 - a 0-d float32 float64), on a transposed layout, and the same first and second derivatives
+    through the function itself."""
+    fused, reference = FUSED_BACKWARDS[name]
+    g = random_tensor(shape[::-1], seed=7, dtype=dtype).T
+    y = random_tensor(shape[::-1], seed=8, low=-0.9, high=0.9, dtype=dtype).T
+    ours, theirs = fused()(g, y), reference(g, y)
+    assert ours.dtype == theirs.dtype == dtype
+    assert_close(ours.detach(), host(theirs), rtol=0, atol=0)
+    function = getattr(tinygen, name)
+    x = random_tensor(shape, seed=9)
+    upstream, direction = random_tensor(shape, seed=10), random_tensor(shape, seed=11, requires_grad=False)
+    (gradient,) = tinygen.grad(function(x), [x], upstream, create_graph=True)
+    (second,) = tinygen.grad((gradient * direction).sum(), [x])
+    y64 = function(x).detach()
+    expected_first = reference(upstream.detach(), y64)
+    derivative = 1.0 - y64 * y64 if name == "tanh" else y64 * (1.0 - y64)  # f'(x) from y
+    second_factor = -2.0 * y64 if name == "tanh" else 1.0 - 2.0 * y64  # f''(x) = second_factor * f'(x)
+    assert_close(gradient.detach(), host(expected_first), rtol=1e-12, atol=1e-12)
+    assert_close(second, host(upstream.detach() * direction * second_factor * derivative), rtol=1e-12, atol=1e-12)
 
 
 # --- numerics at the extremes ------------------------------------------------------------------------

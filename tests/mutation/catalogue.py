@@ -21,6 +21,7 @@ class Mutant:
 
 
 ARITHMETIC = "tinygen/ops/arithmetic.py"
+ELEMENTWISE = "tinygen/ops/elementwise.py"
 CONV = "tinygen/ops/conv.py"
 NORM = "tinygen/ops/normalization.py"
 ENGINE = "tinygen/autograd/engine.py"
@@ -47,6 +48,14 @@ MUTANTS = [
            "sum_to(-g * a / (b * b), b.shape)", "sum_to(-g * a / b, b.shape)",
            "a / b: dL/db = -g a / b instead of -g a / b^2",
            ("tests/test_arithmetic.py::test_binary_gradients_for_a_fixed_broadcast",)),
+    Mutant("tanh-double-backward-sign", ELEMENTWISE,
+           "grad_y = -2.0 * h * g * y", "grad_y = 2.0 * h * g * y",
+           "tanh's one-op backward differentiates in y with the wrong sign (second derivatives of tanh are wrong)",
+           ("tests/test_elementwise.py::test_fused_backward_matches_its_reference",)),
+    Mutant("sigmoid-double-backward-factor", ELEMENTWISE,
+           "grad_y = h * g * (1.0 - 2.0 * y)", "grad_y = h * g * (1.0 - y)",
+           "sigmoid's one-op backward differentiates y (1 - y) as 1 - y (second derivatives of sigmoid are wrong)",
+           ("tests/test_elementwise.py::test_fused_backward_matches_its_reference",)),
     Mutant("pow-exponent-off-by-one", ARITHMETIC,
            "c * a ** (c - 1) if c != 2", "c * a ** c if c != 2",
            "a ** c: dL/da = c a^c instead of c a^(c-1)",

@@ -186,7 +186,8 @@ def _check_input_grads(node, input_grads):
         check_gradient_type(node, edge, grad)
         node_edge = isinstance(edge, Function)
         shape, dtype = (edge.output_shape, edge.output_dtype) if node_edge else (edge.shape, edge.dtype)
-        if grad.shape != shape or grad.dtype != dtype:
+        array = grad.array
+        if array.shape != shape or (array.dtype is not dtype and array.dtype != dtype):  # `is`: the quick common case
             raise RuntimeError(
                 f"{node.name}.backward returned a gradient of shape {tuple(grad.shape)} and dtype {grad.dtype} "
                 f"for an input of shape {tuple(shape)} and dtype {dtype}: the op's backward is wrong"

@@ -147,8 +147,9 @@ class Cast(Function):
 
 def _binary(name, function_class, a, b):
     a, b = checks.as_operand_pair(name, a, b)
-    if a.shape != b.shape and a.ndim and b.ndim:  # a 0-d operand broadcasts with anything
-        checks.broadcast_shapes(name, a.shape, b.shape)
+    a_shape, b_shape = a.array.shape, b.array.shape
+    if a_shape != b_shape and a_shape and b_shape:  # a 0-d operand (shape ()) broadcasts with anything
+        checks.broadcast_shapes(name, a_shape, b_shape)
     return function_class()(a, b)
 
 

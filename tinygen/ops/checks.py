@@ -69,8 +69,6 @@ def promote(a, b):
 
 def scalar_dtype(value, like):
     """The dtype a Python number takes next to tensor ``like``: it never upcasts the tensor."""
-    if type(value) is float and like.dtype.kind == "f":  # the common case, checked first for speed
-        return like.dtype
     if isinstance(value, bool):
         return like.dtype
     if isinstance(value, numbers.Integral):
@@ -110,13 +108,27 @@ def as_operand_pair(name, a, b):
     if a_is_tensor and b_is_tensor:
         if a._backend is not b._backend:
             raise device_error(name, a, b)
-        if a.dtype != b.dtype:
+        a_dtype, b_dtype = a.array.dtype, b.array.dtype
+        if a_dtype is not b_dtype and a_dtype != b_dtype:  # `is`: the quick common case
             dtype = promote(a, b)
             a, b = a.to(dtype=dtype), b.to(dtype=dtype)
         return a, b
     if not (a_is_tensor or b_is_tensor):
         raise TypeError(f"{name}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     tensor_operand, number = (a, b) if a_is_tensor else (b, a)
+    dtype = tensor_operand.dtype
+    if type(number) is not float or dtype.kind != "f":  # a Python float next to a float tensor: nothing to check
+        tensor_operand, dtype = number_operand(name, tensor_operand, number)
+    constant = Tensor._make(tensor_operand._backend.xp.asarray(number, dtype=dtype), tensor_operand._backend)
+    return (tensor_operand, constant) if a_is_tensor else (constant, tensor_operand)
+
+
+def number_operand(name, tensor_operand, number):
+    """What ``as_operand_pair`` checks of a tensor and a number (a NumPy scalar, a bool, an int, a float): the
+    number must not be an array; it takes ``scalar_dtype``; an integer must fit an integer tensor. Returns the
+    tensor (converted if the number makes it float: int tensor * 0.5) and the dtype both then have. Its result
+    for a Python float next to a float tensor is that tensor and its dtype, which ``as_operand_pair`` takes
+    without the call (the common case, ``x * 0.5``)."""
     is_array = hasattr(number, "__array__") or hasattr(number, "__cuda_array_interface__")
     if is_array and not isinstance(number, numbers.Number):  # NumPy scalars are numbers; arrays are not
         device = tensor_operand.device
@@ -134,8 +146,7 @@ def as_operand_pair(name, a, b):
         tensor_operand = tensor_operand.to(dtype=dtype)
     if dtype.kind in "iu":
         check_integer_fits(name, number, tensor_operand)
-    constant = Tensor._make(tensor_operand._backend.xp.asarray(number, dtype=dtype), tensor_operand._backend)
-    return (tensor_operand, constant) if a_is_tensor else (constant, tensor_operand)
+    return tensor_operand, dtype
 
 
 def check_integer_fits(name, number, like):
