@@ -38,3 +38,22 @@ def test_another_backend_on_request(x, strict):
 @given(tst.arrays((2, 2), dtype="float32"))
 def test_another_dtype_on_request(x):
     assert x.dtype == np.float32
+
+
+def test_the_ci_profile_draws_the_same_examples_on_every_run():
+    """CI's results must not change by chance: two runs of one test under ``ci`` see the same shapes."""
+    tst.register_profiles()
+
+    def shapes_seen():
+        seen = []
+
+        @settings(settings.get_profile("ci"), max_examples=15)
+        @given(tst.shapes(min_dims=1, max_dims=3))
+        def record(shape):
+            seen.append(shape)
+
+        record()
+        return seen
+
+    first = shapes_seen()
+    assert first == shapes_seen() and len(set(first)) > 1
