@@ -32,6 +32,25 @@ def test_kept_values_are_scaled_and_gradient_follows_the_mask():
     assert_close(x.grad, np.where(kept, host(upstream) / 0.75, 0.0))
 
 
+def test_the_mask_is_kept_as_booleans_and_gives_what_a_mask_of_numbers_gives():
+    """dropout keeps a boolean mask and the scale apart (a quarter of the memory); the result, and its gradient, are
+    bit for bit those of the mask of numbers (0 or 1 / (1 - p)) the op also takes."""
+    from tinygen.ops.dropout import Dropout
+
+    x = random_tensor((6, 7), seed=4, dtype=tinygen.float32)
+    y = F.dropout(x, 0.3, generator=tinygen.Generator(x.device, seed=1))
+    op = y.grad_fn
+    assert isinstance(op, Dropout) and op.mask.dtype == bool and op.scale == 1 / 0.7
+    numbers = op.mask.astype(np.float32) * np.float32(1 / 0.7)
+    x2 = x.detach().requires_grad_()
+    y2 = Dropout(numbers)(x2)
+    assert np.array_equal(host(y), host(y2))
+    upstream = random_tensor(x.shape, seed=5, requires_grad=False, dtype=tinygen.float32)
+    y.backward(upstream)
+    y2.backward(upstream)
+    assert np.array_equal(host(x.grad), host(x2.grad))
+
+
 def test_expected_value_is_preserved():
     x = tinygen.ones(200, 500)
     assert float(F.dropout(x, 0.5).mean()) == pytest.approx(1.0, abs=0.02)

@@ -9,22 +9,30 @@ from tinygen import random as tg_random
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import float32, float64, is_floating
 from tinygen.ops import checks
-from tinygen.tensor import Tensor
 
 __all__ = ["dropout", "dropout2d"]
 
 
 class Dropout(Function):
-    """y = x * mask, mask = keep / (1 - p) (a constant drawn once).   dL/dx = g * mask."""
+    """y = x * mask * scale for a fixed mask (drawn once) and a number ``scale``.
 
-    def __init__(self, mask):
-        self.mask = mask
+    ``dropout`` passes the mask as booleans (a quarter of a float32 mask's memory) with scale = 1 / (1 - p); a mask
+    of numbers that already holds the scale (0 or 1 / (1 - p)) works with the default scale 1.
+    dL/dx = g * mask * scale: the op is linear and symmetric in x, so its backward is the same op on g (and every
+    higher derivative comes free).
+    """
+
+    def __init__(self, mask, scale=1.0):
+        self.mask, self.scale = mask, scale
 
     def forward(self, x):
-        return x * self.mask
+        y = self.backend.xp.asarray(x * self.mask)  # asarray: a 0-d product is a NumPy scalar, which *= replaces
+        if self.scale != 1.0:
+            y *= checks.typed_scalar(self.scale, y)
+        return y
 
     def backward(self, g):
-        return g * Tensor._make(self.mask, g.backend)
+        return Dropout(self.mask, self.scale)(g)
 
 
 def dropout(input, p=0.5, training=True, generator=None):
@@ -41,12 +49,10 @@ def dropout(input, p=0.5, training=True, generator=None):
     if not training or p == 0:
         return input
     if p == 1:
-        return Dropout(input.backend.xp.zeros(input.shape, dtype=input.dtype))(input)
+        return Dropout(input.backend.xp.zeros(input.shape, dtype=bool), 0.0)(input)
     draw_dtype = input.dtype if input.dtype in (float32, float64) else float32  # what generators can draw
     uniform = tg_random.resolve(generator, input.device).random(input.shape, draw_dtype)
-    mask = (uniform >= p).astype(input.dtype)
-    mask *= checks.typed_scalar(1.0 / (1.0 - p), mask)  # a 0-d mask is a NumPy scalar: *= makes a new one
-    return Dropout(mask)(input)
+    return Dropout(uniform >= p, 1.0 / (1.0 - p))(input)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
@@ -65,6 +71,5 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
     planes = input.shape[:-2]
     draw_dtype = input.dtype if input.dtype in (float32, float64) else float32
     uniform = tg_random.resolve(generator, input.device).random(planes, draw_dtype)
-    mask = (uniform >= p).astype(input.dtype).reshape(planes + (1, 1))
-    mask *= 1.0 / (1.0 - p) if p < 1 else 0.0
-    return Dropout(mask)(input)
+    keep = (uniform >= p).reshape(planes + (1, 1))
+    return Dropout(keep, 1.0 / (1.0 - p) if p < 1 else 0.0)(input)
