@@ -252,12 +252,58 @@ def test_conv2d_matches_its_reference(data):
 
 @given(st.data())
 def test_conv_transpose2d_matches_its_reference(data):
-    """col2im (and, in the backward, windows of g cut once for both gradients) against a plain convolution of
+    """col2im, or the phases of a kernel that is a multiple of the stride, against a plain convolution of
     the zero-spread input with the flipped kernel."""
     case = data.draw(conv_cases(transposed=True))
     operands = _operands(data.draw, case, transposed=True)
     assert_same_derivatives(_as_function(F.conv_transpose2d, case), _as_function(conv_transpose2d_reference, case),
                             operands, data.draw(st.integers(0, 2**16)))
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [
+    ((4, 4), (2, 2), (1, 1)), ((2, 3), (2, 3), (0, 2)), ((6, 4), (3, 2), (3, 0)), ((4, 2), (1, 2), (2, 1)),
+])
+@pytest.mark.parametrize("size", [(3, 4), (5, 7), (8, 8)])
+def test_the_phases_of_a_transposed_convolution_agree_with_col2im(kernel, stride, padding, size):
+    """``correlate_adjoint_by_phases`` (the fast path for a kernel that is a multiple of the stride) against
+    ``correlate_adjoint_by_windows`` (the readable one), whatever the channel counts that choose between them."""
+    from tinygen.backend import get_backend
+    from tinygen.ops.im2col import (WindowGeometry, correlate_adjoint_by_phases, correlate_adjoint_by_windows,
+                                    phase_taps)
+
+    backend, rng = get_backend("cpu"), np.random.default_rng(0)
+    geometry = WindowGeometry(kernel, stride, padding, (1, 1))
+    assert phase_taps(geometry) == tuple(k // s for k, s in zip(kernel, stride))
+    windows = geometry.output_size(size)
+    y, weight = rng.standard_normal((3, 5) + windows), rng.standard_normal((5, 2) + kernel)
+    np.testing.assert_allclose(correlate_adjoint_by_phases(backend, y, weight, geometry, size),
+                               correlate_adjoint_by_windows(backend, y, weight, geometry, size), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("out_channels", [1, 6])
+def test_blocks_of_one_image_give_what_one_block_gives(monkeypatch, transposed, out_channels):
+    """Every product runs a block of images at a time; blocks of one image give the one block's values and first
+    and second derivatives (the weight gradient sums its blocks in another order: to rounding)."""
+    from tinygen.ops import im2col
+
+    x = random_tensor((5, 3, 9, 8), seed=1)
+    weight = random_tensor((3, out_channels, 4, 4) if transposed else (out_channels, 3, 4, 4), seed=2)
+    function = F.conv_transpose2d if transposed else F.conv2d
+
+    def derivatives():
+        x.grad = weight.grad = None
+        y = function(x, weight, stride=2, padding=1)
+        upstream = random_tensor(y.shape, seed=3, requires_grad=False)
+        grad_x, grad_weight = tinygen.autograd.grad(y, [x, weight], upstream, create_graph=True)
+        ((grad_x * grad_x).sum() + (grad_weight * grad_weight).sum()).backward()
+        return [t.detach().numpy() for t in (y, grad_x, grad_weight, x.grad, weight.grad)]
+
+    whole = derivatives()
+    monkeypatch.setattr(im2col, "BLOCK_BYTES", 1)
+    assert len(im2col.image_blocks(5, 100, 8)) == 5
+    for one_block, blocks in zip(whole, derivatives()):
+        np.testing.assert_allclose(blocks, one_block, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(

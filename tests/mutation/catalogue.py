@@ -23,6 +23,7 @@ class Mutant:
 ARITHMETIC = "tinygen/ops/arithmetic.py"
 ELEMENTWISE = "tinygen/ops/elementwise.py"
 CONV = "tinygen/ops/conv.py"
+IM2COL = "tinygen/ops/im2col.py"
 NORM = "tinygen/ops/normalization.py"
 ENGINE = "tinygen/autograd/engine.py"
 ADAM = "tinygen/optim/adam.py"
@@ -74,9 +75,18 @@ MUTANTS = [
            "conv2d's input gradient uses the flipped kernel (convolution instead of correlation)",
            ("tests/test_conv.py::test_conv2d_gradients_for_a_fixed_case",)),
     Mutant("conv-transpose-input-size-from-g", CONV,
-           "        size = x.shape[2:]\n", "        size = self.geometry.output_size(g.shape[2:])\n",
+           "grad_x = Conv2d(self.geometry, x.shape[2:])(g, weight)",
+           "grad_x = Conv2d(self.geometry, self.geometry.output_size(g.shape[2:]))(g, weight)",
            "conv_transpose2d's backward recomputes its input size from g (wrong when output_padding >= stride)",
            ("tests/test_conv.py::test_conv_transpose2d_gradients_with_output_padding_at_least_the_stride",), fast=True),
+    Mutant("conv-transpose-phases-kernel-unflipped", IM2COL,
+           "[:, :, ::-1, :, ::-1, :]", "[:, :, :, :, ::-1, :]",
+           "the phases of a transposed convolution read the kernel's rows in the wrong order",
+           ("tests/test_conv.py::test_the_phases_of_a_transposed_convolution_agree_with_col2im",)),
+    Mutant("conv-weight-grad-blocks-misaligned", IM2COL,
+           "@ rows(backend, g[block])", "@ rows(backend, g[:block.stop - block.start])",
+           "the weight gradient pairs each block of images with the first images' g",
+           ("tests/test_conv.py::test_blocks_of_one_image_give_what_one_block_gives",)),
     Mutant("conv-transpose-bias-grad-mean", CONV,
            "grad_bias = g.sum(dim=(0, 2, 3)) if _needs_bias_grad(self)",
            "grad_bias = g.mean(dim=(0, 2, 3)) if _needs_bias_grad(self)",

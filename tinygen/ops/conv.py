@@ -15,23 +15,16 @@ A convolution's output size is floor((H + 2p - d(k-1) - 1)/s) + 1, so several in
 output size; the backward ops are therefore told the exact size to produce (the input's), which plays the
 role of ``output_padding``.
 
-What runs is the fast path: im2col on a channels-last copy (contiguous channels in the innermost copy) and one
-matrix product per op, and ConvTranspose2d's backward cuts the windows of g once for both of its gradients.
-Beside it, ``conv2d_reference`` and ``conv_transpose2d_reference`` compute the same from the formulas as they
-read, one kernel offset at a time in differentiable tensor ops (autograd derives their backward); tests check
-that both paths agree, values and first and second derivatives.
+What runs is the fast path: im2col on a channels-last copy (contiguous channels in the innermost copy) and a
+matrix product per block of images (so the columns of a batch never all exist at once). Beside it,
+``conv2d_reference`` and ``conv_transpose2d_reference`` compute the same from the formulas as they read, one
+kernel offset at a time in differentiable tensor ops (autograd derives their backward); tests check that both
+paths agree, values and first and second derivatives.
 See docs/derivations/conv.md and docs/derivations/conv-transpose.md. Tests: tests/test_conv.py.
 """
 from tinygen.autograd.function import Function
 from tinygen.ops import checks
-from tinygen.ops.im2col import (
-    WindowGeometry,
-    as_pair,
-    correlate,
-    correlate_adjoint,
-    correlate_weight_grad,
-    im2col,
-)
+from tinygen.ops.im2col import WindowGeometry, as_pair, correlate, correlate_adjoint, correlate_weight_grad
 from tinygen.ops.linalg import matmul
 from tinygen.ops.shape import pad, squeeze, unsqueeze
 
@@ -56,20 +49,17 @@ class Conv2d(Function):
 
     dL/dx = conv_transpose2d(g, w) sized back to (H, W);  dL/dw = Conv2dWeightGrad(x, g);  dL/db = g summed over
     N, Ho, Wo.
-    ``columns`` (im2col of x) may be passed in when the caller already has them (they are used once).
+    The im2col columns are not kept for dL/dw: they hold each pixel of x in up to (k/s)^2 windows, so keeping them
+    until the backward would cost several times x's memory; the weight gradient cuts them again from x.
     """
 
     save_inputs = True
 
-    def __init__(self, geometry, output_size, columns=None):
-        self.geometry, self.output_size, self.columns = geometry, tuple(output_size), columns
+    def __init__(self, geometry, output_size):
+        self.geometry, self.output_size = geometry, tuple(output_size)
 
     def forward(self, x, weight, bias=None):
-        columns = self.columns if self.columns is not None else im2col(self.backend, x, self.geometry, self.output_size)
-        # Not kept for dL/dw: the columns hold each pixel of x in up to (k/s)^2 windows, so keeping them until
-        # the backward would cost several times x's memory; the weight gradient cuts them again from x.
-        self.columns = None
-        return _add_bias(correlate(self.backend, columns, weight, x.shape[0], self.output_size), bias)
+        return _add_bias(correlate(self.backend, x, weight, self.geometry, self.output_size), bias)
 
     def backward(self, g):
         x, weight = self.saved_inputs[:2]
@@ -101,11 +91,8 @@ class ConvTranspose2d(Function):
     def backward(self, g):
         x, weight = self.saved_inputs[:2]
         need_x, need_weight = self.needs_input_grad[:2]
-        size = x.shape[2:]
-        # both gradients read the same windows of g: cut them out once
-        columns = im2col(self.backend, g.array, self.geometry, size) if need_x or need_weight else None
-        grad_x = Conv2d(self.geometry, size, columns)(g, weight) if need_x else None
-        grad_weight = Conv2dWeightGrad(self.geometry, columns)(g, x) if need_weight else None
+        grad_x = Conv2d(self.geometry, x.shape[2:])(g, weight) if need_x else None
+        grad_weight = Conv2dWeightGrad(self.geometry)(g, x) if need_weight else None
         grad_bias = g.sum(dim=(0, 2, 3)) if _needs_bias_grad(self) else None
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
 
@@ -119,13 +106,11 @@ class Conv2dWeightGrad(Function):
 
     save_inputs = True
 
-    def __init__(self, geometry, columns=None):
-        self.geometry, self.columns = geometry, columns
+    def __init__(self, geometry):
+        self.geometry = geometry
 
     def forward(self, x, g):
-        columns = self.columns if self.columns is not None else im2col(self.backend, x, self.geometry, g.shape[2:])
-        self.columns = None  # not kept, as in Conv2d: dL/dg = conv2d(x, G) cuts them again
-        return correlate_weight_grad(self.backend, columns, g, self.geometry.kernel)
+        return correlate_weight_grad(self.backend, x, g, self.geometry)
 
     def backward(self, upstream):
         x, g = self.saved_inputs

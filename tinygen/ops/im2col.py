@@ -153,25 +153,119 @@ def col2im(backend, columns, shape, geometry, output_size):
     return from_channels_last(backend, padded, (h, w), geometry.padding)
 
 
-# --- the three products of a convolution -----------------------------------------------------------------
+# --- the three products of a convolution, a block of images at a time ----------------------------------
 
-def correlate(backend, columns, weight, batch, output_size):
-    """y[n, o, i, j] = sum_{c,a,b} w[o, c, a, b] x_pad[n, c, i*s + a*d, j*s + b*d], from x's windows:
-    im2col(x) (N*Ho*Wo, kH*kW*C), weight (O, C, kH, kW) -> (N, O, Ho, Wo)."""
-    return from_rows(backend, columns @ weight_matrix(backend, weight).T, batch, output_size)
+#: the most memory one block's im2col columns may take. A DCGAN layer's columns for a batch of 64 images take
+#: 12.8 MB; cut into blocks of 16 images they take 3.2 MB, which the product reads while they are still in the cache.
+BLOCK_BYTES = 4 * 2**20
+
+
+def image_blocks(batch, numbers_per_image, itemsize):
+    """Slices of the batch axis, each as many images as fit ``numbers_per_image`` numbers apiece in ``BLOCK_BYTES``
+    (at least one image)."""
+    size = max(1, BLOCK_BYTES // (numbers_per_image * itemsize))
+    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+
+
+def correlate(backend, x, weight, geometry, output_size):
+    """y[n, o, i, j] = sum_{c,a,b} w[o, c, a, b] x_pad[n, c, i*s + a*d, j*s + b*d]:
+    (N, C, H, W), (O, C, kH, kW) -> (N, O, Ho, Wo). im2col(x) times the weight matrix, a block of images at a time."""
+    batch, out_channels = x.shape[0], weight.shape[0]
+    matrix = weight_matrix(backend, weight).T
+    y = backend.xp.empty((batch, out_channels) + tuple(output_size), dtype=x.dtype)
+    for block in image_blocks(batch, output_size[0] * output_size[1] * matrix.shape[0], x.itemsize):
+        product = im2col(backend, x[block], geometry, output_size) @ matrix  # (n Ho Wo, O): channels last
+        y[block] = product.reshape((-1,) + tuple(output_size) + (out_channels,)).transpose(0, 3, 1, 2)
+    return y
+
+
+def correlate_weight_grad(backend, x, g, geometry):
+    """The adjoint of ``correlate`` in w: dW[o, c, a, b] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*s + a*d, j*s + b*d]:
+    (N, C, H, W), (N, O, Ho, Wo) -> (O, C, kH, kW). The sum over n runs a block of images at a time."""
+    (k_h, k_w), output_size = geometry.kernel, g.shape[2:]
+    numbers_per_image = output_size[0] * output_size[1] * k_h * k_w * x.shape[1]
+    # (columns^T g)^T, not g^T columns: the same numbers, but BLAS splits this shape across threads far better
+    matrix = sum(im2col(backend, x[block], geometry, output_size).T @ rows(backend, g[block])
+                 for block in image_blocks(x.shape[0], numbers_per_image, x.itemsize))
+    return weight_from_matrix(backend, matrix.T, (g.shape[1], x.shape[1], k_h, k_w))
 
 
 def correlate_adjoint(backend, y, weight, geometry, input_size):
     """The adjoint of ``correlate`` in x (the transposed convolution):
-    (N, O, Ho, Wo), (O, C, kH, kW) -> (N, C, H, W) with H, W = ``input_size``."""
-    columns = rows(backend, y) @ weight_matrix(backend, weight)
-    shape = (y.shape[0], weight.shape[1]) + tuple(input_size)
-    return col2im(backend, columns, shape, geometry, y.shape[2:])
+    (N, O, Ho, Wo), (O, C, kH, kW) -> (N, C, H, W) with H, W = ``input_size``.
+
+    As it reads: each pixel of y times the weight matrix gives the window it spreads onto, and ``col2im`` adds the
+    windows up (``correlate_adjoint_by_windows``). When the kernel is a multiple of the stride,
+    ``correlate_adjoint_by_phases`` computes the same without the overlapping adds (tests check that the two
+    agree); it copies T_h*T_w*O numbers per pixel of y where col2im adds k_h*k_w*C, so it runs when that is no
+    more: O <= s_h*s_w*C (DCGAN's 128 -> 64 layers, not its 64 -> 1 layer)."""
+    out_channels, in_channels = weight.shape[:2]
+    stride = geometry.stride
+    if phase_taps(geometry) is not None and out_channels <= stride[0] * stride[1] * in_channels:
+        return correlate_adjoint_by_phases(backend, y, weight, geometry, input_size)
+    return correlate_adjoint_by_windows(backend, y, weight, geometry, input_size)
 
 
-def correlate_weight_grad(backend, columns, g, kernel):
-    """The adjoint of ``correlate`` in w: dW[o, c, a, b] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*s + a*d, j*s + b*d],
-    from x's windows: im2col(x) (N*Ho*Wo, kH*kW*C), g (N, O, Ho, Wo) -> (O, C, kH, kW)."""
-    shape = (g.shape[1], columns.shape[1] // (kernel[0] * kernel[1])) + tuple(kernel)
-    # (columns^T g)^T, not g^T columns: the same numbers, but BLAS splits this shape across threads far better
-    return weight_from_matrix(backend, (columns.T @ rows(backend, g)).T, shape)
+def correlate_adjoint_by_windows(backend, y, weight, geometry, input_size):
+    """``correlate_adjoint`` as it reads: rows of y times the weight matrix, then ``col2im``; a block of images at
+    a time."""
+    matrix = weight_matrix(backend, weight)
+    x = backend.xp.empty((y.shape[0], weight.shape[1]) + tuple(input_size), dtype=y.dtype)
+    for block in image_blocks(y.shape[0], y.shape[2] * y.shape[3] * matrix.shape[1], y.itemsize):
+        columns = rows(backend, y[block]) @ matrix
+        x[block] = col2im(backend, columns, x[block].shape, geometry, y.shape[2:])
+    return x
+
+
+def phase_taps(geometry):
+    """T = k / s taps per axis, when there is no dilation, each kernel extent is a multiple of its stride and some
+    stride is above 1 (DCGAN's k 4, s 2: T = 2); else None (``correlate_adjoint_by_phases`` does not apply)."""
+    kernel, stride = geometry.kernel, geometry.stride
+    if geometry.dilation != (1, 1) or stride == (1, 1) or any(k % s for k, s in zip(kernel, stride)):
+        return None
+    return tuple(k // s for k, s in zip(kernel, stride))
+
+
+def correlate_adjoint_by_phases(backend, y, weight, geometry, input_size):
+    """``correlate_adjoint`` for a kernel that is a multiple of the stride, as s_h*s_w stride-1 correlations (the
+    sub-pixel view of a transposed convolution), all in one product and without col2im's overlapping adds.
+
+    Along one axis, output pixel h (padded position h + p = M s + rho, its phase rho < s) receives
+        x[h] = sum_{t < T} sum_o y[o, M - t] w[o, c, rho + t s]              (T = k / s taps, y zero outside)
+    i.e. T consecutive pixels of y, ending at M, whatever the phase. So one im2col of y (zero-padded by T - 1 in
+    front) with T x T windows, one for each (M_h, M_w) some output needs, times a weight matrix that holds every
+    phase's taps side by side, (T_h T_w O, s_h s_w C), gives all phases at once; output pixel (h, w) is the entry
+    (M_h, M_w, rho_h, rho_w) of that product. One copy per phase puts them in place. The product does
+    (M_h count)(M_w count)/(H W / s_h s_w) of col2im's work (the border windows serve one phase each), and writes
+    the output once instead of adding k_h k_w / (s_h s_w) times over each pixel.
+    """
+    xp = backend.xp
+    taps, stride, padding = phase_taps(geometry), geometry.stride, geometry.padding
+    batch, out_channels, in_channels = y.shape[0], weight.shape[0], weight.shape[1]
+    first = [p // s for p, s in zip(padding, stride)]  # M of output pixel 0, along each axis
+    last = [(size - 1 + p) // s for size, p, s in zip(input_size, padding, stride)]
+    counts = [end - start + 1 for start, end in zip(first, last)]
+    # window entry u holds y[M - (T - 1 - u)]: tap t = T - 1 - u of phase rho, kernel offset rho + t s
+    by_tap = weight.reshape(out_channels, in_channels, taps[0], stride[0], taps[1], stride[1])[:, :, ::-1, :, ::-1, :]
+    phase_weights = xp.ascontiguousarray(by_tap.transpose(2, 4, 0, 3, 5, 1)).reshape(taps[0] * taps[1] * out_channels, -1)
+    # y channels-last, T - 1 zeros in front and enough behind for the window ending at the last M
+    sizes = [max(size + t - 1, end + t) for size, t, end in zip(y.shape[2:], taps, last)]
+    x = xp.empty((batch, in_channels) + tuple(input_size), dtype=y.dtype)
+    for block in image_blocks(batch, counts[0] * counts[1] * phase_weights.shape[0], y.itemsize):
+        images = y[block]
+        padded = xp.zeros((images.shape[0], sizes[0], sizes[1], out_channels), dtype=y.dtype)
+        padded[:, taps[0] - 1:taps[0] - 1 + y.shape[2], taps[1] - 1:taps[1] - 1 + y.shape[3], :] = \
+            images.transpose(0, 2, 3, 1)
+        step_n, step_h, step_w, step_c = padded.strides
+        windows = backend.as_strided(padded[:, first[0]:, first[1]:, :], (images.shape[0], counts[0], counts[1],
+                                     taps[0], taps[1], out_channels), (step_n, step_h, step_w, step_h, step_w, step_c))
+        columns = xp.ascontiguousarray(windows).reshape(-1, phase_weights.shape[0])
+        product = (columns @ phase_weights).reshape((-1,) + tuple(counts) + tuple(stride) + (in_channels,))
+        for rho_h in range(stride[0]):
+            for rho_w in range(stride[1]):
+                h0, w0 = (rho_h - padding[0]) % stride[0], (rho_w - padding[1]) % stride[1]  # the phase's first pixel
+                target = x[block, :, h0::stride[0], w0::stride[1]]
+                m_h, m_w = (h0 + padding[0]) // stride[0] - first[0], (w0 + padding[1]) // stride[1] - first[1]
+                phase = product[:, m_h:m_h + target.shape[2], m_w:m_w + target.shape[3], rho_h, rho_w, :]
+                target[...] = phase.transpose(0, 3, 1, 2)
+    return x
