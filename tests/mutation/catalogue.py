@@ -228,8 +228,8 @@ MUTANTS = [
            "Adam without the second moment's bias correction",
            ("tests/test_optim.py::test_adam_steps_with_a_constant_gradient_in_closed_form",)),
     Mutant("adam-eps-inside-sqrt", ADAM,
-           "        denominator = xp.sqrt(second_moment)\n        denominator /= math.sqrt(1 - beta2**step)\n"
-           "        denominator += eps\n",
+           "        denominator = xp.sqrt(second_moment, out=scratch)\n"
+           "        denominator /= math.sqrt(1 - beta2**step)\n        denominator += eps\n",
            "        denominator = xp.sqrt(second_moment / (1 - beta2**step) + eps)\n",
            "Adam's eps inside the square root (invisible for gradients of order 1)",
            ("tests/test_optim.py::test_adam_steps_with_a_constant_gradient_in_closed_form",), fast=True),

@@ -54,17 +54,18 @@ class Adam(Optimizer):
             else:
                 grad = grad + param.array * weight_decay
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-        exp_avg += (grad - exp_avg) * (1 - beta1)
+        scratch = xp.empty_like(exp_avg)  # every intermediate below lands here: one array, no temporaries
+        exp_avg += xp.multiply(xp.subtract(grad, exp_avg, out=scratch), 1 - beta1, out=scratch)
         exp_avg_sq *= beta2
-        exp_avg_sq += grad * (1 - beta2) * grad
+        exp_avg_sq += xp.multiply(xp.multiply(grad, 1 - beta2, out=scratch), grad, out=scratch)
         second_moment = exp_avg_sq
         if group["amsgrad"]:
             second_moment = state["max_exp_avg_sq"].array
             xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-        denominator = xp.sqrt(second_moment)
+        denominator = xp.sqrt(second_moment, out=scratch)
         denominator /= math.sqrt(1 - beta2**step)
         denominator += eps
-        update = exp_avg / denominator
+        update = xp.divide(exp_avg, denominator, out=scratch)
         update *= lr / (1 - beta1**step)
         param.array -= update
 
