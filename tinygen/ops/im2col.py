@@ -247,7 +247,8 @@ def correlate_adjoint_by_phases(backend, y, weight, geometry, input_size):
     counts = [end - start + 1 for start, end in zip(first, last)]
     # window entry u holds y[M - (T - 1 - u)]: tap t = T - 1 - u of phase rho, kernel offset rho + t s
     by_tap = weight.reshape(out_channels, in_channels, taps[0], stride[0], taps[1], stride[1])[:, :, ::-1, :, ::-1, :]
-    phase_weights = xp.ascontiguousarray(by_tap.transpose(2, 4, 0, 3, 5, 1)).reshape(taps[0] * taps[1] * out_channels, -1)
+    phase_weights = xp.ascontiguousarray(by_tap.transpose(2, 4, 0, 3, 5, 1))
+    phase_weights = phase_weights.reshape(taps[0] * taps[1] * out_channels, -1)
     # y channels-last, T - 1 zeros in front and enough behind for the window ending at the last M
     sizes = [max(size + t - 1, end + t) for size, t, end in zip(y.shape[2:], taps, last)]
     x = xp.empty((batch, in_channels) + tuple(input_size), dtype=y.dtype)
