@@ -1,5 +1,7 @@
 """Recipes: the seed recipes stay available beside the defaults, checkpoints say which recipe they hold (older ones
 load as the seed recipe's), the defaults sample from the average of G, and the convolutional VAE's ELBO."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -44,6 +46,29 @@ def test_the_default_gans_normalize_every_layer_of_d_and_train_it_with_the_hinge
         assert d_lr == 2 * g_lr and recipe.setup.augment_shift == 2
     else:
         assert any(isinstance(module, nn.BatchNorm1d) for module in recipe.generator.modules())
+
+
+def test_only_a_discriminator_without_batch_norm_sees_real_and_fake_in_one_pass(tmp_path):
+    """A joint pass gives D's logits for real and fake in one batch: with batch norm in D the batch statistics
+    would mix them, so every recipe that asks for it has a D without batch norm; for such a D it gives the two
+    passes' logits."""
+    from tinygen.models import MLPDiscriminator
+    from tinygen.training.gan import SETUPS
+
+    joint = [key for key, setup in SETUPS.items() if setup.joint_pass]
+    assert sorted(joint) == [("dcgan", "default"), ("gan", "default")]
+    for key in joint:
+        discriminator = SETUPS[key].make_discriminator()
+        assert not any(isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)) for module in discriminator.modules())
+    recipe = build_recipe(quiet(model="gan", out=str(tmp_path)))
+    recipe.discriminator = MLPDiscriminator().to(tinygen.float64)  # no spectral norm: no power iteration per pass
+    real, fake = tinygen.rand(4, 1, 28, 28, dtype=tinygen.float64), tinygen.rand(3, 1, 28, 28, dtype=tinygen.float64)
+    together = recipe.discriminate(real, fake)
+    recipe.setup = dataclasses.replace(recipe.setup, joint_pass=False)
+    apart = recipe.discriminate(real, fake)
+    for one, two in zip(together, apart):
+        assert one.shape == two.shape
+        np.testing.assert_allclose(host(one), host(two), rtol=1e-12)
 
 
 @pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp"])

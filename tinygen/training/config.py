@@ -29,6 +29,7 @@ SEED_DEFAULTS = {
 DEFAULTS = dict(
     SEED_DEFAULTS,
     **{
+        "gan": dict(epochs=20, batch_size=64, lr=3e-4, latent_dim=100, betas=(0.5, 0.999)),
         "dcgan": dict(epochs=8, batch_size=32, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
         "wgan-gp": dict(epochs=8, batch_size=32, lr=2e-4, latent_dim=100, betas=(0.5, 0.9), n_critic=2),
         "conv-vae": dict(epochs=30, batch_size=128, lr=1e-3, latent_dim=16, betas=(0.9, 0.999)),

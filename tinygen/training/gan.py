@@ -6,7 +6,7 @@ One step (Goodfellow et al. 2014), on D's logits (``discriminator_loss`` / ``gen
     then the average of G's weights moves toward G's (``ExponentialMovingAverage``), if the recipe keeps one
 L is the non-saturating loss (-log D(x) - log(1 - D(G(z))) for D, -log D(G(z)) for G) or the hinge loss; T is
 the differentiable augmentation (``tinygen.nn.augment``: real and fake shifted alike), or nothing. Samples come
-from the averaged generator when there is one.
+from the averaged generator when there is one. A D without batch norm scores real and fake in one pass.
 
 Each (model, recipe) has its ``GANSetup``: the seed recipes are the first release's (kept for comparison); the
 default ones were chosen on the judge's scores of seed 0 (benchmarks/quality.py): hinge loss against a spectrally
@@ -22,6 +22,7 @@ from tinygen.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator
                             SpectralNormDiscriminator)
 from tinygen.models.toy import ToyDiscriminator, ToyGenerator, mode_coverage
 from tinygen.nn.augment import diff_augment
+from tinygen.ops.shape import cat
 from tinygen.training.adversarial import AdversarialRecipe
 from tinygen.training.recipe import frozen
 
@@ -36,6 +37,7 @@ class GANSetup:
     average_decay: float = None              # EMA of G's weights to sample from (None: sample from G itself)
     augment_shift: int = 0                   # DiffAugment: shift D's images by up to this many pixels (0: off)
     discriminator_lr_scale: float = 1.0      # D's learning rate is this times the run's (G's) learning rate
+    joint_pass: bool = False                 # D's step sees real and fake in one batch (for a D without batch norm)
 
 
 SETUPS = {
@@ -44,9 +46,9 @@ SETUPS = {
     ("toy", "seed"): GANSetup(ToyGenerator, ToyDiscriminator),
     ("gan", "default"): GANSetup(functools.partial(MLPGenerator, batch_norm=True),
                                  functools.partial(MLPDiscriminator, spectral_norm=True), loss="hinge",
-                                 average_decay=0.999),
+                                 average_decay=0.999, joint_pass=True),
     ("dcgan", "default"): GANSetup(DCGANGenerator, SpectralNormDiscriminator, loss="hinge", average_decay=0.999,
-                                   augment_shift=2, discriminator_lr_scale=2.0),
+                                   augment_shift=2, discriminator_lr_scale=2.0, joint_pass=True),
     ("toy", "default"): GANSetup(ToyGenerator, ToyDiscriminator),
 }
 
@@ -74,11 +76,19 @@ class GANRecipe(AdversarialRecipe):
         """T: what D sees of every image, real or generated (the identity when the recipe has no augmentation)."""
         return diff_augment(images, self.setup.augment_shift) if self.setup.augment_shift else images
 
+    def discriminate(self, real, fake):
+        """D's logits for the real and the fake batch: two passes, or with ``joint_pass`` one pass over both (the
+        same numbers for a D without batch norm, whose output for a sample does not depend on the others; half
+        the passes, and a spectrally normalized D runs one power iteration instead of two)."""
+        if not self.setup.joint_pass:
+            return self.discriminator(self.augment(real)), self.discriminator(self.augment(fake))
+        logits = self.discriminator(self.augment(cat([real, fake])))
+        return logits[:real.shape[0]], logits[real.shape[0]:]
+
     def train_step(self, real):
         fake = self.generator(self.noise(real.shape[0]))
 
-        real_logits = self.discriminator(self.augment(real))
-        fake_logits = self.discriminator(self.augment(fake.detach()))  # detached: this step must not reach G
+        real_logits, fake_logits = self.discriminate(real, fake.detach())  # detached: this step must not reach G
         loss_d = discriminator_loss(real_logits, fake_logits, self.setup.loss)
         self.discriminator_optimizer.zero_grad()
         loss_d.backward()
