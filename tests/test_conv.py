@@ -306,6 +306,16 @@ def test_blocks_of_one_image_give_what_one_block_gives(monkeypatch, transposed, 
         np.testing.assert_allclose(blocks, one_block, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("function", [F.conv2d, F.conv_transpose2d])
+def test_an_empty_batch_gives_an_empty_output_and_a_zero_weight_gradient(function):
+    x = tinygen.randn(0, 3, 8, 8, requires_grad=True)
+    weight = tinygen.randn(3, 3, 4, 4, requires_grad=True)
+    y = function(x, weight, stride=2, padding=1)
+    assert y.shape[0] == 0
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not weight.grad.numpy().any()
+
+
 @pytest.mark.parametrize(
     "input_size, kernel, stride, padding, dilation, expected",
     [(28, 4, 2, 1, 1, 14), (14, 4, 2, 1, 1, 7), (7, 3, 1, 0, 1, 5), (9, 3, 2, 0, 2, 3), (5, 5, 1, 0, 1, 1), (6, 1, 3, 2, 1, 4)],

@@ -162,9 +162,9 @@ BLOCK_BYTES = 4 * 2**20
 
 def image_blocks(batch, numbers_per_image, itemsize):
     """Slices of the batch axis, each as many images as fit ``numbers_per_image`` numbers apiece in ``BLOCK_BYTES``
-    (at least one image)."""
-    size = max(1, BLOCK_BYTES // (numbers_per_image * itemsize))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+    (at least one image; an empty batch is one empty block)."""
+    size = max(1, BLOCK_BYTES // max(1, numbers_per_image * itemsize))
+    return [slice(start, min(start + size, batch)) for start in range(0, max(batch, 1), size)]
 
 
 def correlate(backend, x, weight, geometry, output_size):
