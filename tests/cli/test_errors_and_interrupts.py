@@ -152,13 +152,30 @@ def test_ctrl_c_under_exercises_check_says_grading_stopped(tinygen, monkeypatch,
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX signals")
 def test_ctrl_c_while_a_checkpoint_and_its_metrics_are_written_waits_for_both():
     finished = []
-    with pytest.raises(KeyboardInterrupt):
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, however pytest was started
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                finished.append("checkpoint")
+                finished.append("metrics")
+        assert finished == ["checkpoint", "metrics"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, outer)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX signals")
+def test_a_process_that_ignores_ctrl_c_still_ignores_it_after_the_writes():
+    """A job started in the background (or under nohup) ignores SIGINT: deferring it must not turn it into an
+    interrupt."""
+    outer = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
         with interrupts_deferred():
             os.kill(os.getpid(), signal.SIGINT)
-            finished.append("checkpoint")
-            finished.append("metrics")
-    assert finished == ["checkpoint", "metrics"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, outer)
 
 
 # --- WGAN-GP's columns ------------------------------------------------------------------------------------------

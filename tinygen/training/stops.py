@@ -71,7 +71,7 @@ def interrupts_deferred():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if received:
+    if received and previous is not signal.SIG_IGN:  # a process that ignored Ctrl-C goes on ignoring it
         if callable(previous):
             previous(signal.SIGINT, received[0])
         else:
