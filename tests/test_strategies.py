@@ -1,6 +1,7 @@
 """tinygen.testing.strategies.arrays: plain arrays for array code, as the docs promise (NumPy float64 by default,
 contiguous unless asked, of a given or drawn shape, off the kinks when asked, on another backend when asked)."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,14 +41,15 @@ def test_another_dtype_on_request(x):
     assert x.dtype == np.float32
 
 
-def test_the_ci_profile_draws_the_same_examples_on_every_run():
-    """CI's results must not change by chance: two runs of one test under ``ci`` see the same shapes."""
+@pytest.mark.parametrize("profile", ["dev", "ci"])
+def test_the_dev_and_ci_profiles_draw_the_same_examples_on_every_run(profile):
+    """The README's test command and CI must not pass or fail by chance: two runs of one test see the same shapes."""
     tst.register_profiles()
 
     def shapes_seen():
         seen = []
 
-        @settings(settings.get_profile("ci"), max_examples=15)
+        @settings(settings.get_profile(profile), max_examples=15)
         @given(tst.shapes(min_dims=1, max_dims=3))
         def record(shape):
             seen.append(shape)

@@ -13,8 +13,9 @@ works on the seed and the shape, not on every element), and sometimes laid out n
 ``arrays`` draws plain NumPy (or CuPy) arrays the same way, for code checked with ``check_backward``.
 
 Profiles: ``load_profile()`` selects one of ``dev`` (fast), ``ci`` and ``heavy`` from the
-``TINYGEN_HYPOTHESIS_PROFILE`` environment variable (default ``dev``). ``ci`` is derandomized: every run
-draws the same examples, so a CI result can be reproduced and never changes by chance.
+``TINYGEN_HYPOTHESIS_PROFILE`` environment variable (default ``dev``). ``dev`` and ``ci`` are derandomized:
+every run draws the same examples, so a result can be reproduced and never changes by chance; ``heavy`` draws
+new ones each run, to look for cases the fixed draws miss.
 """
 import os
 
@@ -27,7 +28,7 @@ from tinygen.random import Generator
 from tinygen.tensor import Tensor
 
 PROFILES = {
-    "dev": dict(max_examples=15),
+    "dev": dict(max_examples=15, derandomize=True, database=None),
     "ci": dict(max_examples=40, derandomize=True, database=None),
     "heavy": dict(max_examples=400),
 }
