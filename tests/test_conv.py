@@ -306,6 +306,25 @@ def test_blocks_of_one_image_give_what_one_block_gives(monkeypatch, transposed, 
         np.testing.assert_allclose(blocks, one_block, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("wide", [3, 9])  # 3 <= s*s*2 channels: the phases path; 9 > 8: col2im's
+def test_gradients_through_the_phases_and_the_blocks_on_permuted_operands(monkeypatch, wide):
+    """DCGAN's geometry (k 4, s 2, p 1) in float64 against finite differences, first and second order, with blocks
+    of one image and non-contiguous operands: conv2d's input gradient and conv_transpose2d's forward both run
+    ``correlate_adjoint`` with ``wide`` channels in and 2 out."""
+    from tinygen.ops import im2col
+
+    monkeypatch.setattr(im2col, "BLOCK_BYTES", 1)
+
+    def permuted(*shape):  # channels-last in memory, NCHW to look at
+        return tinygen.randn(*shape, dtype=tinygen.float64).permute(0, 3, 1, 2).detach().requires_grad_()
+
+    x, y, weight = permuted(2, 6, 6, 2), permuted(2, 3, 3, wide), permuted(wide, 4, 4, 2)
+    assert not (x.is_contiguous() or y.is_contiguous() or weight.is_contiguous())
+    for function, operands in ((F.conv2d, [x, weight]), (F.conv_transpose2d, [y, weight])):
+        gradcheck(lambda a, w: function(a, w, stride=2, padding=1), operands)
+        gradgradcheck(lambda a, w: function(a, w, stride=2, padding=1), operands)
+
+
 @pytest.mark.parametrize("function", [F.conv2d, F.conv_transpose2d])
 def test_an_empty_batch_gives_an_empty_output_and_a_zero_weight_gradient(function):
     x = tinygen.randn(0, 3, 8, 8, requires_grad=True)
