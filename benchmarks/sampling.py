@@ -55,6 +55,8 @@ def main():
     parser.add_argument("--no-command", action="store_true", help="skip timing the `tinygen sample` command")
     add_timing_option(parser)
     args = parser.parse_args()
+    if args.n < 1 or args.repeats < 1:
+        parser.error(f"--n and --repeats must be at least 1, got --n {args.n} --repeats {args.repeats}")
     setup(cpu_time=args.cpu_time)
     ours, theirs = median_seconds([
         make_draw(tinygen, args.n),
