@@ -107,11 +107,6 @@ def rows(backend, x):
     return to_channels_last(backend, x).reshape(n * h * w, c)
 
 
-def from_rows(backend, matrix, batch, size):
-    """(N*H*W, C) -> (N, C, H, W), the inverse of ``rows``."""
-    return from_channels_last(backend, matrix.reshape((batch,) + tuple(size) + (matrix.shape[1],)), size)
-
-
 def weight_matrix(backend, weight):
     """(O, C, kH, kW) -> (O, kH*kW*C): each filter flattened in im2col's (a, b, c) order."""
     return backend.xp.ascontiguousarray(weight.transpose(0, 2, 3, 1)).reshape(weight.shape[0], -1)
