@@ -65,25 +65,22 @@ class Function:
         requires grad, link this node into the graph: the output's ``grad_fn``, with an edge per input to where
         that input's gradient goes (its own ``grad_fn``, itself if it is a leaf that requires grad, or nowhere)."""
         self.backend = backend = inputs[0]._backend
-        record = False
+        arrays, requires_grad = [], []  # one pass over the inputs: list comprehensions are calls in Python 3.11
         for tensor in inputs:
             if tensor._backend is not backend:
                 raise self._device_mismatch(inputs)
-            record = record or tensor.requires_grad
-        record = record and _mode.enabled
+            arrays.append(tensor.array)
+            requires_grad.append(tensor.requires_grad)
+        record = True in requires_grad and _mode.enabled
         if record:
-            self.needs_input_grad = tuple([tensor.requires_grad for tensor in inputs])  # [...]: quicker than (...)
-        array = self.forward(*[tensor.array for tensor in inputs])
+            self.needs_input_grad = tuple(requires_grad)
+        array = self.forward(*arrays)
         if not array.ndim or self.moves_device or _AnomalyMode.enabled:
             array, backend = self._settle_output(array)
         output = tensor_module.Tensor._make(array, backend, record, self if record else None,
                                             inputs[0]._version if self.is_view else None)
         if record:
-            self.next_edges = tuple([
-                tensor.grad_fn if tensor.grad_fn is not None else (tensor if tensor.requires_grad else None)
-                for tensor in inputs
-            ])
-            self._save_for_backward(inputs, output)
+            self._link(inputs, output)
         return output
 
     # --- the bookkeeping of __call__ ----------------------------------------------------------------------
@@ -97,8 +94,13 @@ class Function:
             check_forward(self, backend.xp, array)
         return array, backend
 
-    def _save_for_backward(self, inputs, output):
-        """Keep what ``backward`` reads (``save_inputs``, ``save_output``) with its version, and its shape."""
+    def _link(self, inputs, output):
+        """Record this node: an edge per input to where its gradient goes (its ``grad_fn``; itself, for a leaf that
+        requires grad; nowhere), and what ``backward`` reads (``save_inputs``, ``save_output``) with its version."""
+        self.next_edges = tuple([
+            tensor.grad_fn if tensor.grad_fn is not None else (tensor if tensor.requires_grad else None)
+            for tensor in inputs
+        ])
         array = output.array
         self.output_shape = array.shape
         self.output_dtype = array.dtype
