@@ -14,17 +14,18 @@ Leaves receive their summed gradient in ``.grad`` (``backward``) or in the retur
 else is a named helper the loop calls, defined below it in the order it is called: ``grad()``'s pruning to its
 targets (``_GradTargets``), ``autograd.trace()`` (``_begin_trace``; the tracer's lines are skippable),
 ``retain_grad()`` (``_hand_out``), freed graphs and anomaly mode (``_call_backward``), the checks of what a backward
-returned (``_check_input_grads``: the count, type and device of tinygen/autograd/checks.py, shape, dtype,
+returned (``_check_input_grads``: the count, type and device (messages in tinygen/autograd/checks.py), shape, dtype,
 anomaly mode's finiteness; per-node checks and observers are called right after it, one line each), and
 ``release``, which frees what the forward saved. docs/reverse-mode.md walks through the loop.
 Tests: tests/test_autograd.py (tests/test_custom_function_errors.py for the checks, tests/test_trace.py for the
 trace).
 """
 from tinygen.autograd.anomaly import _AnomalyMode, check_finite, running_backward_of, site_of
-from tinygen.autograd.checks import check_gradient_count, check_gradient_type
+from tinygen.autograd.checks import gradient_count_error, wrong_gradient_error
 from tinygen.autograd.function import Function, freed_graph_error
 from tinygen.autograd.grad_mode import set_grad_enabled
 from tinygen.autograd.trace import _Tracing
+from tinygen.tensor import Tensor
 
 
 def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None):
@@ -175,17 +176,19 @@ def _backward_in_anomaly_mode(node, grad):
 
 
 def _check_input_grads(node, input_grads):
-    """A backward returned one gradient per input (``check_gradient_count``: the routing ``zip`` would drop extra
-    ones silently), each a Tensor on the op's device (``check_gradient_type``: a raw array arrives here as the
-    1-tuple ``_call_backward`` made of it) with its input's shape and dtype (else the op's backward is wrong) and,
-    in anomaly mode, finite. The messages of the first two are in tinygen/autograd/checks.py."""
-    check_gradient_count(node, input_grads)
-    for edge, grad in zip(node.next_edges, input_grads):
+    """A backward returned one gradient per input (the routing ``zip`` would drop extra ones silently), each a Tensor
+    on the op's device (a raw array arrives here as the 1-tuple ``_call_backward`` made of it) with its input's
+    shape and dtype (else the op's backward is wrong) and, in anomaly mode, finite. The comparisons run for every
+    node, so they are written out here; the messages of the first two are in tinygen/autograd/checks.py."""
+    edges = node.next_edges
+    if len(input_grads) != len(edges):
+        raise gradient_count_error(node, input_grads)
+    for edge, grad in zip(edges, input_grads):
         if edge is None or grad is None:
             continue
-        check_gradient_type(node, edge, grad)
-        node_edge = isinstance(edge, Function)
-        shape, dtype = (edge.output_shape, edge.output_dtype) if node_edge else (edge.shape, edge.dtype)
+        if type(grad) is not Tensor or grad._backend is not node.backend:
+            raise wrong_gradient_error(node, edge, grad)
+        shape, dtype = (edge.output_shape, edge.output_dtype) if isinstance(edge, Function) else (edge.shape, edge.dtype)
         array = grad.array
         if array.shape != shape or (array.dtype is not dtype and array.dtype != dtype):  # `is`: the quick common case
             raise RuntimeError(
