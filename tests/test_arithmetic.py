@@ -5,8 +5,10 @@ import operator
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygen
+from tinygen.ops.arithmetic import Add, AddConstant, Mul, MulConstant, Sub
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
 
@@ -89,6 +91,69 @@ def test_reflected_operators_with_numbers():
     assert_close(2.0 / x, 2.0 / host(x))
     assert_close(3 * x, 3 * host(x))
     assert_close(1 + x, 1 + host(x))
+
+
+# --- a Python number beside a floating-point tensor: the op's constant ----------------------------------
+
+CONSTANT_OPS = {  # how it is written -> (the expression of a tensor x and a number c, the op it makes)
+    "x + c": (lambda x, c: x + c, AddConstant),
+    "c + x": (lambda x, c: c + x, AddConstant),
+    "x - c": (lambda x, c: x - c, AddConstant),
+    "x * c": (lambda x, c: x * c, MulConstant),
+    "c * x": (lambda x, c: c * x, MulConstant),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTANT_OPS))
+@given(x=tst.tensors(tst.shapes(max_dims=3, max_side=4), requires_grad=True),
+       c=st.floats(-3.0, 3.0) | st.integers(-3, 3))
+def test_constant_op_gradients(name, x, c):
+    """First and second order, drawn shapes and layouts (gradcheck draws a random upstream gradient)."""
+    expression, op = CONSTANT_OPS[name]
+    assert type(expression(x, c).grad_fn) is op
+    gradcheck(lambda x: expression(x, c), [x])
+    gradgradcheck(lambda x: expression(x, c), [x])
+
+
+@pytest.mark.parametrize("name", sorted(CONSTANT_OPS))
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_constant_ops_equal_the_two_input_ops_bit_for_bit(name, dtype, shape):
+    """The number as the op's constant gives what it gave as a 0-d tensor of x's dtype, bit for bit (signed zeros,
+    infinities, overflow to inf in float16), the result and x's gradient; a NaN is a NaN (IEEE leaves its sign bit
+    unspecified: x - nan is x + (-nan) here)."""
+    expression, _ = CONSTANT_OPS[name]
+    values = np.resize(np.array([-0.0, 0.0, 1.5, -2.25, np.inf, np.nan]), shape)
+    upstream = np.resize(np.array([0.5, -1.25, 3.0]), shape)
+    for c in (0.0, -0.0, 0.1, -3, 7, 1e300, float("inf"), float("nan")):
+        results = []
+        for as_tensor in (False, True):
+            x = tinygen.tensor(values, dtype=getattr(tinygen, dtype), requires_grad=True)
+            with np.errstate(over="ignore", invalid="ignore"):
+                constant = tinygen.tensor(c, dtype=x.dtype) if as_tensor else c
+                y = expression(x, constant)
+                y.backward(tinygen.tensor(upstream, dtype=x.dtype))
+            results.append((host(y.detach()), host(x.grad)))
+        assert type(y.grad_fn) in (Add, Sub, Mul)  # the second result came from the two-input op
+        for ours, theirs in zip(*results):
+            assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+            assert np.array_equal(np.isnan(ours), np.isnan(theirs)), (c, ours, theirs)
+            ours, theirs = np.where(np.isnan(ours), 0.5, ours), np.where(np.isnan(theirs), 0.5, theirs)
+            assert ours.tobytes() == theirs.tobytes(), (c, ours, theirs)
+
+
+def test_numbers_that_stay_inputs():
+    """Only a Python float or int beside a floating-point tensor is a constant: c - x is Sub, an integer tensor keeps
+    PyTorch's promotion (int64 + 1 is int64, int64 * 0.5 is float32), a bool and a NumPy scalar take the checked
+    path; a Parameter (a Tensor subclass) is a tensor."""
+    x = random_tensor((3,), seed=7)
+    assert type((2.0 - x).grad_fn) is Sub
+    integers = tinygen.tensor([1, 2])
+    assert (integers + 1).dtype == tinygen.int64 and (integers * 0.5).dtype == tinygen.float32
+    assert type((x * True).grad_fn) is Mul and type((x * np.float64(2.0)).grad_fn) is Mul
+    assert (x * np.float64(2.0)).dtype == x.dtype
+    weight = tinygen.nn.Parameter(tinygen.ones(2))
+    assert type((weight * 0.5).grad_fn) is MulConstant
 
 
 # --- dtypes --------------------------------------------------------------------------------------------

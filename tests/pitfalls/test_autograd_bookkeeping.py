@@ -126,10 +126,10 @@ def test_each_node_backpropagates_once_however_many_paths_reach_it(monkeypatch):
     diamonds once per path: 2**40 walks here, effectively forever, and it sends partial gradients through shared
     nodes before they are complete. tinygen orders the nodes topologically and calls each backward exactly once,
     with its summed gradient."""
-    from tinygen.ops.arithmetic import Add, Mul
+    from tinygen.ops.arithmetic import Add, Mul, MulConstant
 
     calls = {}
-    for op in (Add, Mul):
+    for op in (Add, Mul, MulConstant):
         original = op.backward
 
         def counted(node, g, original=original):

@@ -1,7 +1,9 @@
 """Arithmetic with broadcasting: ``+ - * / ** neg`` and dtype casts.
 
 When an input was broadcast in the forward, the same number fed many outputs, so its gradient is the
-sum of theirs: every backward here ends with ``sum_to(grad, input.shape)``.
+sum of theirs: every backward here ends with ``sum_to(grad, input.shape)``. A Python number beside a
+floating-point tensor (``x * 0.5``, ``y + 1``) is no input at all but the constant of ``AddConstant`` or
+``MulConstant``: one input, nothing broadcast, nothing saved.
 See docs/derivations/broadcasting.md.
 Tests: tests/test_arithmetic.py.
 """
@@ -11,6 +13,9 @@ from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import default_float_dtype, is_floating
 from tinygen.ops import checks
 from tinygen.ops.shape import sum_to
+from tinygen.tensor import Tensor
+
+_PYTHON_NUMBERS = (float, int)
 
 
 class Add(Function):
@@ -54,6 +59,32 @@ class Mul(Function):
         grad_a = sum_to(g * b, a.shape) if self.needs_input_grad[0] else None
         grad_b = sum_to(g * a, b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
+
+
+class AddConstant(Function):
+    """z = a + c for a Python number c (and a - c as a + (-c), which is the same float).   dL/da = g."""
+
+    def __init__(self, constant):
+        self.constant = constant
+
+    def forward(self, a):
+        return a + checks.typed_scalar(self.constant, a)
+
+    def backward(self, g):
+        return g
+
+
+class MulConstant(Function):
+    """z = a * c for a Python number c.   dL/da = g * c (this op again)."""
+
+    def __init__(self, constant):
+        self.constant = constant
+
+    def forward(self, a):
+        return a * checks.typed_scalar(self.constant, a)
+
+    def backward(self, g):
+        return MulConstant(self.constant)(g)
 
 
 class Div(Function):
@@ -153,15 +184,42 @@ def _binary(name, function_class, a, b):
     return function_class()(a, b)
 
 
+def _tensor_and_number(a, b):
+    """``(tensor, number)`` when one of ``a``, ``b`` is a floating-point tensor and the other a Python float or int
+    (not a bool), in either order; else ``None``. Such a number is the op's constant (``AddConstant``,
+    ``MulConstant``), not a second input: no 0-d tensor is made for it and the backward has one gradient to send."""
+    if type(b) in _PYTHON_NUMBERS and isinstance(a, Tensor):
+        tensor, number = a, b
+    elif type(a) in _PYTHON_NUMBERS and isinstance(b, Tensor):
+        tensor, number = b, a
+    else:
+        return None
+    return (tensor, number) if tensor.array.dtype.kind == "f" else None
+
+
 def add(a, b):
+    """``a + b``; a floating-point tensor plus a Python number is ``AddConstant``."""
+    pair = _tensor_and_number(a, b)
+    if pair is not None:
+        tensor, number = pair
+        return AddConstant(number)(tensor)
     return _binary("add", Add, a, b)
 
 
 def sub(a, b):
+    """``a - b``; a floating-point tensor minus a Python number is ``AddConstant`` of its negative (the same float)."""
+    pair = _tensor_and_number(a, b)
+    if pair is not None and pair[0] is a:
+        return AddConstant(-b)(a)
     return _binary("sub", Sub, a, b)
 
 
 def mul(a, b):
+    """``a * b``; a floating-point tensor times a Python number is ``MulConstant``."""
+    pair = _tensor_and_number(a, b)
+    if pair is not None:
+        tensor, number = pair
+        return MulConstant(number)(tensor)
     return _binary("mul", Mul, a, b)
 
 
