@@ -3,7 +3,9 @@
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/autograd_overhead.py [--repeats 30]
         [--cpu-time --threads 1]   (on a machine other work keeps busy)
 
-Goals (issue 3): per-op overhead within 3x of PyTorch eager; the MLP step within 1.1x.
+Goals (issue 3): per-op overhead within 3x of PyTorch eager; the MLP step within 1.1x. Issue 18: the first row
+(numbers as operands, ``x * 1.0001``) within 1.2x. The second row has tensors as operands (``x * w``), where
+tinygen's op has two inputs to check and route and PyTorch's tensor-tensor kernels are its quickest.
 """
 import argparse
 
@@ -12,14 +14,16 @@ import numpy
 from harness import add_timing_option, median_seconds, row, setup, tinygen, torch
 
 
-def chain_step(library, length):
-    """``length`` rounds of (x * c).tanh() + c on 1,000 numbers, then backward: 3 elementwise ops a round."""
+def chain_step(library, length, tensor_operands=False):
+    """``length`` rounds of (x * c).tanh() + c on 1,000 numbers, then backward: 3 elementwise ops a round. ``c`` is
+    the Python number 1.0001, or with ``tensor_operands`` two tensors of 1,000 numbers that need no gradient."""
     x = library.randn(1000, requires_grad=True)
+    scale, shift = (library.randn(1000), library.randn(1000)) if tensor_operands else (1.0001, 1.0001)
 
     def step():
         y = x
         for _ in range(length):
-            y = (y * 1.0001).tanh() + 1.0001
+            y = (y * scale).tanh() + shift
         y.sum().backward()
         x.grad = None
     return step
@@ -58,10 +62,12 @@ def main():
     args = parser.parse_args()
     setup(thread_count=args.threads, cpu_time=args.cpu_time)
     length = 100
-    ours, theirs = median_seconds([chain_step(tinygen, length), chain_step(torch, length) if torch else None],
-                                  args.repeats)
     ops = 3 * length
-    row("per elementwise op, forward+backward (1000 el.)", ours / ops, theirs / ops if theirs else None, 1e6, "us")
+    for label, tensor_operands in (("per elementwise op, forward+backward (1000 el.)", False),
+                                   ("  the same with tensor operands", True)):
+        ours, theirs = median_seconds([chain_step(tinygen, length, tensor_operands),
+                                       chain_step(torch, length, tensor_operands) if torch else None], args.repeats)
+        row(label, ours / ops, theirs / ops if theirs else None, 1e6, "us")
     for batch, sizes in ((64, (784, 512, 784)), (64, (100, 256, 784))):
         ours, theirs = median_seconds([mlp_step(tinygen, batch, sizes), mlp_step(torch, batch, sizes) if torch else None],
                                       args.repeats)
