@@ -15,8 +15,8 @@ BATCH_NORM_MODELS = ("gan", "dcgan", "wgan-gp")
 #: here survives a single step (PyTorch accepts any number; a typo like 1e3 for 1e-3 is more likely than intent)
 MAX_LR = 10.0
 
-#: Defaults per family. Adam's betas follow each paper: (0.5, 0.999) for (DC)GANs (Radford et al.),
-#: (0.5, 0.9) for WGAN-GP (Gulrajani et al.), PyTorch's defaults for the VAE.
+#: Defaults per family. Adam's betas: (0.5, 0.999) for (DC)GANs (Radford et al.), (0.5, 0.9) for the seed WGAN-GP,
+#: PyTorch's defaults for the VAE.
 SEED_DEFAULTS = {
     "gan": dict(epochs=30, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
     "dcgan": dict(epochs=15, batch_size=64, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
@@ -31,7 +31,8 @@ DEFAULTS = dict(
     **{
         "gan": dict(epochs=20, batch_size=64, lr=3e-4, latent_dim=100, betas=(0.5, 0.999)),
         "dcgan": dict(epochs=8, batch_size=32, lr=2e-4, latent_dim=100, betas=(0.5, 0.999)),
-        "wgan-gp": dict(epochs=8, batch_size=32, lr=2e-4, latent_dim=100, betas=(0.5, 0.9), n_critic=2),
+        # WGAN-GP: Gulrajani et al.'s betas (0, 0.9), a critic step per G step
+        "wgan-gp": dict(epochs=10, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.0, 0.9), n_critic=1),
         "conv-vae": dict(epochs=30, batch_size=128, lr=1e-3, latent_dim=16, betas=(0.9, 0.999)),
     },
 )
