@@ -46,6 +46,8 @@ def _add_train(commands):
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
+    parser.add_argument("--betas", type=float, nargs=2, metavar=("BETA1", "BETA2"),
+                        help="Adam's betas, two numbers in [0, 1) (default: the recipe's)")
     parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
@@ -97,7 +99,8 @@ def run_graph(args):
 def run_train(args):
     out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
     config = TrainConfig(
-        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, latent_dim=args.latent_dim,
+        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, betas=tuple(args.betas) if args.betas else None,
+        latent_dim=args.latent_dim,
         seed=args.seed, device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
         recipe=args.recipe, overwrite=args.overwrite,

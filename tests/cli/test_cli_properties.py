@@ -50,6 +50,8 @@ def train_arguments(draw):
     for option, values in options.items():
         if draw(st.booleans()):
             arguments += [option, draw(values)]
+    if draw(st.booleans()):
+        arguments += ["--betas", draw(NUMBERS), draw(NUMBERS)]
     for flag in ("--resume", "--overwrite"):
         if draw(st.integers(0, 3)) == 0:
             arguments.append(flag)

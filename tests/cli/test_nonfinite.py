@@ -103,10 +103,13 @@ def test_an_optimizer_state_that_turns_inf_stops_before_the_checkpoint(tmp_path,
     ("--lr", "nan", "lr must be a positive number, got nan"),
     ("--gp-lambda", "inf", "gp_lambda must be a non-negative number, got inf (it must be finite)"),
     ("--beta", "nan", "beta must be a non-negative number, got nan"),
+    ("--betas", ["0.5", "1.0"], "betas must be a pair of numbers in [0, 1), got (0.5, 1.0)"),
+    ("--betas", ["nan", "0.9"], "betas must be a pair of numbers in [0, 1), got (nan, 0.9)"),
 ])
 def test_non_finite_and_absurd_settings_are_refused_before_any_work(option, value, message, tinygen, tmp_path):
     """Probes: `--lr inf` and `--lr 1e308` were accepted (a GAN at 1e308 ended in "Eigenvalues did not converge")."""
-    outcome = tinygen("train", "gan", option, value, "--out", tmp_path / "run", "--no-progress")
+    values = value if isinstance(value, list) else [value]
+    outcome = tinygen("train", "gan", option, *values, "--out", tmp_path / "run", "--no-progress")
     assert outcome.status == 2 and message in outcome.one_line_error
     assert not (tmp_path / "run").exists()
 

@@ -86,6 +86,19 @@ def test_resume_is_still_allowed_into_its_own_directory(tinygen, toy_run):
     assert load_checkpoint(toy_run / "checkpoint.npz")["epochs_done"] == 2
 
 
+def test_a_run_with_other_betas_resumes_only_given_them_back(tinygen, toy_run):
+    """A default changes between releases (wgan-gp's betas did): the refusal names the betas, leaves the run as it
+    was, and ``--betas`` given back continues it."""
+    arguments = ("train", "toy", "--epochs", "2", "--subset", "256", "--no-progress", "--out", toy_run, "--resume")
+    before = snapshot(toy_run)
+    outcome = tinygen(*arguments, "--betas", "0.0", "0.9")
+    assert outcome.status == 2 and "betas [0.0, 0.9] here, [0.5, 0.999] in the checkpoint" in outcome.one_line_error
+    assert snapshot(toy_run) == before
+    outcome = tinygen(*arguments, "--betas", "0.5", "0.999")
+    assert outcome.status == 0, outcome
+    assert load_checkpoint(toy_run / "checkpoint.npz")["epochs_done"] == 2
+
+
 # --- one process at a time ------------------------------------------------------------------------------------------
 
 HOLDS_THE_LOCK = """
