@@ -99,9 +99,9 @@ def run_graph(args):
 def run_train(args):
     out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
     config = TrainConfig(
-        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, betas=tuple(args.betas) if args.betas else None,
-        latent_dim=args.latent_dim,
-        seed=args.seed, device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
+        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        betas=tuple(args.betas) if args.betas else None, latent_dim=args.latent_dim, seed=args.seed,
+        device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
         recipe=args.recipe, overwrite=args.overwrite,
     )

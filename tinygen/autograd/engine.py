@@ -188,7 +188,8 @@ def _check_input_grads(node, input_grads):
             continue
         if type(grad) is not Tensor or grad._backend is not node.backend:
             raise wrong_gradient_error(node, edge, grad)
-        shape, dtype = (edge.output_shape, edge.output_dtype) if isinstance(edge, Function) else (edge.shape, edge.dtype)
+        node_edge = isinstance(edge, Function)
+        shape, dtype = (edge.output_shape, edge.output_dtype) if node_edge else (edge.shape, edge.dtype)
         array = grad.array
         if array.shape != shape or (array.dtype is not dtype and array.dtype != dtype):  # `is`: the quick common case
             raise RuntimeError(
