@@ -221,3 +221,18 @@ def test_integer_tensors_cannot_require_grad():
 def test_strings_are_rejected():
     with pytest.raises(TypeError, match="mul: expected a tensor or a real number, got str"):
         tinygen.ones(2) * "a"
+
+
+@pytest.mark.parametrize("compute, message", [
+    (lambda x: x * 10**400, r"mul: the number \(an int of 1329 bits\) does not fit dtype float32"),
+    (lambda x: 10**400 + x, r"add: the number"),
+    (lambda x: x - 10**400, r"sub: the number"),
+    (lambda x: 10**400 - x, r"sub: the number"),
+    (lambda x: x / -10**400, r"div: the number -\(an int of 1329 bits\)"),
+    (lambda x: x ** 10**400, r"pow: the exponent"),
+    (lambda x: x.clamp(max=10**400), r"clamp: max"),
+])
+def test_a_python_int_beyond_the_float_range_is_refused_by_name(compute, message):
+    """float(10**400) fails; the error names the op rather than NumPy's conversion."""
+    with pytest.raises(OverflowError, match=message):
+        compute(tinygen.ones(3))

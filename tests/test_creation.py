@@ -90,3 +90,29 @@ def test_bad_arguments():
         tinygen.tensor([[1.0], [1.0, 2.0]])
     with pytest.raises(ValueError, match="randint\\(\\): need low < high"):
         tinygen.randint(3, 3, (2,))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: tinygen.full((2,), 2**63), r"full\(\): fill_value 9223372036854775808 does not fit dtype int64"),
+    (lambda: tinygen.full((2,), 300, dtype=tinygen.uint8), r"full\(\): fill_value 300 does not fit dtype uint8 \(0 to 255\)"),
+    (lambda: tinygen.full((2,), 10**400, dtype=tinygen.float32), r"full\(\): fill_value \(an int of 1329 bits\) does not fit dtype float32"),
+    (lambda: tinygen.arange(2**70, 2**70 + 2), r"arange\(\): start 1180591620717411303424 does not fit dtype int64"),
+    (lambda: tinygen.arange(0, 2**63), r"arange\(\): end 9223372036854775808 does not fit dtype int64"),
+    (lambda: tinygen.tensor(2**63), r"tensor\(\): an int in the data does not fit int64"),
+    (lambda: tinygen.ones(2).fill_(10**400), r"fill_: value \(an int of 1329 bits\) does not fit dtype float32"),
+    (lambda: tinygen.zeros(2, dtype=tinygen.int64).fill_(-2**63 - 1), r"fill_: value -9223372036854775809 does not fit"),
+])
+def test_python_ints_beyond_the_dtype_are_refused_by_name(make, message):
+    """NumPy would give such an int uint64 or object dtype, wrap it (NumPy 1) or fail with a message naming no op."""
+    with pytest.raises(OverflowError, match=message):
+        make()
+
+
+def test_python_ints_at_the_edges_of_int64_and_python_numbers_take_pytorch_dtypes():
+    assert host(tinygen.full((1,), -2**63)).tolist() == [-2**63]
+    assert host(tinygen.tensor(2**63 - 1)).item() == 2**63 - 1
+    assert tinygen.full((1,), 2**63, dtype=tinygen.float32).dtype == tinygen.float32
+    assert tinygen.full((2,), True).dtype == tinygen.bool_
+    assert tinygen.full((2,), np.int32(3)).dtype == tinygen.int32, "a NumPy scalar keeps its dtype"
+    with pytest.raises(TypeError, match=r"tensor\(\): unsupported dtype object .*ints beyond int64"):
+        tinygen.tensor([1, 2**70])

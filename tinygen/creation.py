@@ -7,7 +7,7 @@ import numbers
 
 from tinygen import backend as backends
 from tinygen import random as tg_random
-from tinygen.backend.dtypes import default_float_dtype, is_floating, to_dtype
+from tinygen.backend.dtypes import bool_, check_number_fits, default_float_dtype, int64, is_floating, to_dtype
 from tinygen.tensor import Tensor
 
 
@@ -36,10 +36,13 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     backend = backends.get_backend(device)
     try:
         array = backend.asarray(source, dtype=dtype, copy=True)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__} ({error})") from None
+    if dtype is None and not hasattr(data, "dtype") and array.dtype.kind == "u":  # Python ints beyond int64
+        raise OverflowError("tensor(): an int in the data does not fit int64; pass dtype=tinygen.float64 for it")
     if array.dtype.kind not in "fiub":
-        raise TypeError(f"tensor(): unsupported dtype {array.dtype} (tinygen has float, int and bool tensors)")
+        raise TypeError(f"tensor(): unsupported dtype {array.dtype} (tinygen has float, int and bool tensors; "
+                        "NumPy makes object arrays of mixed data and of ints beyond int64)")
     if dtype is None and not hasattr(data, "dtype") and array.dtype.kind == "f":
         array = array.astype(default_float_dtype)  # Python floats -> float32, as in PyTorch
     return _leaf(array, backend, requires_grad, "tensor()")
@@ -74,10 +77,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     size = _shape(size if isinstance(size, (tuple, list)) else (size,), "full()")
     if not isinstance(fill_value, numbers.Real):
         raise TypeError(f"full(): fill_value must be a number or a bool, got {type(fill_value).__name__}")
-    if dtype is None:
-        dtype = default_float_dtype if isinstance(fill_value, float) else None
+    dtype = to_dtype(dtype)
+    if dtype is None and isinstance(fill_value, (float, int)):  # Python numbers: PyTorch's dtypes, not NumPy's
+        dtype = bool_ if isinstance(fill_value, bool) else int64 if isinstance(fill_value, int) else default_float_dtype
+    if dtype is not None:
+        check_number_fits("full()", "fill_value", fill_value, dtype)
     backend = backends.get_backend(device)
-    array = backend.xp.full(size, fill_value, dtype=to_dtype(dtype))
+    array = backend.xp.full(size, fill_value, dtype=dtype)
     return _leaf(array, backend, requires_grad, "full()")
 
 
@@ -123,10 +129,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     if step == 0:
         raise ValueError("arange(): step must be non-zero")
-    if dtype is None and any(isinstance(v, float) for v in (start, end, step)):
-        dtype = default_float_dtype
+    dtype = to_dtype(dtype)
+    if dtype is None and all(isinstance(v, (float, int)) for v in (start, end, step)):
+        dtype = default_float_dtype if any(isinstance(v, float) for v in (start, end, step)) else int64
+    if dtype is not None:
+        for name, value in (("start", start), ("end", end), ("step", step)):
+            check_number_fits("arange()", name, value, dtype)
     backend = backends.get_backend(device)
-    array = backend.xp.arange(start, end, step, dtype=to_dtype(dtype))
+    array = backend.xp.arange(start, end, step, dtype=dtype)
     return _leaf(array, backend, requires_grad, "arange()")
 
 

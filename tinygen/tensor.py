@@ -262,6 +262,8 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
+        ops.checks.check_number_fits("fill_", "value", value, self.dtype)
+
         def update(array):
             array[...] = value
 

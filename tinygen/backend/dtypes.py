@@ -1,4 +1,6 @@
 """Data types. tinygen uses NumPy's dtype objects, which CuPy shares, so a dtype means the same on every device."""
+import numbers
+
 import numpy
 
 float16 = numpy.dtype("float16")
@@ -39,6 +41,30 @@ def is_floating(dtype):
     return dtype.kind == "f"
 
 
+def value_range(dtype):
+    """(lowest, highest) value of an integer or floating dtype, as Python numbers; ``None`` for bool."""
+    if dtype.kind in "iu":
+        info = numpy.iinfo(dtype)
+        return int(info.min), int(info.max)
+    if dtype.kind == "f":
+        highest = float(numpy.finfo(dtype).max)
+        return -highest, highest
+    return None
+
+
 def result_type(*dtypes):
     """Promotion between tensors, as NumPy and PyTorch do it (float32 with float64 -> float64)."""
     return numpy.result_type(*dtypes)
+
+
+def check_number_fits(name, argument, number, dtype):
+    """A Python int must be a value of ``dtype``: NumPy would wrap it into an integer dtype, give it uint64 or
+    object dtype, or fail to make it a float with a message that names no op."""
+    limits = value_range(dtype)
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral) or limits is None:
+        return
+    if not limits[0] <= number <= limits[1]:
+        sign = "-" if number < 0 else ""
+        shown = str(number) if abs(number) < 10**24 else f"{sign}(an int of {number.bit_length()} bits)"
+        low, high = limits if dtype.kind in "iu" else (f"{limits[0]:.6g}", f"{limits[1]:.6g}")
+        raise OverflowError(f"{name}: {argument} {shown} does not fit dtype {dtype} ({low} to {high})")

@@ -202,7 +202,11 @@ def add(a, b):
     pair = _tensor_and_number(a, b)
     if pair is not None:
         tensor, number = pair
-        return AddConstant(number)(tensor)
+        try:
+            return AddConstant(number)(tensor)
+        except OverflowError:  # a Python int beyond the float dtype's range: say so by name
+            checks.check_number_fits("add", "the number", number, tensor.dtype)
+            raise
     return _binary("add", Add, a, b)
 
 
@@ -210,7 +214,11 @@ def sub(a, b):
     """``a - b``; a floating-point tensor minus a Python number is ``AddConstant`` of its negative (the same float)."""
     pair = _tensor_and_number(a, b)
     if pair is not None and pair[0] is a:
-        return AddConstant(-b)(a)
+        try:
+            return AddConstant(-b)(a)
+        except OverflowError:
+            checks.check_number_fits("sub", "the number", b, a.dtype)
+            raise
     return _binary("sub", Sub, a, b)
 
 
@@ -219,7 +227,11 @@ def mul(a, b):
     pair = _tensor_and_number(a, b)
     if pair is not None:
         tensor, number = pair
-        return MulConstant(number)(tensor)
+        try:
+            return MulConstant(number)(tensor)
+        except OverflowError:  # a Python int beyond the float dtype's range: say so by name
+            checks.check_number_fits("mul", "the number", number, tensor.dtype)
+            raise
     return _binary("mul", Mul, a, b)
 
 
@@ -246,6 +258,7 @@ def pow(base, exponent):
                 base = base.to(dtype=default_float_dtype)
             else:
                 checks.check_integer_fits("pow", exponent, base)
+        checks.check_number_fits("pow", "the exponent", exponent, base.dtype)
         return PowConstant(exponent)(base)
     base, exponent = checks.as_operand_pair("pow", base, exponent)
     if not is_floating(base.dtype):

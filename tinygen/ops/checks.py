@@ -4,7 +4,7 @@ Tests: tests/test_error_messages.py (and the error tests of each op).
 import numbers
 
 from tinygen.autograd.function import DeviceMismatchError
-from tinygen.backend.dtypes import default_float_dtype, int64, is_floating, result_type
+from tinygen.backend.dtypes import check_number_fits, default_float_dtype, int64, is_floating, result_type
 from tinygen.tensor import Tensor
 
 
@@ -146,6 +146,8 @@ def number_operand(name, tensor_operand, number):
         tensor_operand = tensor_operand.to(dtype=dtype)
     if dtype.kind in "iu":
         check_integer_fits(name, number, tensor_operand)
+    else:
+        check_number_fits(name, "the number", number, dtype)
     return tensor_operand, dtype
 
 

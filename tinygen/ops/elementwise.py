@@ -371,6 +371,9 @@ def clamp(x, min=None, max=None):
     if x.dtype.kind in "iu":
         info = x.backend.xp.iinfo(x.dtype)
         min, max = _within(min, info), _within(max, info)
+    else:
+        for name, bound in (("min", min), ("max", max)):
+            checks.check_number_fits("clamp", name, bound, x.dtype)
     return Clamp(min, max)(x)
 
 
