@@ -139,7 +139,8 @@ class ReLU(Function):
 
     def forward(self, x):
         y = self.backend.xp.maximum(x, checks.typed_scalar(0, x))
-        self.positive = y > 0
+        if self.needs_input_grad:  # only the backward reads the mask (a pass over y: skipped in no_grad)
+            self.positive = y > 0
         return y
 
     def backward(self, g):
