@@ -29,3 +29,34 @@ def test_plots(tmp_path):
                   {"epoch": 2, "loss_d": 0.8, "loss_g": 2.5, "d_accuracy": 0.6}], tmp_path / "h.png")
     plot_points(np.zeros((10, 2)), tmp_path / "p.png", reference=np.ones((10, 2)))
     assert Image.open(tmp_path / "h.png").size[0] > 100 and Image.open(tmp_path / "p.png").size[0] > 100
+
+
+@pytest.mark.parametrize("count, columns", [(1, 1), (10, 4), (64, 8), (65, 9), (10_000, 100)])
+def test_sample_grids_are_square(count, columns, monkeypatch, tmp_path):
+    """``tinygen sample --n 10000`` draws a 100 x 100 grid (it drew 8 columns and 1,250 rows: 484 x 75,004 px)."""
+    from tinygen.training import pictures
+
+    class Recipe:
+        sample_kind = "image"
+
+    drawn = {}
+    monkeypatch.setattr(pictures, "generate", lambda recipe, noise: tinygen.zeros(len(noise), 1, 2, 2))
+    monkeypatch.setattr(pictures, "save_image", lambda picture, path: drawn.update(shape=picture.shape))
+    pictures.save_samples(Recipe(), np.zeros((count, 3)), tmp_path / "grid.png")
+    rows = -(-count // columns)
+    assert drawn["shape"] == (rows * 4 + 2, columns * 4 + 2)
+
+
+def test_large_pngs_take_the_fast_compression_and_read_back_the_same(monkeypatch, tmp_path):
+    from tinygen.viz import images
+
+    saved = []
+    real_save = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", lambda image, file, **options: (saved.append(options),
+                                                                           real_save(image, file, **options)))
+    picture = np.random.default_rng(0).integers(0, 256, (60, 50), dtype=np.uint8)
+    for limit in (10**9, 100):
+        monkeypatch.setattr(images, "FAST_PNG_PIXELS", limit)
+        save_png(picture, tmp_path / f"{limit}.png", scale=1)
+        assert np.array_equal(np.asarray(Image.open(tmp_path / f"{limit}.png")), picture)
+    assert [options.get("compress_level") for options in saved] == [None, 1]

@@ -19,13 +19,13 @@ def generate(recipe, noise):
 
 
 def save_samples(recipe, noise, path, reference=None, title="samples"):
-    """A grid (or, for 2-D points, a scatter) of the samples the recipe makes from ``noise``; PNG or JPEG, as the
-    suffix of ``path`` says."""
+    """A square grid (or, for 2-D points, a scatter) of the samples the recipe makes from ``noise``, ceil(sqrt(n))
+    pictures a row (64 samples: 8 x 8; 10,000: 100 x 100); PNG or JPEG, as the suffix of ``path`` says."""
     samples = generate(recipe, noise)
     if recipe.sample_kind == "points":
         plot_points(samples.numpy(), path, reference=None if reference is None else reference.numpy(), title=title)
     else:
-        save_image(image_grid(samples, nrow=8), path)
+        save_image(image_grid(samples, nrow=math.ceil(math.sqrt(samples.shape[0]))), path)
 
 
 def save_latent_walk(recipe, start, end, path, frames=WALK_FRAMES):
