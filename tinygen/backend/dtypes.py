@@ -1,4 +1,5 @@
 """Data types. tinygen uses NumPy's dtype objects, which CuPy shares, so a dtype means the same on every device."""
+import functools
 import numbers
 
 import numpy
@@ -41,6 +42,7 @@ def is_floating(dtype):
     return dtype.kind == "f"
 
 
+@functools.lru_cache(maxsize=None)
 def value_range(dtype):
     """(lowest, highest) value of an integer or floating dtype, as Python numbers; ``None`` for bool."""
     if dtype.kind in "iu":
@@ -60,10 +62,10 @@ def result_type(*dtypes):
 def check_number_fits(name, argument, number, dtype):
     """A Python int must be a value of ``dtype``: NumPy would wrap it into an integer dtype, give it uint64 or
     object dtype, or fail to make it a float with a message that names no op."""
-    limits = value_range(dtype)
-    if isinstance(number, bool) or not isinstance(number, numbers.Integral) or limits is None:
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral):
         return
-    if not limits[0] <= number <= limits[1]:
+    limits = value_range(dtype)
+    if limits is not None and not limits[0] <= number <= limits[1]:
         sign = "-" if number < 0 else ""
         shown = str(number) if abs(number) < 10**24 else f"{sign}(an int of {number.bit_length()} bits)"
         low, high = limits if dtype.kind in "iu" else (f"{limits[0]:.6g}", f"{limits[1]:.6g}")
