@@ -94,13 +94,16 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("make, message", [
     (lambda: tinygen.full((2,), 2**63), r"full\(\): fill_value 9223372036854775808 does not fit dtype int64"),
-    (lambda: tinygen.full((2,), 300, dtype=tinygen.uint8), r"full\(\): fill_value 300 does not fit dtype uint8 \(0 to 255\)"),
-    (lambda: tinygen.full((2,), 10**400, dtype=tinygen.float32), r"full\(\): fill_value \(an int of 1329 bits\) does not fit dtype float32"),
+    (lambda: tinygen.full((2,), 300, dtype=tinygen.uint8),
+     r"full\(\): fill_value 300 does not fit dtype uint8 \(0 to 255\)"),
+    (lambda: tinygen.full((2,), 10**400, dtype=tinygen.float32),
+     r"full\(\): fill_value \(an int of 1329 bits\) does not fit dtype float32"),
     (lambda: tinygen.arange(2**70, 2**70 + 2), r"arange\(\): start 1180591620717411303424 does not fit dtype int64"),
     (lambda: tinygen.arange(0, 2**63), r"arange\(\): end 9223372036854775808 does not fit dtype int64"),
     (lambda: tinygen.tensor(2**63), r"tensor\(\): an int in the data does not fit int64"),
     (lambda: tinygen.ones(2).fill_(10**400), r"fill_: value \(an int of 1329 bits\) does not fit dtype float32"),
-    (lambda: tinygen.zeros(2, dtype=tinygen.int64).fill_(-2**63 - 1), r"fill_: value -9223372036854775809 does not fit"),
+    (lambda: tinygen.zeros(2, dtype=tinygen.int64).fill_(-2**63 - 1),
+     r"fill_: value -9223372036854775809 does not fit"),
 ])
 def test_python_ints_beyond_the_dtype_are_refused_by_name(make, message):
     """NumPy would give such an int uint64 or object dtype, wrap it (NumPy 1) or fail with a message naming no op."""

@@ -92,7 +92,7 @@ MUTANTS = [
            "the phases of a transposed convolution read the kernel's rows in the wrong order",
            ("tests/test_conv.py::test_the_phases_of_a_transposed_convolution_agree_with_col2im",)),
     Mutant("conv-transpose-phases-columns-unshifted", IM2COL,
-           "rows[:, :, shift:shift + width, :]", "rows[:, :, :width, :]",
+           "output_rows[:, :, shift:shift + width, :]", "output_rows[:, :, :width, :]",
            "the phases of a transposed convolution forget that padding shifts the output columns",
            ("tests/test_conv.py::test_the_phases_of_a_transposed_convolution_agree_with_col2im",)),
     Mutant("conv-weight-grad-blocks-misaligned", IM2COL,
