@@ -264,3 +264,29 @@ def test_retain_graph_then_full_backward_after_a_pruned_grad():
     tinygen.grad(y, [x], retain_graph=True)
     y.backward()
     assert_close(b.grad, 2 * (host(x) + host(b)))
+
+
+def test_forward_sees_needs_input_grad_as_pytorch_ctx_does():
+    """Per input, whether it requires grad, whatever the grad mode (PyTorch's ``ctx.needs_input_grad``); ReLU
+    keeps its mask only when its input requires grad (every activation under ``no_grad()`` does not)."""
+    from tinygen.autograd.function import Function
+    from tinygen.ops.elementwise import ReLU
+
+    seen = []
+
+    class Product(Function):
+        def forward(self, x, y):
+            seen.append(self.needs_input_grad)
+            return x * y
+
+    x, y = tinygen.ones(2, requires_grad=True), tinygen.ones(2)
+    Product()(x, y)
+    with tinygen.no_grad():
+        Product()(x, y)
+    Product()(y, y)
+    assert seen == [(True, False), (True, False), (False, False)]
+    recorded, unrecorded = ReLU(), ReLU()
+    recorded(x)
+    with tinygen.no_grad():
+        unrecorded(x.detach() * 2)
+    assert hasattr(recorded, "positive") and not hasattr(unrecorded, "positive")

@@ -49,9 +49,9 @@ class Function:
     )
 
     def forward(self, *arrays):
-        """Compute the output array from the input arrays. Store on ``self`` what backward needs: when the call is
-        recorded, ``self.needs_input_grad`` holds one bool per input; when it is not (no input requires grad, or
-        grad mode is off) it is ``()``, and no backward will run."""
+        """Compute the output array from the input arrays. Store on ``self`` what backward needs.
+        ``self.needs_input_grad`` holds, per input, whether it requires grad (as PyTorch's ``ctx.needs_input_grad``,
+        whatever the grad mode): where none does, no backward will run, and forward may skip what only it reads."""
         raise NotImplementedError
 
     def backward(self, grad_output):
@@ -74,7 +74,7 @@ class Function:
             arrays.append(tensor.array)
             requires_grad.append(tensor.requires_grad)
         record = True in requires_grad and _mode.enabled
-        self.needs_input_grad = tuple(requires_grad) if record else ()
+        self.needs_input_grad = tuple(requires_grad)
         array = self.forward(*arrays)
         if not array.ndim or self.moves_device or _AnomalyMode.enabled:
             array, backend = self._settle_output(array)

@@ -139,7 +139,7 @@ class ReLU(Function):
 
     def forward(self, x):
         y = self.backend.xp.maximum(x, checks.typed_scalar(0, x))
-        if self.needs_input_grad:  # only the backward reads the mask (a pass over y: skipped in no_grad)
+        if self.needs_input_grad[0]:  # only the backward reads the mask: a pass over y saved when x needs no grad
             self.positive = y > 0
         return y
 
