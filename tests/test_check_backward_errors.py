@@ -278,3 +278,38 @@ def test_a_backward_with_the_wrong_signature_is_told_how_it_is_called():
                             "forward returned (out, cache))")
     message = failure(np.tanh, lambda dout, cache: dout, [normal(3)])
     assert message.endswith("(when called as backward(dout), as forward returned no cache)")
+
+
+def _square(x):
+    return x * x, x
+
+
+def _square_backward(dout, x):
+    return 2 * dout * x
+
+
+def test_a_float32_scalar_output_is_low_precision_not_a_kink():
+    """A NumPy float32 scalar was taken as float64 and the check failed with a note about kinks."""
+    with pytest.raises(GradcheckError, match="forward returned float32 for float64 inputs"):
+        check_backward(lambda x: ((x.astype(np.float32) ** 2).sum(), x), lambda d, x: 2 * d * x, [normal(4)])
+
+
+def test_numpy_scalars_pass_along_and_ndarray_subclasses_are_arrays(tmp_path):
+    """A NumPy scalar setting is an argument like any other (it was an AttributeError); a memmap is an array."""
+    for scale in (np.float64(2.0), np.int64(2)):
+        assert check_backward(lambda x, s: (x * s, (x, s)), lambda d, c: (d * c[1], None), [normal(3), scale])
+    mapped = np.memmap(tmp_path / "x.dat", dtype=np.float64, mode="w+", shape=(3,))
+    mapped[:] = [1.0, -2.0, 0.5]
+    assert check_backward(_square, _square_backward, [mapped])
+
+
+def test_a_complex_gradient_is_refused_not_cut_to_its_real_part():
+    with pytest.raises(GradcheckError, match=r"backward returned an array of dtype complex128 for input 0 'x'"):
+        check_backward(_square, lambda d, x: 2 * d * x + 5j, [normal(3)])
+
+
+@pytest.mark.parametrize("setting", [dict(eps=0), dict(eps=-1e-6), dict(atol=-1), dict(rtol=float("inf"))])
+def test_settings_out_of_range_are_refused_by_name(setting):
+    (argument, value), = setting.items()
+    with pytest.raises(GradcheckError, match=rf"^check_backward: {argument} must be a .* finite number"):
+        check_backward(_square, _square_backward, [normal(3)], **setting)

@@ -214,3 +214,44 @@ def test_a_failure_in_gradcheck_names_a_likely_cause_too():
     with pytest.raises(GradcheckError,
                        match="likely cause: the analytic gradient is 2 times the numeric one everywhere"):
         gradcheck(lambda x: DoubledSquare()(x), [x])
+
+
+def _double(values, requires_grad=True):
+    return tinygen.tensor(values, dtype=tinygen.float64, requires_grad=requires_grad)
+
+
+def test_a_tensor_passed_twice_is_one_input_and_a_planted_bug_fails():
+    """PyTorch's gradcheck passes fn(a, a); the analytic side sums both uses, so the numeric side moves both."""
+    a = _double([1.0, 2.0, 3.0])
+    assert gradcheck(lambda x, y: x * y + y.exp(), [a, a]) and gradgradcheck(lambda x, y: x * y * y, [a, a])
+    with pytest.raises(GradcheckError, match="gradient mismatch for input 0 'x'"):
+        gradcheck(lambda x, y: x * y.detach(), [a, a])
+
+
+@pytest.mark.parametrize("fn, inputs, message", [
+    (lambda x: x.float() * x.float(), [[1.1, 2.3]], r"fn returned float32 for float64 inputs"),
+    (lambda x: x * x, [[float("nan"), 1.0]], r"input 0 'x' holds nan at index \(0,\): finite differences need"),
+    (lambda x: x / 0.0, [[1.0, 2.0]], r"fn returned inf at index \(0,\) of output 0 \(shape \(2,\)\)"),
+])
+def test_what_finite_differences_cannot_check_is_named_not_reported_as_a_mismatch(fn, inputs, message):
+    with pytest.raises(GradcheckError, match=message):
+        gradcheck(fn, [_double(values) for values in inputs])
+
+
+def test_a_mutated_input_is_reported_before_any_comparison():
+    def scaled(x, m):
+        m.mul_(2.0)
+        return x * m
+
+    with pytest.raises(GradcheckError, match=r"^gradcheck: fn modified input 1 'm' \(shape \(2,\)\) in place$"):
+        gradcheck(scaled, [_double([1.0, 2.0]), _double([3.0, 4.0], requires_grad=False)])
+
+
+@pytest.mark.parametrize("setting, message", [
+    (dict(eps=0), "eps must be a positive finite number, got 0"), (dict(eps=float("nan")), "eps must be"),
+    (dict(atol=-1), "atol must be a non-negative finite number, got -1"), (dict(rtol="0.1"), "rtol must be"),
+])
+def test_settings_out_of_range_are_refused_by_name(setting, message):
+    for check in (gradcheck, gradgradcheck):
+        with pytest.raises(GradcheckError, match=message):
+            check(lambda x: x * x, [_double([1.0, 2.0])], **setting)

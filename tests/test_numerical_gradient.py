@@ -68,3 +68,11 @@ def test_a_dout_of_the_wrong_shape_is_refused():
     with pytest.raises(GradcheckError, match=r"numerical_gradient: dout has shape \(3,\) and dtype float64; "
                                              r"expected the output's shape \(2, 3\)"):
         numerical_gradient(np.sin, x0, dout=np.ones(3))
+
+
+def test_a_float32_scalar_output_and_a_zero_step_are_refused():
+    """np.float32((x * x).sum()) gave [1.967, 1.967] for the gradient [2, 2], silently."""
+    with pytest.raises(GradcheckError, match="f returned float32 for float64 inputs"):
+        numerical_gradient(lambda x: np.float32((x * x).sum()), [np.ones(2)])
+    with pytest.raises(GradcheckError, match="eps must be a positive finite number, got 0"):
+        numerical_gradient(lambda x: (x * x).sum(), [np.ones(2)], eps=0)

@@ -59,3 +59,26 @@ def test_the_dev_and_ci_profiles_draw_the_same_examples_on_every_run(profile):
 
     first = shapes_seen()
     assert first == shapes_seen() and len(set(first)) > 1
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(low=1.0, high=0.0), "low must be below high; got low=1.0, high=0.0"),
+    (dict(low=-0.01, high=0.01, away_from=(0.0,)), r"moves some out of \[low, high\) = \[-0.01, 0.01\)"),
+])
+def test_a_range_that_cannot_hold_the_values_is_refused(options, message):
+    """``away_from`` with a margin wider than the range drew values outside [low, high), silently."""
+    for strategy in (tst.arrays, tst.tensors):
+        @settings(max_examples=1, database=None)
+        @given(st.data())
+        def draw(data):
+            data.draw(strategy((3,), **options))
+
+        with pytest.raises(ValueError, match=message):
+            draw()
+
+
+@settings(max_examples=30)
+@given(tst.arrays((40,), low=-2.0, high=2.0, away_from=(-2.0, 0.0, 2.0)))
+def test_kinks_at_the_ends_of_the_range_keep_the_values_inside_it(x):
+    assert (x >= -2.0).all() and (x < 2.0).all()
+    assert (np.abs(x[:, None] - np.array([-2.0, 0.0, 2.0])) >= 0.05).all()

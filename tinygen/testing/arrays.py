@@ -16,8 +16,10 @@ _DEVICE_OF_MODULE = {"numpy": "cpu", "cupy": "cuda", "tinygen.backend.strict": "
 def device_of(value):
     """``"cpu"`` for a NumPy array, ``"cuda"`` for a CuPy array, ``"strict"`` for the stand-in's; else ``None``."""
     kind = type(value)
-    if kind is numpy.ndarray:
+    if isinstance(value, numpy.ndarray):  # and its subclasses (memmap, matrix); NumPy scalars are not arrays
         return "cpu"
+    if isinstance(value, numpy.generic):
+        return None
     module = kind.__module__ or ""
     device = _DEVICE_OF_MODULE.get(module.split(".")[0] if module.startswith("cupy") else module)
     return device if device is not None and hasattr(value, "shape") and hasattr(value, "dtype") else None
@@ -35,7 +37,7 @@ def is_floating_array(value):
 
 def to_host(array):
     """The values of an array of any backend as a NumPy array (a copy off the host; the array itself on it)."""
-    return array if type(array) is numpy.ndarray else array.get()
+    return numpy.asarray(array) if isinstance(array, numpy.ndarray) else array.get()
 
 
 def describe(value):

@@ -20,8 +20,8 @@ from tinygen.testing.calls import call_user
 from tinygen.testing.comparison import mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import counted, input_labels
-from tinygen.testing.numerical import (central_differences, check_upstream, inner_product_with, kink_note,
-                                       one_sided_slopes, output_of)
+from tinygen.testing.numerical import (central_differences, check_settings, check_upstream, inner_product_with,
+                                       kink_note, one_sided_slopes, output_of)
 
 WHO = "check_backward"
 
@@ -40,6 +40,7 @@ def check_backward(forward, backward, inputs, *, dout=None, names=None, eps=1e-6
     __tracebackhide__ = True  # pytest: show the caller's line and the message, not the checker's insides
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     try:
+        check_settings(WHO, eps, atol, rtol)
         _BackwardCheck(forward, backward, inputs, names, eps, atol, rtol).run(dout, seed)
     except GradcheckError as error:
         raise GradcheckError(str(error)) from None
@@ -146,6 +147,9 @@ class _BackwardCheck:
         if backend_of(gradient) is not self.backend:
             raise GradcheckError(f"{WHO}: backward returned {describe(gradient)} for {label}, which is "
                                  f"{describe(x)}: compute gradients with the inputs' array module")
+        if gradient.dtype.kind not in "biuf":
+            raise GradcheckError(f"{WHO}: backward returned an array of dtype {gradient.dtype} for {label}; the "
+                                 "gradient of a real input is a real (float64) array")
         host = to_host(gradient).astype(numpy.float64)
         if host.shape != x.shape:
             raise GradcheckError(f"{WHO}: backward returned a gradient of shape {host.shape} for {label} of shape "

@@ -16,11 +16,11 @@ from tinygen.backend.dtypes import float64
 from tinygen.random import Generator
 from tinygen.tensor import Tensor
 from tinygen.testing import diagnosis
-from tinygen.testing.arrays import describe, is_floating_array
+from tinygen.testing.arrays import describe, first_non_finite, is_floating_array
 from tinygen.testing.comparison import mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import input_labels
-from tinygen.testing.numerical import central_differences, kink_note, one_sided_slopes
+from tinygen.testing.numerical import central_differences, check_settings, kink_note, one_sided_slopes
 
 _host = backends.get_backend("cpu").xp  # numeric bookkeeping (indices, maxima) happens on the host
 
@@ -48,15 +48,35 @@ def _check_inputs(name, inputs, labels, allow_low_precision):
                 f"{name}: {label} has dtype {x.dtype}; finite differences are meaningless below float64 "
                 f"(float32 rounding ~1e-7 / eps 1e-6 = errors of order 0.1). Pass float64 inputs, e.g. x.double()"
             )
+        host = x.backend.to_numpy(x.array)
+        if x.dtype.kind == "f" and not _host.isfinite(host).all():
+            index = first_non_finite(host)
+            raise GradcheckError(f"{name}: {label} holds {host[index]} at index {index}: finite differences need "
+                                 "finite inputs")
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise GradcheckError(f"{name}: no input requires grad, so there is nothing to check; make the tensors to "
                              "check with requires_grad=True")
 
 
-def _call(fn, inputs):
+def _call(fn, inputs, name="gradcheck", allow_low_precision=True):
     outputs = _as_tuple(fn(*inputs))
-    if not _differentiable_outputs(outputs):
-        raise GradcheckError("gradcheck: fn returned no floating-point Tensor")
+    differentiable = _differentiable_outputs(outputs)
+    if not differentiable:
+        raise GradcheckError(f"{name}: fn returned no floating-point Tensor")
+    if not any(isinstance(x, Tensor) and x.requires_grad and x.numel() for x in inputs):
+        return outputs  # no entry to move: nothing below could spoil a finite difference
+    for number, output in enumerate(differentiable):
+        if output.dtype != float64 and not allow_low_precision:
+            raise GradcheckError(
+                f"{name}: fn returned {output.dtype} for float64 inputs: somewhere it computes in low precision (a "
+                ".float(), or a float32 tensor it makes), which makes finite differences meaningless; keep float64 "
+                "throughout"
+            )
+        host = output.backend.to_numpy(output.array)
+        if not _host.isfinite(host).all():
+            index = first_non_finite(host)
+            raise GradcheckError(f"{name}: fn returned {host[index]} at index {index} of output {number} (shape "
+                                 f"{tuple(output.shape)}): finite differences need finite outputs")
     return outputs
 
 
@@ -81,10 +101,11 @@ def _analytic(fn, inputs, upstream):
 
 
 def _replace(inputs, position, array):
-    replaced = list(inputs)
+    """``inputs`` with the tensor at ``position`` holding ``array``: at every position it is passed at (``fn(a, a)``
+    moves both arguments, as the analytic gradient, the derivative for the one tensor, sums both)."""
     original = inputs[position]
-    replaced[position] = Tensor._make(array, original.backend, original.requires_grad)
-    return replaced
+    moved = Tensor._make(array, original.backend, original.requires_grad)
+    return [moved if x is original else x for x in inputs]
 
 
 def _objective_along(fn, inputs, position, upstream):
@@ -144,11 +165,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonconti
 
 
 def _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, allow_low_precision, name):
+    check_settings(name, eps, atol, rtol)
     _check_inputs(name, inputs, labels, allow_low_precision)
     snapshot = _snapshot(inputs)
     device = next(x for x in inputs if isinstance(x, Tensor)).device
     generator = Generator(device, seed)
-    upstream = _upstream(_call(fn, inputs), generator)
+    outputs = _call(fn, inputs, name, allow_low_precision)
+    _check_not_mutated(name, inputs, labels, snapshot)  # before any comparison: a mutation spoils them all
+    upstream = _upstream(outputs, generator)
 
     analytic = _analytic(fn, inputs, upstream)
     wrt_positions = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -160,7 +184,8 @@ def _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, a
         _compare(name, labels[position], x, host_gradient, numeric, atol, rtol, objective, eps)
 
     if check_noncontiguous:
-        strided = [_noncontiguous_copy(x) if isinstance(x, Tensor) else x for x in inputs]
+        copies = {id(x): _noncontiguous_copy(x) for x in inputs if isinstance(x, Tensor)}  # one per tensor, shared
+        strided = [copies[id(x)] if isinstance(x, Tensor) else x for x in inputs]           # where fn gets it twice
         for position, expected, got in zip(wrt_positions, analytic, _analytic(fn, strided, upstream)):
             x = inputs[position]
             expected_host, got_host = x.backend.to_numpy(expected), x.backend.to_numpy(got)

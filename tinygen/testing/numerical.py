@@ -18,6 +18,15 @@ from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import input_labels
 
 
+def check_settings(who, eps, atol=0.0, rtol=0.0):
+    """``eps`` must be a positive finite step; ``atol`` and ``rtol`` non-negative finite tolerances."""
+    for argument, value, least in (("eps", eps, "positive"), ("atol", atol, "non-negative"),
+                                   ("rtol", rtol, "non-negative")):
+        number = isinstance(value, (int, float, numpy.floating)) and not isinstance(value, bool)
+        if not number or not numpy.isfinite(value) or value < 0 or (least == "positive" and value == 0):
+            raise GradcheckError(f"{who}: {argument} must be a {least} finite number, got {value!r}")
+
+
 def central_differences(objective, x, eps=1e-6):
     """d objective / dx for every element of ``x``, as a NumPy float64 array of x's shape.
 
@@ -77,6 +86,7 @@ def numerical_gradient(f, inputs, dout=None, eps=1e-6):
 
 
 def _numerical_gradient(f, inputs, dout, eps):
+    check_settings("numerical_gradient", eps)
     single = not isinstance(inputs, (list, tuple))
     inputs = [inputs] if single else list(inputs)
     labels = input_labels("numerical_gradient", f, len(inputs))
@@ -116,7 +126,9 @@ def output_of(who, what, result, backend):
             raise GradcheckError(f"{who}: {what} returned a tuple of {len(result)} values; expected out or "
                                  "(out, cache)")
         result = result[0]
-    if isinstance(result, (int, float, numpy.number)) and not isinstance(result, bool):
+    if isinstance(result, numpy.generic) and result.dtype.kind in "iuf":
+        result = backend.xp.asarray(result)  # a NumPy scalar keeps its dtype: a float32 loss is low precision
+    elif isinstance(result, (int, float)) and not isinstance(result, bool):
         result = backend.xp.asarray(result, dtype=numpy.float64)
     if backend_of(result) is None:
         missing = " (a missing return statement?)" if result is None else ""

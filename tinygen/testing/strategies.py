@@ -82,24 +82,26 @@ def broadcastable_shape_pairs(draw, max_dims=4, max_side=4):
     return first, second
 
 
-def move_off_kinks(xp, values, kinks, margin):
+def move_off_kinks(xp, values, kinks, margin, low=-float("inf"), high=float("inf")):
     """``values`` (an array of ``xp``) with every value closer than ``margin`` to a kink moved to at least
     ``margin`` from every kink: reflected across the nearer edge of the kink's zone (kinks closer together than
-    2 * margin share one zone), but never into the next zone. Moving away from each kink in turn is not enough:
-    it can land a value on a neighbouring kink."""
+    2 * margin share one zone), but never into the next zone, and across the other edge where the nearer one
+    would leave ``[low, high)``. Moving away from each kink in turn is not enough: it can land a value on a
+    neighbouring kink."""
     zones = []  # merged open intervals (low, high) where some |value - kink| < margin
     for kink in sorted(kinks):
         if zones and kink - margin < zones[-1][1]:
             zones[-1][1] = kink + margin
         else:
             zones.append([kink - margin, kink + margin])
-    for position, (low, high) in enumerate(zones):
+    for position, (zone_low, zone_high) in enumerate(zones):
         floor = zones[position - 1][1] if position else -float("inf")
         ceiling = zones[position + 1][0] if position + 1 < len(zones) else float("inf")
-        inside = (values > low) & (values < high)
-        reflected = xp.where(values - low < high - values, xp.maximum(2 * low - values, floor),
-                             xp.minimum(2 * high - values, ceiling))
-        values = xp.where(inside, reflected, values)
+        inside = (values > zone_low) & (values < zone_high)
+        down = xp.maximum(2 * zone_low - values, floor)
+        up = xp.minimum(2 * zone_high - values, ceiling)
+        go_down = ((values - zone_low < zone_high - values) & (down >= low)) | (up >= high)
+        values = xp.where(inside, xp.where(go_down, down, up), values)
     return values
 
 
@@ -118,6 +120,7 @@ def tensors(draw, shape=None, dtype=float64, device=None, low=-2.0, high=2.0, re
     flipped copy), or a transposed memory order. The values are the same whichever layout is drawn.
     """
     dtype, backend = to_dtype(dtype), backends.get_backend(device)
+    check_range("tensors", low, high, away_from, margin)
     values = _values(draw, shape, dtype, backend, low, high, away_from, margin, noncontiguous)
     return Tensor._make(values, backend, requires_grad and dtype.kind == "f")
 
@@ -133,8 +136,30 @@ def arrays(draw, shape=None, dtype=float64, device="cpu", low=-2.0, high=2.0, aw
         def test_relu(x):
             check_backward(relu_forward, relu_backward, [x])
     """
+    check_range("arrays", low, high, away_from, margin)
     return _values(draw, shape, to_dtype(dtype), backends.get_backend(device), low, high, away_from, margin,
                    noncontiguous)
+
+
+def check_range(who, low, high, away_from, margin):
+    """``low < high``, and moving values off the kinks keeps every value of ``[low, high)`` inside it: the move is
+    monotone on each half of a kink's zone, so the ends of those halves (and of the range) are the cases to try."""
+    if not low < high:
+        raise ValueError(f"{who}: values are drawn from [low, high), so low must be below high; got low={low}, "
+                         f"high={high}")
+    if margin < 0:
+        raise ValueError(f"{who}: margin must be non-negative, got {margin}")
+    xp = backends.get_backend("cpu").xp
+    top = xp.nextafter(high, low)
+    ends = [low, top]
+    for kink in away_from:
+        for point in (kink - margin, kink, kink + margin):
+            ends += [point, xp.nextafter(point, -xp.inf), xp.nextafter(point, xp.inf)]
+    candidates = xp.clip(xp.asarray(ends, dtype=float64), low, top)
+    moved = move_off_kinks(xp, candidates, away_from, margin, low, high)
+    if ((moved < low) | (moved >= high)).any():
+        raise ValueError(f"{who}: keeping values {margin} away from {tuple(away_from)} moves some out of "
+                         f"[low, high) = [{low}, {high}); widen the range or lower the margin")
 
 
 def _values(draw, shape, dtype, backend, low, high, away_from, margin, noncontiguous):
@@ -143,7 +168,8 @@ def _values(draw, shape, dtype, backend, low, high, away_from, margin, noncontig
     shape = draw(shape if isinstance(shape, st.SearchStrategy) else st.just(shape if shape is not None else ()))
     seed = draw(st.integers(0, 2**32 - 1))
     generator = Generator(backend.device, seed)
-    values = move_off_kinks(backend.xp, low + (high - low) * generator.random(shape, float64), away_from, margin)
+    values = move_off_kinks(backend.xp, low + (high - low) * generator.random(shape, float64), away_from, margin,
+                            low, high)
     values = backend.xp.asarray(values.astype(dtype))
     if values.size > 1 and (draw(st.booleans()) if noncontiguous is None else noncontiguous):
         values = _relaid(draw, backend.xp, values, draw(st.sampled_from(LAYOUTS)))
