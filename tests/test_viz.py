@@ -60,3 +60,15 @@ def test_large_pngs_take_the_fast_compression_and_read_back_the_same(monkeypatch
         save_png(picture, tmp_path / f"{limit}.png", scale=1)
         assert np.array_equal(np.asarray(Image.open(tmp_path / f"{limit}.png")), picture)
     assert [options.get("compress_level") for options in saved] == [None, 1]
+
+
+def test_the_latent_walk_is_laid_out_as_the_grid(monkeypatch, tmp_path):
+    """It took int(sqrt(n)) columns: 32 walks in 5 columns (the last row holding 2), 2 walks in one column."""
+    from tinygen.training import pictures
+
+    layouts = []
+    monkeypatch.setattr(pictures, "generate", lambda recipe, noise: tinygen.zeros(len(noise), 1, 2, 2))
+    monkeypatch.setattr(pictures, "save_gif", lambda frames, path: layouts.append(frames[0].shape))
+    for count in (2, 32):
+        pictures.save_latent_walk(None, tinygen.zeros(count, 3), tinygen.zeros(count, 3), tmp_path / "w.gif", frames=2)
+    assert layouts == [(1 * 4 + 2, 2 * 4 + 2), (6 * 4 + 2, 6 * 4 + 2)]  # 2: 2 x 1; 32: 6 x 6

@@ -127,6 +127,8 @@ def run_sample(args):
         raise ValueError(f"--n must be at least 1, got {args.n}")
     if args.n > MAX_SAMPLES:
         raise ValueError(f"--n must be at most {MAX_SAMPLES} (a grid of 100 x 100 pictures), got {args.n}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     _check_sample_outputs(args)
     written = []
     try:
@@ -167,8 +169,11 @@ def _check_sample_outputs(args):
     if args.gif is not None and _same_file(args.out, args.gif):
         raise ValueError(f"--out and --gif both name {args.out}: one would replace the other; give two names")
     for option, path in outputs.items():
-        if not path or path.endswith(("/", os.sep)) or os.path.isdir(path):
-            example = os.path.join(path, "walk.gif" if option == "--gif" else "samples.png")
+        name = "walk.gif" if option == "--gif" else "samples.png"
+        if not path:
+            raise ValueError(f"{option} is empty: name a file, e.g. {name!r}")
+        if path.endswith(("/", os.sep)) or os.path.isdir(path):
+            example = os.path.join(path, name)
             raise ValueError(f"{option} {path!r} is a directory: name a file, e.g. {example!r}")
         image_format(path, ANIMATION_FORMATS if option == "--gif" else None, what=f"{option}")
         directory = os.path.dirname(os.path.abspath(path))

@@ -42,7 +42,7 @@ def test_the_format_follows_the_suffix(name, format, tinygen, toy_run, tmp_path)
 @pytest.mark.parametrize("option, name, message", [
     ("--out", "grid.bmp", "the format follows the file name's suffix, and its suffix '.bmp' is not one of .png, .jpg, "
                           ".jpeg"),
-    ("--out", "grid", "it has no suffix"),
+    ("--out", "grid", "and it has no suffix: use one of .png, .jpg, .jpeg"),
     ("--gif", "walk.png", "its suffix '.png' is not one of .gif"),
 ])
 def test_an_unknown_suffix_is_a_clear_error_before_any_work(option, name, message, tinygen, toy_run, tmp_path):
@@ -83,4 +83,16 @@ def test_an_impossible_number_of_samples_is_one_line(n, message, tinygen, toy_ru
 def test_a_latent_walk_of_a_toy_run_is_refused_before_anything_is_written(tinygen, toy_run, tmp_path):
     outcome = tinygen("sample", toy_run / "checkpoint.npz", "--out", tmp_path / "a.png", "--gif", tmp_path / "w.gif")
     assert outcome.status == 2 and "a latent walk is drawn for image models only" in outcome.one_line_error
+    assert os.listdir(tmp_path) == ["run"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--out", ""], "--out is empty: name a file, e.g. 'samples.png'"),
+    (["--gif", ""], "--gif is empty: name a file, e.g. 'walk.gif'"),
+    (["--seed", "-1"], "--seed must be a non-negative integer, got -1"),
+])
+def test_an_empty_name_and_a_negative_seed_are_named(arguments, message, tinygen, toy_run, tmp_path):
+    """They said "--out '' is a directory" and "Generator: expected a non-negative integer seed"."""
+    outcome = tinygen("sample", toy_run / "checkpoint.npz", *arguments)
+    assert outcome.status == 2 and message in outcome.one_line_error
     assert os.listdir(tmp_path) == ["run"]

@@ -18,14 +18,19 @@ def generate(recipe, noise):
                 for start in range(0, noise.shape[0], GENERATE_BATCH)])
 
 
+def square_columns(count):
+    """Pictures per row of a grid as near square as can be: ceil(sqrt(count)) (64: 8 x 8; 10: 4 x 3; 2: 2 x 1)."""
+    return math.ceil(math.sqrt(count))
+
+
 def save_samples(recipe, noise, path, reference=None, title="samples"):
-    """A square grid (or, for 2-D points, a scatter) of the samples the recipe makes from ``noise``, ceil(sqrt(n))
-    pictures a row (64 samples: 8 x 8; 10,000: 100 x 100); PNG or JPEG, as the suffix of ``path`` says."""
+    """A square grid (``square_columns``; 10,000 samples: 100 x 100) of the samples the recipe makes from ``noise``,
+    or, for 2-D points, a scatter; PNG or JPEG, as the suffix of ``path`` says."""
     samples = generate(recipe, noise)
     if recipe.sample_kind == "points":
         plot_points(samples.numpy(), path, reference=None if reference is None else reference.numpy(), title=title)
     else:
-        save_image(image_grid(samples, nrow=math.ceil(math.sqrt(samples.shape[0]))), path)
+        save_image(image_grid(samples, nrow=square_columns(samples.shape[0])), path)
 
 
 def save_latent_walk(recipe, start, end, path, frames=WALK_FRAMES):
@@ -38,7 +43,7 @@ def save_latent_walk(recipe, start, end, path, frames=WALK_FRAMES):
     for frame in range(frames):
         angle = 2 * math.pi * frame / frames
         z = start * math.cos(angle) + end * math.sin(angle)
-        pictures.append(image_grid(generate(recipe, z), nrow=int(math.sqrt(z.shape[0]))))
+        pictures.append(image_grid(generate(recipe, z), nrow=square_columns(z.shape[0])))
     save_gif(pictures, path)
 
 

@@ -27,9 +27,9 @@ def image_format(path, formats=None, what="a picture"):
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in formats:
         choices = ", ".join(formats)
-        found = f"its suffix {suffix!r}" if suffix else "it has no suffix"
+        found = f"its suffix {suffix!r} is not one of" if suffix else "it has no suffix: use one of"
         raise ValueError(f"cannot write {what} to {os.fspath(path)!r}: the format follows the file name's suffix, "
-                         f"and {found} is not one of {choices}")
+                         f"and {found} {choices}")
     return formats[suffix]
 
 
