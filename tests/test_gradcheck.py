@@ -255,3 +255,9 @@ def test_settings_out_of_range_are_refused_by_name(setting, message):
     for check in (gradcheck, gradgradcheck):
         with pytest.raises(GradcheckError, match=message):
             check(lambda x: x * x, [_double([1.0, 2.0])], **setting)
+
+
+def test_a_constant_input_may_hold_infinities():
+    """Only the inputs that finite differences move must be finite: a -inf mask before a softmax is fine."""
+    mask = tinygen.tensor([0.0, float("-inf"), 0.0], dtype=tinygen.float64)
+    assert gradcheck(lambda x, m: (x + m).softmax(dim=0), [_double([0.5, 1.0, -1.0]), mask])
