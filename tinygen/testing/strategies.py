@@ -82,18 +82,24 @@ def broadcastable_shape_pairs(draw, max_dims=4, max_side=4):
     return first, second
 
 
+def kink_zones(kinks, margin):
+    """The merged open intervals [zone_low, zone_high] where some |value - kink| < margin, in order."""
+    zones = []
+    for kink in sorted(kinks):
+        if zones and kink - margin < zones[-1][1]:
+            zones[-1][1] = kink + margin
+        else:
+            zones.append([kink - margin, kink + margin])
+    return zones
+
+
 def move_off_kinks(xp, values, kinks, margin, low=-float("inf"), high=float("inf")):
     """``values`` (an array of ``xp``) with every value closer than ``margin`` to a kink moved to at least
     ``margin`` from every kink: reflected across the nearer edge of the kink's zone (kinks closer together than
     2 * margin share one zone), but never into the next zone, and across the other edge where the nearer one
     would leave ``[low, high)``. Moving away from each kink in turn is not enough: it can land a value on a
     neighbouring kink."""
-    zones = []  # merged open intervals (low, high) where some |value - kink| < margin
-    for kink in sorted(kinks):
-        if zones and kink - margin < zones[-1][1]:
-            zones[-1][1] = kink + margin
-        else:
-            zones.append([kink - margin, kink + margin])
+    zones = kink_zones(kinks, margin)
     for position, (zone_low, zone_high) in enumerate(zones):
         floor = zones[position - 1][1] if position else -float("inf")
         ceiling = zones[position + 1][0] if position + 1 < len(zones) else float("inf")
@@ -142,8 +148,9 @@ def arrays(draw, shape=None, dtype=float64, device="cpu", low=-2.0, high=2.0, aw
 
 
 def check_range(who, low, high, away_from, margin):
-    """``low < high``, and moving values off the kinks keeps every value of ``[low, high)`` inside it: the move is
-    monotone on each half of a kink's zone, so the ends of those halves (and of the range) are the cases to try."""
+    """``low < high``, and moving values off the kinks keeps every value of ``[low, high)`` inside it. Within a zone
+    the move is linear between the points where it changes side (the zone's ends and middle, and where a
+    reflection reaches ``low`` or ``high``), so those points, a step either side, are the cases to try."""
     if not low < high:
         raise ValueError(f"{who}: values are drawn from [low, high), so low must be below high; got low={low}, "
                          f"high={high}")
@@ -152,8 +159,8 @@ def check_range(who, low, high, away_from, margin):
     xp = backends.get_backend("cpu").xp
     top = xp.nextafter(high, low)
     ends = [low, top]
-    for kink in away_from:
-        for point in (kink - margin, kink, kink + margin):
+    for zone_low, zone_high in kink_zones(away_from, margin):
+        for point in (zone_low, (zone_low + zone_high) / 2, zone_high, 2 * zone_low - low, 2 * zone_high - high):
             ends += [point, xp.nextafter(point, -xp.inf), xp.nextafter(point, xp.inf)]
     candidates = xp.clip(xp.asarray(ends, dtype=float64), low, top)
     moved = move_off_kinks(xp, candidates, away_from, margin, low, high)
