@@ -313,3 +313,50 @@ def test_settings_out_of_range_are_refused_by_name(setting):
     (argument, value), = setting.items()
     with pytest.raises(GradcheckError, match=rf"^check_backward: {argument} must be a .* finite number"):
         check_backward(_square, _square_backward, [normal(3)], **setting)
+
+
+def _padded_double(x, settings):
+    """Forward of a layer that changes its settings dict: only a copy may see that."""
+    out = np.concatenate([x, np.zeros(settings["pad"])]) * 2
+    settings["pad"] = 0
+    return out, (settings,)
+
+
+def test_each_call_gets_its_own_copy_of_a_settings_argument():
+    """A forward that wrote into its settings dict changed every later call: a raw NumPy broadcasting error."""
+    def backward(dout, cache):
+        return 2 * dout[:3], None
+
+    assert check_backward(_padded_double, backward, [normal(3), {"pad": 2}])
+
+
+def test_a_forward_whose_output_shape_changes_between_calls_is_named():
+    calls = []
+
+    def growing(x):
+        calls.append(1)
+        return np.resize(x, x.size + len(calls))
+
+    with pytest.raises(GradcheckError, match=r"forward gave an output of shape \(4,\), then \(5,\) when called again"):
+        check_backward(growing, lambda dout: dout[:3], [normal(3)])
+
+
+def test_a_float32_step_is_taken_in_float64():
+    """eps=np.float32(1e-6) kept x + eps in float32 (NumPy 2) and failed correct code by 5%."""
+    assert check_backward(_square, _square_backward, [normal(4)], eps=np.float32(1e-6))
+
+
+@pytest.mark.parametrize("inputs, options, message", [
+    (lambda: [np.asmatrix(normal(2, 2))], {}, r"input 0 'x' is a numpy.matrix, whose \* is a matrix product"),
+    (lambda: [normal(3)], dict(seed="a"), "seed must be a non-negative integer, got 'a'"),
+])
+def test_a_matrix_input_and_a_bad_seed_are_refused(inputs, options, message):
+    with pytest.raises(GradcheckError, match=message):
+        check_backward(_square, _square_backward, inputs(), **options)
+
+
+def test_sys_exit_in_a_backward_is_reported_not_obeyed():
+    import sys
+
+    with pytest.raises(GradcheckError, match="backward raised SystemExit"):
+        check_backward(_square, lambda dout, x: sys.exit(0), [normal(3)])

@@ -67,6 +67,9 @@ def check_array_inputs(who, inputs, labels):
                 f"{who}: {label} is a tinygen Tensor; {who} checks code written with plain arrays: pass x.numpy() "
                 "(or check code made of tinygen ops with gradcheck)"
             )
+        if isinstance(x, numpy.matrix):
+            raise GradcheckError(f"{who}: {label} is a numpy.matrix, whose * is a matrix product and whose entries "
+                                 "are indexed in pairs; pass numpy.asarray(x)")
         if device_of(x) is None:
             continue
         if backend is None:

@@ -17,7 +17,7 @@ def call_user(who, what, fn, *arguments, called_as=None):
     ``called_as`` says how the check called ``fn``, for an error raised by the call itself (a wrong signature)."""
     try:
         return fn(*arguments)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() in a layer is a bug to report, not the checker's end
         message = " ".join(str(error).split())  # one line, even for a multi-line message
         site = user_site(error) or (f"when called as {called_as}" if called_as else "in code outside your files")
         raise GradcheckError(f"{who}: {what} raised {type(error).__name__}: {message} ({site})") from None

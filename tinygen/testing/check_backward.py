@@ -20,8 +20,8 @@ from tinygen.testing.calls import call_user
 from tinygen.testing.comparison import mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import counted, input_labels
-from tinygen.testing.numerical import (central_differences, check_settings, check_upstream, inner_product_with,
-                                       kink_note, one_sided_slopes, output_of)
+from tinygen.testing.numerical import (central_differences, check_settings, check_upstream, fresh,
+                                       inner_product_with, kink_note, one_sided_slopes, output_of)
 
 WHO = "check_backward"
 
@@ -40,7 +40,9 @@ def check_backward(forward, backward, inputs, *, dout=None, names=None, eps=1e-6
     __tracebackhide__ = True  # pytest: show the caller's line and the message, not the checker's insides
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     try:
-        check_settings(WHO, eps, atol, rtol)
+        eps, atol, rtol = check_settings(WHO, eps, atol, rtol)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise GradcheckError(f"{WHO}: seed must be a non-negative integer, got {seed!r}")
         _BackwardCheck(forward, backward, inputs, names, eps, atol, rtol).run(dout, seed)
     except GradcheckError as error:
         raise GradcheckError(str(error)) from None
@@ -98,6 +100,10 @@ class _BackwardCheck:
         (draw dropout's mask from a fixed seed, or pass it in)."""
         again = output_of(WHO, "forward", call_user(WHO, "forward", self.forward, *_copies(self.inputs)), self.backend)
         first, second = to_host(self.out), to_host(again)
+        if first.shape != second.shape:
+            raise GradcheckError(f"{WHO}: forward gave an output of shape {first.shape}, then {second.shape} when "
+                                 "called again with the same inputs; finite differences need the same function at "
+                                 "every call")
         if not numpy.allclose(first, second, rtol=1e-10, atol=1e-12):
             raise GradcheckError(
                 f"{WHO}: forward gave a different output when called again with the same inputs (largest difference "
@@ -193,7 +199,7 @@ class _BackwardCheck:
 
 
 def _copies(inputs):
-    return [x.copy() if backend_of(x) is not None else x for x in inputs]
+    return [fresh(x) for x in inputs]
 
 
 def _random_upstream(out, backend, seed):

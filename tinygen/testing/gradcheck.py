@@ -165,7 +165,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, check_nonconti
 
 
 def _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, allow_low_precision, name):
-    check_settings(name, eps, atol, rtol)
+    eps, atol, rtol = check_settings(name, eps, atol, rtol)
     _check_inputs(name, inputs, labels, allow_low_precision)
     snapshot = _snapshot(inputs)
     device = next(x for x in inputs if isinstance(x, Tensor)).device

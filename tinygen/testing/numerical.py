@@ -9,6 +9,8 @@ about 1e-1 in float32, which is why the checks take float64 inputs only. For an 
 gradient ``dout``, the checks differentiate the scalar ``<dout, f(x)> = sum(dout * f(x))``: its gradient is the
 vector-Jacobian product dout^T J that a backward computes.
 """
+import copy
+
 import numpy  # host bookkeeping only: indices and results; f itself runs on the input's own backend
 
 from tinygen.testing.arrays import (backend_of, check_array_inputs, describe, first_non_finite, is_floating_array,
@@ -19,12 +21,26 @@ from tinygen.testing.labels import input_labels
 
 
 def check_settings(who, eps, atol=0.0, rtol=0.0):
-    """``eps`` must be a positive finite step; ``atol`` and ``rtol`` non-negative finite tolerances."""
+    """``eps`` must be a positive finite step; ``atol`` and ``rtol`` non-negative finite tolerances. Returns them
+    as Python floats: a NumPy float32 step would keep ``x + eps`` in float32 (NumPy 2's promotion)."""
     for argument, value, least in (("eps", eps, "positive"), ("atol", atol, "non-negative"),
                                    ("rtol", rtol, "non-negative")):
         number = isinstance(value, (int, float, numpy.floating)) and not isinstance(value, bool)
         if not number or not numpy.isfinite(value) or value < 0 or (least == "positive" and value == 0):
             raise GradcheckError(f"{who}: {argument} must be a {least} finite number, got {value!r}")
+    return float(eps), float(atol), float(rtol)
+
+
+def fresh(value):
+    """What one call of the user's function gets: a copy of an array, a deep copy of anything else (a settings
+    dict), so that a function that changes an argument cannot change the next call's (the value itself where it
+    cannot be copied)."""
+    if backend_of(value) is not None:
+        return value.copy()
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return value
 
 
 def central_differences(objective, x, eps=1e-6):
@@ -86,7 +102,7 @@ def numerical_gradient(f, inputs, dout=None, eps=1e-6):
 
 
 def _numerical_gradient(f, inputs, dout, eps):
-    check_settings("numerical_gradient", eps)
+    eps = check_settings("numerical_gradient", eps)[0]
     single = not isinstance(inputs, (list, tuple))
     inputs = [inputs] if single else list(inputs)
     labels = input_labels("numerical_gradient", f, len(inputs))
@@ -108,8 +124,7 @@ def _numerical_gradient(f, inputs, dout, eps):
 def inner_product_with(who, what, f, inputs, position, dout, backend):
     """``a -> <dout, f(inputs with a at position)>`` as a Python float, for ``central_differences``."""
     def objective(array):
-        arguments = list(inputs)
-        arguments[position] = array
+        arguments = [array if index == position else fresh(value) for index, value in enumerate(inputs)]
         out = output_of(who, what, call_user(who, what, f, *arguments), backend)
         if out.shape != dout.shape:
             raise GradcheckError(f"{who}: {what}'s output changed shape from {dout.shape} to {out.shape} when "
