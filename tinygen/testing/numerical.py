@@ -124,7 +124,8 @@ def _numerical_gradient(f, inputs, dout, eps):
 def inner_product_with(who, what, f, inputs, position, dout, backend):
     """``a -> <dout, f(inputs with a at position)>`` as a Python float, for ``central_differences``."""
     def objective(array):
-        arguments = [array if index == position else fresh(value) for index, value in enumerate(inputs)]
+        arguments = [array if index == position else value if backend_of(value) is not None else fresh(value)
+                     for index, value in enumerate(inputs)]  # a settings dict copied; arrays are checked unchanged
         out = output_of(who, what, call_user(who, what, f, *arguments), backend)
         if out.shape != dout.shape:
             raise GradcheckError(f"{who}: {what}'s output changed shape from {dout.shape} to {out.shape} when "
