@@ -236,3 +236,10 @@ def test_a_python_int_beyond_the_float_range_is_refused_by_name(compute, message
     """float(10**400) fails; the error names the op rather than NumPy's conversion."""
     with pytest.raises(OverflowError, match=message):
         compute(tinygen.ones(3))
+
+
+def test_a_boolean_tensor_to_a_python_power_is_int64_as_in_pytorch():
+    """It raised NumPy's "Invalid integer data type 'b'" (reading a bool dtype's integer range)."""
+    x = tinygen.tensor([True, False])
+    assert (x ** 2).dtype == tinygen.int64 and host(x ** 2).tolist() == [1, 0]
+    assert (x ** 0.5).dtype == tinygen.float32 and host(x ** -1.0).tolist() == [1.0, float("inf")]

@@ -10,7 +10,7 @@ Tests: tests/test_arithmetic.py.
 import numbers
 
 from tinygen.autograd.function import Function
-from tinygen.backend.dtypes import default_float_dtype, is_floating
+from tinygen.backend.dtypes import default_float_dtype, int64, is_floating
 from tinygen.ops import checks
 from tinygen.ops.shape import sum_to
 from tinygen.tensor import Tensor
@@ -253,12 +253,14 @@ def pow(base, exponent):
 
     if isinstance(base, Tensor) and isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
         exponent = checks.python_number(exponent)
-        if not is_floating(base.dtype):
-            if exponent < 0 or isinstance(exponent, float):  # a float exponent makes a float result, as in PyTorch
-                base = base.to(dtype=default_float_dtype)
-            else:
-                checks.check_integer_fits("pow", exponent, base)
-        checks.check_number_fits("pow", "the exponent", exponent, base.dtype)
+        if base.dtype.kind == "b":
+            base = base.to(dtype=int64)  # True ** 2 is 1, an int64, as in PyTorch
+        if not is_floating(base.dtype) and (exponent < 0 or isinstance(exponent, float)):
+            base = base.to(dtype=default_float_dtype)  # a float or negative exponent makes a float, as in PyTorch
+        if is_floating(base.dtype):
+            checks.check_number_fits("pow", "the exponent", exponent, base.dtype)
+        else:
+            checks.check_integer_fits("pow", exponent, base)
         return PowConstant(exponent)(base)
     base, exponent = checks.as_operand_pair("pow", base, exponent)
     if not is_floating(base.dtype):

@@ -4,7 +4,7 @@ Tests: tests/test_error_messages.py (and the error tests of each op).
 import numbers
 
 from tinygen.autograd.function import DeviceMismatchError
-from tinygen.backend.dtypes import check_number_fits, default_float_dtype, int64, is_floating, result_type
+from tinygen.backend.dtypes import check_number_fits, default_float_dtype, int64, is_floating, result_type, value_range
 from tinygen.tensor import Tensor
 
 
@@ -154,10 +154,10 @@ def number_operand(name, tensor_operand, number):
 def check_integer_fits(name, number, like):
     """An integer next to an integer tensor must fit the tensor's dtype: NumPy 2 refuses ``uint8 + 300``, NumPy 1
     wraps it to ``uint8 + 44`` (and ``x == 300`` would then be true where x is 44), so tinygen refuses it on both."""
-    info = like.backend.xp.iinfo(like.dtype)
-    if not info.min <= number <= info.max:
+    low, high = value_range(like.dtype)
+    if not low <= number <= high:
         raise OverflowError(
-            f"{name}: the number {number} does not fit the tensor's dtype {like.dtype} ({info.min} to {info.max}); "
+            f"{name}: the number {number} does not fit the tensor's dtype {like.dtype} ({low} to {high}); "
             f"convert the tensor first, e.g. x.to(tinygen.int64)"
         )
 
