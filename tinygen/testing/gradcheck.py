@@ -48,24 +48,29 @@ def _check_inputs(name, inputs, labels, allow_low_precision):
                 f"{name}: {label} has dtype {x.dtype}; finite differences are meaningless below float64 "
                 f"(float32 rounding ~1e-7 / eps 1e-6 = errors of order 0.1). Pass float64 inputs, e.g. x.double()"
             )
-        host = x.backend.to_numpy(x.array)
-        if x.requires_grad and not _host.isfinite(host).all():  # a constant input (a -inf mask) may be anything
-            index = first_non_finite(host)
-            raise GradcheckError(f"{name}: {label} holds {host[index]} at index {index}: finite differences need "
-                                 "finite inputs")
+        if x.requires_grad:  # only what finite differences move must be finite (a constant -inf mask is fine)
+            host = x.backend.to_numpy(x.array)
+            if not _host.isfinite(host).all():
+                index = first_non_finite(host)
+                raise GradcheckError(f"{name}: {label} holds {host[index]} at index {index}: finite differences "
+                                     "need finite inputs")
     if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         raise GradcheckError(f"{name}: no input requires grad, so there is nothing to check; make the tensors to "
                              "check with requires_grad=True")
 
 
-def _call(fn, inputs, name="gradcheck", allow_low_precision=True):
+def _call(fn, inputs):
     outputs = _as_tuple(fn(*inputs))
-    differentiable = _differentiable_outputs(outputs)
-    if not differentiable:
-        raise GradcheckError(f"{name}: fn returned no floating-point Tensor")
+    if not _differentiable_outputs(outputs):
+        raise GradcheckError("gradcheck: fn returned no floating-point Tensor")
+    return outputs
+
+
+def _check_outputs(name, inputs, outputs, allow_low_precision):
+    """What finite differences cannot work with, in fn's first outputs: a dtype below float64, a NaN or an Inf."""
     if not any(isinstance(x, Tensor) and x.requires_grad and x.numel() for x in inputs):
-        return outputs  # no entry to move: nothing below could spoil a finite difference
-    for number, output in enumerate(differentiable):
+        return  # no entry to move: nothing here could spoil a finite difference
+    for number, output in enumerate(_differentiable_outputs(outputs)):
         if output.dtype != float64 and not allow_low_precision:
             raise GradcheckError(
                 f"{name}: fn returned {output.dtype} for float64 inputs: somewhere it computes in low precision (a "
@@ -77,7 +82,6 @@ def _call(fn, inputs, name="gradcheck", allow_low_precision=True):
             index = first_non_finite(host)
             raise GradcheckError(f"{name}: fn returned {host[index]} at index {index} of output {number} (shape "
                                  f"{tuple(output.shape)}): finite differences need finite outputs")
-    return outputs
 
 
 def _upstream(outputs, generator):
@@ -170,8 +174,9 @@ def _gradcheck(fn, inputs, labels, eps, atol, rtol, seed, check_noncontiguous, a
     snapshot = _snapshot(inputs)
     device = next(x for x in inputs if isinstance(x, Tensor)).device
     generator = Generator(device, seed)
-    outputs = _call(fn, inputs, name, allow_low_precision)
+    outputs = _call(fn, inputs)
     _check_not_mutated(name, inputs, labels, snapshot)  # before any comparison: a mutation spoils them all
+    _check_outputs(name, inputs, outputs, allow_low_precision)
     upstream = _upstream(outputs, generator)
 
     analytic = _analytic(fn, inputs, upstream)
