@@ -1,19 +1,25 @@
 """Honest grading: a submission passes only through the student's own code. Delegating to tinygen's implementation
 of the exercise (super(), tinygen's class or function imported or reached by another path, a second copy of its
 module, its source compiled at run time), reading a reference solution or a grader, or searching the process's
-objects fails the exercise with a message that says so; and grading leaves tinygen exactly as it was."""
+objects fails the exercise with a message that says so; so does rebinding a function of NumPy, tinygen or the grader
+(or a builtin) that the grader computes with; and grading leaves tinygen exactly as it was."""
+import builtins
+
+import numpy
 import pytest
 
 import tinygen
 from tinygen.autograd import engine
-from tinygen.exercises import FAIL, PASS
+from tinygen.exercises import FAIL, PASS, grading
 from tinygen.exercises.catalog import resolve
+from tinygen.exercises.grading import Tolerance
 from tinygen.losses import vae
-from tinygen.ops import arithmetic
+from tinygen.ops import arithmetic, elementwise
 
 from .workspaces import COURSE, SOLUTIONS, grade, solution_text, workspace, write_solution  # noqa: F401
 
 DELEGATING = [exercise for exercise in COURSE if exercise.replaces]
+TENSOR_ABS, RELU = tinygen.Tensor.abs, elementwise.ReLU
 
 
 def _import_line(target, alias):
@@ -173,3 +179,61 @@ def test_grading_leaves_tinygen_as_it_was(workspace):
     x = tinygen.randn(3, requires_grad=True)
     (x * x).sum().backward()
     assert type((x * x).grad_fn) is arithmetic.Mul
+
+
+_WRONG_RELU = ("        return g * (x > 0).to(dtype=g.dtype)\n", "        return g * 2.0\n")
+#: a wrong relu backward (g * 2) with a patch that would pass it; each rebinds something the grader computes with
+TAMPERING = {
+    "numpy's function": ("import numpy\nnumpy.abs = lambda x, *args, **kwargs: numpy.zeros_like(x)\n",
+                         "numpy.abs"),
+    "the grader's function": ("import tinygen.exercises.grading as _g\n_g.compare = lambda *args, **kwargs: None\n",
+                              "tinygen.exercises.grading.compare"),
+    "a function's code": ("import tinygen.exercises.grading as _g\n"
+                          "_g.compare.__code__ = (lambda *args, **kwargs: None).__code__\n",
+                          "tinygen.exercises.grading.compare.__code__"),
+    "the grader's tolerance": ("import tinygen.exercises.grading as _g\n_g.FLOAT64 = _g.Tolerance(1e9, 1e9)\n",
+                               "tinygen.exercises.grading.FLOAT64"),
+    "a tensor method": ("import tinygen\ntinygen.Tensor.abs = lambda self: self * 0.0\n", "tinygen.tensor.Tensor.abs"),
+    "a builtin": ("import builtins\nbuiltins.bool = lambda value: False\n", "builtins.bool"),
+    "a deleted name": ("import tinygen.exercises.grading as _g\ndel _g.FLOAT64\n", "tinygen.exercises.grading.FLOAT64"),
+}
+
+
+@pytest.mark.parametrize("what", TAMPERING)
+def test_rebinding_what_the_grader_computes_with_fails_and_is_undone(workspace, what):
+    patch, name = TAMPERING[what]
+    numpy_abs, compare, code = numpy.abs, grading.compare, grading.compare.__code__
+    write_solution(workspace, "relu", _WRONG_RELU)
+    (workspace / "relu.py").write_text(patch + (workspace / "relu.py").read_text())
+    result = grade(workspace, "relu")
+    assert (result.status, result.check) == (FAIL, "tampering"), result
+    assert f"your code changed {name}, which the grader computes with" in result.message
+    assert "delete the lines that assign" in result.hints.step
+    assert (numpy.abs, grading.compare, grading.compare.__code__) == (numpy_abs, compare, code)
+    assert (grading.FLOAT64, tinygen.Tensor.abs, builtins.bool) == (Tolerance(1e-7, 1e-9), TENSOR_ABS, bool)
+    write_solution(workspace, "relu")
+    assert grade(workspace, "relu").status == PASS  # nothing of the patch is left behind
+
+
+def test_a_patch_made_while_graded_that_would_undo_itself_fails(workspace):
+    """The patch is put in place by the student's backward and takes itself out on its first call: the grader
+    checks as soon as the student's code returns, before any of its own functions runs."""
+    patch = ("import tinygen.exercises.grading as _g\n_compare = _g.compare\n\n\n"
+             "def _quiet(*args, **kwargs):\n    _g.compare = _compare\n\n\n")
+    write_solution(workspace, "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                                       "        _g.compare = _quiet\n        return g * 2.0\n"))
+    (workspace / "relu.py").write_text(patch + (workspace / "relu.py").read_text())
+    result = grade(workspace, "relu", isolate=True)
+    assert (result.status, result.check) == (FAIL, "tampering"), result
+    assert "tinygen.exercises.grading.compare" in result.message
+
+
+def test_putting_ones_own_class_in_tinygens_place_fails_and_is_undone(workspace):
+    """The grader binds the student's class in place of tinygen's itself; a file that does it too is told so, and
+    tinygen's name is put back (it used to stay bound to the student's class after grading)."""
+    write_solution(workspace, "relu", text=solution_text("relu") + "\n\nimport tinygen.ops.elementwise as _ops\n"
+                                                                    "_ops.ReLU = ReLU\n")
+    result = grade(workspace, "relu")
+    assert (result.status, result.check) == (FAIL, "tampering"), result
+    assert "tinygen.ops.elementwise.ReLU" in result.message and "the grader's job" in result.hints.direction
+    assert elementwise.ReLU is RELU

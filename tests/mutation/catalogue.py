@@ -423,6 +423,16 @@ MUTANTS = [
            "the grader accepts nan or inf where a finite value is expected",
            ("tests/exercises/test_wrong_answers.py::"
             "test_a_wrong_answer_fails_with_a_message_and_a_first_hint_that_keeps_the_answer",)),
+    Mutant("grader-blind-to-patched-libraries", "tinygen/exercises/honesty.py",
+           "        if not any(any(map(operator.is_not, map(lookup, *arguments), values))",
+           "        if True or not any(any(map(operator.is_not, map(lookup, *arguments), values))",
+           "the grader computes expected values with a NumPy or grader function the student's code rebound",
+           ("tests/exercises/test_honesty.py::test_rebinding_what_the_grader_computes_with_fails_and_is_undone",),
+           fast=True),
+    Mutant("grader-checks-libraries-only-before-its-own-work", GRADING,
+           "    check_untouched()  # the student's code left NumPy, tinygen and the grader as they were\n", "",
+           "a patch the student's code installs while graded, and that undoes itself when called, goes unseen",
+           ("tests/exercises/test_honesty.py::test_a_patch_made_while_graded_that_would_undo_itself_fails",)),
     # --- run safety in the command line -----------------------------------------------------------------------
     Mutant("fresh-run-overwrites-a-finished-run", "tinygen/training/run_directory.py",
            "if found and not resume and not overwrite:", "if False:",

@@ -13,7 +13,7 @@ from tinygen import creation
 from tinygen.autograd.api import grad
 from tinygen.autograd.grad_mode import set_grad_enabled
 from tinygen.backend.dtypes import float32, float64
-from tinygen.exercises.honesty import reference_mode
+from tinygen.exercises.honesty import check_untouched, reference_mode
 from tinygen.ops.comparison import isfinite, isnan, logical_not
 from tinygen.ops.elementwise import where
 from tinygen.random import Generator
@@ -144,6 +144,7 @@ def attempting(case, hints, check):
             "recurses", RECURSION, "recursion") from error
     except Exception as error:
         raise ExerciseFailure(f"{case}: {type(error).__name__}: {error}", hints, check) from error
+    check_untouched()  # the student's code left NumPy, tinygen and the grader as they were
 
 
 def expect(function, *inputs):

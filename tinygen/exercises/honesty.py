@@ -14,12 +14,21 @@ runs the student's code:
 - an audit hook: opening a reference solution or a grader's file, running a second copy of a loaded tinygen
   module, compiling text that holds a reference solution or the source of a replaced object, and searching
   the process's objects through ``gc`` raise ``Delegation``.
+- untouched libraries: the functions, classes and modules bound in NumPy, tinygen (the grader included) and the
+  standard modules the grader computes with (``WATCHED``), and the methods and code of the Python ones, are
+  noted when the guard is armed. When the grader is about to compute expected values, and when grading
+  ends, every one is checked and put back: a rebinding (``numpy.abs = ...``, ``grading.compare = ...``,
+  ``f.__code__ = ...``) raises ``Tampering``; so does ``check_untouched()``, which the grader calls each time the
+  student's code returns. So no patch is in place while the grader computes expected values or compares.
 
-``reference_mode()`` lifts all of it while the grader computes its expected values with tinygen's own code.
-Every ``Delegation`` is recorded when raised, so a student's ``except BaseException`` cannot hide it.
+``reference_mode()`` lifts the tripwires while the grader computes its expected values with tinygen's own code.
+Every ``Delegation`` and ``Tampering`` is recorded when raised, so a student's ``except BaseException`` cannot
+hide it.
 """
 import contextlib
 import inspect
+import itertools
+import operator
 import os
 import sys
 import sysconfig
@@ -29,6 +38,11 @@ import tinygen
 TINYGEN_DIR = os.path.dirname(os.path.realpath(tinygen.__file__))
 MARKER = "# solution: begin"
 _GC_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents")
+#: the top-level modules whose bindings a student's code may add to but not change (see ``bindings``)
+WATCHED = frozenset({"tinygen", "numpy", "cupy", "builtins", "math", "operator", "functools", "itertools",
+                     "contextlib", "dataclasses", "json", "os", "posixpath", "ntpath", "re", "traceback"})
+_FUNCTION_PARTS = {part: operator.attrgetter(part) for part in ("__code__", "__defaults__", "__kwdefaults__")}
+_MISSING = object()
 _active = None       # the armed Guard, if any
 _hook_installed = False
 
@@ -51,6 +65,14 @@ def tripped(what):
 def reference_mode():
     """A context in which tinygen's own implementations work again (for the grader's expected values)."""
     return _active.reference_mode() if _active is not None else contextlib.nullcontext()
+
+
+def check_untouched():
+    """Raise ``Tampering`` if the student's code changed what the grader computes with (``Guard.check_untouched``);
+    the grader calls it each time the student's code returns, so no patch outlives the call that made it."""
+    if _active is not None and _active.armed:
+        with _active.reference_mode():  # which checks on entry
+            pass
 
 
 def _describe(reference, method=None):
@@ -147,6 +169,74 @@ def _audit(event, args):
         raise tripped(f"the grading process's own objects (through {event})")
 
 
+class Tampering(BaseException):
+    """The student's code rebound a function, class or module the grader computes with (``bindings``). A
+    BaseException, as ``Delegation``."""
+
+
+def bindings():
+    """[(owner, name, value)]: what a grader relies on staying as it is. For every loaded module of ``WATCHED``:
+    its functions, classes and submodules (``callable`` or a module; for tinygen's exercise modules, every name:
+    a tolerance is a number); the methods and descriptors of each Python class it defines; and the code, defaults
+    and keyword defaults of each Python function it defines."""
+    found = []
+    for module_name, module in list(sys.modules.items()):
+        if module is None or module_name.partition(".")[0] not in WATCHED:
+            continue
+        every_name = module_name.startswith("tinygen.exercises.") and module_name != __name__
+        for name, value in list(vars(module).items()):
+            if every_name or callable(value) or inspect.ismodule(value):
+                found.append((module, name, value))
+            if getattr(value, "__module__", None) != module_name:
+                continue  # defined elsewhere: noted with its own module
+            if inspect.isclass(value):
+                found += [(value, key, member) for key, member in list(vars(value).items())
+                          if callable(member) or hasattr(type(member), "__get__")]
+            elif inspect.isfunction(value):
+                found += [(value, part, getattr(value, part)) for part in _FUNCTION_PARTS]
+    return found
+
+
+def _current(owner, name):
+    if name in _FUNCTION_PARTS:
+        return getattr(owner, name)
+    return vars(owner).get(name, _MISSING)
+
+
+class Snapshot:
+    """``bindings()`` as found, with ``changed()``: those that are no longer so. The check runs each time the
+    student's code returns, so it looks them all up in a few C-level passes (``map``), ~1.5 ms for ~15,000
+    bindings, and goes through them in Python only once something has changed."""
+
+    def __init__(self, found):
+        self.found = found
+        groups = {}  # lookup -> (its arguments, one list each; the values noted)
+        for owner, name, value in found:
+            if name in _FUNCTION_PARTS:  # function.__code__ and the like
+                arguments, values = groups.setdefault(_FUNCTION_PARTS[name], (([],), []))
+                arguments[0].append(owner)
+            else:  # a module's dict or a class's mappingproxy: type(namespace).get(namespace, name, _MISSING)
+                namespace = vars(owner)
+                arguments, values = groups.setdefault(type(namespace).get, (([], [], itertools.repeat(_MISSING)), []))
+                arguments[0].append(namespace)
+                arguments[1].append(name)
+            values.append(value)
+        self._groups = list(groups.items())
+
+    def changed(self):
+        """[(owner, name, value noted)] for each binding that changed, in ``found``'s order."""
+        if not any(any(map(operator.is_not, map(lookup, *arguments), values))
+                   for lookup, (arguments, values) in self._groups):
+            return []
+        return [(owner, name, value) for owner, name, value in self.found if _current(owner, name) is not value]
+
+
+def _where(owner, name):
+    if inspect.ismodule(owner):
+        return f"{owner.__name__}.{name}"
+    return f"{owner.__module__}.{owner.__qualname__}.{name}"
+
+
 class Guard:
     """Keeps tinygen's implementation of one exercise out of the student's reach (see the module's docstring).
 
@@ -162,6 +252,7 @@ class Guard:
         self.trusted_dirs = tuple(_as_folder(d) for d in (TINYGEN_DIR, *trusted_dirs))
         self.forbidden = {os.path.realpath(path) for path in forbidden}
         self.tripped = []
+        self.tampered = []          # the messages of ``Tampering``, in order
         self.armed = False
         self.loading = None         # the student's file while it is imported (its own compile is allowed)
         self._undo = []             # restores the poisoned attributes, last first
@@ -178,6 +269,7 @@ class Guard:
         self._loaded = {os.path.realpath(module.__file__) for name, module in list(sys.modules.items())
                         if name.split(".")[0] == "tinygen" and getattr(module, "__file__", None)}
         _active = self
+        self._bindings = Snapshot(bindings())
         self._poison()
         self.armed = True
         return self
@@ -190,6 +282,10 @@ class Guard:
             rebind(replacement, reference)  # a full scan: also modules first imported while armed
         self._plugged.clear()
         _active = None
+        try:
+            self.check_untouched()
+        except Tampering:
+            pass  # recorded; the runner reports it
         return False
 
     def plug(self, pairs):
@@ -211,6 +307,7 @@ class Guard:
             for module, name in sites:
                 setattr(module, name, reference)
         try:
+            self.check_untouched()
             yield
         finally:
             for _, replacement, sites in self._plugged:
@@ -218,6 +315,20 @@ class Guard:
                     setattr(module, name, replacement)
             self._poison()
             self.armed = True
+
+    def check_untouched(self):
+        """Put back every binding noted when armed (``bindings``) that the student's code changed, and raise (and
+        record) ``Tampering`` naming them. Called disarmed: tripwires and the student's objects out of place."""
+        changed = self._bindings.changed()
+        for owner, name, value in changed:
+            setattr(owner, name, value)
+        if changed:
+            names = ", ".join(_where(owner, name) for owner, name, _ in changed[:3])
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            message = (f"your code changed {names}{more}, which the grader computes with: a submission may use "
+                       "NumPy and tinygen but must leave their functions (and the grader's) as they are")
+            self.tampered.append(message)
+            raise Tampering(message)
 
     # --- tripwires ----------------------------------------------------------------------------------------------
     def _poison(self):

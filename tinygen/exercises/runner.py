@@ -22,7 +22,7 @@ import traceback
 from tinygen.exercises.catalog import load_course, lookup
 from tinygen.exercises.given import NotGiven
 from tinygen.exercises.grading import RECURSION, ExerciseFailure, Hints
-from tinygen.exercises.honesty import TINYGEN_DIR, Delegation, Guard
+from tinygen.exercises.honesty import TINYGEN_DIR, Delegation, Guard, Tampering
 from tinygen.exercises.workspace import load_student_module
 
 PASS, FAIL, NOT_STARTED = "pass", "fail", "not started"
@@ -36,6 +36,13 @@ DELEGATION = Hints(
               "tinygen operations are fine, the one you are writing is not",
     step="if you subclassed tinygen's op or imported it, subclass the class the stub gives instead, and do not "
          "call super() for the method you write",
+)
+TAMPERING = Hints(
+    what="the grader checks your code with NumPy, tinygen and its own functions as they are: your code rebinds "
+         "one of them (an assignment to a library's name or a function's __code__)",
+    direction="compute your answer with those libraries; do not assign to their names, even to restore them (to "
+              "put your class or function in place of tinygen's is the grader's job: it does so itself)",
+    step="delete the lines that assign to numpy.<name>, tinygen.<module>.<name> or a function's attributes",
 )
 
 #: constructs in a student's file an instructor may want to look at (reported, never failed on)
@@ -114,7 +121,9 @@ def grade_exercise(directory, exercise, course, interrupts=False):
         result = Result(exercise.name, FAIL, f"your code raised KeyboardInterrupt{_location(error, path)}")
     except BaseException as error:  # noqa: B036: whatever the student's code raised is graded, not propagated
         result = _failure(exercise, error, path)
-    if guard.tripped and result.check != "delegation":
+    if guard.tampered:
+        result = Result(exercise.name, FAIL, guard.tampered[0], TAMPERING, "tampering")
+    elif guard.tripped and result.check != "delegation":
         result = Result(exercise.name, FAIL, guard.tripped[0], DELEGATION, "delegation")
     result.max_points, result.review = exercise.points, review
     return result
@@ -127,6 +136,8 @@ def _failure(exercise, error, path):
         where = _location(cause, path) if isinstance(cause, BaseException) and not isinstance(
             cause, (AssertionError, ExerciseFailure)) else ""
         return Result(name, FAIL, error.message + where, error.hints, error.check)
+    if isinstance(error, Tampering):
+        return Result(name, FAIL, str(error), TAMPERING, "tampering")
     if isinstance(error, Delegation):
         return Result(name, FAIL, f"{error}{_location(error, path)}", DELEGATION, "delegation")
     if isinstance(error, NotGiven):
