@@ -25,6 +25,7 @@ import warnings
 import tinygen
 from tinygen.exercises.command import add_exercises_parser, run_exercises
 from tinygen.training import MODELS, RECIPES, TrainConfig, build_recipe, load_checkpoint, train
+from tinygen.training.run_directory import run_owning
 from tinygen.training.stops import Interrupted, OutOfMemory, TrainingDiverged, memory_for
 
 #: the most samples ``tinygen sample`` draws into one grid (100 x 100 pictures), and into one latent walk
@@ -157,8 +158,9 @@ def run_sample(args):
 
 
 def _check_sample_outputs(args):
-    """Before the checkpoint is read: no output may be the checkpoint or the other output, and each must be a
-    file name whose suffix gives a format tinygen writes, in a directory that exists."""
+    """Before the checkpoint is read: no output may be the checkpoint, a training run's picture (``run_owning``) or
+    the other output, and each must be a file name whose suffix gives a format tinygen writes, in a directory that
+    exists."""
     from tinygen.viz.images import ANIMATION_FORMATS, image_format
 
     outputs = {"--out": args.out, **({"--gif": args.gif} if args.gif is not None else {})}
@@ -166,6 +168,11 @@ def _check_sample_outputs(args):
         if _same_file(path, args.checkpoint):
             raise ValueError(f"{option} {path} is the checkpoint being read: writing there would destroy it; "
                              "choose another file name")
+        run = run_owning(path)
+        if run is not None and os.path.lexists(path):
+            stem, suffix = os.path.splitext(os.path.basename(path))
+            raise ValueError(f"{option} {path} is one of the outputs of the training run in {run}: writing there "
+                             f"would replace it; choose another name, e.g. {stem + '-new' + suffix!r}")
     if args.gif is not None and _same_file(args.out, args.gif):
         raise ValueError(f"--out and --gif both name {args.out}: one would replace the other; give two names")
     for option, path in outputs.items():

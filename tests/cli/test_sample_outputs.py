@@ -96,3 +96,27 @@ def test_an_empty_name_and_a_negative_seed_are_named(arguments, message, tinygen
     outcome = tinygen("sample", toy_run / "checkpoint.npz", *arguments)
     assert outcome.status == 2 and message in outcome.one_line_error
     assert os.listdir(tmp_path) == ["run"]
+
+
+@pytest.mark.parametrize("option, name", [("--out", "samples.png"), ("--out", "losses.png"),
+                                          ("--out", os.path.join("samples", "epoch_001.png")),
+                                          ("--gif", "latent_walk.gif")])
+def test_sample_refuses_to_replace_a_training_runs_pictures(option, name, tinygen, toy_run, tmp_path, monkeypatch):
+    """Probe: `cd runs/dcgan && tinygen sample checkpoint.npz` replaced the run's samples.png (the default --out)
+    with exit 0; --out losses.png, samples/epoch_001.png and --gif latent_walk.gif likewise."""
+    (toy_run / "latent_walk.gif").write_bytes(b"a run's walk")  # toy runs draw none; a picture run does
+    before = snapshot(toy_run)
+    monkeypatch.chdir(toy_run)
+    arguments = ["sample", "checkpoint.npz", option, name] + (["--out", tmp_path / "grid.png"] if option == "--gif" else [])
+    outcome = tinygen(*arguments)
+    assert outcome.status == 2
+    assert (f"{option} {name} is one of the outputs of the training run in {toy_run}: writing there would replace "
+            "it; choose another name, e.g." in outcome.one_line_error)
+    assert snapshot(toy_run) == before
+
+
+def test_sample_may_replace_its_own_earlier_picture_and_a_new_name_in_a_run(tinygen, toy_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # samples.png outside a run directory is sample's own output: replaced as any file would be
+        assert tinygen("sample", toy_run / "checkpoint.npz").status == 0
+    assert tinygen("sample", toy_run / "checkpoint.npz", "--out", toy_run / "samples-new.png").status == 0

@@ -107,6 +107,18 @@ class RunDirectory:
         return found
 
 
+def run_owning(path):
+    """The run directory whose output ``path`` is, if it is one: a name in ``OUTPUTS`` or ``samples/epoch_NNN.png``
+    in a directory that holds a run (its ``checkpoint.npz`` or ``metrics.json``); else None."""
+    directory, name = os.path.split(os.path.abspath(path))
+    if EPOCH_PICTURE.fullmatch(name) and os.path.basename(directory) == SAMPLES:
+        directory = os.path.dirname(directory)
+    elif name not in OUTPUTS:
+        return None
+    holds_a_run = any(os.path.exists(os.path.join(directory, own)) for own in ("checkpoint.npz", "metrics.json"))
+    return directory if holds_a_run else None
+
+
 def prepare_output(directory):
     """Create ``directory`` if needed and prove it is writable before any training time is spent; returns whether
     it was created."""
