@@ -2,7 +2,8 @@
 run replaces it without a word", "two `tinygen train` runs into the same --out at once both report done").
 
 A fresh run into another run's directory stops before any work and names --resume, --out and --overwrite;
---overwrite removes the old run's outputs and nothing else; a second process writing into a run directory stops at
+--overwrite sets the old run's outputs aside (nothing else), deletes them at the new run's first checkpoint and
+puts them back if the new run ends before it; a second process writing into a run directory stops at
 once, naming the first; the lock of a killed run does not get stuck; a run that fails its checks leaves nothing."""
 import json
 import os
@@ -13,8 +14,8 @@ import time
 
 import pytest
 
-from tinygen.training import TrainConfig, load_checkpoint, train
-from tinygen.training.run_directory import LOCK_NAME, RunDirectory, RunDirectoryInUse, RunDirectoryTaken
+from tinygen.training import TrainConfig, load_checkpoint, loop, train
+from tinygen.training.run_directory import LOCK_NAME, PREVIOUS, RunDirectory, RunDirectoryInUse, RunDirectoryTaken
 
 from .conftest import TOY, snapshot
 
@@ -59,7 +60,7 @@ def test_overwrite_replaces_another_models_run_and_only_its_files(tinygen, tmp_p
     (out / "samples" / "my_drawing.png").write_bytes(b"mine too")
     outcome = tinygen("train", "toy", *TOY, "--out", out, "--overwrite")
     assert outcome.status == 0, outcome
-    assert "--overwrite: removed the previous run's" in outcome.out
+    assert "--overwrite: the previous run's 9 files are set aside in" in outcome.out
     assert sorted(os.listdir(out)) == sorted(["checkpoint.npz", "losses.png", "metrics.csv", "metrics.json",
                                               "notes.txt", "samples", "samples.png"])
     assert sorted(os.listdir(out / "samples")) == ["epoch_001.png", "my_drawing.png"]
@@ -189,3 +190,49 @@ def test_a_run_that_fails_its_checks_leaves_no_directory_and_no_empty_samples_fo
     assert tinygen("train", "toy", "--subset", "10", "--batch-size", "64", "--out", existing,
                    "--no-progress").status == 2
     assert os.listdir(existing) == []
+
+
+def test_overwrite_interrupted_before_its_first_checkpoint_puts_the_previous_run_back(tinygen, toy_run, monkeypatch):
+    """Probe: `--overwrite` then Ctrl-C in the first epoch left the directory empty: the old run removed, no new one."""
+    from .test_errors_and_interrupts import interrupt_at_step
+
+    before = snapshot(toy_run)
+    interrupt_at_step(monkeypatch, 1)
+    outcome = tinygen("train", "toy", *TOY, "--out", toy_run, "--overwrite")
+    assert outcome.status == 130
+    assert outcome.err.strip().endswith(f"nothing was saved; run the same command again to start over; the previous "
+                                        f"run that --overwrite set aside is back in {toy_run}")
+    assert snapshot(toy_run) == before and not (toy_run / PREVIOUS).exists()
+
+
+def test_overwrite_keeps_the_previous_run_until_the_first_checkpoint_then_deletes_it(toy_run, monkeypatch):
+    old_checkpoint, kept = (toy_run / "checkpoint.npz").read_bytes(), []
+    original = loop.save_checkpoint
+
+    def save_checkpoint(*args, **kwargs):
+        previous = toy_run / PREVIOUS / "checkpoint.npz"
+        kept.append(previous.read_bytes() if previous.exists() else None)
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "save_checkpoint", save_checkpoint)
+    train(TrainConfig("toy", epochs=2, subset=256, out=str(toy_run), progress=False, overwrite=True),
+          log=lambda line: None)
+    assert kept == [old_checkpoint, None]
+    assert not (toy_run / PREVIOUS).exists() and load_checkpoint(toy_run / "checkpoint.npz")["epochs_done"] == 2
+
+
+@pytest.mark.parametrize("new_run_saved", [False, True])
+def test_after_an_overwrite_run_was_killed_the_run_with_a_checkpoint_is_kept(new_run_saved, toy_run):
+    """A kill -9 leaves the set-aside run in PREVIOUS: the next command keeps whichever run has a checkpoint."""
+    run = RunDirectory(str(toy_run))
+    old = snapshot(toy_run)
+    run.set_aside_previous()
+    if new_run_saved:
+        (toy_run / "checkpoint.npz").write_bytes(b"the new run's first checkpoint")
+    with RunDirectory(str(toy_run)) as again:
+        found = again.claim(overwrite=True)
+    assert not (toy_run / PREVIOUS).exists()
+    if new_run_saved:
+        assert found == ["checkpoint.npz"]
+    else:
+        assert snapshot(toy_run) == old

@@ -38,7 +38,7 @@ from tinygen.training.data import load_training_data
 from tinygen.training.diagnostics import diagnose
 from tinygen.training.gan import GANRecipe
 from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
-from tinygen.training.run_directory import SAMPLES, RunDirectory, prepare_output  # noqa: F401  (prepare_output: API)
+from tinygen.training.run_directory import PREVIOUS, SAMPLES, RunDirectory, prepare_output  # noqa: F401  (prepare_output: API)
 from tinygen.training.stops import (Interrupted, TrainingDiverged, all_finite, interrupts_deferred, memory_for,
                                     non_finite)
 from tinygen.training.vae import VAERecipe
@@ -137,10 +137,15 @@ def train(config, log=print):
         progress = _Progress()
         try:
             return _train(config, run, progress, log)
-        except KeyboardInterrupt as interrupt:
-            if isinstance(interrupt, Interrupted):
+        except BaseException as error:
+            restored = progress.saved is None and run.restore_previous()
+            if isinstance(error, KeyboardInterrupt) and not isinstance(error, Interrupted):
+                error = Interrupted(progress.interrupted(config, run.file("checkpoint.npz")))
+            elif not (restored and isinstance(error, (Interrupted, TrainingDiverged))):
                 raise
-            raise Interrupted(progress.interrupted(config, run.file("checkpoint.npz"))) from None
+            if restored:
+                error = type(error)(f"{error}; the previous run that --overwrite set aside is back in {config.out}")
+            raise error from None
 
 
 def _train(config, run, progress, log):
@@ -164,9 +169,10 @@ def _train(config, run, progress, log):
         if history:
             _write_metrics(config.out, history)  # the metrics agree with the checkpoint from here on
     elif config.overwrite:
-        removed = run.clear_previous()
-        if removed:
-            log(f"--overwrite: removed the previous run's {len(removed)} files from {config.out}")
+        moved = run.set_aside_previous()
+        if moved:
+            log(f"--overwrite: the previous run's {len(moved)} files are set aside in "
+                f"{run.file(PREVIOUS)} and deleted when this run saves its first checkpoint")
 
     loader = DataLoader(TensorDataset(train_data), batch_size=config.batch_size, shuffle=True, drop_last=True,
                         generator=tg_random.Generator(seed=config.seed))
@@ -215,6 +221,7 @@ def _train(config, run, progress, log):
             save_checkpoint(checkpoint_path, config, recipe, epoch + 1, history)
             progress.saved = epoch + 1
             _write_metrics(config.out, history)
+        run.discard_previous()
         os.makedirs(run.file(SAMPLES), exist_ok=True)
         save_samples(recipe, grid_noise, run.file(SAMPLES, f"epoch_{epoch + 1:03d}.png"),
                      reference=held_out, title=f"epoch {epoch + 1}")

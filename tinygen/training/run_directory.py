@@ -2,8 +2,11 @@
 
 * A fresh run does not start in a directory that holds another run's outputs (``claim``): it stops before any
   work and says how to go on (``--resume``, another ``--out``, or ``--overwrite``). With ``overwrite``, the old
-  run's outputs, and only those (``OUTPUTS``, ``samples/epoch_NNN.png``), are removed before the new run writes,
-  so the directory never mixes two runs' pictures; other files in it are left alone.
+  run's outputs, and only those (``OUTPUTS``, ``samples/epoch_NNN.png``), are moved into ``PREVIOUS`` before the
+  new run writes, so the directory never mixes two runs' pictures (other files in it are left alone), and
+  deleted once the new run has saved its first checkpoint. A run that ends before that (Ctrl-C, an error, a
+  divergence) puts them back; one killed outright leaves them in ``PREVIOUS``, and the next ``claim`` puts them
+  back. So ``--overwrite`` never leaves a directory with neither run.
 * Only one process writes into a run directory at a time: ``RunDirectory`` holds an advisory lock
   (``fcntl.flock``) on ``LOCK_NAME`` while the run lasts, and a second process stops at once with a message
   naming the first (its pid and command, written into the lock file). The operating system drops the lock
@@ -16,6 +19,7 @@ the checkpoint of a run in progress and gets one whole version of it.
 import os
 import re
 import shlex
+import shutil
 import sys
 import time
 
@@ -30,6 +34,8 @@ OUTPUTS = ("checkpoint.npz", "metrics.json", "metrics.csv", "samples.png", "loss
 SAMPLES = "samples"
 EPOCH_PICTURE = re.compile(r"epoch_\d{3,}\.png")
 LOCK_NAME = ".tinygen-run.lock"
+#: where ``--overwrite`` keeps the previous run's outputs until the new run has saved its first checkpoint
+PREVIOUS = ".previous-run"
 
 
 class RunDirectoryTaken(FileExistsError):
@@ -86,6 +92,11 @@ class RunDirectory:
         """Refuse to start a fresh run over another run's outputs (unless ``overwrite``); returns what is there."""
         if resume and overwrite:
             raise ValueError("--resume continues the run in the directory and --overwrite replaces it: choose one")
+        if os.path.isdir(self.file(PREVIOUS)):  # an --overwrite run was killed: keep whichever run has a checkpoint
+            if os.path.exists(self.file("checkpoint.npz")):
+                self.discard_previous()
+            else:
+                self.restore_previous()
         found = self.previous_outputs()
         if found and not resume and not overwrite:
             shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
@@ -95,16 +106,37 @@ class RunDirectory:
             )
         return found
 
-    def clear_previous(self):
-        """Remove the previous run's outputs (``previous_outputs``) and an emptied ``samples/``; nothing else."""
+    def set_aside_previous(self):
+        """Move the previous run's outputs (``previous_outputs``) into ``PREVIOUS``, one rename each, and remove an
+        emptied ``samples/``; nothing else is touched. Returns their names."""
         found = self.previous_outputs()
         for name in found:
-            os.remove(self.file(name))
+            target = self.file(PREVIOUS, name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(self.file(name), target)
         try:
             os.rmdir(self.file(SAMPLES))
         except OSError:
             pass  # not there, or holds files that are not ours
         return found
+
+    def restore_previous(self):
+        """Put the outputs set aside in ``PREVIOUS`` back where they were; returns whether there were any."""
+        folder = self.file(PREVIOUS)
+        if not os.path.isdir(folder):
+            return False
+        for root, _, names in os.walk(folder):
+            for name in names:
+                source = os.path.join(root, name)
+                target = self.file(os.path.relpath(source, folder))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(source, target)
+        shutil.rmtree(folder)
+        return True
+
+    def discard_previous(self):
+        """Delete the outputs set aside in ``PREVIOUS`` (the new run has saved its first checkpoint)."""
+        shutil.rmtree(self.file(PREVIOUS), ignore_errors=True)
 
 
 def run_owning(path):
