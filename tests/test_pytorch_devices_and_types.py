@@ -125,3 +125,29 @@ def test_legacy_behaviour_matches_pytorch():
         assert ours.type().split(".")[-1] == theirs.type().split(".")[-1]
     x = torch.ones(2, requires_grad=True)
     assert torch.autograd.Variable(x * 2).grad_fn is None  # PyTorch detaches too
+
+
+def test_a_deep_copy_or_pickle_of_a_tensor_or_module_works_with_the_original(device):
+    """Probe: `ema = copy.deepcopy(model)` made a second 'cpu' backend, and every op mixing the copy with the original
+    failed with "expected all tensors on one device, got 'cpu' and 'cpu'"; a pickle round trip likewise."""
+    import copy
+
+    tinygen.manual_seed(0)
+    model, x = tinygen.nn.Linear(4, 2).to(device), tinygen.randn(3, 4, device=device)
+    twin = copy.deepcopy(model)
+    assert np.array_equal(host(twin(x)), host(model(x)))
+    with tinygen.no_grad():
+        for average, parameter in zip(twin.parameters(), model.parameters()):
+            average.mul_(0.99).add_(parameter, alpha=0.01)  # an EMA update
+    for tensor in (copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert tensor.backend is x.backend and np.array_equal(host(tensor + x), host(2 * x))
+    assert copy.deepcopy(x.backend) is x.backend
+
+
+def test_an_empty_tinygen_device_counts_as_unset(monkeypatch):
+    """Probe: `TINYGEN_DEVICE= tinygen train ...` (the usual way to unset it) said "unknown device ''"."""
+    from tinygen import backend
+
+    monkeypatch.setenv("TINYGEN_DEVICE", "")
+    monkeypatch.setattr(backend, "_default_device", None)
+    assert backend.get_default_device() == "cpu"

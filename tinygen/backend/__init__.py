@@ -61,7 +61,7 @@ def get_backend(device=None):
 def get_default_device():
     global _default_device
     if _default_device is None:
-        _default_device = normalize_device(os.environ.get("TINYGEN_DEVICE", "cpu"))
+        _default_device = normalize_device(os.environ.get("TINYGEN_DEVICE") or "cpu")  # set but empty: unset
     return _default_device
 
 

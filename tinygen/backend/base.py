@@ -50,5 +50,12 @@ class Backend:
     def synchronize(self):
         """Wait for queued device work to finish (for honest timings); nothing to wait for on the CPU."""
 
+    def __reduce__(self):
+        """A copy (``copy.deepcopy``, ``pickle``) is the one shared backend of its device: tensors compare
+        backends by identity, and a second NumPy backend would be a second 'cpu'."""
+        from tinygen.backend import get_backend
+
+        return (get_backend, (self.device,))
+
     def __repr__(self):
         return f"<tinygen backend {self.device!r}>"
