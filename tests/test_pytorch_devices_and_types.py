@@ -151,3 +151,39 @@ def test_an_empty_tinygen_device_counts_as_unset(monkeypatch):
     monkeypatch.setenv("TINYGEN_DEVICE", "")
     monkeypatch.setattr(backend, "_default_device", None)
     assert backend.get_default_device() == "cpu"
+
+
+def test_the_legacy_tensor_constructor_makes_float32_as_pytorchs_does(device):
+    """Probe: `torch.Tensor([1, 2])` gave int64 and `torch.Tensor(np.array([1.5]))` float64 (PyTorch: float32 both);
+    `torch.Tensor(2, 3)` failed with "unknown dtype 3"."""
+    for values in ([1, 2], np.array([1.5, 2.5]), [[True], [False]], tinygen.ones(2, dtype=tinygen.float64)):
+        made = tinygen.Tensor(values, device=device)
+        assert made.dtype == tinygen.float32 and made.device == device
+    assert tinygen.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert tinygen.Tensor(2, 3).shape == (2, 3) and host(tinygen.Tensor(2, 3)).sum() == 0
+    assert tinygen.Tensor().shape == (0,) and tinygen.Tensor([]).shape == (0,)
+    assert tinygen.Tensor([1, 2], dtype=tinygen.int64).dtype == tinygen.int64  # tinygen's own keyword still works
+    assert tinygen.Tensor([1.0], requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match=r"Tensor: expected sizes \(ints\) or one sequence"):
+        tinygen.Tensor([1], [2])
+    torch = pytest.importorskip("torch")
+    assert str(torch.Tensor([1, 2]).dtype) == "torch.float32" and tuple(torch.Tensor(2, 3).shape) == (2, 3)
+
+
+def test_pytorchs_dtype_aliases_and_casts_and_a_star_import_keeps_the_builtins():
+    """Probe: `dtype=torch.float` (the DCGAN example), `torch.long`, `torch.bool`, `x.int()`, `x.bool()` were missing."""
+    aliases = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
+               "bool": "bool"}
+    for alias, dtype in aliases.items():
+        assert str(getattr(tinygen, alias)) == dtype
+    assert tinygen.full((2,), 1, dtype=tinygen.float).dtype == tinygen.float32
+    x = tinygen.tensor([1.5, -2.0, 0.0])
+    assert (x.int().tolist(), x.bool().tolist(), x.byte().dtype, x.half().dtype) == (
+        [1, -2, 0], [True, True, False], tinygen.uint8, tinygen.float16)
+    namespace = {}
+    exec("from tinygen import *", namespace)
+    assert not {"float", "int", "bool"} & set(namespace)
+    torch = pytest.importorskip("torch")
+    for alias, dtype in aliases.items():
+        assert str(getattr(torch, alias)) == f"torch.{dtype}"
+    assert torch.tensor([1.5, -2.0, 0.0]).int().tolist() == [1, -2, 0]

@@ -90,3 +90,16 @@ def test_no_misleading_did_you_mean_for_a_pytorch_name_but_pythons_guess_for_a_t
     for misleading in ("'Conv2d'?", "'elu'?", "'float'?"):
         assert misleading not in printed, printed
     assert "Did you mean: 'matmul'?" in printed and printed.count("Did you mean") <= 2, printed
+
+
+def test_a_0d_tensor_formats_as_its_number():
+    """Probe: `f"{loss:.4f}"` raised "unsupported format string passed to Tensor.__format__" (PyTorch formats a 0-d
+    tensor as its number)."""
+    loss = tinygen.tensor(1.23456, dtype=tinygen.float64)
+    assert (f"{loss:.3f}", f"{loss:>8.2e}", f"{tinygen.tensor(7):03d}", f"{loss}") == (
+        "1.235", "1.23e+00", "007", "1.23456")
+    assert f"{tinygen.ones(2)}" == str(tinygen.ones(2))
+    with pytest.raises(TypeError, match=r"the format '.2f' applies to a 0-d tensor \(one number\), this one has shape"):
+        f"{tinygen.ones(2):.2f}"
+    torch = pytest.importorskip("torch")
+    assert f"{torch.tensor(1.23456, dtype=torch.float64):.3f}" == "1.235"

@@ -122,6 +122,14 @@ from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # no
 from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
 
-__getattr__ = _module_getattr("tinygen", lazy_submodules=("vision",))
+#: PyTorch's other names of the dtypes (``dtype=torch.float``, ``torch.long``), served by ``__getattr__`` so that
+#: ``from tinygen import *`` does not shadow the builtins float, int and bool
+DTYPE_ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64, "int": int32, "bool": bool_}
+_missing_name = _module_getattr("tinygen", lazy_submodules=("vision",))
+
+
+def __getattr__(name):
+    return DTYPE_ALIASES[name] if name in DTYPE_ALIASES else _missing_name(name)
+
 
 __version__ = "0.1.0"

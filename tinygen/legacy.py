@@ -37,16 +37,7 @@ class LegacyTensorType(type):
         target = cls.device()
         if device is not None and backends.normalize_device(device) != target:
             raise ValueError(f"{cls.__qualname__}: its tensors live on {target!r}, got device={device!r}")
-        if not args:
-            return creation.zeros(0, dtype=cls.dtype, device=target)
-        if all(isinstance(arg, numbers.Integral) and not isinstance(arg, bool) for arg in args):
-            return creation.zeros(*args, dtype=cls.dtype, device=target)
-        if len(args) == 1 and isinstance(args[0], (tuple, list)) and not args[0]:
-            return creation.zeros(0, dtype=cls.dtype, device=target)
-        if len(args) != 1:
-            raise TypeError(f"{cls.__qualname__}: expected sizes (ints) or one sequence or array of values, "
-                            f"got {args!r}")
-        return creation.tensor(args[0], dtype=cls.dtype, device=target)
+        return construct(cls.__qualname__, args, cls.dtype, target)
 
     def __instancecheck__(cls, value):
         from tinygen.tensor import Tensor
@@ -65,6 +56,22 @@ class LegacyTensorType(type):
 
     def __repr__(cls):
         return f"<class '{cls.__qualname__}'>"
+
+
+def construct(name, args, dtype, device, requires_grad=False):
+    """What a legacy constructor makes of its arguments: nothing -> an empty tensor, sizes -> zeros of that shape,
+    one sequence or array -> its values; all of ``dtype``, on ``device``."""
+    from tinygen import creation
+
+    if not args or (len(args) == 1 and isinstance(args[0], (tuple, list)) and not args[0]):
+        made = creation.zeros(0, dtype=dtype, device=device)
+    elif all(isinstance(arg, numbers.Integral) and not isinstance(arg, bool) for arg in args):
+        made = creation.zeros(*args, dtype=dtype, device=device)
+    elif len(args) == 1:
+        return creation.tensor(args[0], dtype=dtype, device=device, requires_grad=requires_grad)
+    else:
+        raise TypeError(f"{name}: expected sizes (ints) or one sequence or array of values, got {args!r}")
+    return made.requires_grad_(requires_grad)
 
 
 def legacy_types(on_gpu):

@@ -25,10 +25,14 @@ class Tensor:
     # object array of 0-d tensors), and ``np.exp(x)`` is a TypeError rather than a silent elementwise loop.
     __array_ufunc__ = None
 
-    def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        from tinygen.creation import tensor as _tensor
+    def __init__(self, *data, dtype=None, requires_grad=False, device=None):
+        """PyTorch's legacy constructor: ``Tensor(values)`` or ``Tensor(*sizes)`` (zeros), float32 unless ``dtype``
+        says otherwise (``tinygen.tensor`` infers the dtype from the values instead)."""
+        from tinygen.backend import normalize_device
+        from tinygen.backend.dtypes import default_float_dtype
+        from tinygen.legacy import construct
 
-        made = _tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+        made = construct("Tensor", data, dtype or default_float_dtype, normalize_device(device), requires_grad)
         self.array, self._backend = made.array, made._backend
         self.requires_grad, self.grad_fn, self.grad = made.requires_grad, None, None
         self._version = [0]
@@ -170,6 +174,18 @@ class Tensor:
 
     def long(self):
         return self.to(dtype=_backend_module.int64)
+
+    def half(self):
+        return self.to(dtype=_backend_module.float16)
+
+    def int(self):  # noqa: A003  (PyTorch's name)
+        return self.to(dtype=_backend_module.int32)
+
+    def bool(self):  # noqa: A003
+        return self.to(dtype=_backend_module.bool_)
+
+    def byte(self):
+        return self.to(dtype=_backend_module.uint8)
 
     def type_as(self, other):
         return self.to(dtype=other.dtype)
@@ -336,6 +352,15 @@ class Tensor:
         self._inplace("setitem", update)
 
     # --- printing -------------------------------------------------------------------------------
+    def __format__(self, spec):
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in PyTorch; any tensor takes an empty spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"Tensor.__format__: the format {spec!r} applies to a 0-d tensor (one number), this one "
+                            f"has shape {tuple(self.shape)}; format x.item() or each value")
+        return str(self)
+
     def __repr__(self):
         host = _backend_module.get_backend("cpu").xp
         values = host.array2string(
