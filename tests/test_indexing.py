@@ -101,3 +101,44 @@ def test_out_of_range_indices_are_errors_on_every_device():
         x[tinygen.tensor([0.5])]
     with pytest.raises(IndexError, match="gather: index values must be in"):
         x.gather(1, tinygen.tensor([[0], [2], [1]]))
+
+
+#: an int beside index arrays, and where PyTorch's result comes from: the ints applied first, then the rest
+INTEGERS_FIRST = {
+    "[1, :, [0, 2, 1]]": lambda a: a[1][:, [0, 2, 1]],
+    "[0, :, [1, 3]]": lambda a: a[0][:, [1, 3]],
+    "[0, :, mask]": lambda a: a[0][:, [0, 2]],
+    "[1, None, :, [0, 2]]": lambda a: a[1][None, :, [0, 2]],
+    "[1, ..., [0, 2]]": lambda a: a[1][..., [0, 2]],
+    "[[1, 0], :, 1, [0, 4]]": lambda a: a[:, :, 1][[1, 0], :, [0, 4]],
+    "[:, 0, [1, 3]]": lambda a: a[:, 0][:, [1, 3]],
+}
+
+
+@pytest.mark.parametrize("index", sorted(INTEGERS_FIRST))
+def test_an_int_beside_index_arrays_is_applied_first_as_in_pytorch(index):
+    """Probe: `x[1, :, [0, 2, 1]]` gave NumPy's answer, the list's dimension moved to the front (shape (3, 3) but
+    transposed values; `x[0, :, [1, 3]]` (2, 3) where PyTorch gives (3, 2)), with no error."""
+    a = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
+    mask = np.array([True, False, True, False])
+    got = eval("x" + index, {"x": tinygen.tensor(a), "mask": tinygen.tensor(mask)})
+    expected = INTEGERS_FIRST[index](a)
+    assert got.shape == expected.shape and np.array_equal(host(got), expected)
+
+
+def test_the_integers_first_table_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    a = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
+    mask = torch.tensor([True, False, True, False])
+    for index, expected in INTEGERS_FIRST.items():
+        assert np.array_equal(eval("x" + index, {"x": torch.from_numpy(a), "mask": mask}).numpy(), expected(a)), index
+
+
+def test_an_int_beside_index_arrays_differentiates_and_assigns_as_in_pytorch():
+    x = random_tensor((6, 3, 4), seed=3)[::2].detach().requires_grad_()  # not contiguous
+    gradcheck(lambda x: x[1, :, [0, 2, 2]], [x])
+    gradgradcheck(lambda x: x[1, :, [0, 2, 2]], [x])
+    target = tinygen.zeros(2, 3, 4)
+    target[1, :, [0, 3]] = tinygen.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])  # shape (3, 2), as PyTorch's
+    assert host(target)[1, :, 0].tolist() == [1.0, 3.0, 5.0] and host(target)[1, :, 3].tolist() == [2.0, 4.0, 6.0]
+    assert host(target).sum() == 21.0

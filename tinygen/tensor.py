@@ -344,10 +344,14 @@ class Tensor:
     def __setitem__(self, index, value):
         """``x[index] = value`` in place; allowed on tensors that don't require grad, or under ``no_grad``."""
         value_array = self._operand_array(value, "setitem")
-        index, _ = ops.indexing.normalize_index(self, index, "setitem")
+        index, advanced = ops.indexing.normalize_index(self, index, "setitem")
+        split = ops.indexing.integers_first(index) if advanced else None
 
         def update(array):
-            array[index] = value_array
+            if split is None:
+                array[index] = value_array
+            else:  # PyTorch's order: the ints first (a view), then the index arrays
+                array[split[0]][split[1]] = value_array
 
         self._inplace("setitem", update)
 

@@ -165,8 +165,26 @@ def normalize_index(x, index, name="getitem"):
     return tuple(result), advanced
 
 
+def integers_first(index):
+    """PyTorch's rule for ints beside index arrays: ``x[1, :, [0, 2]]`` is ``x[1][:, [0, 2]]`` (shape (3, 2) for x of
+    shape (2, 3, 4)), where NumPy counts the int as an index array too and, the two being apart, puts their
+    dimension first ((2, 3)). For a normalized ``index`` with both: ``(ints, rest)``, the ints applied first (a
+    view) and the rest on what they leave; else None."""
+    if not any(isinstance(part, int) for part in index):
+        return None
+    dims_kept = (slice(None) if part is not Ellipsis else part for part in index if part is not None)
+    ints = tuple(part if isinstance(part, int) else kept for part, kept in zip(
+        [part for part in index if part is not None], dims_kept))
+    rest = tuple(part for part in index if not isinstance(part, int))
+    return ints, rest
+
+
 def getitem(x, index):
     index, advanced = normalize_index(x, index)
+    split = integers_first(index) if advanced else None
+    if split is not None:
+        ints, rest = split
+        return Index(rest, True)(Index(ints, False)(x))
     return Index(index, advanced)(x)
 
 
