@@ -103,3 +103,45 @@ def test_a_0d_tensor_formats_as_its_number():
         f"{tinygen.ones(2):.2f}"
     torch = pytest.importorskip("torch")
     assert f"{torch.tensor(1.23456, dtype=torch.float64):.3f}" == "1.235"
+
+
+def test_small_pytorch_spellings_from_the_scripts_probe(tmp_path):
+    """Each raised an AttributeError or a TypeError in the probe where PyTorch works."""
+    a, b = tinygen.tensor([1.0, 5.0]), tinygen.tensor([3.0, 2.0])
+    assert host(tinygen.max(a, b)).tolist() == [3, 5] and host(a.min(b)).tolist() == [1, 2]  # the elementwise overload
+    assert tinygen.randint(10, (4,)).shape == (4,) and int(tinygen.randint(10, (100,)).max()) < 10
+    x = tinygen.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.t().shape == (3, 2) and tinygen.ones(3).t().shape == (3,) and x.nelement() == 6
+    with pytest.raises(ValueError, match="t: expects a tensor of at most 2 dims"):
+        tinygen.zeros(2, 2, 2).t()
+    assert np.allclose(host(tinygen.softmax(x, 1)), host(F.softmax(x, dim=1)))
+    assert np.allclose(host(tinygen.log_softmax(x, dim=0)), host(F.log_softmax(x, dim=0)))
+    assert (tinygen.numel(x), tinygen.is_floating_point(x), tinygen.is_floating_point(tinygen.ones(1).long())) == (
+        6, True, False)
+    assert host(tinygen.empty_like(x)).tolist() == [[0, 0, 0], [0, 0, 0]]
+    assert x.to("cpu", non_blocking=True) is x
+    tinygen.save({"w": a}, tmp_path / "w.pt")
+    assert host(tinygen.load(tmp_path / "w.pt", weights_only=True)["w"]).tolist() == [1, 5]
+    leaf = tinygen.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Pass grad_outputs="):
+        tinygen.autograd.grad(leaf * 2, leaf)
+
+
+def test_inference_mode_is_no_grad_in_all_its_spellings():
+    x = tinygen.ones(2, requires_grad=True)
+    with tinygen.inference_mode():
+        assert not (x * 2).requires_grad
+    with tinygen.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @tinygen.inference_mode
+    def bare(y):
+        return (y * 2).requires_grad
+
+    @tinygen.inference_mode()
+    def called(y):
+        return (y * 2).requires_grad
+
+    assert (bare(x), called(x), tinygen.is_grad_enabled()) == (False, False, True)
+    with tinygen.no_grad(), tinygen.inference_mode(False):
+        assert not (x * 2).requires_grad  # False leaves the mode as it is

@@ -27,6 +27,7 @@ from tinygen.autograd import (  # noqa: F401
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -118,6 +119,9 @@ from tinygen.legacy import (  # noqa: E402,F401
     LongTensor,
 )
 from tinygen.ops.norm import norm  # noqa: E402,F401
+from tinygen.ops.activation import log_softmax, softmax  # noqa: E402,F401
+from tinygen.ops.pieces import chunk, split, unbind  # noqa: E402,F401
+from tinygen.pytorch_names import empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
 from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402

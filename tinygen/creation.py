@@ -185,7 +185,10 @@ def rand_like(other, generator=None, dtype=None, device=None, requires_grad=Fals
 
 
 def randint(low, high=None, size=(), generator=None, dtype=None, device=None):
-    """Integers uniform in ``[low, high)`` (int64), drawn on the host so every device gets the same values."""
+    """Integers uniform in ``[low, high)`` (int64), drawn on the host so every device gets the same values.
+    ``randint(high, size)`` is PyTorch's short form, low 0."""
+    if isinstance(high, (tuple, list)) and size == ():
+        high, size = None, high
     if high is None:
         low, high = 0, low
     if high <= low:

@@ -68,7 +68,6 @@ HINTS = {
         "storage": "tinygen tensors expose no storage objects",
         "pin_memory": "not needed on the CPU: drop the call",
         "share_memory_": "DataLoader workers run in the main process: drop the call",
-        "half": "use x.to(tinygen.float16)",
         "bfloat16": f"tinygen has {_TENSOR_TYPES}",
         "index_select": "index with a tensor of indices: x[indices] (or x[:, indices])",
         "masked_select": "index with a boolean mask: x[mask]",

@@ -1,10 +1,10 @@
 """Small PyTorch functions that are other spellings of tinygen's own: ``from_numpy``, ``is_tensor``,
-``get_default_dtype``."""
+``get_default_dtype``, ``numel``, ``is_floating_point``, ``empty_like``."""
 from tinygen import backend as backends
 from tinygen.backend.dtypes import default_float_dtype
 from tinygen.tensor import Tensor
 
-__all__ = ["from_numpy", "get_default_dtype", "is_tensor"]
+__all__ = ["empty_like", "from_numpy", "get_default_dtype", "is_floating_point", "is_tensor", "numel"]
 
 
 def from_numpy(array):
@@ -24,3 +24,18 @@ def is_tensor(obj):
 def get_default_dtype():
     """The dtype Python floats and new float tensors get: float32 (tinygen has no ``set_default_dtype``)."""
     return default_float_dtype
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    """``zeros_like``: tinygen never hands out uninitialized memory (PyTorch's values would be garbage)."""
+    from tinygen.creation import zeros_like
+
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)

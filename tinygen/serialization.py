@@ -129,8 +129,9 @@ def save(obj, path):
 
 # --- loading ---------------------------------------------------------------------------------------------
 
-def load(path, map_location=None, max_bytes=None):
+def load(path, map_location=None, max_bytes=None, weights_only=True):
     """Read a checkpoint written by ``save``; tensors go to ``map_location`` (default: the default device).
+    ``weights_only`` is accepted as PyTorch spells it: tinygen never unpickles, so loading is always weights only.
 
     A file that is not a tinygen checkpoint, is truncated or corrupt, holds pickled data, is not a regular file,
     or would inflate to more than ``max_bytes`` (see the module docstring for the default) raises

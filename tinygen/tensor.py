@@ -98,6 +98,8 @@ class Tensor:
     def numel(self):
         return int(self.array.size)
 
+    nelement = numel
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -147,10 +149,11 @@ class Tensor:
             raise TypeError("only 0-d integer tensors can be used as an index")
         return int(self.array.item())
 
-    def to(self, device=None, dtype=None):
+    def to(self, device=None, dtype=None, non_blocking=False):
         """Move to ``device`` and/or cast to ``dtype`` (``x.to("cuda")``, ``x.to(tinygen.float64)``).
 
-        Differentiable: gradients flow back to the original device and dtype.
+        Differentiable: gradients flow back to the original device and dtype. ``non_blocking`` is accepted as in
+        PyTorch; the copy is made at once either way.
         """
         device, dtype = device_and_dtype("to", device, dtype)
         result = self
@@ -582,6 +585,21 @@ class Tensor:
 
     def transpose(self, dim0, dim1):
         return ops.shape.transpose(self, dim0, dim1)
+
+    def t(self):
+        """The transpose of a matrix; a vector or a 0-d tensor as it is (PyTorch's ``t``)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use transpose(dim0, dim1)")
+        return self.T
+
+    def split(self, split_size_or_sections, dim=0):
+        return ops.pieces.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return ops.pieces.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return ops.pieces.unbind(self, dim)
 
     def permute(self, *dims):
         return ops.shape.permute(self, *dims)

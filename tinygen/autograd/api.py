@@ -42,7 +42,8 @@ def _root_gradients(caller, outputs, gradients):
             if output.numel() != 1:
                 raise RuntimeError(
                     f"{caller}: output {position} has shape {output.shape}; a gradient can be implied only for "
-                    "a one-element output. Pass gradient= (dL/d output, same shape) or reduce it first, e.g. .sum()"
+                    f"a one-element output. Pass {'grad_outputs' if caller == 'grad' else 'gradient'}= (dL/d output, "
+                    "same shape) or reduce it first, e.g. .sum()"
                 )
             gradient = output._wrap_like(output.backend.xp.ones(output.array.shape, dtype=output.dtype))
         else:

@@ -55,6 +55,26 @@ class no_grad(_GradModeSwitch):
         super().__init__(False)
 
 
+class inference_mode(_GradModeSwitch):
+    """PyTorch's ``inference_mode()``: here ``no_grad()`` (tinygen has no separate inference tensors);
+    ``inference_mode(False)`` leaves the mode as it is. A context manager and a decorator, bare or called."""
+
+    def __new__(cls, mode=True):
+        return _GradModeSwitch(False)(mode) if callable(mode) else super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__(False)
+        self.enabled = bool(mode)
+
+    def __enter__(self):
+        self.previous = _mode.enabled
+        if self.enabled:
+            _mode.enabled = False
+
+    def __call__(self, function):
+        return _GradModeSwitch(False)(function) if self.enabled else function
+
+
 class enable_grad(_GradModeSwitch):
     """``with enable_grad():`` records the graph again inside a ``no_grad`` block."""
 

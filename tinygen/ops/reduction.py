@@ -11,7 +11,7 @@ import math
 
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import int64
-from tinygen.ops import checks
+from tinygen.ops import checks, elementwise
 from tinygen.ops.shape import broadcast_to, reshape, squeeze
 from tinygen.tensor import Tensor
 
@@ -190,10 +190,17 @@ def _max_or_min(name, x, dim, keepdim, largest):
 
 
 def max(x, dim=None, keepdim=False):
+    """The largest value (no ``dim``), or (values, indices) along ``dim``; ``max(x, y)`` with a tensor ``y`` is
+    PyTorch's other overload, the elementwise ``maximum``."""
+    if isinstance(dim, Tensor):
+        return elementwise.maximum(x, dim)
     return _max_or_min("max", x, dim, keepdim, True)
 
 
 def min(x, dim=None, keepdim=False):
+    """As ``max``; ``min(x, y)`` with a tensor ``y`` is the elementwise ``minimum``."""
+    if isinstance(dim, Tensor):
+        return elementwise.minimum(x, dim)
     return _max_or_min("min", x, dim, keepdim, False)
 
 
