@@ -1,9 +1,12 @@
-"""StepLR and LambdaLR: learning rates per epoch against PyTorch, several groups, saving and resuming, errors."""
+"""StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR and LambdaLR: learning rates per epoch against PyTorch and
+their formulas, several groups, saving and resuming, errors."""
+import math
+
 import pytest
 
 import tinygen
 from tinygen import nn, optim
-from tinygen.optim.lr_scheduler import LambdaLR, StepLR
+from tinygen.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LambdaLR, MultiStepLR, StepLR
 from tinygen.serialization import load, save
 
 
@@ -31,6 +34,10 @@ def learning_rates(scheduler, optimizer, epochs):
     lambda module, opt: module.StepLR(opt, step_size=3, gamma=0.5),
     lambda module, opt: module.StepLR(opt, step_size=1),
     lambda module, opt: module.LambdaLR(opt, lambda epoch: 0.95 ** epoch),
+    lambda module, opt: module.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.5),
+    lambda module, opt: module.ExponentialLR(opt, gamma=0.9),
+    lambda module, opt: module.CosineAnnealingLR(opt, T_max=5, eta_min=0.01),
+    lambda module, opt: module.CosineAnnealingLR(opt, T_max=12),
     lambda module, opt: module.LambdaLR(opt, [lambda epoch: 1.0 / (epoch + 1), lambda epoch: min(1.0, (epoch + 1) / 4)]),
 ])
 def test_schedules_match_torch(make):
@@ -48,6 +55,24 @@ def test_step_lr_values():
     optimizer = two_group_optimizer()
     history = learning_rates(StepLR(optimizer, step_size=2, gamma=0.1), optimizer, 5)
     assert [lrs[0] for lrs in history] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
+
+
+def test_multistep_exponential_and_cosine_values():
+    """Probe: MultiStepLR, ExponentialLR and CosineAnnealingLR, common in scripts, were missing."""
+    optimizer = two_group_optimizer()
+    history = learning_rates(MultiStepLR(optimizer, [1, 3, 3]), optimizer, 4)
+    assert [lrs[1] for lrs in history] == pytest.approx([0.5, 0.05, 0.05, 0.0005, 0.0005])
+    optimizer = two_group_optimizer()
+    assert [lrs[0] for lrs in learning_rates(ExponentialLR(optimizer, 0.5), optimizer, 3)] == pytest.approx(
+        [0.1, 0.05, 0.025, 0.0125])
+    optimizer = two_group_optimizer()
+    cosine = [lrs[1] for lrs in learning_rates(CosineAnnealingLR(optimizer, T_max=4, eta_min=0.1), optimizer, 8)]
+    expected = [0.1 + 0.4 * (1 + math.cos(math.pi * epoch / 4)) / 2 for epoch in range(9)]
+    assert cosine == pytest.approx(expected) and cosine[4] == pytest.approx(0.1) and cosine[8] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="MultiStepLR: milestones must be increasing integers, got \\[3, 1\\]"):
+        MultiStepLR(two_group_optimizer(), [3, 1])
+    with pytest.raises(ValueError, match="CosineAnnealingLR: T_max must be a positive integer, got 0"):
+        CosineAnnealingLR(two_group_optimizer(), 0)
 
 
 def test_state_dict_round_trip_resumes_the_schedule(tmp_path):

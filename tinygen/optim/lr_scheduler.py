@@ -1,14 +1,23 @@
 """Learning-rate schedules: call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.
 
-    StepLR(optimizer, step_size=30, gamma=0.1)    lr = base_lr * gamma ** (epoch // step_size)
-    LambdaLR(optimizer, lr_lambda)                 lr = base_lr * lr_lambda(epoch)
+    StepLR(optimizer, step_size=30, gamma=0.1)      lr = base_lr * gamma ** (epoch // step_size)
+    MultiStepLR(optimizer, milestones, gamma=0.1)    lr = base_lr * gamma ** (milestones passed, epoch >= m)
+    ExponentialLR(optimizer, gamma)                  lr = base_lr * gamma ** epoch
+    CosineAnnealingLR(optimizer, T_max, eta_min=0)   lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2
+    LambdaLR(optimizer, lr_lambda)                   lr = base_lr * lr_lambda(epoch)
+
+StepLR, MultiStepLR and ExponentialLR multiply the current lr at each change, as PyTorch's do (so a change made to
+the lr by hand is kept); CosineAnnealingLR gives its closed form, which PyTorch's step-by-step form equals up to
+rounding when nothing else sets the lr.
 
 Each group's starting lr is kept as ``group["initial_lr"]`` (as PyTorch does), so a schedule can resume.
 """
+import collections
+import math
 
 from tinygen.optim.optimizer import Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR", "StepLR"]
 
 
 class LRScheduler:
@@ -71,6 +80,53 @@ class StepLR(LRScheduler):
         # As PyTorch: multiply the current lr (so other changes to it are kept) at each boundary.
         decay = self.last_epoch != 0 and self.last_epoch % self.step_size == 0
         return [group["lr"] * self.gamma if decay else group["lr"] for group in self.optimizer.param_groups]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` at each epoch of ``milestones`` (increasing; a repeat counts twice)."""
+
+    _saved_keys = LRScheduler._saved_keys + ("milestones", "gamma")
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        milestones = list(milestones)
+        if not all(isinstance(m, int) and not isinstance(m, bool) for m in milestones) or milestones != sorted(
+                milestones):
+            raise ValueError(f"MultiStepLR: milestones must be increasing integers, got {milestones!r}")
+        self.milestones, self.gamma = milestones, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        times = collections.Counter(self.milestones)[self.last_epoch]
+        return [group["lr"] * self.gamma ** times for group in self.optimizer.param_groups]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every epoch."""
+
+    _saved_keys = LRScheduler._saved_keys + ("gamma",)
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [group["lr"] * (self.gamma if self.last_epoch else 1.0) for group in self.optimizer.param_groups]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Half a cosine from the initial lr down to ``eta_min`` over ``T_max`` epochs (and back up after, as PyTorch)."""
+
+    _saved_keys = LRScheduler._saved_keys + ("T_max", "eta_min")
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803  (PyTorch's argument name)
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max <= 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max!r}")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        share = (1.0 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2.0
+        return [self.eta_min + (base_lr - self.eta_min) * share for base_lr in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
