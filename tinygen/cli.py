@@ -26,7 +26,7 @@ import tinygen
 from tinygen.exercises.command import add_exercises_parser, run_exercises
 from tinygen.training import MODELS, RECIPES, TrainConfig, build_recipe, load_checkpoint, train
 from tinygen.training.run_directory import run_owning
-from tinygen.training.stops import Interrupted, OutOfMemory, TrainingDiverged, memory_for
+from tinygen.training.stops import Interrupted, OutOfMemory, TrainingDiverged, memory_for, stop_signals_interrupt
 
 #: the most samples ``tinygen sample`` draws into one grid (100 x 100 pictures), and into one latent walk
 MAX_SAMPLES = 10_000
@@ -244,7 +244,7 @@ COMMANDS["graph"] = run_graph
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        with _quiet_numerics(args):
+        with _quiet_numerics(args), stop_signals_interrupt():
             return COMMANDS[args.command](args) or 0
     except KeyboardInterrupt as interrupt:
         _say(args, _interrupted(args, interrupt), prefix="\n")

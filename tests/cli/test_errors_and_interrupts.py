@@ -178,6 +178,47 @@ def test_a_process_that_ignores_ctrl_c_still_ignores_it_after_the_writes():
         signal.signal(signal.SIGINT, outer)
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name == "nt", reason="needs POSIX signals")
+def test_sigterm_stops_a_run_as_ctrl_c_does(tinygen, monkeypatch, tmp_path):
+    """Probe: SIGTERM (`timeout`, `kill`, a scheduler) ended a run with no word of what was saved, leaving the lock
+    file and a 14 MB temporary checkpoint behind."""
+    outer = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as a process starts, however pytest was started
+    try:
+        original, taken = GANRecipe.train_step, []
+
+        def train_step(recipe, real):
+            taken.append(1)
+            if len(taken) == 3:  # epoch 2's first step
+                os.kill(os.getpid(), signal.SIGTERM)
+            return original(recipe, real)
+
+        monkeypatch.setattr(GANRecipe, "train_step", train_step)
+        out = tmp_path / "run"
+        outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "512", "--out", out, "--no-progress")
+        assert outcome.status == 130
+        assert outcome.err.strip() == f"interrupted during epoch 2: {out / 'checkpoint.npz'} (after epoch 1) is " \
+                                      "intact; continue with --resume and the same settings"
+        assert not [name for name in os.listdir(out) if name.startswith(".")]  # no lock, no temporary file
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, outer)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name == "nt", reason="needs POSIX signals")
+def test_sigterm_while_a_checkpoint_is_written_waits_for_it():
+    finished = []
+    outer = signal.signal(signal.SIGTERM, signal.default_int_handler)  # what `tinygen` installs
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                finished.append("checkpoint")
+                finished.append("metrics")
+        assert finished == ["checkpoint", "metrics"]
+    finally:
+        signal.signal(signal.SIGTERM, outer)
+
+
 # --- WGAN-GP's columns ------------------------------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -57,22 +57,52 @@ def all_finite(tensors):
     return flags is None or bool(flags)
 
 
+#: the signals that stop a command as Ctrl-C does: SIGINT, and SIGTERM (``timeout``, ``kill``, a job scheduler)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt():
+    """Inside the block SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so a run stopped by ``kill`` or a
+    scheduler says what it saved and removes its lock and temporary files (a process that ignores SIGTERM goes on
+    ignoring it). Only in the main thread, where Python handles signals."""
+    terminate = getattr(signal, "SIGTERM", None)
+    if terminate is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(terminate)
+    if previous is signal.SIG_DFL:
+        signal.signal(terminate, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(terminate, previous)
+
+
 @contextlib.contextmanager
 def interrupts_deferred():
-    """Ctrl-C (SIGINT) inside the block is held until the block has finished, then acts as usual.
+    """Ctrl-C (SIGINT) or SIGTERM inside the block is held until the block has finished, then acts as usual.
 
     Only in the main thread, where Python handles signals; elsewhere the block runs as is."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    previous = {number: signal.signal(number, lambda signum, frame: received.append((signum, frame)))
+                for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if received and previous is not signal.SIG_IGN:  # a process that ignored Ctrl-C goes on ignoring it
-        if callable(previous):
-            previous(signal.SIGINT, received[0])
-        else:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if not received:
+        return
+    number, frame = received[0]
+    handler = previous[number]
+    if callable(handler):
+        handler(number, frame)
+    elif handler is signal.SIG_DFL:
+        if number == signal.SIGINT:
             raise KeyboardInterrupt
+        signal.raise_signal(number)  # SIGTERM's default: the process ends, now that the files are whole
+    # SIG_IGN: a process that ignored the signal goes on ignoring it
