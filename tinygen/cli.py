@@ -106,7 +106,8 @@ def run_train(args):
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
         recipe=args.recipe, overwrite=args.overwrite,
     )
-    print(f"tinygen {tinygen.__version__}: training {config.model} for {config.epochs} epochs on {config.device}, "
+    epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
+    print(f"tinygen {tinygen.__version__}: training {config.model} for {epochs} on {config.device}, "
           f"batch {config.batch_size}, lr {config.lr}; output in {config.out}/")
     if args.ops is None:
         train(config)

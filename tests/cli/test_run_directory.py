@@ -236,3 +236,40 @@ def test_after_an_overwrite_run_was_killed_the_run_with_a_checkpoint_is_kept(new
         assert found == ["checkpoint.npz"]
     else:
         assert snapshot(toy_run) == old
+
+
+def test_resume_draws_the_last_epochs_picture_if_a_kill_left_it_out(toy_run):
+    """Probe: a run killed after epoch 2's checkpoint but before samples/epoch_002.png never got that picture, even
+    after --resume. Resuming draws it again, byte for byte the picture the run would have drawn."""
+    drawn = (toy_run / "samples" / "epoch_001.png").read_bytes()
+    (toy_run / "samples" / "epoch_001.png").unlink()
+    train(TrainConfig("toy", epochs=1, subset=256, out=str(toy_run), progress=False, resume=True),
+          log=lambda line: None)
+    assert (toy_run / "samples" / "epoch_001.png").read_bytes() == drawn
+
+
+def test_an_out_that_is_a_file_or_holds_a_file_named_samples_is_refused_before_any_work(tinygen, toy_run, tmp_path):
+    """Probes: `--out CHECKPOINT` said "File exists"; a file named `samples` in --out failed with "[Errno 17] File
+    exists" after a whole epoch of training."""
+    before = snapshot(toy_run)
+    outcome = tinygen("train", "toy", *TOY, "--out", toy_run / "checkpoint.npz")
+    assert outcome.status == 2
+    assert f"the output directory '{toy_run / 'checkpoint.npz'}' is a file: name a directory for the run" in \
+        outcome.one_line_error
+    out = tmp_path / "fresh"
+    out.mkdir()
+    (out / "samples").write_text("my notes")
+    outcome = tinygen("train", "toy", *TOY, "--out", out)
+    assert outcome.status == 2
+    assert f"{out / 'samples'} is a file, where a run draws its epoch pictures into a folder of that name" in \
+        outcome.one_line_error
+    assert sorted(os.listdir(out)) == ["samples"] and snapshot(toy_run) == before
+
+
+def test_the_write_probe_never_touches_a_users_file(tmp_path):
+    """Probe: a file of the user's named `.write-test` in --out was overwritten and deleted by the writability
+    check."""
+    (tmp_path / ".write-test").write_text("mine")
+    train(TrainConfig("toy", epochs=1, subset=256, out=str(tmp_path), progress=False), log=lambda line: None)
+    assert (tmp_path / ".write-test").read_text() == "mine"
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".write-test-")]

@@ -179,6 +179,8 @@ def _train(config, run, progress, log):
     fixed = tg_random.Generator(config.device, seed=config.seed + 1)
     with memory_for("latent_dim", config.latent_dim):
         grid_noise = randn(GRID_SIZE, recipe.latent_dim, generator=fixed, device=config.device)
+    if first_epoch and not os.path.exists(_epoch_picture_path(run, first_epoch)):
+        _draw_epoch_picture(run, recipe, grid_noise, held_out, first_epoch)  # killed between checkpoint and picture
     judge = load_judge(config.device) if recipe.sample_kind == "image" and config.model != "vae" else None
     held_out_statistics = feature_statistics(judge, held_out) if judge is not None else None
     with memory_for("latent_dim", config.latent_dim):
@@ -222,13 +224,21 @@ def _train(config, run, progress, log):
             progress.saved = epoch + 1
             _write_metrics(config.out, history)
         run.discard_previous()
-        os.makedirs(run.file(SAMPLES), exist_ok=True)
-        save_samples(recipe, grid_noise, run.file(SAMPLES, f"epoch_{epoch + 1:03d}.png"),
-                     reference=held_out, title=f"epoch {epoch + 1}")
+        _draw_epoch_picture(run, recipe, grid_noise, held_out, epoch + 1)
 
     progress.epoch, progress.trained = None, True
     _final_pictures(config, recipe, grid_noise, held_out, held_out_labels, history)
     return history
+
+
+def _epoch_picture_path(run, epoch):
+    return run.file(SAMPLES, f"epoch_{epoch:03d}.png")
+
+
+def _draw_epoch_picture(run, recipe, grid_noise, held_out, epoch):
+    """samples/epoch_NNN.png: the grid of the weights saved after ``epoch``."""
+    os.makedirs(run.file(SAMPLES), exist_ok=True)
+    save_samples(recipe, grid_noise, _epoch_picture_path(run, epoch), reference=held_out, title=f"epoch {epoch}")
 
 
 def _stop_unless_finite(metrics, parameters, recipe, config, epoch, step, steps, progress):

@@ -21,6 +21,7 @@ import re
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 
 try:
@@ -97,6 +98,10 @@ class RunDirectory:
                 self.discard_previous()
             else:
                 self.restore_previous()
+        samples = self.file(SAMPLES)
+        if os.path.lexists(samples) and not os.path.isdir(samples):
+            raise FileExistsError(f"{samples} is a file, where a run draws its epoch pictures into a folder of that "
+                                  "name: move or rename the file, or train into another --out directory")
         found = self.previous_outputs()
         if found and not resume and not overwrite:
             shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
@@ -154,13 +159,17 @@ def run_owning(path):
 def prepare_output(directory):
     """Create ``directory`` if needed and prove it is writable before any training time is spent; returns whether
     it was created."""
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(f"the output directory {directory!r} is a file: name a directory for the run")
     created = not os.path.isdir(directory)
     try:
         os.makedirs(directory, exist_ok=True)
-        probe = os.path.join(directory, ".write-test")
-        with open(probe, "w") as handle:
-            handle.write("ok")
-        os.unlink(probe)
+        descriptor, probe = tempfile.mkstemp(prefix=".write-test-", dir=directory)  # a name no file of yours has
+        try:
+            os.write(descriptor, b"ok")
+        finally:
+            os.close(descriptor)
+            os.unlink(probe)
     except OSError as error:
         raise _unwritable(directory, error) from None
     return created
