@@ -36,6 +36,10 @@ UNARY = {
     "rsqrt": (lambda x: x ** -0.5, lambda x: x ** -0.5, dict(low=0.2, high=3.0)),
     "reciprocal": (lambda x: 1.0 / x, np.reciprocal, dict(low=0.2, high=3.0)),
     "rpow": (lambda x: 2.0 ** x, lambda x: 2.0 ** x, {}),
+    "sin": (tinygen.sin, np.sin, dict(low=-4.0, high=4.0)),
+    "cos": (lambda x: x.cos(), np.cos, dict(low=-4.0, high=4.0)),
+    "square_function": (tinygen.square, np.square, {}),
+    "rsqrt_function": (lambda x: x.rsqrt(), lambda x: x ** -0.5, dict(low=0.2, high=3.0)),
 }
 
 
@@ -222,3 +226,18 @@ def test_where_needs_a_boolean_condition():
 def test_non_tensor_input_is_a_clear_error():
     with pytest.raises(TypeError, match="exp: expected input to be a Tensor, got list"):
         tinygen.exp([1.0, 2.0])
+
+
+@pytest.mark.parametrize("name, reference", [("floor", np.floor), ("ceil", np.ceil), ("round", np.round)])
+def test_rounding_has_values_of_numpy_and_a_zero_gradient(name, reference):
+    """Halves round to even (round(2.5) == 2, round(-0.5) == -0), as in PyTorch; steps are flat: dL/dx = 0, also
+    through a second backward."""
+    values = np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, 0.2, -3.7]])
+    x = tinygen.tensor(values, requires_grad=True)
+    y = getattr(tinygen, name)(x)
+    assert np.array_equal(host(y), reference(values)) and y.dtype == tinygen.float64
+    assert np.array_equal(host(getattr(x, name)()), reference(values))
+    (grad,) = tinygen.autograd.grad((y * random_tensor((2, 4), seed=2, requires_grad=False)).sum(), x, create_graph=True)
+    assert host(grad).tolist() == [[0.0] * 4] * 2
+    torch = pytest.importorskip("torch")
+    assert np.array_equal(getattr(torch, name)(torch.from_numpy(values)).numpy(), reference(values))

@@ -500,6 +500,27 @@ class Tensor:
     def abs(self):
         return ops.elementwise.abs(self)
 
+    def sin(self):
+        return ops.elementwise.sin(self)
+
+    def cos(self):
+        return ops.elementwise.cos(self)
+
+    def square(self):
+        return ops.elementwise.square(self)
+
+    def rsqrt(self):
+        return ops.elementwise.rsqrt(self)
+
+    def floor(self):
+        return ops.elementwise.floor(self)
+
+    def ceil(self):
+        return ops.elementwise.ceil(self)
+
+    def round(self):  # noqa: A003
+        return ops.elementwise.round(self)
+
     def tanh(self):
         return ops.elementwise.tanh(self)
 

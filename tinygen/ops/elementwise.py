@@ -53,6 +53,32 @@ class Sqrt(Function):
         return g / (2.0 * self.saved_output)
 
 
+class Sin(Function):
+    """y = sin(x).   dL/dx = g * cos(x)."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.backend.xp.sin(x)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return g * cos(x)
+
+
+class Cos(Function):
+    """y = cos(x).   dL/dx = -g * sin(x)."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.backend.xp.cos(x)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return -g * sin(x)
+
+
 class Abs(Function):
     """y = |x|.   dL/dx = g * sign(x)  (0 at x = 0, as PyTorch)."""
 
@@ -296,6 +322,16 @@ class Sign(Function):
         return g * 0.0
 
 
+class Rounding(Sign):
+    """y = floor(x), ceil(x) or round(x) (to even, as PyTorch and NumPy): steps, flat between them, so dL/dx = 0."""
+
+    def __init__(self, how):
+        self.how = how
+
+    def forward(self, x):
+        return getattr(self.backend.xp, self.how)(x)
+
+
 # --- public functions ----------------------------------------------------------------------------------
 
 def exp(x):
@@ -313,6 +349,41 @@ def sqrt(x):
 def abs(x):
     checks.require_tensor("abs", x)
     return Abs()(x)
+
+
+def sin(x):
+    return Sin()(checks.float_input("sin", x))
+
+
+def cos(x):
+    return Cos()(checks.float_input("cos", x))
+
+
+def square(x):
+    """x * x (PyTorch's ``square``)."""
+    checks.require_tensor("square", x)
+    return x * x
+
+
+def rsqrt(x):
+    """1 / sqrt(x)."""
+    return 1.0 / sqrt(x)
+
+
+def floor(x):
+    checks.require_tensor("floor", x)
+    return Rounding("floor")(x)
+
+
+def ceil(x):
+    checks.require_tensor("ceil", x)
+    return Rounding("ceil")(x)
+
+
+def round(x):
+    """To the nearest integer, halves to even (``round(2.5) == 2``), as PyTorch."""
+    checks.require_tensor("round", x)
+    return Rounding("round")(x)
 
 
 def tanh(x):
