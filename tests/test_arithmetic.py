@@ -243,3 +243,34 @@ def test_a_boolean_tensor_to_a_python_power_is_int64_as_in_pytorch():
     x = tinygen.tensor([True, False])
     assert (x ** 2).dtype == tinygen.int64 and host(x ** 2).tolist() == [1, 0]
     assert (x ** 0.5).dtype == tinygen.float32 and host(x ** -1.0).tolist() == [1.0, float("inf")]
+
+
+def test_remainder_gradients_for_a_fixed_broadcast():
+    """a % b = a - b floor(a / b): dL/da = g, dL/db = -g floor(a / b); inputs kept away from the jumps (a / b whole)."""
+    a = tinygen.tensor(np.array([[[0.3, 2.6, -1.3, 5.2]], [[-4.4, 0.9, 3.3, -2.3]], [[1.1, -0.2, 7.9, 2.3]]]),
+                       requires_grad=True)  # (3, 1, 4)
+    b = tinygen.tensor(np.array([[0.7], [-1.9]]), requires_grad=True)  # (2, 1)
+    quotients = host(a)[:, :, None, :] / host(b)[None, None]
+    assert np.all(np.abs(quotients - np.round(quotients)) > 0.05)
+    gradcheck(lambda a, b: a % b, [a, b])
+    gradgradcheck(lambda a, b: a % b, [a, b])
+    a.grad = None
+    (a // b * random_tensor((3, 2, 4), seed=5, requires_grad=False)).sum().backward()
+    assert host(a.grad).tolist() == np.zeros((3, 1, 4)).tolist() and host(b.grad).tolist() == [[0.0], [0.0]]
+
+
+def test_floor_division_and_remainder_follow_python_and_pytorch():
+    """Probe: `t // 2` and `t % 3` raised Python's bare "unsupported operand type(s)"."""
+    ints, divisors = tinygen.tensor([7, -7, 7, -7]), tinygen.tensor([2, 2, -2, -2])
+    assert ((ints // divisors).tolist(), (ints % divisors).tolist()) == ([3, -4, -4, 3], [1, 1, -1, -1])
+    floats = tinygen.tensor([7.5, -7.5, 7.5, -7.5])
+    assert (floats // divisors).tolist() == [3.0, -4.0, -4.0, 3.0] and (floats // divisors).dtype == tinygen.float32
+    assert (floats % divisors).tolist() == [1.5, 0.5, -0.5, -1.5]
+    assert ((7 // tinygen.tensor([2, 3])).tolist(), (10 % tinygen.tensor([3, 4])).tolist()) == ([3, 2], [1, 2])
+    assert (ints.floor_divide(2).tolist(), tinygen.remainder(ints, 3).tolist()) == ([3, -4, 3, -4], [1, 2, 1, 2])
+    with pytest.raises(ZeroDivisionError, match="floor_divide: integer division by zero"):
+        ints // 0
+    torch = pytest.importorskip("torch")
+    t_ints, t_divisors = torch.tensor([7, -7, 7, -7]), torch.tensor([2, 2, -2, -2])
+    assert ((t_ints // t_divisors).tolist(), (t_ints % t_divisors).tolist()) == ([3, -4, -4, 3], [1, 1, -1, -1])
+    assert (torch.tensor([7.5, -7.5, 7.5, -7.5]) % t_divisors).tolist() == [1.5, 0.5, -0.5, -1.5]

@@ -53,7 +53,7 @@ from tinygen.creation import (  # noqa: F401
     zeros_like,
 )
 from tinygen.random import Generator, manual_seed  # noqa: F401
-from tinygen.ops.arithmetic import add, div, mul, neg, pow, sub  # noqa: F401
+from tinygen.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub  # noqa: F401
 from tinygen.ops.comparison import allclose, equal, isfinite, isnan, logical_not  # noqa: F401
 from tinygen.ops.elementwise import (  # noqa: F401
     abs,

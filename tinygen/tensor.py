@@ -409,6 +409,24 @@ class Tensor:
     def __rtruediv__(self, other):
         return ops.arithmetic.div(other, self)
 
+    def __floordiv__(self, other):
+        return ops.arithmetic.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.arithmetic.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.arithmetic.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.arithmetic.remainder(other, self)
+
+    def floor_divide(self, other):
+        return ops.arithmetic.floor_divide(self, other)
+
+    def remainder(self, other):
+        return ops.arithmetic.remainder(self, other)
+
     def __pow__(self, exponent):
         return ops.arithmetic.pow(self, exponent)
 

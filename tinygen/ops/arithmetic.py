@@ -102,6 +102,37 @@ class Div(Function):
         return grad_a, grad_b
 
 
+class FloorDivide(Function):
+    """z = floor(a / b): steps, flat between them, so dL/da = dL/db = 0 (as PyTorch)."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return self.backend.xp.floor_divide(a, b)
+
+    def backward(self, g):
+        a_shape, b_shape = self.shapes
+        grad_a = sum_to(g * 0.0, a_shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(g * 0.0, b_shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Remainder(Function):
+    """z = a - b floor(a / b) (the sign of b, as Python's % and PyTorch's).   dL/da = sum_to(g),
+    dL/db = sum_to(-g floor(a / b))."""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        return self.backend.xp.remainder(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_inputs
+        grad_a = sum_to(g, a.shape) if self.needs_input_grad[0] else None
+        quotient = Tensor._make(self.backend.xp.floor_divide(a.array, b.array), a.backend)  # a constant: flat steps
+        grad_b = sum_to(-g * quotient, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
 class Neg(Function):
     """z = -a.   dL/da = -g."""
 
@@ -241,6 +272,24 @@ def div(a, b):
     if not is_floating(a.dtype):
         a, b = a.to(dtype=default_float_dtype), b.to(dtype=default_float_dtype)
     return _binary("div", Div, a, b)
+
+
+def floor_divide(a, b):
+    """``a // b``: floor(a / b), for integers and floats as in PyTorch (and Python)."""
+    return _binary("floor_divide", FloorDivide, *_nonzero_integer_divisor("floor_divide", a, b))
+
+
+def remainder(a, b):
+    """``a % b``: a - b floor(a / b), with the sign of ``b`` (Python's and PyTorch's rule)."""
+    return _binary("remainder", Remainder, *_nonzero_integer_divisor("remainder", a, b))
+
+
+def _nonzero_integer_divisor(name, a, b):
+    """An integer division by zero is an error in PyTorch (NumPy would give 0 and a warning)."""
+    a, b = checks.as_operand_pair(name, a, b)
+    if not is_floating(b.dtype) and not is_floating(a.dtype) and not bool(b.backend.xp.all(b.array != 0)):
+        raise ZeroDivisionError(f"{name}: integer division by zero")
+    return a, b
 
 
 def neg(a):
