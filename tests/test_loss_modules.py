@@ -68,8 +68,15 @@ def test_weights_are_buffers_and_unsupported_class_options_are_refused():
     _, probabilities, targets, _ = inputs()
     p, y = tinygen.tensor(probabilities, dtype=tinygen.float32), tinygen.tensor(targets, dtype=tinygen.float32)
     assert_close(loss(p, y), F.binary_cross_entropy(p, y, weight=weight))
-    with pytest.raises(ValueError, match="CrossEntropyLoss: tinygen supports the default class options only"):
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: label_smoothing is not supported \(only 0.0\), got 0.1"):
         nn.CrossEntropyLoss(label_smoothing=0.1)
+    class_weight = tinygen.tensor([1.0, 3.0])
+    logits, classes = random_tensor((3, 2), seed=4, requires_grad=False), tinygen.tensor([1, -1, 0])
+    for module, function in ((nn.CrossEntropyLoss, F.cross_entropy), (nn.NLLLoss, F.nll_loss)):
+        loss = module(weight=class_weight, ignore_index=-1, reduction="sum")
+        assert "weight" in loss.state_dict() and "weight" not in module().state_dict()
+        assert_close(loss(logits, classes), function(logits, classes, weight=class_weight, ignore_index=-1,
+                                                     reduction="sum"))
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.KLDivLoss(reduction="average")(p.log(), y)
 

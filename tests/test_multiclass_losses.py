@@ -58,5 +58,56 @@ def test_bad_targets_are_clear_errors():
         F.cross_entropy(logits, tinygen.tensor([0, 1, 2]))
     with pytest.raises(TypeError, match="integer class indices"):
         F.cross_entropy(logits, tinygen.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match=r"class indices must be in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"class indices must be in \[0, 3\) or be ignore_index \(-100\)"):
         F.cross_entropy(logits, tinygen.tensor([0, 3]))
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must hold one number per class, shape \(3,\)"):
+        F.cross_entropy(logits, tinygen.tensor([0, 1]), weight=tinygen.ones(2))
+    with pytest.raises(ValueError, match="cross_entropy: label_smoothing is not supported"):
+        F.cross_entropy(logits, tinygen.tensor([0, 1]), label_smoothing=0.1)
+
+
+#: samples 2 and 5 carry the default ignore_index -100 (padding); the class weights are uneven
+WEIGHTED_TARGETS, CLASS_WEIGHT = [0, 2, -100, 1, 2, -100], [0.5, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_class_weights_and_ignored_targets_gradients(reduction, weighted):
+    """Probe: targets of -100 (PyTorch's default ignore_index, for padding) were refused as out of range, and weight=
+    raised a TypeError."""
+    logits = random_tensor((6, 3), seed=5)
+    target, weight = tinygen.tensor(WEIGHTED_TARGETS), tinygen.tensor(CLASS_WEIGHT) if weighted else None
+    gradcheck(lambda x: F.cross_entropy(x, target, weight=weight, reduction=reduction), [logits])
+    gradgradcheck(lambda x: F.cross_entropy(x, target, weight=weight, reduction=reduction), [logits])
+
+
+def test_class_weights_and_ignored_targets_values():
+    x = np.random.default_rng(6).normal(size=(6, 3))
+    log_p = x - np.log(np.exp(x).sum(1, keepdims=True))
+    kept = [n for n, y in enumerate(WEIGHTED_TARGETS) if y != -100]
+    terms = {n: -CLASS_WEIGHT[WEIGHTED_TARGETS[n]] * log_p[n, WEIGHTED_TARGETS[n]] for n in kept}
+    args = (tinygen.tensor(x), tinygen.tensor(WEIGHTED_TARGETS))
+    weight = tinygen.tensor(CLASS_WEIGHT)
+    assert F.cross_entropy(*args, weight=weight).item() == pytest.approx(
+        sum(terms.values()) / sum(CLASS_WEIGHT[WEIGHTED_TARGETS[n]] for n in kept), rel=1e-12)
+    assert host(F.cross_entropy(*args, weight=weight, reduction="none")).tolist() == pytest.approx(
+        [terms.get(n, 0.0) for n in range(6)], rel=1e-12)
+    assert F.cross_entropy(*args).item() == pytest.approx(
+        sum(-log_p[n, WEIGHTED_TARGETS[n]] for n in kept) / len(kept), rel=1e-12)
+    assert np.isnan(F.cross_entropy(tinygen.tensor(x[:1]), tinygen.tensor([-100])).item())  # nothing left: 0 / 0
+    other = tinygen.tensor([0, 2, 1, 2])  # ignore_index=2: only samples 0 and 2 count
+    assert F.nll_loss(tinygen.tensor(log_p[:4]), other, ignore_index=2, reduction="sum").item() == pytest.approx(
+        -log_p[0, 0] - log_p[2, 1], rel=1e-12)
+
+
+def test_class_weights_and_ignored_targets_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(7).normal(size=(6, 3))
+    for weight in (None, CLASS_WEIGHT):
+        for reduction in ("mean", "sum", "none"):
+            ours = F.cross_entropy(tinygen.tensor(x), tinygen.tensor(WEIGHTED_TARGETS), reduction=reduction,
+                                   weight=None if weight is None else tinygen.tensor(weight))
+            theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(WEIGHTED_TARGETS),
+                                                       reduction=reduction,
+                                                       weight=None if weight is None else torch.tensor(weight, dtype=torch.float64))
+            assert_close(ours, theirs.numpy())

@@ -6,16 +6,21 @@ For logits x (N, C) and class indices y (N,):
 
 computed through ``log_softmax`` (x - logsumexp x), which is exact for any logits. The gradient with
 respect to x is softmax(x) - onehot(y) (per sample, before the reduction).
+
+With class weights w (C,) and ``ignore_index``, as PyTorch: sample n's loss is w[y_n] (-x_{n, y_n}), 0 where
+y_n == ignore_index; "mean" divides their sum by the sum of the weights of the samples not ignored (NaN when all
+are ignored).
 Tests: tests/test_multiclass_losses.py.
 """
 from tinygen.losses.arguments import check_reduction, float_tensor, reduce
 from tinygen.ops import checks
 from tinygen.ops.activation import log_softmax
+from tinygen.ops.elementwise import where
 
 __all__ = ["cross_entropy", "nll_loss"]
 
 
-def _class_targets(name, input, target):
+def _class_targets(name, input, target, ignore_index):
     checks.require_tensor(name, target, "target")
     if target.backend is not input.backend:
         raise checks.device_error(name, input, target)
@@ -25,22 +30,52 @@ def _class_targets(name, input, target):
         )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
-    if target.numel() and (int(target.array.min()) < 0 or int(target.array.max()) >= input.shape[1]):
-        raise ValueError(f"{name}: class indices must be in [0, {input.shape[1]}), got values outside")
+    classes = input.shape[1]
+    outside = (target.array < 0) | (target.array >= classes)
+    if target.numel() and bool((outside & (target.array != ignore_index)).any()):
+        raise ValueError(f"{name}: class indices must be in [0, {classes}) or be ignore_index ({ignore_index}), "
+                         "got values outside")
     return target
 
 
-def nll_loss(input, target, reduction="mean"):
-    """-input[n, target[n]]: the negative log-likelihood of the target class, given log-probabilities (N, C)."""
+def _class_weight(name, weight, input):
+    if weight is None:
+        return None
+    float_tensor(name, weight, "weight")
+    if weight.backend is not input.backend:
+        raise checks.device_error(name, input, weight)
+    if weight.shape != input.shape[1:]:
+        raise ValueError(f"{name}: weight must hold one number per class, shape ({input.shape[1]},), got shape "
+                         f"{weight.shape}")
+    return weight
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-input[n, target[n]]: the negative log-likelihood of the target class, given log-probabilities (N, C);
+    with class weights and ``ignore_index`` as the module docstring says."""
     name = "nll_loss"
     float_tensor(name, input)
-    target = _class_targets(name, input, target)
+    target = _class_targets(name, input, target, ignore_index)
+    weight = _class_weight(name, weight, input)
     check_reduction(name, reduction)
-    return reduce(-input.gather(1, target.unsqueeze(1)).squeeze(1), reduction)
+    ignored = target.array == ignore_index
+    if weight is None and not bool(ignored.any()):
+        return reduce(-input.gather(1, target.unsqueeze(1)).squeeze(1), reduction)
+    kept = target != ignore_index
+    safe = where(kept, target, target * 0)  # a class to gather at the ignored samples; their weight is 0
+    sample_weight = (weight[safe] if weight is not None else input.new_ones(target.shape)) * kept.to(input.dtype)
+    losses = -input.gather(1, safe.unsqueeze(1)).squeeze(1) * sample_weight
+    if reduction == "mean":
+        return losses.sum() / sample_weight.sum()
+    return reduce(losses, reduction)
 
 
-def cross_entropy(input, target, reduction="mean"):
-    """Cross-entropy between softmax(``input``) (logits, (N, C)) and class indices ``target`` (N,)."""
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between softmax(``input``) (logits, (N, C)) and class indices ``target`` (N,); ``weight`` and
+    ``ignore_index`` as for ``nll_loss``. ``label_smoothing`` other than 0 is not supported."""
     float_tensor("cross_entropy", input)
-    _class_targets("cross_entropy", input, target)
-    return nll_loss(log_softmax(input, dim=1), target, reduction)
+    if label_smoothing != 0.0:
+        raise ValueError(f"cross_entropy: label_smoothing is not supported (only 0.0), got {label_smoothing!r}")
+    _class_targets("cross_entropy", input, target, ignore_index)
+    _class_weight("cross_entropy", weight, input)
+    return nll_loss(log_softmax(input, dim=1), target, weight, ignore_index, reduction)

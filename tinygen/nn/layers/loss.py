@@ -73,19 +73,15 @@ class L1Loss(_Loss):
         return losses.l1_loss(input, target, reduction=self.reduction)
 
 
-class _ClassIndexLoss(_Loss):
-    """A loss over class indices; tinygen supports PyTorch's default class options only."""
+class _ClassIndexLoss(_WeightedLoss):
+    """A loss over class indices, with class weights (a buffer) and ``ignore_index``; tinygen has no label smoothing."""
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
-        super().__init__(size_average, reduce, reduction)
-        unsupported = [f"{option}={value!r}" for option, value, default in
-                       (("weight", weight, None), ("ignore_index", ignore_index, -100),
-                        ("label_smoothing", label_smoothing, 0.0))
-                       if value != default or type(value) is not type(default)]
-        if unsupported:
-            raise ValueError(f"{type(self).__name__}: tinygen supports the default class options only (weight=None, "
-                             f"ignore_index=-100, label_smoothing=0.0), got {', '.join(unsupported)}")
+        super().__init__(weight, size_average, reduce, reduction)
+        if label_smoothing != 0.0:
+            raise ValueError(f"{type(self).__name__}: label_smoothing is not supported (only 0.0), got "
+                             f"{label_smoothing!r}")
         self.ignore_index = ignore_index
 
 
@@ -93,7 +89,7 @@ class CrossEntropyLoss(_ClassIndexLoss):
     """-log softmax(x)_y for logits x (N, C) and class indices y (N,); see ``F.cross_entropy``."""
 
     def forward(self, input, target):
-        return losses.cross_entropy(input, target, reduction=self.reduction)
+        return losses.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class NLLLoss(_ClassIndexLoss):
@@ -103,7 +99,7 @@ class NLLLoss(_ClassIndexLoss):
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
     def forward(self, input, target):
-        return losses.nll_loss(input, target, reduction=self.reduction)
+        return losses.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class KLDivLoss(_Loss):
