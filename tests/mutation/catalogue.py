@@ -401,7 +401,7 @@ MUTANTS = [
            "    if not any(isinstance(part, int) for part in index):\n        return None",
            "    if True:\n        return None",
            "x[1, :, [0, 2]] follows NumPy (the list's dimension first) instead of PyTorch (the int applied first)",
-           ("tests/test_indexing.py::test_an_int_beside_index_arrays_is_applied_first_as_in_pytorch",), fast=True),
+           ("tests/test_indexing.py::test_an_int_beside_index_arrays_is_applied_first_as_in_pytorch",)),
     # --- the exercise grader ----------------------------------------------------------------------------------
     Mutant("grader-tolerance-1000x", GRADING,
            "FLOAT64 = Tolerance(rtol=1e-7, atol=1e-9)", "FLOAT64 = Tolerance(rtol=1e-4, atol=1e-6)",
