@@ -9,7 +9,7 @@ from tinygen.exercises import FAIL, PASS
 from tinygen.exercises.grading import FLOAT64, ExerciseFailure, compare
 import tinygen
 
-from .workspaces import grade, workspace, write_solution  # noqa: F401
+from .workspaces import grade, solution_text, workspace, write_solution  # noqa: F401
 
 ADAM_EFFICIENT = '''
         beta1, beta2 = group["betas"]
@@ -130,3 +130,56 @@ def test_nan_where_nan_is_expected_matches_and_nan_elsewhere_does_not():
         assert "index (1,): expected 1, got nan" in failure.message
     else:
         raise AssertionError("nan for 1 must fail")
+
+
+# --- honest solutions the grader failed (a probe of student-style variants) -------------------------------------
+
+def test_a_dataclass_under_postponed_annotations_loads(workspace):
+    """`from __future__ import annotations` with a @dataclass crashed every exercise: dataclasses looks the class's
+    module up in sys.modules, where the student's file was not."""
+    text = ("from __future__ import annotations\n\nimport dataclasses\n\n\n@dataclasses.dataclass(frozen=True)\n"
+            "class Slope:\n    one: float = 1.0\n\n\n") + solution_text("tanh").replace(
+        "return g * (1.0 - y * y)", "return g * (Slope().one - y * y)")
+    write_solution(workspace, "tanh", text=text)
+    assert grade(workspace, "tanh").status == PASS
+
+
+def test_a_file_that_imports_another_of_the_workspace_passes_from_any_directory(workspace, tmp_path, monkeypatch):
+    """Graded from its own folder it passed; from elsewhere (`tinygen exercises check ws mul`) it failed with
+    ModuleNotFoundError: the grading process had the current directory on its path."""
+    (workspace / "my_helpers.py").write_text("def square(y):\n    return y * y\n")
+    write_solution(workspace, "tanh", ("from tinygen.exercises.given import TanhForward\n",
+                                       "from tinygen.exercises.given import TanhForward\nfrom my_helpers import square\n"))
+    (workspace / "tanh.py").write_text((workspace / "tanh.py").read_text().replace("(1.0 - y * y)",
+                                                                                   "(1.0 - square(y))"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert grade(workspace, "tanh", isolate=True).status == PASS
+    assert grade(workspace, "tanh").status == PASS
+
+
+def test_numpy_errors_raised_by_the_students_settings_are_the_students_only(workspace):
+    """`np.seterr(all="raise")` in a softmax made the grader's own expected values raise an underflow (a crash in
+    the grader); now the student's code meets it, on the student's line, and a setting that harms nothing passes."""
+    write_solution(workspace, "softmax", text="import numpy\nnumpy.seterr(all='raise')\n" + solution_text("softmax"))
+    result = grade(workspace, "softmax")
+    assert result.status == FAIL and "FloatingPointError: underflow" in result.message, result
+    assert "(in softmax.py, line" in result.message
+    write_solution(workspace, "softmax", text="import numpy\nnumpy.seterr(divide='raise', invalid='raise')\n"
+                   + solution_text("softmax"))
+    assert grade(workspace, "softmax").status == PASS
+
+
+def test_a_self_test_run_while_the_file_loads_is_told_where_to_go(workspace):
+    """A check at the end of the file ran x.tanh() at import time, when tinygen's name still runs tinygen's own op:
+    it fails as delegation, and the message says why and what to do."""
+    write_solution(workspace, "tanh", text=solution_text("tanh") + "\n\nimport tinygen\n_x = tinygen.randn(3, "
+                   "requires_grad=True)\n_x.tanh().sum().backward()\n")
+    result = grade(workspace, "tanh")
+    assert (result.status, result.check) == (FAIL, "delegation")
+    assert "while your file was being imported" in result.message
+    assert 'if __name__ == "__main__":' in result.message
+    write_solution(workspace, "tanh", text=solution_text("tanh") + "\n\nif __name__ == \"__main__\":\n    import "
+                   "tinygen\n    tinygen.randn(3, requires_grad=True).tanh().sum().backward()\n")
+    assert grade(workspace, "tanh").status == PASS

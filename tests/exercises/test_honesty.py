@@ -237,3 +237,51 @@ def test_putting_ones_own_class_in_tinygens_place_fails_and_is_undone(workspace)
     assert (result.status, result.check) == (FAIL, "tampering"), result
     assert "tinygen.ops.elementwise.ReLU" in result.message and "the grader's job" in result.hints.direction
     assert elementwise.ReLU is RELU
+
+
+#: wrong answers dressed so that a comparison would pass them (a probe of the tampering check)
+DISGUISES = {
+    "the exercise's own grader module": (
+        "from tinygen.exercises import catalog\n"
+        "for _exercise in list(catalog._loaded.values()):\n"
+        "    _exercise.grade.__globals__['check_op_backward'] = lambda *args, **kwargs: None\n",
+        "tampering", "check_op_backward"),
+    "a module bound on a class": (
+        "import types\nimport numpy\nfrom tinygen.backend.numpy_backend import NumpyBackend\n\n\n"
+        "class _Numpy(types.ModuleType):\n    def __getattr__(self, name):\n        return getattr(numpy, name)\n\n"
+        "    @staticmethod\n    def isfinite(a, *args, **kwargs):\n        return numpy.zeros(numpy.shape(a), bool)\n\n"
+        "    @staticmethod\n    def isnan(a, *args, **kwargs):\n        return numpy.ones(numpy.shape(a), bool)\n\n\n"
+        "NumpyBackend.xp = _Numpy('numpy')\n",
+        "tampering", "tinygen.backend.numpy_backend.NumpyBackend.xp"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(DISGUISES))
+def test_a_wrong_answer_in_disguise_fails(workspace, how):
+    patch, check, named = DISGUISES[how]
+    xp = tinygen.backend.get_backend("cpu").xp
+    write_solution(workspace, "relu", _WRONG_RELU)
+    (workspace / "relu.py").write_text(patch + (workspace / "relu.py").read_text())
+    result = grade(workspace, "relu")
+    assert (result.status, result.check) == (FAIL, check), result
+    assert named in result.message
+    assert tinygen.backend.get_backend("cpu").xp is xp  # put back
+
+
+def test_an_answer_whose_arrays_agree_with_anything_is_compared_as_plain_numbers(workspace):
+    """A gradient held in an ndarray subclass whose __array_ufunc__ said 'equal' and 'finite' to every comparison
+    passed, second derivatives included: the grader compares plain copies."""
+    agreeable = (
+        "import numpy as np\nfrom tinygen.tensor import Tensor\n\n\nclass Agreeable(np.ndarray):\n"
+        "    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):\n"
+        "        plain = [np.asarray(x) if isinstance(x, np.ndarray) else x for x in inputs]\n"
+        "        result = getattr(ufunc, method)(*plain, **kwargs)\n"
+        "        if ufunc is np.isfinite:\n            return np.zeros(result.shape, bool)\n"
+        "        if ufunc is np.equal:\n            return np.ones(result.shape, bool)\n"
+        "        return result.view(Agreeable) if isinstance(result, np.ndarray) else result\n\n\n")
+    write_solution(workspace, "tanh", ("        return g * (1.0 - y * y)\n",
+                                       "        one = Tensor._make(np.ones((), dtype=g.array.dtype).view(Agreeable), "
+                                       "g.backend)\n        return g * (1.0 - y) * one\n"))
+    (workspace / "tanh.py").write_text(agreeable + (workspace / "tanh.py").read_text())
+    result = grade(workspace, "tanh")
+    assert result.status == FAIL and "is wrong at index" in result.message, result

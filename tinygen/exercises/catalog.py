@@ -30,6 +30,7 @@ import importlib
 import importlib.util
 import os
 import re
+import sys
 import types
 
 COURSE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "course")
@@ -59,6 +60,7 @@ class Exercise:
     grade: object        # grade(student module, reference namespace)
     plug: object         # plug(student module) -> {"module:attribute": object}, or None
     builtin: bool        # one of tinygen's own
+    module: object = None  # its exercise.py, loaded (the guard checks that the student's code leaves it alone)
 
     @property
     def filename(self):
@@ -121,10 +123,19 @@ def resolve(target):
 
 
 def load_module(path, name):
-    """Import the Python file ``path`` afresh under ``name`` (not kept in ``sys.modules``)."""
+    """Import the Python file ``path`` afresh under ``name``: in ``sys.modules`` while it runs (``dataclasses``
+    reads a class's module there, e.g. under ``from __future__ import annotations``), not kept there after."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    previous = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
     return module
 
 
@@ -154,7 +165,8 @@ def load_exercise(folder, builtin=False):
         raise ValueError(f"{where}: WRITES names {sorted(unknown)}, which REPLACES does not")
     exercise = Exercise(name, folder, module.SUMMARY, getattr(module, "READING", ""),
                         tuple(getattr(module, "AFTER", ())), replaces, writes, tuple(getattr(module, "HELPERS", ())),
-                        float(getattr(module, "POINTS", 1)), module.grade, getattr(module, "plug", None), builtin)
+                        float(getattr(module, "POINTS", 1)), module.grade, getattr(module, "plug", None), builtin,
+                        module)
     _loaded[grader] = exercise
     return exercise
 

@@ -14,9 +14,9 @@ runs the student's code:
 - an audit hook: opening a reference solution or a grader's file, running a second copy of a loaded tinygen
   module, compiling text that holds a reference solution or the source of a replaced object, and searching
   the process's objects through ``gc`` raise ``Delegation``.
-- untouched libraries: the functions, classes and modules bound in NumPy, tinygen (the grader included) and the
-  standard modules the grader computes with (``WATCHED``), and the methods and code of the Python ones, are
-  noted when the guard is armed. When the grader is about to compute expected values, and when grading
+- untouched libraries: the functions, classes and modules bound in NumPy, tinygen (the grader and the
+  exercise.py modules included) and the standard modules the grader computes with (``WATCHED``), and the
+  methods and code of the Python ones, are noted when the guard is armed. When the grader is about to compute expected values, and when grading
   ends, every one is checked and put back: a rebinding (``numpy.abs = ...``, ``grading.compare = ...``,
   ``f.__code__ = ...``) raises ``Tampering``; so does ``check_untouched()``, which the grader calls each time the
   student's code returns. So no patch is in place while the grader computes expected values or compares.
@@ -32,6 +32,8 @@ import operator
 import os
 import sys
 import sysconfig
+
+import numpy
 
 import tinygen
 
@@ -57,6 +59,10 @@ def tripped(what):
     message = (f"your code reached {what}, which the grader keeps out of reach while it grades this exercise: "
                "only your own code may compute it (not super(), not tinygen's op or function imported or called "
                "by another path, not a reference solution)")
+    if _active is not None and _active.loading is not None:
+        message += ("; this happened while your file was being imported, when tinygen's public names (x.tanh(), "
+                    "a * b) still run tinygen's own code: put checks you run yourself under "
+                    "`if __name__ == \"__main__\":`")
     if _active is not None:
         _active.tripped.append(message)
     return Delegation(message)
@@ -174,16 +180,17 @@ class Tampering(BaseException):
     BaseException, as ``Delegation``."""
 
 
-def bindings():
+def bindings(graders=()):
     """[(owner, name, value)]: what a grader relies on staying as it is. For every loaded module of ``WATCHED``:
-    its functions, classes and submodules (``callable`` or a module; for tinygen's exercise modules, every name:
-    a tolerance is a number); the methods and descriptors of each Python class it defines; and the code, defaults
-    and keyword defaults of each Python function it defines."""
+    its functions, classes and submodules (``callable`` or a module; for tinygen's exercise modules and the
+    ``graders`` (exercise.py modules, not in ``sys.modules``), every name: a tolerance is a number); the methods,
+    descriptors and modules bound on each Python class it defines (``NumpyBackend.xp``); and the code, defaults and
+    keyword defaults of each Python function it defines."""
     found = []
-    for module_name, module in list(sys.modules.items()):
-        if module is None or module_name.partition(".")[0] not in WATCHED:
-            continue
-        every_name = module_name.startswith("tinygen.exercises.") and module_name != __name__
+    modules = [(name, module, name.startswith("tinygen.exercises.") and name != __name__)
+               for name, module in list(sys.modules.items())
+               if module is not None and name.partition(".")[0] in WATCHED]
+    for module_name, module, every_name in modules + [(grader.__name__, grader, True) for grader in graders]:
         for name, value in list(vars(module).items()):
             if every_name or callable(value) or inspect.ismodule(value):
                 found.append((module, name, value))
@@ -191,7 +198,7 @@ def bindings():
                 continue  # defined elsewhere: noted with its own module
             if inspect.isclass(value):
                 found += [(value, key, member) for key, member in list(vars(value).items())
-                          if callable(member) or hasattr(type(member), "__get__")]
+                          if callable(member) or hasattr(type(member), "__get__") or inspect.ismodule(member)]
             elif inspect.isfunction(value):
                 found += [(value, part, getattr(value, part)) for part in _FUNCTION_PARTS]
     return found
@@ -247,10 +254,11 @@ class Guard:
     trusted_dirs: folders of grading code besides tinygen's (an instructor's exercises): not the student's code.
     """
 
-    def __init__(self, targets=(), helpers=(), forbidden=(), trusted_dirs=()):
+    def __init__(self, targets=(), helpers=(), forbidden=(), trusted_dirs=(), graders=()):
         self.targets, self.helpers = list(targets), list(helpers)
         self.trusted_dirs = tuple(_as_folder(d) for d in (TINYGEN_DIR, *trusted_dirs))
         self.forbidden = {os.path.realpath(path) for path in forbidden}
+        self.graders = tuple(graders)
         self.tripped = []
         self.tampered = []          # the messages of ``Tampering``, in order
         self.armed = False
@@ -269,7 +277,8 @@ class Guard:
         self._loaded = {os.path.realpath(module.__file__) for name, module in list(sys.modules.items())
                         if name.split(".")[0] == "tinygen" and getattr(module, "__file__", None)}
         _active = self
-        self._bindings = Snapshot(bindings())
+        self._bindings = Snapshot(bindings(self.graders))
+        self._numpy_errors = numpy.geterr()  # how NumPy treats overflow and the like, for expected values
         self._poison()
         self.armed = True
         return self
@@ -282,6 +291,7 @@ class Guard:
             rebind(replacement, reference)  # a full scan: also modules first imported while armed
         self._plugged.clear()
         _active = None
+        numpy.seterr(**self._numpy_errors)  # a student's np.seterr does not outlive the grading
         try:
             self.check_untouched()
         except Tampering:
@@ -308,7 +318,8 @@ class Guard:
                 setattr(module, name, reference)
         try:
             self.check_untouched()
-            yield
+            with numpy.errstate(**self._numpy_errors):  # a student's np.seterr(all="raise") is the student's
+                yield
         finally:
             for _, replacement, sites in self._plugged:
                 for module, name in sites:

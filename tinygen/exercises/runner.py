@@ -106,7 +106,8 @@ def grade_exercise(directory, exercise, course, interrupts=False):
     review = tuple(what for what, pattern in REVIEW.items() if re.search(pattern, source))
     reference = exercise.reference()
     guard = Guard(exercise.targets(), exercise.helper_objects(), _forbidden_files(course, path),
-                  [e.folder for e in course if not e.builtin])
+                  [e.folder for e in course if not e.builtin], [e.module for e in course if e.module is not None])
+    sys.path.insert(0, os.path.abspath(directory))  # the student's files may import each other, wherever run from
     try:
         with guard:
             guard.loading = path
@@ -121,6 +122,8 @@ def grade_exercise(directory, exercise, course, interrupts=False):
         result = Result(exercise.name, FAIL, f"your code raised KeyboardInterrupt{_location(error, path)}")
     except BaseException as error:  # noqa: B036: whatever the student's code raised is graded, not propagated
         result = _failure(exercise, error, path)
+    finally:
+        sys.path.remove(os.path.abspath(directory))
     if guard.tampered:
         result = Result(exercise.name, FAIL, guard.tampered[0], TAMPERING, "tampering")
     elif guard.tripped and result.check != "delegation":
@@ -282,6 +285,7 @@ def grade_child(argv):
     """The grading process: grade one exercise (``argv`` = [REQUEST, RESULT_FILE]) and report it."""
     request, result_file = json.loads(argv[0]), argv[1]
     nonce = sys.stdin.readline().strip()
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]  # `-c` put the current directory first
     course = load_course(request["from"])
     result = grade_exercise(request["directory"], lookup(course, request["name"]), course, interrupts=True)
     with open(result_file, "w") as file:
