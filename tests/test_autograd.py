@@ -290,3 +290,24 @@ def test_forward_sees_needs_input_grad_as_pytorch_ctx_does():
     with tinygen.no_grad():
         unrecorded(x.detach() * 2)
     assert hasattr(recorded, "positive") and not hasattr(unrecorded, "positive")
+
+
+def test_grad_of_a_non_leaf_target_runs_no_backward_beyond_it():
+    """grad(y, [h]) takes h's gradient as the walk passes h's node; the node's own backward (towards x) is not
+    needed and is not run (it was, and its result was thrown away)."""
+    calls = []
+
+    class Twice(tinygen.autograd.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, g):
+            calls.append(1)
+            return g * 2
+
+    x = tinygen.tensor([1.0, 2.0], requires_grad=True)
+    h = Twice()(x)
+    (gh,) = tinygen.grad((h * h).sum(), [h])
+    assert gh.tolist() == [4.0, 8.0] and calls == []
+    (gx,) = tinygen.grad((h * h).sum(), [x])
+    assert gx.tolist() == [8.0, 16.0] and calls == [1]

@@ -76,3 +76,22 @@ def test_an_output_directory_that_cannot_be_made_is_one_clear_line(tmp_path, cap
     assert status == 2
     assert printed.err.startswith(f"tinygen graph: error: cannot create the output directory '{tmp_path}/file/graphs'")
     assert len(printed.err.strip().splitlines()) == 1
+
+
+def test_odd_outputs_are_named_and_a_refused_setting_leaves_no_directory(tmp_path, capsys):
+    """Probes: --out "" fell back to runs/MODEL/graph; --out FILE said "File exists"; a refused --batch-size left
+    an empty output directory."""
+    status, printed = run_graph("toy", "", capsys)
+    assert status == 2 and "--out is empty: name a directory" in printed.err
+    (tmp_path / "file").write_text("mine")
+    status, printed = run_graph("toy", tmp_path / "file", capsys)
+    assert status == 2 and f"the output directory '{tmp_path / 'file'}' is a file" in printed.err
+    status, printed = run_graph("toy", tmp_path / "new", capsys, "--batch-size", "100000000")
+    assert status == 2 and not (tmp_path / "new").exists()
+
+
+def test_drawing_again_says_which_files_it_replaced(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(graph_module, "find_dot", lambda: None)
+    (tmp_path / "loss_d.svg").write_text("my own picture")
+    status, printed = run_graph("toy", tmp_path, capsys)
+    assert status == 0 and f"replaced the earlier loss_d.svg in {tmp_path}" in printed.out

@@ -185,6 +185,19 @@ def test_a_failing_dot_is_one_clear_error(tmp_path, monkeypatch):
         render_graph(loss, tmp_path / "graph.svg")
 
 
+def test_a_dot_that_takes_too_long_on_an_svg_gives_way_to_tinygens_layout(tmp_path, monkeypatch):
+    """Probe: a 300-node chain reusing one weight kept dot busy past its 120 s limit, then failed; layout='auto'
+    now waits AUTO_DOT_TIMEOUT and draws the SVG with tinygen's layout (a PNG still needs dot)."""
+    program = fake_dot(tmp_path, "sleep 5; cat\n")
+    monkeypatch.setattr(graph_module, "find_dot", lambda: program)
+    monkeypatch.setattr(graph_module, "AUTO_DOT_TIMEOUT", 0.5)
+    _, _, loss = expression()
+    notes = []
+    assert render_graph(loss, tmp_path / "graph.svg", log=notes.append) == str(tmp_path / "graph.svg")
+    assert (tmp_path / "graph.svg").read_text().startswith("<svg") and len(notes) == 1
+    assert "took more than 0.5 s on this graph: wrote" in notes[0] and "tinygen's simpler layout" in notes[0]
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed (apt-get install graphviz)")
 def test_with_graphviz_installed_svg_and_png_are_rendered(tmp_path):
     x, w, loss = expression()

@@ -216,3 +216,38 @@ def test_unreached_inputs_and_inputs_without_grad_record_no_gradient():
 def test_trace_is_the_function_exported_by_tinygen_autograd():
     assert trace_function is tinygen.autograd.trace and callable(trace_function)
     assert repr(trace()) == "Trace(0 backward passes)"
+
+
+def test_a_walk_whose_error_is_caught_inside_the_block_keeps_its_error():
+    """Probe: a backward error caught inside the `with trace()` block left the pass saying "it did not finish"."""
+    x = random_tensor((3,), seed=5)
+    loss = (x * x).sum()
+    loss.backward()
+    with trace() as t:
+        with pytest.raises(RuntimeError, match="second time"):
+            loss.backward()
+        (x * 3.0).sum().backward()  # a later walk in the same block is recorded as usual
+    first, second = t.passes
+    assert not first.complete and "RuntimeError" in first.error and "second time" in first.error
+    assert second.complete and second.error is None
+
+
+def test_the_leaves_of_a_pass_are_where_its_gradients_went():
+    """Probes: after grad(y, [h]) with h = x * 2 a non-leaf, the trace listed x as 'returned by grad()' (with the
+    gradient of the wasted MulConstant backward) and not h; a leaf that stopped requiring grad after the forward
+    was listed as added to its .grad, which the engine skips."""
+    x = tinygen.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = (h * h).sum()
+    with trace() as t:
+        (gh,) = tinygen.grad(y, [h])
+    (walk,) = t.passes
+    assert [(leaf, summary.values) for leaf, summary, _ in walk.leaves] == [(h, [4.0, 8.0])]
+    assert host(gh).tolist() == [4.0, 8.0]
+    assert [visit.name for visit in walk.visits] == ["Sum", "Mul"]  # not h's own MulConstant: nothing needs it
+    w = tinygen.tensor([3.0, 4.0], requires_grad=True)
+    z = (x * w).sum()
+    w.requires_grad_(False)
+    with trace() as t:
+        z.backward()
+    assert [leaf for leaf, _, _ in t.leaves] == [x] and w.grad is None

@@ -231,3 +231,32 @@ def test_in_a_browser_a_training_steps_page_ends_in_the_trained_parameters(brows
             assert leaves and all(leaf.startswith(trains[name] + ".") for leaf in leaves), (name, leaves)
     assert console_problems(browser) == []
 
+
+
+def test_the_wrong_object_or_file_name_is_one_clear_error(tmp_path):
+    """Probes: save_trace_svg(t, ...) with the whole trace, or save_trace_page with one pass, raised a raw
+    AttributeError; save_trace_svg(pass, "x.png") wrote SVG text into a .png."""
+    x = tinygen.ones(2, requires_grad=True)
+    with trace() as t:
+        (x * 2).sum().backward()
+    with pytest.raises(TypeError, match=r"save_trace_svg: expected one recorded pass \(t.passes\[i\]\), got Trace; "
+                                        r"pick one pass of it: t.passes\[0\]"):
+        save_trace_svg(t, tmp_path / "x.svg")
+    with pytest.raises(TypeError, match="save_trace_page: expected what .* recorded .t., got BackwardPass"):
+        save_trace_page(t.passes[0], tmp_path / "x.html")
+    with pytest.raises(ValueError, match=r"save_trace_svg: cannot write .*x.png.: the name must end in .svg"):
+        save_trace_svg(t.passes[0], tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"the name must end in .html or .htm"):
+        save_trace_page(t, tmp_path / "page")
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_an_output_given_twice_has_its_seeds_summed_on_its_edge():
+    """Probe: backward([h, h]) labelled h's edge "g = 1", though Sum received 2."""
+    a = tinygen.ones(2, requires_grad=True)
+    h = (a * 3.0).sum()
+    with trace() as t:
+        tinygen.autograd.backward([h, h])
+    from tinygen.viz.trace_page import _PassView
+    notes = _PassView(t.passes[0], None, 100, "test").edge_notes()
+    assert "2 seeds, summed" in notes.values()

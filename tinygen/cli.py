@@ -91,6 +91,8 @@ def _add_graph(commands):
 def run_graph(args):
     from tinygen.training.traced_step import draw_training_step
 
+    if args.out == "":
+        raise ValueError("--out is empty: name a directory for the pictures, e.g. 'graphs'")
     out = args.out or os.path.join("runs", args.model, "graph")
     written = draw_training_step(args.model, out, batch_size=args.batch_size, seed=args.seed, device=args.device)
     print(f"wrote {', '.join(written)}")

@@ -8,6 +8,7 @@ Tests: tests/test_autograd.py.
 import warnings
 
 from tinygen.autograd.engine import run_backward
+from tinygen.autograd.trace import _Tracing
 from tinygen.tensor import Tensor
 
 
@@ -66,12 +67,24 @@ def _root_gradients(caller, outputs, gradients):
     return result
 
 
+def _walk(*args, **kwargs):
+    """``run_backward``, telling an active ``trace()`` when the walk raised (its caller may catch the error)."""
+    tracer = _Tracing.active
+    depth = tracer.open_passes() if tracer is not None else 0
+    try:
+        return run_backward(*args, **kwargs)
+    except BaseException as error:
+        if tracer is not None:
+            tracer.abort_passes(depth, error)
+        raise
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``."""
     outputs = _as_list(tensors, "backward")
     gradients = _as_list(grad_tensors, "backward")
     roots = _root_gradients("backward", outputs, gradients)
-    run_backward(outputs, roots, create_graph if retain_graph is None else retain_graph, create_graph)
+    _walk(outputs, roots, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -90,7 +103,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not tensor.requires_grad:
             raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) does not require grad")
     roots = _root_gradients("grad", output_list, _as_list(grad_outputs, "grad"))
-    results = run_backward(
+    results = _walk(
         output_list, roots, create_graph if retain_graph is None else retain_graph, create_graph, targets=input_list
     )
     for position, result in enumerate(results):

@@ -56,7 +56,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
             if tracer is not None:  # the trace records what the node got and what it sent on
                 tracer.visited(node, grad, input_grads)
     if tracer is not None:
-        tracer.end_pass(grads)
+        tracer.end_pass(grads, wanted)
     if wanted is not None:
         return wanted.gradients(grads)
     _accumulate_into_leaves(grads, create_graph)  # what is left in grads: the leaves' gradients
@@ -122,10 +122,12 @@ class _GradTargets:
 
 
 def _nodes_leading_to(order, targets):
-    """The nodes from which some target (a leaf Tensor or a node) can be reached: only these need backward."""
+    """The nodes from which some target (a leaf Tensor or a node) can be reached through an input: only these need
+    backward. A target's own node is not one of them unless another target lies behind it: its gradient is taken
+    as the walk passes it (``_hand_out``)."""
     useful = set()
     for node in reversed(order):  # dependencies first
-        if node in targets or any(edge is not None and (edge in targets or edge in useful) for edge in node.next_edges):
+        if any(edge is not None and (edge in targets or edge in useful) for edge in node.next_edges):
             useful.add(node)
     return useful
 

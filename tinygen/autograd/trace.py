@@ -86,8 +86,8 @@ class BackwardPass:
 
     ``outputs`` and ``seeds``: where the walk started and the gradient it started with (1 for a scalar loss);
     ``visits``: the nodes in the order visited; ``leaves``: ``(leaf, summary, onto_existing)`` for each leaf
-    that received a gradient, ``onto_existing`` telling that ``backward()`` added it to a ``.grad`` already
-    there. ``complete`` is False if the walk stopped with an error (then ``error`` says which).
+    whose ``.grad`` took a gradient (``backward()``, ``onto_existing`` telling that it was added to a ``.grad``
+    already there) or each target whose gradient ``grad()`` returned. ``complete`` is False if the walk stopped with an error (then ``error`` says which).
     """
 
     def __init__(self, outputs, seeds, create_graph, kind, keep):
@@ -104,11 +104,22 @@ class BackwardPass:
         self.visits.append(Visit(node, grad_in, input_grads, seconds, self._keep))
         self._clock = time.perf_counter()  # the next node's time starts after this record was made
 
-    def finished(self, leaf_grads):
-        for leaf, grad in leaf_grads.items():
-            onto_existing = self.kind == "backward" and leaf.requires_grad and leaf.grad is not None
+    def finished(self, leaf_grads, wanted=None):
+        """Record where the walk's gradients went: for ``backward()``, each leaf whose ``.grad`` takes one (a leaf
+        that stopped requiring grad is skipped, as the engine skips it); for ``grad()``, each target and the
+        gradient returned for it (a non-leaf target's too)."""
+        if wanted is not None:
+            landed = [(target, grad) for target, grad in zip(wanted.targets, wanted.gradients(leaf_grads))
+                      if grad is not None]
+        else:
+            landed = [(leaf, grad) for leaf, grad in leaf_grads.items() if leaf.requires_grad]
+        for leaf, grad in landed:
+            onto_existing = wanted is None and leaf.grad is not None
             self.leaves.append((leaf, GradientSummary(grad, self._keep), onto_existing))
         self.complete = True
+
+    def failed(self, error):
+        self.error = f"{type(error).__name__}: {error}"
 
     @property
     def seconds(self):
@@ -137,8 +148,16 @@ class Trace:
     def visited(self, node, grad_in, input_grads):
         self._open[-1].visited(node, grad_in, input_grads)
 
-    def end_pass(self, leaf_grads):
-        self._open.pop().finished(leaf_grads)
+    def end_pass(self, leaf_grads, wanted=None):
+        self._open.pop().finished(leaf_grads, wanted)
+
+    def open_passes(self):
+        return len(self._open)
+
+    def abort_passes(self, depth, error):
+        """The walks begun after ``depth`` were open raised ``error`` (which the caller may catch inside the block)."""
+        while len(self._open) > depth:
+            self._open.pop().failed(error)
 
     # --- the block ------------------------------------------------------------------------------
     def __enter__(self):
@@ -152,8 +171,8 @@ class Trace:
 
     def __exit__(self, error_type, error, traceback):
         _Tracing.active = None
-        for walk in self._open:  # a walk that raised never reached end_pass
-            walk.error = f"{error_type.__name__}: {error}" if error is not None else "it did not finish"
+        for walk in self._open:  # a walk that never reached end_pass nor abort_pass
+            walk.error = f"{error_type.__name__}: {error}" if error is not None else "an unknown error"
         self._open.clear()
         return False
 

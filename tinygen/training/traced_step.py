@@ -35,15 +35,17 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
     Returns the paths written: one SVG per backward walk (``loss_d.svg``, ...) and ``backward.html``.
     """
     config = TrainConfig(model, batch_size=batch_size, seed=seed, device=device, out=out, n_critic=1, progress=False)
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as error:
-        raise OSError(f"cannot create the output directory {out!r}: {error.strerror or error}") from None
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f"the output directory {out!r} is a file: name a directory for the pictures")
     manual_seed(seed)
     recipe = build_recipe(config)
     train, _, _ = load_training_data(config, recipe.pixel_range)
     with trace(keep_gradients=False) as recorded:
         recipe.train_step(train[:batch_size])
+    try:  # only now: a setting refused above leaves no empty directory behind
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise OSError(f"cannot create the output directory {out!r}: {error.strerror or error}") from None
 
     passes = STEP_PASSES[model]
     if len(passes) != len(recorded.passes):  # a recipe that changed its step: number the walks instead
@@ -52,6 +54,8 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
               for network, module in recipe.networks().items() for name, parameter in module.named_parameters()}
     losses = {name: walk.outputs[0] for (name, _), walk in zip(passes, recorded.passes)}
     written, notes = [], []
+    names = [f"{name}.svg" for name, _ in passes] + ["backward.html"]
+    replaced = [name for name in names if os.path.exists(os.path.join(out, name))]
     for (name, _), walk in zip(passes, recorded.passes):
         written.append(render_graph(walk.outputs, os.path.join(out, f"{name}.svg"), params=dict(params, **losses),
                                     log=notes.append))
@@ -61,4 +65,6 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
     titles = [f"{name}: {title}" for name, title in passes]
     written.append(save_trace_page(recorded, os.path.join(out, "backward.html"), params=dict(params, **losses),
                                    titles=titles))
+    if replaced:
+        log(f"replaced the earlier {', '.join(replaced)} in {out}")
     return written

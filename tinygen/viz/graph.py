@@ -25,6 +25,9 @@ from tinygen.tensor import Tensor
 MAX_NODES = 1000
 #: seconds Graphviz may take to lay out one graph
 DOT_TIMEOUT = 120
+#: how long layout='auto' waits for dot on an SVG before drawing it with tinygen's layout (a parameter reused by
+#: 300 ops, an RNN's weight, keeps dot busy for minutes)
+AUTO_DOT_TIMEOUT = 20
 FORMATS = ("svg", "png", "pdf", "dot")
 
 #: how each kind of node looks, in DOT and in tinygen's SVG: (fill colour, border colour, DOT shape, DOT style)
@@ -292,7 +295,14 @@ def render_graph(outputs, path, params=None, show_shapes=True, show_saved=False,
         return path
     program = find_dot() if layout != "tinygen" else None
     if program is not None:
-        atomic_write(path, lambda file: file.write(_run_dot(program, graph.to_dot(), file_format)))
+        fallback = layout == "auto" and file_format == "svg"  # tinygen's layout can stand in for a slow dot
+        drawn = _run_dot(program, graph.to_dot(), file_format, AUTO_DOT_TIMEOUT if fallback else DOT_TIMEOUT)
+        if drawn is not None:
+            atomic_write(path, lambda file: file.write(drawn))
+            return path
+        _write_text(path, _own_svg(graph))
+        log(f"Graphviz's dot took more than {AUTO_DOT_TIMEOUT} s on this graph: wrote {path} with tinygen's "
+            "simpler layout (layout='dot' waits longer)")
         return path
     if layout == "dot":
         raise RuntimeError("render_graph: layout='dot' needs Graphviz's dot program, which is not installed "
@@ -305,17 +315,22 @@ def render_graph(outputs, path, params=None, show_shapes=True, show_saved=False,
     how = f"dot -T{file_format} {dot_path} -o {path} (install Graphviz first: apt-get install graphviz)"
     if file_format == "svg":
         _write_text(path, _own_svg(graph))
-        log(f"Graphviz's dot is not installed: wrote {path} with tinygen's simpler layout; for Graphviz's: {how}")
+        log(f"Graphviz's dot is not installed: wrote {path} with tinygen's simpler layout, and {dot_path}; for "
+            f"Graphviz's layout: {how}")
         return path
     log(f"Graphviz's dot is not installed: wrote {dot_path}; render it with: {how}")
     return dot_path
 
 
-def _run_dot(program, source, file_format):
+def _run_dot(program, source, file_format, timeout=None):
+    """dot's drawing; ``None`` if it takes more than ``timeout`` seconds (when one is given, the caller draws it
+    otherwise), an error past ``DOT_TIMEOUT``."""
     try:
         result = subprocess.run([program, f"-T{file_format}"], input=source.encode(), capture_output=True,
-                                timeout=DOT_TIMEOUT)
+                                timeout=timeout or DOT_TIMEOUT)
     except subprocess.TimeoutExpired:
+        if timeout is not None and timeout < DOT_TIMEOUT:
+            return None
         raise RuntimeError(f"Graphviz's dot took more than {DOT_TIMEOUT} s to lay out the graph; draw a smaller "
                            "part of it, or use layout='tinygen'") from None
     if result.returncode != 0:

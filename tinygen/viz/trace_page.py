@@ -10,8 +10,10 @@ leaves. A Content-Security-Policy forbids every load, so the page works offline 
 import html
 import json
 import math
+import os
 import re
 
+from tinygen.autograd.trace import BackwardPass, Trace
 from tinygen.files import atomic_write
 from tinygen.viz.graph import MAX_NODES, build_graph, describe
 from tinygen.viz.graph_svg import HOT_COLOR, graph_svg
@@ -50,11 +52,13 @@ class _PassView:
 
     def edge_notes(self):
         """``{edge id: short text}``: the gradient each edge carried back (for a static picture)."""
-        notes = {}
+        notes, seeds = {}, {}
         for output, seed in zip(self.walk.outputs, self.walk.seeds):
             if output.grad_fn is not None:
                 edge = self.graph.edge_id(self.graph.id_of(output.grad_fn), self.graph.id_of(output), 0)
-                notes[edge] = _short(seed)
+                seeds[edge] = seeds.get(edge, []) + [seed]
+        for edge, given in seeds.items():  # an output given twice (backward([h, h])) gets its seeds summed
+            notes[edge] = _short(given[0]) if len(given) == 1 else f"{len(given)} seeds, summed"
         for visit in self.walk.visits:
             for edge, source, summary in self._sent(visit):
                 notes[edge] = _short(summary)
@@ -76,7 +80,7 @@ class _PassView:
         if walk.complete:
             steps.append(self._leaves_step())
         else:
-            steps.append({"title": "The walk stopped here", "text": f"It raised {walk.error}.", "nodes": [],
+            steps.append({"title": "The walk stopped here", "text": f"It stopped with {walk.error}.", "nodes": [],
                           "receiving": [], "edges": [], "rows": [], "time": ""})
         return steps
 
@@ -120,12 +124,15 @@ class _PassView:
     def _leaves_step(self):
         walk, rows, nodes = self.walk, [], []
         for leaf, summary, onto_existing in walk.leaves:
-            node_id = self.graph.id_of(leaf)
+            node_id = self.graph.id_of(leaf if leaf.grad_fn is None else leaf.grad_fn)  # a non-leaf grad() target
             nodes.append(node_id)
             note = "added to the .grad already there" if onto_existing else ""
             rows.append(_summary_row(self.labels[node_id], summary, note))
-        where = "added to each leaf's .grad" if walk.kind == "backward" else "returned by grad()"
-        text = f"The gradients that reached the leaves, summed over every path: {where}."
+        if walk.kind == "backward":
+            text = "The gradients that reached the leaves, summed over every path: added to each leaf's .grad."
+        else:
+            text = "The gradients grad() returned, one for each of its inputs that the walk reached, summed over " \
+                   "every path."
         return {"title": "Leaves", "text": text, "nodes": nodes, "receiving": [], "edges": [], "rows": rows,
                 "time": f"{walk.seconds * 1e3:.3g} ms in the engine for the whole walk"}
 
@@ -140,8 +147,17 @@ def _script_json(data):
     return json.dumps(data).replace("<", "\\u003c")
 
 
+def _check_output(caller, path, suffixes):
+    name = os.fspath(path)
+    if not name.lower().endswith(suffixes):
+        raise ValueError(f"{caller}: cannot write {name!r}: the name must end in {' or '.join(suffixes)}")
+
+
 def trace_svg(walk, params=None, max_nodes=MAX_NODES, caller="trace_svg"):
     """A static picture of one pass: each op numbered in visit order, each edge with the gradient it carried."""
+    if not isinstance(walk, BackwardPass):
+        hint = "; pick one pass of it: t.passes[0]" if isinstance(walk, Trace) else ""
+        raise TypeError(f"{caller}: expected one recorded pass (t.passes[i]), got {type(walk).__name__}{hint}")
     view = _PassView(walk, params, max_nodes, caller)
     return graph_svg(view.graph, badges=view.badges, edge_notes=view.edge_notes())
 
@@ -151,6 +167,7 @@ def save_trace_svg(walk, path, params=None, max_nodes=MAX_NODES):
 
     ``params``: ``{name: tensor}`` to label the leaves (e.g. ``dict(model.named_parameters())``).
     """
+    _check_output("save_trace_svg", path, (".svg",))
     picture = trace_svg(walk, params, max_nodes, caller="save_trace_svg")
     atomic_write(path, lambda file: file.write(picture), binary=False)
     return path
@@ -171,6 +188,11 @@ def save_trace_page(trace, path, params=None, titles=None, max_nodes=MAX_NODES):
     title per pass; a graph of more than ``max_nodes`` nodes (as in ``draw_graph``) is refused unless
     ``max_nodes=None``.
     """
+    if not isinstance(trace, Trace):
+        hint = "; save_trace_svg draws one pass" if isinstance(trace, BackwardPass) else ""
+        raise TypeError(f"save_trace_page: expected what `with tinygen.autograd.trace() as t:` recorded (t), got "
+                        f"{type(trace).__name__}{hint}")
+    _check_output("save_trace_page", path, (".html", ".htm"))
     if not trace.passes:
         raise RuntimeError("save_trace_page: the trace recorded no backward pass: call loss.backward() or "
                            "tinygen.grad(...) inside the `with tinygen.autograd.trace() as t:` block")
