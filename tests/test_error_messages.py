@@ -322,7 +322,7 @@ def test_misspelled_attributes_get_pythons_own_error():
     (["train", "vae", "--beta", "-1"], "beta must be a non-negative number, got -1.0"),
     (["train", "toy", "--resume"], "no checkpoint at"),
     (["sample", "checkpoint.npz", "--n", "0"], "--n must be at least 1, got 0"),
-    (["sample", "not_a_checkpoint.txt"], "is not a readable tinygen checkpoint: it is not a .npz (zip) archive"),
+    (["sample", "not_a_checkpoint.txt"], "is not a readable tinygen checkpoint: it is not a whole .npz (zip) archive"),
     (["sample", "state_dict.npz"], "is a tinygen file but not a training checkpoint"),
 ])
 def test_bad_command_lines_are_one_clear_line(arguments, message, tmp_path, capsys, monkeypatch):

@@ -74,7 +74,7 @@ def test_a_state_dict_file_written_by_pickle_is_refused(tmp_path):
     path = tmp_path / "model.npz"
     with open(path, "wb") as file:
         pickle.dump({"weight": WritesAFileWhenUnpickled(str(tmp_path / "unpickled"))}, file)
-    with pytest.raises(CheckpointError, match="not a .npz \\(zip\\) archive"):
+    with pytest.raises(CheckpointError, match="not a whole .npz \\(zip\\) archive"):
         load(path)
     assert not (tmp_path / "unpickled").exists()
 
@@ -201,7 +201,7 @@ def rewritten(checkpoint_path, target, change):
 
 
 WRONG_CHECKPOINTS = {
-    "garbage": (lambda source, path: path.write_bytes(b"\x00garbage"), "not a .npz \\(zip\\) archive"),
+    "garbage": (lambda source, path: path.write_bytes(b"\x00garbage"), "not a whole .npz \\(zip\\) archive"),
     "truncated": (lambda source, path: path.write_bytes(source.read_bytes()[:-200]),
                   "not a readable tinygen checkpoint"),
     "a_state_dict": (lambda source, path: save(nn.Linear(2, 2).state_dict(), path), "not a training checkpoint"),
@@ -215,8 +215,13 @@ WRONG_CHECKPOINTS = {
                     "latent_dim must be a positive integer, got '2'"),
     "another_familys_state": (lambda source, path: rewritten(source, path, lambda c: c.update(
         state={"model.encoder": {}, "optimizer.vae": {}})), "state has no 'model.generator'"),
+    "nan_weights": (lambda source, path: rewritten(source, path, lambda c: c["state"]["model.generator"].__setitem__(
+        "net.0.bias", c["state"]["model.generator"]["net.0.bias"] * float("nan"))),
+        "the checkpoint's model.generator/net.0.bias holds nan or inf: tinygen saves only finite states"),
+    "a_part_not_a_dict": (lambda source, path: rewritten(source, path, lambda c: c["state"].update(
+        {"model.generator": 3})), "the checkpoint's 'model.generator' should hold a state dict, not int"),
     "wrong_shapes": (lambda source, path: rewritten(source, path, lambda c: c["config"].update(latent_dim=3)),
-                     "ToyGenerator failed:\n  shape mismatches:\n    net.0.weight \\(Linear\\): "
+                     "ToyGenerator failed: shape mismatches: net.0.weight \\(Linear\\): "  # one line from the CLI
                      "the checkpoint has shape \\(128, 2\\), this model has \\(128, 3\\)"),
     "optimizer_state_damaged": (lambda source, path: rewritten(source, path, lambda c: c["state"].update(
         {"optimizer.generator": {"state": {}}})), "expected a dict with 'state' \\(a dict\\) and 'param_groups'"),
@@ -237,7 +242,7 @@ def test_tinygen_sample_gives_a_clear_message_for_any_wrong_checkpoint(kind, toy
 
 
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "a_state_dict", "no_state", "another_familys_state",
-                                  "optimizer_state_damaged"])
+                                  "optimizer_state_damaged", "nan_weights"])
 def test_resuming_from_a_wrong_checkpoint_is_a_clear_error_and_leaves_it_alone(kind, toy_checkpoint, tmp_path):
     make, message = WRONG_CHECKPOINTS[kind]
     path = tmp_path / "checkpoint.npz"

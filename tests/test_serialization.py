@@ -112,9 +112,9 @@ def structure_entry(text):
 
 
 @pytest.mark.parametrize("write, reason", [
-    (lambda path: path.write_bytes(b"definitely not a checkpoint"), "it is not a .npz \\(zip\\) archive"),
-    (lambda path: path.write_bytes(b""), "it is not a .npz \\(zip\\) archive"),
-    (lambda path: write_npy(path, np.zeros(3)), "it is not a .npz \\(zip\\) archive"),
+    (lambda path: path.write_bytes(b"definitely not a checkpoint"), "it is not a whole .npz \\(zip\\) archive"),
+    (lambda path: path.write_bytes(b""), "it is not a whole .npz \\(zip\\) archive"),
+    (lambda path: write_npy(path, np.zeros(3)), "it is not a whole .npz \\(zip\\) archive"),
     (lambda path: np.savez(path, weights=np.zeros(3)), "it has no 'tinygen_structure' entry"),
     (lambda path: np.savez(path, tinygen_structure=np.array(["x"], dtype=object)), "it holds pickled Python objects"),
     (lambda path: np.savez(path, tinygen_structure=structure_entry('{"format": "other", "version": 1}')),

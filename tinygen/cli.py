@@ -277,7 +277,7 @@ def _say(args, message, prefix=""):
 
 
 def _describe(args, error):
-    message = str(error) or type(error).__name__
+    message = " ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__  # one line
     if isinstance(error, MemoryError) and not isinstance(error, OutOfMemory):
         settings = {"train": "--batch-size or --latent-dim", "sample": "--n"}.get(args.command, "settings")
         return f"not enough memory ({message}); smaller {settings} need less"

@@ -58,6 +58,7 @@ def atomic_write(path, write, binary=True):
         handle, temporary = tempfile.mkstemp(prefix=f".{name[:TEMPORARY_NAME_PART]}.", suffix=".tmp", dir=directory)
     except OSError as error:
         raise _write_error(path, error, "no temporary file could be made beside it") from None
+    existed = os.path.lexists(path)
     try:
         with os.fdopen(handle, "wb" if binary else "w", **({} if binary else {"newline": ""})) as file:
             write(file)
@@ -69,7 +70,7 @@ def atomic_write(path, write, binary=True):
         if os.path.exists(temporary):
             os.remove(temporary)
         if isinstance(error, OSError) and not isinstance(error, WriteError):
-            raise _write_error(path, error, "it was left as it was") from error
+            raise _write_error(path, error, "it was left as it was" if existed else "nothing was written") from error
         raise
     _sync_directory(directory)
 

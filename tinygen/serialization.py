@@ -173,7 +173,8 @@ def _read(file, backend, max_bytes):
         raise _Unreadable(PYTORCH_FILE)
     file.seek(0)
     if not zipfile.is_zipfile(file):
-        raise _Unreadable("it is not a .npz (zip) archive")
+        raise _Unreadable("it is not a whole .npz (zip) archive: cut short (a copy or a disk that ran out) or "
+                          "another kind of file")
     file.seek(0)
     with zipfile.ZipFile(file) as archive:
         _check_sizes(archive, os.fstat(file.fileno()).st_size, max_bytes)

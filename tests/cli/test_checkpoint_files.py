@@ -131,7 +131,7 @@ def test_junk_that_starts_with_pk_is_not_called_pickled(tinygen, tmp_path):
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"PK this is not an archive at all" * 10)
     line = tinygen("sample", junk).one_line_error
-    assert "it is not a .npz (zip) archive" in line and "pickle" not in line
+    assert "it is not a whole .npz (zip) archive: cut short" in line and "pickle" not in line
 
 
 # --- damaged contents ---------------------------------------------------------------------------------------------
@@ -192,6 +192,10 @@ def test_a_full_disk_names_the_file_and_keeps_the_previous_version(tmp_path, mon
     assert str(raised.value) == f"cannot write '{path}': No space left on device (it was left as it was)"
     monkeypatch.undo()
     assert load(path)["epoch"] == 1 and os.listdir(tmp_path) == ["checkpoint.npz"]
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(files.WriteError, match=r"No space left on device \(nothing was written\)$"):
+        save({"epoch": 2}, tmp_path / "new.npz")  # probe: a new file was said to be "left as it was"
+    assert os.listdir(tmp_path) == ["checkpoint.npz"]
 
 
 def test_a_failed_checkpoint_save_leaves_the_metrics_in_step_with_the_checkpoint(tinygen, tmp_path, monkeypatch):
@@ -248,3 +252,10 @@ def test_sample_reads_the_checkpoint_of_a_run_in_progress(tinygen, toy_run, tmp_
         outcome = tinygen("sample", toy_run / "checkpoint.npz", "--out", tmp_path / "grid.png")
     assert outcome.status == 0, outcome
     assert snapshot(toy_run) == before
+
+
+def test_a_truncated_checkpoint_is_called_cut_short(tinygen, toy_run, tmp_path):
+    """Probe: a checkpoint cut 10 bytes short (a copy interrupted by a full disk) was said to be "not a .npz"."""
+    whole = (toy_run / "checkpoint.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[:-10])
+    assert "it is not a whole .npz (zip) archive: cut short" in tinygen("sample", tmp_path / "cut.npz").one_line_error

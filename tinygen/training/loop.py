@@ -31,7 +31,6 @@ from tinygen.creation import randn
 from tinygen.data import DataLoader, TensorDataset
 from tinygen.files import atomic_write
 from tinygen.metrics import feature_statistics, judge_report, load_judge
-from tinygen.tensor import Tensor
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
 from tinygen.training.config import TrainConfig
 from tinygen.training.data import load_training_data
@@ -39,8 +38,8 @@ from tinygen.training.diagnostics import diagnose
 from tinygen.training.gan import GANRecipe
 from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
 from tinygen.training.run_directory import PREVIOUS, SAMPLES, RunDirectory, prepare_output  # noqa: F401  (prepare_output: API)
-from tinygen.training.stops import (Interrupted, TrainingDiverged, all_finite, interrupts_deferred, memory_for,
-                                    non_finite)
+from tinygen.training.stops import (Interrupted, TrainingDiverged, all_finite, first_non_finite, interrupts_deferred,
+                                    memory_for, non_finite)
 from tinygen.training.vae import VAERecipe
 from tinygen.training.wgan_gp import WGANGPRecipe
 from tinygen.viz import image_grid, plot_history, save_png
@@ -249,30 +248,15 @@ def _stop_unless_finite(metrics, parameters, recipe, config, epoch, step, steps,
                         ", ".join(f"{name} is {metrics[name]}" for name in bad), progress)
     if not all_finite(parameters):
         raise _diverged(config, epoch, f"step {step} of {steps}",
-                        f"{_first_non_finite(recipe.state_dict())} holds nan or inf after the update (the losses "
+                        f"{first_non_finite(recipe.state_dict())} holds nan or inf after the update (the losses "
                         f"were finite: {', '.join(f'{k} {v:.4g}' for k, v in metrics.items())})", progress)
 
 
 def _stop_unless_finite_state(recipe, config, epoch, progress):
     """Before a checkpoint: the whole state (parameters, batch-norm statistics, optimizer moments) must be finite."""
-    name = _first_non_finite(recipe.state_dict())
+    name = first_non_finite(recipe.state_dict())
     if name is not None:
         raise _diverged(config, epoch, "at its end", f"{name} holds nan or inf", progress)
-
-
-def _first_non_finite(state, prefix=""):
-    """The name (``"model.generator/net.0.weight"``) of the first tensor in a nested state that holds nan or inf."""
-    items = state.items() if isinstance(state, dict) else enumerate(state) if isinstance(state, (list, tuple)) else ()
-    for key, value in items:
-        name = f"{prefix}/{key}" if prefix else str(key)
-        if isinstance(value, Tensor):
-            if not all_finite([value]):
-                return name
-        else:
-            found = _first_non_finite(value, name)
-            if found is not None:
-                return found
-    return None
 
 
 def _diverged(config, epoch, when, what, progress):

@@ -7,6 +7,7 @@ import contextlib
 from tinygen import optim
 from tinygen.creation import randn
 from tinygen.serialization import CheckpointError
+from tinygen.training.stops import first_non_finite
 
 
 class Recipe:
@@ -37,14 +38,22 @@ class Recipe:
         """Restore the networks and optimizers; a state of another family names what is missing."""
         parts = [(f"model.{name}", net) for name, net in self.networks().items()]
         parts += [(f"optimizer.{name}", opt) for name, opt in self.optimizers().items()]
-        missing = [key for key, _ in parts if not isinstance(state.get(key), dict)]
+        missing = [key for key, _ in parts if key not in state]
         if missing:
             raise CheckpointError(
                 f"the checkpoint's state has no {', '.join(map(repr, missing))} "
                 f"(it holds {', '.join(map(repr, state))}): it is not the state of a {self.config.model!r} run"
             )
+        malformed = [key for key, _ in parts if not isinstance(state[key], dict)]
+        if malformed:
+            raise CheckpointError(f"the checkpoint's {', '.join(map(repr, malformed))} should hold a state dict, "
+                                  f"not {type(state[malformed[0]]).__name__}: the file is damaged")
         for key, part in parts:
             part.load_state_dict(state[key])
+        damaged = first_non_finite(self.state_dict())
+        if damaged is not None:  # a run stops before it saves a state that is not finite
+            raise CheckpointError(f"the checkpoint's {damaged} holds nan or inf: tinygen saves only finite states, so "
+                                  "the file is damaged or was edited")
 
     # --- training ----------------------------------------------------------------------------------
     def adam(self, network, lr_scale=1.0):

@@ -12,6 +12,8 @@ import math
 import signal
 import threading
 
+from tinygen.tensor import Tensor
+
 
 class TrainingDiverged(FloatingPointError):
     """Training met a non-finite value (nan or inf) and stopped at that step, keeping the last finite checkpoint."""
@@ -55,6 +57,21 @@ def all_finite(tensors):
         flag = tensor.backend.xp.isfinite(tensor.array).all()
         flags = flag if flags is None else flags & flag
     return flags is None or bool(flags)
+
+
+def first_non_finite(state, prefix=""):
+    """The name (``"model.generator/net.0.weight"``) of the first tensor in a nested state that holds nan or inf."""
+    items = state.items() if isinstance(state, dict) else enumerate(state) if isinstance(state, (list, tuple)) else ()
+    for key, value in items:
+        name = f"{prefix}/{key}" if prefix else str(key)
+        if isinstance(value, Tensor):
+            if not all_finite([value]):
+                return name
+        else:
+            found = first_non_finite(value, name)
+            if found is not None:
+                return found
+    return None
 
 
 #: the signals that stop a command as Ctrl-C does: SIGINT, and SIGTERM (``timeout``, ``kill``, a job scheduler)
