@@ -109,8 +109,11 @@ class Tensor:
         return is_floating(self.dtype)
 
     # --- conversions ---------------------------------------------------------------------------
-    def numpy(self):
-        """The values as a NumPy array on the host (for a CPU tensor, shares memory; else a copy)."""
+    def numpy(self, force=False):
+        """The values as a NumPy array on the host (for a CPU tensor, shares memory; else a copy). ``force=True``
+        (PyTorch's) detaches first."""
+        if force:
+            return self.detach().numpy()
         if self.requires_grad:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() to get its values")
         return self._backend.to_numpy(self.array)
@@ -604,11 +607,11 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return ops.reduction.logsumexp(self, dim, keepdim)
 
-    def any(self):
-        return ops.comparison.any(self)
+    def any(self, dim=None, keepdim=False):
+        return ops.comparison.any(self, dim, keepdim)
 
-    def all(self):
-        return ops.comparison.all(self)
+    def all(self, dim=None, keepdim=False):
+        return ops.comparison.all(self, dim, keepdim)
 
     def reshape(self, *shape):
         return ops.shape.reshape(self, *shape)
@@ -673,6 +676,27 @@ class Tensor:
     def masked_fill(self, mask, value):
         return ops.elementwise.masked_fill(self, mask, value)
 
+    def masked_fill_(self, mask, value):
+        """``x[mask] = value`` in place (``mask`` a bool tensor that broadcasts to x), under the rules of
+        ``__setitem__``."""
+        ops.checks.require_tensor("masked_fill_", mask, "mask")
+        if mask.dtype != _backend_module.bool_:
+            raise TypeError(f"masked_fill_: mask must be a bool tensor, got dtype {mask.dtype}")
+        mask_array = self._operand_array(mask, "masked_fill_")
+        full_mask = self._backend.xp.broadcast_to(mask_array, self.shape)  # a clear error where it does not fit
+        value_array = self._operand_array(value, "masked_fill_")
+        return self._inplace("masked_fill_", lambda array: array.__setitem__(full_mask, value_array))
+
+    def detach_(self):
+        """Cut this tensor out of the graph in place: a leaf that does not require grad."""
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    def repeat(self, *repeats):
+        """Tile the tensor ``repeats[i]`` times along dim i (more repeats than dims add leading dims), as
+        PyTorch's ``repeat``: a broadcast and a reshape, so the backward sums the tiles."""
+        return ops.shape.repeat(self, *repeats)
+
     # --- PyTorch's other spellings (issue 15) --------------------------------------------------------------
     # Names PyTorch scripts use; each forwards to tinygen's own op, so nothing here has math of its own.
     def eq(self, other):
@@ -732,6 +756,12 @@ class Tensor:
         from tinygen.creation import ones
 
         return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """``tinygen.tensor(data)`` with this tensor's dtype and device (unless given)."""
+        from tinygen.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         from tinygen.creation import full

@@ -2,7 +2,8 @@
 
 Each family lives in its own module; this file only gathers them under one name.
 """
-from tinygen.ops.elementwise import elu, leaky_relu, relu, sigmoid, softplus, tanh  # noqa: F401
+from tinygen.ops import elementwise as _elementwise
+from tinygen.ops.elementwise import sigmoid, softplus, tanh  # noqa: F401
 from tinygen.ops.shape import flatten, pad  # noqa: F401
 from tinygen.ops.linalg import matmul  # noqa: F401
 from tinygen.ops.activation import *  # noqa: F401,F403
@@ -12,5 +13,20 @@ from tinygen.ops.normalization import *  # noqa: F401,F403
 from tinygen.ops.dropout import *  # noqa: F401,F403
 from tinygen.losses import *  # noqa: F401,F403
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
+
+
+# ``inplace`` as PyTorch spells it: tinygen returns a new tensor (the same values; the input is left as it was),
+# as the layers do (nn.ReLU(inplace=True)), since an in-place change would break the graph that records it.
+def relu(input, inplace=False):
+    return _elementwise.relu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _elementwise.leaky_relu(input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _elementwise.elu(input, alpha)
+
 
 __getattr__ = _module_getattr("nn.functional")

@@ -15,7 +15,7 @@ from tinygen.ops.linalg import matmul
 from tinygen.ops.reduction import shift_for_exp
 from tinygen.ops.shape import reshape
 
-__all__ = ["linear", "log_softmax", "logsigmoid", "softmax"]
+__all__ = ["linear", "log_softmax", "logsigmoid", "silu", "softmax"]
 
 
 class Softmax(Function):
@@ -117,6 +117,13 @@ def log_softmax(input, dim):
 def logsigmoid(input):
     """log(1 / (1 + exp(-x))), stable for large |x| (the log-likelihood term of a logistic loss)."""
     return LogSigmoid()(checks.float_input("logsigmoid", input))
+
+
+def silu(input, inplace=False):
+    """x sigmoid(x) (swish), as a product of two ops: d/dx = sigmoid(x) (1 + x (1 - sigmoid(x))). ``inplace`` is
+    accepted and, as for every activation here, the result is a new tensor."""
+    input = checks.float_input("silu", input)
+    return input * sigmoid(input)
 
 
 def linear(input, weight, bias=None):

@@ -43,12 +43,19 @@ def isnan(x):
     return _boolean(x.backend.xp.isnan(x.array), x.backend)
 
 
-def any(x):
-    return _boolean(x.array.any(), x.backend)
+def any(x, dim=None, keepdim=False):
+    """Whether some element is nonzero: over all of ``x``, or along ``dim`` (a bool tensor, ``keepdim`` as
+    ``sum``'s)."""
+    if dim is None:
+        return _boolean(x.array.any(), x.backend)
+    return _boolean(x.array.any(axis=checks.normalize_dim("any", dim, x.ndim), keepdims=keepdim), x.backend)
 
 
-def all(x):
-    return _boolean(x.array.all(), x.backend)
+def all(x, dim=None, keepdim=False):
+    """Whether every element is nonzero, as ``any``."""
+    if dim is None:
+        return _boolean(x.array.all(), x.backend)
+    return _boolean(x.array.all(axis=checks.normalize_dim("all", dim, x.ndim), keepdims=keepdim), x.backend)
 
 
 def equal(a, b):

@@ -266,6 +266,19 @@ def expand(x, *sizes):
     return broadcast_to(x, shape)
 
 
+def repeat(x, *repeats):
+    """``x`` tiled ``repeats[i]`` times along dim i: y[..., r a + i, ...] = x[..., i, ...]. Each dim of size a becomes
+    (r, a) broadcast from (1, a), then one reshape: the backward (broadcast's) sums the r tiles."""
+    repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else repeats
+    if len(repeats) < x.ndim or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in repeats):
+        raise ValueError(f"repeat: expected one non-negative int per dim of the tensor of shape {x.shape} (or more), "
+                         f"got {repeats}")
+    sizes = (1,) * (len(repeats) - x.ndim) + tuple(x.shape)
+    paired = reshape(x, tuple(size for a in sizes for size in (1, a)))
+    tiled = broadcast_to(paired, tuple(size for r, a in zip(repeats, sizes) for size in (r, a)))
+    return reshape(tiled, tuple(r * a for r, a in zip(repeats, sizes)))
+
+
 def sum_to(x, shape):
     """Sum ``x`` down to ``shape`` (which must broadcast to ``x.shape``): the gradient of broadcasting."""
     shape = tuple(shape)

@@ -4,10 +4,10 @@
 unchanged; tinygen always returns a new tensor, which gives the same values.
 """
 from tinygen.nn.module import Module
-from tinygen.ops.activation import log_softmax, softmax
+from tinygen.ops.activation import log_softmax, silu, softmax
 from tinygen.ops.elementwise import elu, leaky_relu, relu, sigmoid, softplus, tanh
 
-__all__ = ["ELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
+__all__ = ["ELU", "LeakyReLU", "LogSoftmax", "ReLU", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
 
 
 def _describe(*settings, inplace=False):
@@ -107,3 +107,17 @@ class LogSoftmax(_AlongDim):
     """log_softmax along ``dim``."""
 
     function = staticmethod(log_softmax)
+
+
+class SiLU(Module):
+    """x sigmoid(x) (also called swish); see ``F.silu``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return silu(input)
+
+    def extra_repr(self):
+        return _describe(inplace=self.inplace)

@@ -1,13 +1,14 @@
-"""Containers: ``Sequential`` (modules applied in order) and ``ModuleList`` (a list whose modules are registered).
+"""Containers: ``Sequential`` (modules applied in order), ``ModuleList`` and ``ModuleDict`` (a list or dict whose
+modules are registered), ``ParameterList`` (a list whose parameters are registered).
 
-Sub-modules are registered under their positions ``"0"``, ``"1"``, ... (or the names of an OrderedDict),
-so parameter names read ``"0.weight"``, as in PyTorch.
+Sub-modules are registered under their positions ``"0"``, ``"1"``, ... (or the names of an OrderedDict or a
+ModuleDict's keys), so parameter names read ``"0.weight"``, as in PyTorch.
 """
 from collections import OrderedDict
 
-from tinygen.nn.module import Module
+from tinygen.nn.module import Module, Parameter
 
-__all__ = ["ModuleList", "Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "ParameterList", "Sequential"]
 
 
 class _IndexedModules(Module):
@@ -103,3 +104,91 @@ class ModuleList(_IndexedModules):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(): iterate over it and call its modules")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters belong to the owner: ``ModuleDict({"encoder": ..., "decoder": ...})``;
+    parameter names read ``"encoder.0.weight"``. Keys keep their insertion order."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r} (it has {', '.join(map(repr, self._modules)) or 'none'})")
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: expected Modules, got {type(module).__name__} for {key!r}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        self[key]  # noqa: B018  (the KeyError above for a missing key)
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        """Add ``modules``: a dict (or ModuleDict) or a sequence of (key, module) pairs."""
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
+
+    def pop(self, key):
+        module = self[key]
+        del self._modules[key]
+        return module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(): call its modules by key")
+
+
+class ParameterList(Module):
+    """A list of parameters registered under ``"0"``, ``"1"``, ... (a plain Python list would hide them from
+    ``parameters()``, the optimizer and ``state_dict``)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, index):
+        return list(self._parameters.values())[index]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        """Add ``value`` at the end (a tensor becomes a Parameter, as in PyTorch); returns ``self``."""
+        parameter = value if isinstance(value, Parameter) else Parameter(value)
+        self.register_parameter(str(len(self)), parameter)
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterList has no forward(): use its parameters in your module's forward")

@@ -19,7 +19,7 @@ samples are always loaded in the main process (no worker processes), and ``pin_m
 """
 from tinygen.data.dataset import Subset, TensorDataset, random_split  # noqa: F401
 from tinygen.utils.data.collate import default_collate, default_convert  # noqa: F401
-from tinygen.utils.data.dataset import Dataset  # noqa: F401
+from tinygen.utils.data.dataset import ConcatDataset, Dataset  # noqa: F401
 from tinygen.utils.data.loader import DataLoader  # noqa: F401
 from tinygen.utils.data.sampler import (  # noqa: F401
     BatchSampler,
@@ -30,6 +30,6 @@ from tinygen.utils.data.sampler import (  # noqa: F401
 )
 
 __all__ = [
-    "BatchSampler", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
+    "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
     "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert", "random_split",
 ]
