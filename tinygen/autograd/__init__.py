@@ -14,3 +14,13 @@ __all__ = [
     "AnomalyError", "DeviceMismatchError", "Function", "backward", "detect_anomaly", "enable_grad", "grad",
     "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad", "set_grad_enabled", "trace", "Variable",
 ]
+
+
+
+
+def __getattr__(name):
+    """PyTorch's ``torch.autograd.gradcheck``: tinygen's gradient checks live in tinygen.testing (which this package
+    may not import: it sits above it)."""
+    where = " (tinygen's are in tinygen.testing: from tinygen.testing import gradcheck, gradgradcheck)"
+    raise AttributeError(f"module 'tinygen.autograd' has no attribute {name!r}"
+                         + (where if name in ("gradcheck", "gradgradcheck") else ""))

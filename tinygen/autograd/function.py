@@ -19,6 +19,8 @@ with tinygen's own differentiable ops, the backward pass can itself be recorded
 (``create_graph=True``) and differentiated again: that is how second derivatives work for every op.
 Tests: tests/test_autograd.py.
 """
+import inspect
+
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward
 from tinygen.autograd.grad_mode import _mode
@@ -61,6 +63,18 @@ class Function:
     @property
     def name(self):
         return type(self).__name__
+
+    @classmethod
+    def apply(cls, *args):
+        """PyTorch's calling convention, for an op written as PyTorch writes one (static ``forward(ctx, ...)``
+        and ``backward(ctx, grad)`` on Tensors): see tinygen/autograd/context_function.py."""
+        from tinygen.autograd import context_function
+
+        if not isinstance(inspect.getattr_static(cls, "forward"), staticmethod):
+            raise TypeError(f"{cls.__name__}.apply is for ops written as PyTorch writes them (@staticmethod forward("
+                            f"ctx, ...) and backward(ctx, grad)); a tinygen Function is called as "
+                            f"{cls.__name__}(settings)(tensors), with forward(self, *arrays)")
+        return context_function.apply(cls, args)
 
     def __call__(self, *inputs):
         """``op(*tensors)``: run ``forward`` on the inputs' arrays and wrap the result. If grad mode is on and an input
