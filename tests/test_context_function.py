@@ -146,6 +146,32 @@ def test_the_same_definition_gives_pytorchs_gradients():
 
 
 
-def test_pytorchs_place_of_gradcheck_points_to_tinygens():
-    with pytest.raises(AttributeError, match="tinygen's are in tinygen.testing: from tinygen.testing import gradcheck"):
-        tinygen.autograd.gradcheck  # noqa: B018
+def test_gradcheck_is_where_pytorch_has_it():
+    """Probe: `from torch.autograd import gradcheck` raised ImportError."""
+    from tinygen.autograd import gradcheck as imported
+
+    assert imported is gradcheck and tinygen.autograd.gradgradcheck is gradgradcheck
+
+
+class LinearFunction(Function):
+    """PyTorch's documentation example: an optional bias, and backward returns a (None) gradient for it even when
+    apply left it out."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias=None):
+        ctx.save_for_backward(input, weight, bias)
+        output = input @ weight.t()
+        return output if bias is None else output + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight, bias = ctx.saved_tensors
+        grad_bias = grad_output.sum(0) if bias is not None and ctx.needs_input_grad[2] else None
+        return grad_output @ weight, grad_output.t() @ input, grad_bias
+
+
+def test_pytorchs_linear_function_example_with_and_without_its_bias():
+    x, w, b = random_tensor((4, 3), seed=7), random_tensor((2, 3), seed=8), random_tensor((2,), seed=9)
+    gradcheck(LinearFunction.apply, [x, w])
+    gradcheck(LinearFunction.apply, [x, w, b])
+    gradgradcheck(LinearFunction.apply, [x, w, b])

@@ -114,3 +114,71 @@ def test_inplace_is_accepted_and_leaves_the_input_as_it_was():
         function(x)
         assert host(x).tolist() == [-1.0, 2.0]
     assert host(F.relu(x, inplace=True)).tolist() == [0.0, 2.0]
+
+
+# --- from a second probe, with whole scripts (pytorch/examples' DCGAN, a conditional GAN, checkpoints) ---------
+
+def test_embedding_looks_up_rows_and_adds_their_gradients():
+    table = random_tensor((5, 3), seed=4)
+    indices = tinygen.tensor([[0, 2, 2], [4, 2, 1]])  # row 2 used three times: its gradient adds up
+    assert np.array_equal(host(F.embedding(indices, table)), host(table)[host(indices)])
+    gradcheck(lambda table: F.embedding(indices, table), [table])
+    gradgradcheck(lambda table: F.embedding(indices, table), [table])
+    layer = nn.Embedding(5, 3, padding_idx=2)
+    assert host(layer.weight)[2].tolist() == [0.0, 0.0, 0.0] and layer.weight.shape == (5, 3)
+    (layer(indices) * random_tensor((2, 3, 3), seed=5, requires_grad=False, dtype=tinygen.float32)).sum().backward()
+    assert host(layer.weight.grad)[2].tolist() == [0.0, 0.0, 0.0] and host(layer.weight.grad)[3].tolist() == [0.0] * 3
+    assert np.abs(host(layer.weight.grad)[0]).sum() > 0 and repr(layer) == "Embedding(5, 3, padding_idx=2)"
+    with pytest.raises(ValueError, match="Embedding: tinygen supports num_embeddings, embedding_dim and padding_idx "
+                                         "only, got max_norm"):
+        nn.Embedding(5, 3, max_norm=1.0)
+    with pytest.raises(TypeError, match="embedding: input must hold integer indices"):
+        layer(tinygen.tensor([0.5]))
+
+
+def test_one_hot_mm_bmm_and_size():
+    assert host(F.one_hot(tinygen.tensor([0, 2, 1]))).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert F.one_hot(tinygen.tensor([[1]]), 4).shape == (1, 1, 4) and F.one_hot(tinygen.tensor([1])).dtype == \
+        tinygen.int64
+    with pytest.raises(ValueError, match=r"one_hot: class indices must be in \[0, 2\)"):
+        F.one_hot(tinygen.tensor([2]), 2)
+    a, b = random_tensor((2, 3), seed=6), random_tensor((3, 4), seed=7)
+    assert np.allclose(host(a.mm(b)), host(a) @ host(b)) and tinygen.mm(a, b).shape == (2, 4)
+    assert tinygen.bmm(tinygen.ones(5, 2, 3), tinygen.ones(5, 3, 1)).shape == (5, 2, 1)
+    with pytest.raises(ValueError, match="mm: expects two matrices"):
+        tinygen.mm(tinygen.ones(2, 2, 2), tinygen.ones(2, 2))
+    with pytest.raises(ValueError, match="bmm: expects two 3-D tensors with one batch size"):
+        tinygen.bmm(tinygen.ones(5, 2, 3), tinygen.ones(4, 3, 1))
+    assert tinygen.zeros(4, 3).shape == tinygen.Size([4, 3]) and tinygen.Size([4, 3]).numel() == 12
+    assert repr(tinygen.Size([4, 3])) == "tinygen.Size([4, 3])"
+
+
+def test_data_parallel_runs_the_module_on_its_one_device():
+    import tinygen.nn.parallel
+
+    layer = nn.Linear(2, 1)
+    x = tinygen.ones(3, 2)
+    assert np.array_equal(host(tinygen.nn.parallel.data_parallel(layer, x, range(2))), host(layer(x)))
+    wrapped = nn.DataParallel(layer, device_ids=[0])
+    assert np.array_equal(host(wrapped(x)), host(layer(x))) and list(wrapped.state_dict()) == ["module.weight",
+                                                                                               "module.bias"]
+
+
+def test_save_and_load_through_a_file_object():
+    import io
+
+    buffer = io.BytesIO()
+    tinygen.save({"weight": tinygen.ones(2), "epoch": 3}, buffer)
+    buffer.seek(0)
+    loaded = tinygen.load(buffer)
+    assert host(loaded["weight"]).tolist() == [1.0, 1.0] and loaded["epoch"] == 3
+    with pytest.raises(tinygen.serialization.CheckpointError, match="the file object is not a readable tinygen"):
+        tinygen.load(io.BytesIO(b"not a checkpoint"))
+
+
+@pytest.mark.parametrize("where, name", [(lambda: optim.lr_scheduler, "ReduceLROnPlateau"),
+                                         (lambda: nn.init, "orthogonal_"), (lambda: nn.utils, "weight_norm")])
+def test_a_missing_name_in_every_namespace_says_tinygen_lacks_it(where, name):
+    """Probe: these three namespaces raised Python's bare AttributeError."""
+    with pytest.raises(AttributeError, match="tinygen does not have it"):
+        getattr(where(), name)

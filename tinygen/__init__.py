@@ -81,7 +81,7 @@ from tinygen.ops.elementwise import (  # noqa: F401
     where,
 )
 from tinygen.ops.indexing import gather  # noqa: F401
-from tinygen.ops.linalg import matmul  # noqa: F401
+from tinygen.ops.linalg import bmm, matmul, mm  # noqa: F401
 from tinygen.ops.reduction import (  # noqa: F401
     amax,
     amin,
@@ -128,9 +128,14 @@ from tinygen.legacy import (  # noqa: E402,F401
 from tinygen.ops.norm import norm  # noqa: E402,F401
 from tinygen.ops.activation import log_softmax, softmax  # noqa: E402,F401
 from tinygen.ops.pieces import chunk, split, unbind  # noqa: E402,F401
-from tinygen.pytorch_names import empty_like, is_floating_point, numel  # noqa: E402,F401
+from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
 from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
+from tinygen.testing import gradcheck as _gradcheck, gradgradcheck as _gradgradcheck  # noqa: E402
+
+# ``from torch.autograd import gradcheck``: tinygen's checks live in tinygen.testing, above autograd in the layers,
+# so they are attached to it here, at the top
+autograd.gradcheck, autograd.gradgradcheck = _gradcheck, _gradgradcheck
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
 
 #: PyTorch's other names of the dtypes (``dtype=torch.float``, ``torch.long``), served by ``__getattr__`` so that

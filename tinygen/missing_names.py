@@ -25,8 +25,6 @@ HINTS = {
         "jit": "there is no TorchScript; use the model itself",
         "set_num_threads": "NumPy's BLAS picks its threads; set OMP_NUM_THREADS before starting Python",
         "get_num_threads": "NumPy's BLAS picks its threads (threadpoolctl shows them)",
-        "mm": "use tinygen.matmul(a, b) or a @ b",
-        "bmm": "use tinygen.matmul(a, b) or a @ b (it batches over leading dimensions)",
         "einsum": "write it with matmul, sum and broadcasting",
         "bernoulli": "use (tinygen.rand(*shape) < p).float()",
         "normal": "use tinygen.randn(*shape) * std + mean",
@@ -41,12 +39,10 @@ HINTS = {
         "mps": "tinygen's devices are 'cpu', 'cuda' (through CuPy) and 'strict' (a CPU stand-in for testing)",
         "hub": "load weights you saved with tinygen.save; tinygen fetches nothing at run time",
         "onnx": "tinygen does not export models",
-        "Size": "tinygen's sizes are plain tuples: compare x.shape with a tuple",
     },
     "nn": {
         "DataParallel": "tinygen runs on one device; use the model itself",
         "parallel": "tinygen runs on one device; use the model itself",
-        "Embedding": "index a Parameter instead: weight[indices]",
         "LayerNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "GroupNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "InstanceNorm2d": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
@@ -56,7 +52,6 @@ HINTS = {
     "nn.functional": {
         "gelu": "use F.elu, F.relu, F.leaky_relu or F.softplus",
         "embedding": "index the weight instead: weight[indices]",
-        "one_hot": "use (indices.unsqueeze(-1) == tinygen.arange(num_classes)).float()",
         "layer_norm": "normalize with mean and var over the last dims",
     },
     "optim": {
@@ -83,7 +78,8 @@ HINTS = {
 
 #: what each namespace is called in messages
 SPELLED = {"tinygen": "tinygen", "nn": "tinygen.nn", "nn.functional": "tinygen.nn.functional",
-           "optim": "tinygen.optim", "Tensor": "tinygen.Tensor"}
+           "optim": "tinygen.optim", "Tensor": "tinygen.Tensor", "optim.lr_scheduler": "tinygen.optim.lr_scheduler",
+           "nn.init": "tinygen.nn.init", "nn.utils": "tinygen.nn.utils"}
 
 
 def error(namespace, name, owner=None):

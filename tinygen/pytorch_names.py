@@ -1,10 +1,10 @@
 """Small PyTorch functions that are other spellings of tinygen's own: ``from_numpy``, ``is_tensor``,
-``get_default_dtype``, ``numel``, ``is_floating_point``, ``empty_like``."""
+``get_default_dtype``, ``numel``, ``is_floating_point``, ``empty_like``, ``Size``."""
 from tinygen import backend as backends
 from tinygen.backend.dtypes import default_float_dtype
 from tinygen.tensor import Tensor
 
-__all__ = ["empty_like", "from_numpy", "get_default_dtype", "is_floating_point", "is_tensor", "numel"]
+__all__ = ["Size", "empty_like", "from_numpy", "get_default_dtype", "is_floating_point", "is_tensor", "numel"]
 
 
 def from_numpy(array):
@@ -39,3 +39,17 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):
     from tinygen.creation import zeros_like
 
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+class Size(tuple):
+    """``Size([4, 3])``: a tuple of ints, as tinygen's shapes are (``x.shape == Size([4, 3])`` is a tuple
+    comparison), with PyTorch's ``numel``."""
+
+    def numel(self):
+        count = 1
+        for extent in self:
+            count *= extent
+        return count
+
+    def __repr__(self):
+        return f"tinygen.Size({list(self)})"

@@ -22,6 +22,7 @@ own files never come near that) and match each array's own header, so a small fi
 refused before a byte of it is inflated.
 """
 import collections
+import io
 import json
 import math
 import os
@@ -120,10 +121,14 @@ def _rebuild(description, archive, backend):
 # --- saving ----------------------------------------------------------------------------------------------
 
 def save(obj, path):
-    """Write ``obj`` (tensors nested in dicts/lists/tuples with plain Python values) to ``path``, atomically."""
+    """Write ``obj`` (tensors nested in dicts/lists/tuples with plain Python values) to ``path``, atomically; or
+    into a binary file object (``io.BytesIO()``), as it is."""
     arrays = {}
     structure = {"format": FORMAT, "version": VERSION, "root": _describe(obj, arrays, "the top level")}
     arrays[STRUCTURE_ENTRY] = numpy.array(json.dumps(structure))
+    if hasattr(path, "write"):
+        numpy.savez(path, **arrays)
+        return
     atomic_write(path, lambda file: numpy.savez(file, **arrays))
 
 
@@ -137,8 +142,15 @@ def load(path, map_location=None, max_bytes=None, weights_only=True):
     or would inflate to more than ``max_bytes`` (see the module docstring for the default) raises
     ``CheckpointError`` naming ``path``.
     """
-    path = os.fspath(path)
     backend = backends.get_backend(map_location)
+    if hasattr(path, "read"):  # a binary file object (io.BytesIO): read whole, then checked as a file is
+        data = path.read()
+        try:
+            return _read(io.BytesIO(data), backend, max_bytes, len(data))
+        except Exception as error:
+            raise CheckpointError(f"load: the file object is not a readable tinygen checkpoint: {_explain(error)}") \
+                from None
+    path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r}")
     try:
@@ -168,7 +180,7 @@ PYTORCH_FILE = (
 PYTORCH_LEGACY_START = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
 
 
-def _read(file, backend, max_bytes):
+def _read(file, backend, max_bytes, size=None):
     if file.read(len(PYTORCH_LEGACY_START)) == PYTORCH_LEGACY_START:
         raise _Unreadable(PYTORCH_FILE)
     file.seek(0)
@@ -177,7 +189,7 @@ def _read(file, backend, max_bytes):
                           "another kind of file")
     file.seek(0)
     with zipfile.ZipFile(file) as archive:
-        _check_sizes(archive, os.fstat(file.fileno()).st_size, max_bytes)
+        _check_sizes(archive, os.fstat(file.fileno()).st_size if size is None else size, max_bytes)
     file.seek(0)
     with numpy.load(file, allow_pickle=False) as archive:
         if STRUCTURE_ENTRY not in archive.files and any(name.endswith("data.pkl") for name in archive.files):

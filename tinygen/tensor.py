@@ -509,6 +509,12 @@ class Tensor:
     def matmul(self, other):
         return ops.linalg.matmul(self, other)
 
+    def mm(self, other):
+        return ops.linalg.mm(self, other)
+
+    def bmm(self, other):
+        return ops.linalg.bmm(self, other)
+
     def exp(self):
         return ops.elementwise.exp(self)
 

@@ -16,11 +16,3 @@ __all__ = [
 ]
 
 
-
-
-def __getattr__(name):
-    """PyTorch's ``torch.autograd.gradcheck``: tinygen's gradient checks live in tinygen.testing (which this package
-    may not import: it sits above it)."""
-    where = " (tinygen's are in tinygen.testing: from tinygen.testing import gradcheck, gradgradcheck)"
-    raise AttributeError(f"module 'tinygen.autograd' has no attribute {name!r}"
-                         + (where if name in ("gradcheck", "gradgradcheck") else ""))

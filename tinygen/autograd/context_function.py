@@ -77,6 +77,8 @@ class ContextNode(Function):
     def backward(self, grad_output):
         grads = self.definition.backward(self.ctx, grad_output)
         grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) > len(self.args) and all(grad is None for grad in grads[len(self.args):]):
+            grads = grads[:len(self.args)]  # Nones for arguments forward left at their defaults, as PyTorch allows
         if len(grads) != len(self.args):
             raise RuntimeError(f"{self.name}.backward returned {len(grads)} gradients for the {len(self.args)} "
                                "arguments of forward: return one per argument, None for one that is not a Tensor")

@@ -5,6 +5,8 @@ from tinygen.nn.layers.activation import *  # noqa: F401,F403
 from tinygen.nn.layers.container import *  # noqa: F401,F403
 from tinygen.nn.layers.conv import *  # noqa: F401,F403
 from tinygen.nn.layers.dropout import *  # noqa: F401,F403
+from tinygen.nn.layers.embedding import Embedding  # noqa: F401
+from tinygen.nn.parallel import DataParallel  # noqa: F401
 from tinygen.nn.layers.linear import *  # noqa: F401,F403
 from tinygen.nn.layers.normalization import *  # noqa: F401,F403
 from tinygen.nn.layers.pooling import *  # noqa: F401,F403

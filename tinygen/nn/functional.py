@@ -12,6 +12,8 @@ from tinygen.ops.pooling import *  # noqa: F401,F403
 from tinygen.ops.normalization import *  # noqa: F401,F403
 from tinygen.ops.dropout import *  # noqa: F401,F403
 from tinygen.losses import *  # noqa: F401,F403
+from tinygen.nn.layers.embedding import embedding  # noqa: F401
+from tinygen.ops.indexing import one_hot  # noqa: F401
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
 
 

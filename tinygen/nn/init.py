@@ -173,3 +173,9 @@ def dcgan_init_(module, generator=None):
     if not isinstance(module, Module):
         raise TypeError(f"dcgan_init_: expected a Module, got {type(module).__name__}")
     return module.apply(lambda child: dcgan_weights_init(child, generator))
+
+
+def __getattr__(name):  # a PyTorch name tinygen lacks: say so (tinygen/missing_names.py)
+    from tinygen import missing_names
+
+    raise missing_names.error("nn.init", name)

@@ -208,3 +208,17 @@ def gather(x, dim, index):
     if index.numel() and (int(index.array.min()) < 0 or int(index.array.max()) >= x.shape[dim]):
         raise IndexError(f"gather: index values must be in [0, {x.shape[dim]}) for dim {dim} of shape {x.shape}")
     return Gather(dim, index.array.astype(int64))(x)  # a private copy, as in getitem: the backward reads it
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*) class indices -> (*, num_classes) int64 with a 1 at each index (``num_classes=-1``: the largest index
+    + 1), as PyTorch's ``F.one_hot``. Not differentiable: its values are counts."""
+    checks.require_tensor("one_hot", tensor)
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected integer class indices, got dtype {tensor.dtype}")
+    xp, array = tensor.backend.xp, tensor.array
+    classes = (int(array.max()) + 1 if array.size else 0) if num_classes == -1 else num_classes
+    if array.size and (int(array.min()) < 0 or int(array.max()) >= classes):
+        raise ValueError(f"one_hot: class indices must be in [0, {classes}), got values outside")
+    encoded = (array[..., None] == xp.arange(classes)).astype(int64)
+    return Tensor._make(encoded, tensor.backend)

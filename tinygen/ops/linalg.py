@@ -55,3 +55,19 @@ def matmul(a, b):
     if b.ndim == 1:
         y = squeeze(y, -1)
     return y
+
+
+def mm(a, b):
+    """The product of two matrices (PyTorch's ``mm``: 2-D only, no broadcasting)."""
+    if getattr(a, "ndim", None) != 2 or getattr(b, "ndim", None) != 2:
+        raise ValueError(f"mm: expects two matrices (2-D), got shapes {getattr(a, 'shape', a)} and "
+                         f"{getattr(b, 'shape', b)}; matmul takes other shapes")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix products (PyTorch's ``bmm``): (B, n, m) and (B, m, p) -> (B, n, p), no broadcasting."""
+    if getattr(a, "ndim", None) != 3 or getattr(b, "ndim", None) != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: expects two 3-D tensors with one batch size, got shapes {getattr(a, 'shape', a)} "
+                         f"and {getattr(b, 'shape', b)}; matmul broadcasts")
+    return matmul(a, b)

@@ -146,3 +146,9 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base_lr * function(self.last_epoch) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+def __getattr__(name):  # a PyTorch name tinygen lacks: say so (tinygen/missing_names.py)
+    from tinygen import missing_names
+
+    raise missing_names.error("optim.lr_scheduler", name)
