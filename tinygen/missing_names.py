@@ -41,8 +41,6 @@ HINTS = {
         "onnx": "tinygen does not export models",
     },
     "nn": {
-        "DataParallel": "tinygen runs on one device; use the model itself",
-        "parallel": "tinygen runs on one device; use the model itself",
         "LayerNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "GroupNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "InstanceNorm2d": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
@@ -51,7 +49,6 @@ HINTS = {
     },
     "nn.functional": {
         "gelu": "use F.elu, F.relu, F.leaky_relu or F.softplus",
-        "embedding": "index the weight instead: weight[indices]",
         "layer_norm": "normalize with mean and var over the last dims",
     },
     "optim": {
