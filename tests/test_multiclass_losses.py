@@ -107,7 +107,7 @@ def test_class_weights_and_ignored_targets_match_pytorch():
         for reduction in ("mean", "sum", "none"):
             ours = F.cross_entropy(tinygen.tensor(x), tinygen.tensor(WEIGHTED_TARGETS), reduction=reduction,
                                    weight=None if weight is None else tinygen.tensor(weight))
+            theirs_weight = None if weight is None else torch.tensor(weight, dtype=torch.float64)
             theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(WEIGHTED_TARGETS),
-                                                       reduction=reduction,
-                                                       weight=None if weight is None else torch.tensor(weight, dtype=torch.float64))
+                                                       reduction=reduction, weight=theirs_weight)
             assert_close(ours, theirs.numpy())

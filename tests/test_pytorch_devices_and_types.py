@@ -171,7 +171,8 @@ def test_the_legacy_tensor_constructor_makes_float32_as_pytorchs_does(device):
 
 
 def test_pytorchs_dtype_aliases_and_casts_and_a_star_import_keeps_the_builtins():
-    """Probe: `dtype=torch.float` (the DCGAN example), `torch.long`, `torch.bool`, `x.int()`, `x.bool()` were missing."""
+    """Probe: `dtype=torch.float` (the DCGAN example), `torch.long`, `torch.bool`, `x.int()`, `x.bool()` were
+    missing."""
     aliases = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32",
                "bool": "bool"}
     for alias, dtype in aliases.items():

@@ -25,7 +25,8 @@ def test_repeat_values_and_gradients(repeats):
 
 
 def test_repeat_refuses_too_few_repeats():
-    with pytest.raises(ValueError, match=r"repeat: expected one non-negative int per dim of the tensor of shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"repeat: expected one non-negative int per dim of the tensor of shape "
+                                         r"\(2, 3\)"):
         tinygen.zeros(2, 3).repeat(2)
 
 

@@ -637,7 +637,8 @@ class Tensor:
     def t(self):
         """The transpose of a matrix; a vector or a 0-d tensor as it is (PyTorch's ``t``)."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use transpose(dim0, dim1)")
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use transpose(dim0, "
+                             "dim1)")
         return self.T
 
     def split(self, split_size_or_sections, dim=0):

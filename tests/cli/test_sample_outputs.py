@@ -107,7 +107,8 @@ def test_sample_refuses_to_replace_a_training_runs_pictures(option, name, tinyge
     (toy_run / "latent_walk.gif").write_bytes(b"a run's walk")  # toy runs draw none; a picture run does
     before = snapshot(toy_run)
     monkeypatch.chdir(toy_run)
-    arguments = ["sample", "checkpoint.npz", option, name] + (["--out", tmp_path / "grid.png"] if option == "--gif" else [])
+    grid = ["--out", tmp_path / "grid.png"] if option == "--gif" else []
+    arguments = ["sample", "checkpoint.npz", option, name] + grid
     outcome = tinygen(*arguments)
     assert outcome.status == 2
     assert (f"{option} {name} is one of the outputs of the training run in {toy_run}: writing there would replace "

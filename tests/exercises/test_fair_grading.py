@@ -149,7 +149,8 @@ def test_a_file_that_imports_another_of_the_workspace_passes_from_any_directory(
     ModuleNotFoundError: the grading process had the current directory on its path."""
     (workspace / "my_helpers.py").write_text("def square(y):\n    return y * y\n")
     write_solution(workspace, "tanh", ("from tinygen.exercises.given import TanhForward\n",
-                                       "from tinygen.exercises.given import TanhForward\nfrom my_helpers import square\n"))
+                                       "from tinygen.exercises.given import TanhForward\n"
+                                       "from my_helpers import square\n"))
     (workspace / "tanh.py").write_text((workspace / "tanh.py").read_text().replace("(1.0 - y * y)",
                                                                                    "(1.0 - square(y))"))
     elsewhere = tmp_path / "elsewhere"

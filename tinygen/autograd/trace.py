@@ -87,7 +87,8 @@ class BackwardPass:
     ``outputs`` and ``seeds``: where the walk started and the gradient it started with (1 for a scalar loss);
     ``visits``: the nodes in the order visited; ``leaves``: ``(leaf, summary, onto_existing)`` for each leaf
     whose ``.grad`` took a gradient (``backward()``, ``onto_existing`` telling that it was added to a ``.grad``
-    already there) or each target whose gradient ``grad()`` returned. ``complete`` is False if the walk stopped with an error (then ``error`` says which).
+    already there) or each target whose gradient ``grad()`` returned. ``complete`` is False if the walk stopped
+    with an error (then ``error`` says which).
     """
 
     def __init__(self, outputs, seeds, create_graph, kind, keep):

@@ -16,10 +16,11 @@ runs the student's code:
   the process's objects through ``gc`` raise ``Delegation``.
 - untouched libraries: the functions, classes and modules bound in NumPy, tinygen (the grader and the
   exercise.py modules included) and the standard modules the grader computes with (``WATCHED``), and the
-  methods and code of the Python ones, are noted when the guard is armed. When the grader is about to compute expected values, and when grading
-  ends, every one is checked and put back: a rebinding (``numpy.abs = ...``, ``grading.compare = ...``,
-  ``f.__code__ = ...``) raises ``Tampering``; so does ``check_untouched()``, which the grader calls each time the
-  student's code returns. So no patch is in place while the grader computes expected values or compares.
+  methods and code of the Python ones, are noted when the guard is armed. When the grader is about to compute
+  expected values, and when grading ends, every one is checked and put back: a rebinding (``numpy.abs = ...``,
+  ``grading.compare = ...``, ``f.__code__ = ...``) raises ``Tampering``; so does ``check_untouched()``, which the
+  grader calls each time the student's code returns. So no patch is in place while the grader computes expected
+  values or compares.
 
 ``reference_mode()`` lifts the tripwires while the grader computes its expected values with tinygen's own code.
 Every ``Delegation`` and ``Tampering`` is recorded when raised, so a student's ``except BaseException`` cannot

@@ -37,7 +37,8 @@ from tinygen.training.data import load_training_data
 from tinygen.training.diagnostics import diagnose
 from tinygen.training.gan import GANRecipe
 from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
-from tinygen.training.run_directory import PREVIOUS, SAMPLES, RunDirectory, prepare_output  # noqa: F401  (prepare_output: API)
+from tinygen.training.run_directory import (PREVIOUS, SAMPLES, RunDirectory,  # noqa: F401  (prepare_output: API)
+                                            prepare_output)
 from tinygen.training.stops import (Interrupted, TrainingDiverged, all_finite, first_non_finite, interrupts_deferred,
                                     memory_for, non_finite)
 from tinygen.training.vae import VAERecipe

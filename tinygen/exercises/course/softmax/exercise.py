@@ -76,9 +76,7 @@ def grade(student, reference):
     target = creation.tensor([0, 3, 1, 1, 2])
     for reduction in ("mean", "sum", "none"):
         case = f"cross_entropy of logits (5, 4), target {target.tolist()}, reduction={reduction!r}"
-        check_forward(case, lambda x, t: student.cross_entropy(x, t, reduction=reduction),
-                      lambda x, t: reference.cross_entropy(x, t, reduction=reduction), [logits, target], ["logits", "target"],
-                      CROSS_ENTROPY)
-        check_gradients(case, lambda x, t: student.cross_entropy(x, t, reduction=reduction),
-                        lambda x, t: reference.cross_entropy(x, t, reduction=reduction), [logits, target], ["logits", "target"],
-                        {"logits": CROSS_ENTROPY})
+        students = (lambda r: lambda x, t: student.cross_entropy(x, t, reduction=r))(reduction)
+        references = (lambda r: lambda x, t: reference.cross_entropy(x, t, reduction=r))(reduction)
+        check_forward(case, students, references, [logits, target], ["logits", "target"], CROSS_ENTROPY)
+        check_gradients(case, students, references, [logits, target], ["logits", "target"], {"logits": CROSS_ENTROPY})
