@@ -123,7 +123,8 @@ def grade_exercise(directory, exercise, course, interrupts=False):
     except BaseException as error:  # noqa: B036: whatever the student's code raised is graded, not propagated
         result = _failure(exercise, error, path)
     finally:
-        sys.path.remove(os.path.abspath(directory))
+        if os.path.abspath(directory) in sys.path:  # the student's code may have taken it out
+            sys.path.remove(os.path.abspath(directory))
     if guard.tampered:
         result = Result(exercise.name, FAIL, guard.tampered[0], TAMPERING, "tampering")
     elif guard.tripped and result.check != "delegation":
