@@ -284,4 +284,6 @@ def test_an_answer_whose_arrays_agree_with_anything_is_compared_as_plain_numbers
                                        "g.backend)\n        return g * (1.0 - y) * one\n"))
     (workspace / "tanh.py").write_text(agreeable + (workspace / "tanh.py").read_text())
     result = grade(workspace, "tanh")
-    assert result.status == FAIL and "is wrong at index" in result.message, result
+    assert result.status == FAIL, result
+    if tinygen.get_default_device() == "cpu":  # elsewhere NumPy's subclass does not even mix with the arrays
+        assert "is wrong at index" in result.message, result
