@@ -64,6 +64,9 @@ def test_in_place_spellings():
     assert host(x).tolist() == [[-1, 2, -1], [-1, 5, -1]]
     with pytest.raises(TypeError, match="masked_fill_: mask must be a bool tensor"):
         x.masked_fill_(tinygen.tensor([1, 0, 1]), 0.0)
+    with pytest.raises(ValueError, match=r"masked_fill_: a mask of shape \(2,\) does not broadcast to the tensor's "
+                                         r"shape \(2, 3\)"):
+        x.masked_fill_(tinygen.tensor([True, False]), 0.0)
     leaf = tinygen.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="masked_fill_: in-place change of a tensor that requires grad"):
         leaf.masked_fill_(tinygen.tensor([True, False]), 0.0)

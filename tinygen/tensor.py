@@ -690,7 +690,11 @@ class Tensor:
         if mask.dtype != _backend_module.bool_:
             raise TypeError(f"masked_fill_: mask must be a bool tensor, got dtype {mask.dtype}")
         mask_array = self._operand_array(mask, "masked_fill_")
-        full_mask = self._backend.xp.broadcast_to(mask_array, self.shape)  # a clear error where it does not fit
+        try:
+            full_mask = self._backend.xp.broadcast_to(mask_array, self.shape)
+        except ValueError:
+            raise ValueError(f"masked_fill_: a mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
+                             f"shape {tuple(self.shape)}") from None
         value_array = self._operand_array(value, "masked_fill_")
         return self._inplace("masked_fill_", lambda array: array.__setitem__(full_mask, value_array))
 
