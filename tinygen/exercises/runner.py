@@ -50,7 +50,7 @@ REVIEW = {
     "frame inspection": r"_getframe|\bf_back\b|\bf_locals\b|\btb_frame\b|\binspect\b",
     "the gc module": r"\bgc\.",
     "ctypes": r"\bctypes\b",
-    "the grader's modules": r"tinygen\.exercises\.(?!given\b)",
+    "the grader's modules": r"tinygen\.exercises\.(?!given\b)|from\s+tinygen\.exercises\s+import\s+(?!given\b)",
     "code objects": r"__code__",
     "exec or eval": r"\bexec\(|\beval\(",
     "exiting the process": r"os\._exit|sys\.exit|\bexit\(|\bquit\(",
