@@ -650,6 +650,12 @@ class Tensor:
     def unbind(self, dim=0):
         return ops.pieces.unbind(self, dim)
 
+    def flip(self, dims):
+        return ops.scan.flip(self, dims)
+
+    def cumsum(self, dim):
+        return ops.scan.cumsum(self, dim)
+
     def permute(self, *dims):
         return ops.shape.permute(self, *dims)
 

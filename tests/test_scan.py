@@ -1,0 +1,44 @@
+"""flip and cumsum: values against NumPy and PyTorch, gradients against finite differences (first and second order,
+random upstream gradients, non-contiguous inputs), bad dims (probe: both missing from PyTorch scripts)."""
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen.testing import gradcheck, gradgradcheck
+
+from helpers import host, random_tensor
+
+CALLS = {
+    "flip_last": (lambda x: x.flip(-1), lambda a: a[..., ::-1]),
+    "flip_two": (lambda x: tinygen.flip(x, (0, 2)), lambda a: a[::-1, :, ::-1]),
+    "cumsum_0": (lambda x: x.cumsum(0), lambda a: np.cumsum(a, axis=0)),
+    "cumsum_last": (lambda x: tinygen.cumsum(x, -1), lambda a: np.cumsum(a, axis=-1)),
+    "cumsum_of_flip": (lambda x: x.flip(1).cumsum(1), lambda a: np.cumsum(a[:, ::-1], axis=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_values_and_gradients(name):
+    function, reference = CALLS[name]
+    x = random_tensor((3, 8, 4), seed=1)[:, ::2].detach().requires_grad_()  # (3, 4, 4), not contiguous
+    assert np.allclose(host(function(x)), reference(host(x)), rtol=1e-12)
+    gradcheck(function, [x])
+    gradgradcheck(function, [x])
+
+
+def test_dtypes_and_errors():
+    assert tinygen.tensor([1, 2, 3], dtype=tinygen.int32).cumsum(0).dtype == tinygen.int64  # as PyTorch
+    assert host(tinygen.tensor([True, True, False]).cumsum(0)).tolist() == [1, 2, 2]
+    assert tinygen.ones(2, 3).flip(0).cumsum(1).dtype == tinygen.float32
+    with pytest.raises(ValueError, match=r"flip: dims \(0, -2\) name one dimension twice"):
+        tinygen.ones(2, 3).flip((0, -2))
+    with pytest.raises(IndexError, match="cumsum"):
+        tinygen.ones(2, 3).cumsum(2)
+
+
+def test_pytorch_agrees():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(2).normal(size=(3, 4))
+    for name in ("flip_last", "cumsum_0", "cumsum_of_flip"):  # the method forms, which PyTorch spells alike
+        function = CALLS[name][0]
+        assert np.allclose(host(function(tinygen.tensor(a))), function(torch.tensor(a)).numpy(), rtol=1e-12)

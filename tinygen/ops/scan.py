@@ -1,0 +1,54 @@
+"""Along one dimension, in order: ``flip`` (reverse it) and ``cumsum`` (running sums).
+
+``flip`` reverses, and reversing twice is the identity, so its backward is ``flip`` again. ``cumsum``'s
+output y_j = sum_{i <= j} x_i takes every x_i with slope 1 into each y_j with j >= i, so
+dL/dx_i = sum_{j >= i} g_j: the running sum of g from the end, flip(cumsum(flip(g))). Both backwards are
+tinygen ops, so second derivatives work. See docs/derivations/reductions.md.
+Tests: tests/test_scan.py.
+"""
+from tinygen.autograd.function import Function
+from tinygen.backend.dtypes import int64
+from tinygen.ops import checks
+
+
+class Flip(Function):
+    """y = x reversed along ``dims``.   dL/dx = g reversed along ``dims``."""
+
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        return self.backend.xp.flip(x, axis=self.dims).copy()  # a copy, as PyTorch's (NumPy's flip is a view)
+
+    def backward(self, g):
+        return Flip(self.dims)(g)
+
+
+class CumSum(Function):
+    """y_j = sum_{i <= j} x_i along ``dim``.   dL/dx = flip(cumsum(flip(g)))."""
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        # integers and bools add up in int64, as in PyTorch (and as ``sum`` does)
+        return self.backend.xp.cumsum(x, axis=self.dim, dtype=int64 if x.dtype.kind in "biu" else None)
+
+    def backward(self, g):
+        return flip(cumsum(flip(g, (self.dim,)), self.dim), (self.dim,))
+
+
+def flip(x, dims):
+    """``x`` reversed along each of ``dims`` (a tuple or list of ints), as PyTorch's ``flip``."""
+    checks.require_tensor("flip", x)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    normalized = tuple(checks.normalize_dim("flip", dim, x.ndim) for dim in dims)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"flip: dims {dims} name one dimension twice")
+    return Flip(normalized)(x)
+
+
+def cumsum(x, dim):
+    """Running sums along ``dim``: y_j = x_0 + ... + x_j."""
+    checks.require_tensor("cumsum", x)
+    return CumSum(checks.normalize_dim("cumsum", dim, x.ndim))(x)
