@@ -172,9 +172,8 @@ def integers_first(index):
     view) and the rest on what they leave; else None."""
     if not any(isinstance(part, int) for part in index):
         return None
-    dims_kept = (slice(None) if part is not Ellipsis else part for part in index if part is not None)
-    ints = tuple(part if isinstance(part, int) else kept for part, kept in zip(
-        [part for part in index if part is not None], dims_kept))
+    ints = tuple(part if isinstance(part, int) or part is Ellipsis else slice(None)
+                 for part in index if part is not None)  # None adds a dim: it goes with the rest
     rest = tuple(part for part in index if not isinstance(part, int))
     return ints, rest
 
