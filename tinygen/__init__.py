@@ -132,11 +132,19 @@ from tinygen.ops.scan import cumsum, flip  # noqa: E402,F401
 from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
 from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
-from tinygen.testing import gradcheck as _gradcheck, gradgradcheck as _gradgradcheck  # noqa: E402
 
-# ``from torch.autograd import gradcheck``: tinygen's checks live in tinygen.testing, above autograd in the layers,
-# so they are attached to it here, at the top
-autograd.gradcheck, autograd.gradgradcheck = _gradcheck, _gradgradcheck
+
+def _autograd_getattr(name):
+    """``from torch.autograd import gradcheck``: tinygen's checks live in tinygen.testing, above autograd in the
+    layers, so they are handed to it from here, at the top, and loaded on first use (not at every start-up)."""
+    if name in ("gradcheck", "gradgradcheck"):
+        from tinygen import testing
+
+        return getattr(testing, name)
+    raise AttributeError(f"module 'tinygen.autograd' has no attribute {name!r}")
+
+
+autograd.__getattr__ = _autograd_getattr
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
 
 #: PyTorch's other names of the dtypes (``dtype=torch.float``, ``torch.long``), served by ``__getattr__`` so that
