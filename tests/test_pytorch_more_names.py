@@ -123,7 +123,7 @@ def test_inplace_is_accepted_and_leaves_the_input_as_it_was():
 # --- from a second probe, with whole scripts (pytorch/examples' DCGAN, a conditional GAN, checkpoints) ---------
 
 def test_embedding_looks_up_rows_and_adds_their_gradients():
-    table = random_tensor((5, 3), seed=4)
+    table = random_tensor((5, 6), seed=4)[:, ::2].detach().requires_grad_()  # (5, 3), not contiguous
     indices = tinygen.tensor([[0, 2, 2], [4, 2, 1]])  # row 2 used three times: its gradient adds up
     assert np.array_equal(host(F.embedding(indices, table)), host(table)[host(indices)])
     gradcheck(lambda table: F.embedding(indices, table), [table])
@@ -138,6 +138,10 @@ def test_embedding_looks_up_rows_and_adds_their_gradients():
         nn.Embedding(5, 3, max_norm=1.0)
     with pytest.raises(TypeError, match="embedding: input must hold integer indices"):
         layer(tinygen.tensor([0.5]))
+    with pytest.raises(IndexError, match=r"embedding: indices must be in \[0, 5\) for a table of 5 rows"):
+        layer(tinygen.tensor([0, 5]))
+    with pytest.raises(ValueError, match=r"embedding: weight must be a \(num_embeddings, embedding_dim\) table"):
+        F.embedding(tinygen.tensor([0]), tinygen.ones(3))
 
 
 def test_one_hot_mm_bmm_and_size():

@@ -32,6 +32,8 @@ def test_dtypes_and_errors():
     assert tinygen.ones(2, 3).flip(0).cumsum(1).dtype == tinygen.float32
     with pytest.raises(ValueError, match=r"flip: dims \(0, -2\) name one dimension twice"):
         tinygen.ones(2, 3).flip((0, -2))
+    with pytest.raises(TypeError, match="flip: dims must be an int or a tuple of ints, got NoneType"):
+        tinygen.ones(2).flip(None)
     with pytest.raises(IndexError, match="cumsum"):
         tinygen.ones(2, 3).cumsum(2)
 

@@ -41,6 +41,8 @@ class CumSum(Function):
 def flip(x, dims):
     """``x`` reversed along each of ``dims`` (a tuple or list of ints), as PyTorch's ``flip``."""
     checks.require_tensor("flip", x)
+    if not isinstance(dims, (int, tuple, list)):
+        raise TypeError(f"flip: dims must be an int or a tuple of ints, got {type(dims).__name__}")
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     normalized = tuple(checks.normalize_dim("flip", dim, x.ndim) for dim in dims)
     if len(set(normalized)) != len(normalized):

@@ -16,8 +16,16 @@ def embedding(input, weight, padding_idx=None):
     """``weight[input]``: (*) integer indices and a (num, dim) table -> (*, dim); ``padding_idx``'s entries are
     zeros with no gradient to the table."""
     checks.require_tensor("embedding", input)
+    checks.require_tensor("embedding", weight, "weight")
     if input.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integer indices, got dtype {input.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be a (num_embeddings, embedding_dim) table, got shape {weight.shape}")
+    if input.backend is not weight.backend:
+        raise checks.device_error("embedding", input, weight)
+    rows = weight.shape[0]
+    if input.numel() and (int(input.array.min()) < 0 or int(input.array.max()) >= rows):
+        raise IndexError(f"embedding: indices must be in [0, {rows}) for a table of {rows} rows, got values outside")
     output = weight[input]
     if padding_idx is None:
         return output
