@@ -254,6 +254,8 @@ def test_remainder_gradients_for_a_fixed_broadcast():
     assert np.all(np.abs(quotients - np.round(quotients)) > 0.05)
     gradcheck(lambda a, b: a % b, [a, b])
     gradgradcheck(lambda a, b: a % b, [a, b])
+    gradcheck(lambda a, b: a // b, [a, b])
+    gradgradcheck(lambda a, b: a // b, [a, b])
     a.grad = None
     (a // b * random_tensor((3, 2, 4), seed=5, requires_grad=False)).sum().backward()
     assert host(a.grad).tolist() == np.zeros((3, 1, 4)).tolist() and host(b.grad).tolist() == [[0.0], [0.0]]

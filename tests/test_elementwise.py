@@ -240,5 +240,10 @@ def test_rounding_has_values_of_numpy_and_a_zero_gradient(name, reference):
     upstream = random_tensor((2, 4), seed=2, requires_grad=False)
     (grad,) = tinygen.autograd.grad((y * upstream).sum(), x, create_graph=True)
     assert host(grad).tolist() == [[0.0] * 4] * 2
+    drawn = host(random_tensor((6, 8), seed=3, requires_grad=False))
+    kept_off_the_steps = np.floor(drawn) + 0.2 + 0.1 * (drawn - np.floor(drawn))  # in [k + 0.2, k + 0.3)
+    steady = tinygen.tensor(kept_off_the_steps)[::2, ::2].detach().requires_grad_()  # not contiguous
+    gradcheck(getattr(tinygen, name), [steady])
+    gradgradcheck(getattr(tinygen, name), [steady])
     torch = pytest.importorskip("torch")
     assert np.array_equal(getattr(torch, name)(torch.from_numpy(values)).numpy(), reference(values))
