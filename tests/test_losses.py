@@ -265,3 +265,16 @@ def test_regression_losses_match_torch(name, reduction):
         lambda x, t: getattr(torch.nn.functional, name)(x, t, reduction=reduction),
         inputs, torch,
     )
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_regression_losses_of_float32_and_float64_are_float64_as_pytorch(name):
+    low = uniform((3, 2), -2, 2, 0, requires_grad=True, dtype=tg.float32)
+    high = uniform((3, 2), -2, 2, 1, requires_grad=True, dtype=tg.float64)
+    for input, target in ((low, high), (high, low)):
+        loss = getattr(F, name)(input, target)
+        assert loss.dtype == tg.float64
+        wide = getattr(F, name)(input.to(dtype=tg.float64), target.to(dtype=tg.float64))
+        assert loss.item() == wide.item()
+        loss.backward()
+    assert low.grad.dtype == tg.float32 and high.grad.dtype == tg.float64

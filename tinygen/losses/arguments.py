@@ -38,9 +38,10 @@ def float_tensor(name, value, argument="input"):
     return value
 
 
-def matching_target(name, input, target, argument="target"):
+def matching_target(name, input, target, argument="target", promote=False):
     """``target`` on ``input``'s device, with its exact shape, in its dtype (0/1 integer or bool labels
-    are converted)."""
+    are converted). With ``promote``, a floating ``target`` keeps its dtype, so the loss is computed in the
+    wider of the two (PyTorch's ``mse_loss`` and ``l1_loss`` of float32 and float64 are float64)."""
     checks.require_tensor(name, target, argument)
     if target.backend is not input.backend:
         raise checks.device_error(name, input, target)
@@ -49,7 +50,9 @@ def matching_target(name, input, target, argument="target"):
             f"{name}: input shape {input.shape} and {argument} shape {target.shape} differ; "
             "losses don't broadcast, reshape one of them (e.g. input.reshape(-1) or target.reshape(-1, 1))"
         )
-    return target if target.dtype == input.dtype else target.to(dtype=input.dtype)
+    if target.dtype == input.dtype or (promote and is_floating(target.dtype)):
+        return target
+    return target.to(dtype=input.dtype)
 
 
 def broadcast_weight(name, input, weight, argument="weight"):

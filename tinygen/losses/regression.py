@@ -11,7 +11,7 @@ __all__ = ["mse_loss", "l1_loss"]
 
 def _difference(name, input, target, reduction):
     float_tensor(name, input)
-    target = matching_target(name, input, target)
+    target = matching_target(name, input, target, promote=True)
     check_reduction(name, reduction)
     return input - target
 
@@ -19,7 +19,7 @@ def _difference(name, input, target, reduction):
 def mse_loss(input, target, reduction="mean"):
     """(input - target)^2 per element, then averaged (``"mean"``), added (``"sum"``) or kept (``"none"``).
 
-    input, target: same shape (no broadcasting).
+    input, target: same shape (no broadcasting); float32 beside float64 is computed in float64, as PyTorch.
     """
     difference = _difference("mse_loss", input, target, reduction)
     return reduce(difference * difference, reduction)
