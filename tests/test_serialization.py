@@ -55,13 +55,26 @@ def test_dtypes_and_shapes_are_preserved(tmp_path):
         assert not loaded[key].requires_grad
 
 
-def test_parameters_are_saved_as_plain_values_and_load_onto_map_location(tmp_path):
+def test_parameters_load_as_tensors_that_require_grad_onto_map_location(tmp_path):
     weight = nn.Parameter(tinygen.randn(3))
     save({"weight": weight}, tmp_path / "p.npz")
     for location in ("cpu", "strict"):
         loaded = load(tmp_path / "p.npz", map_location=location)["weight"]
-        assert loaded.device == location and type(loaded) is tinygen.Tensor
+        assert loaded.device == location and type(loaded) is tinygen.Tensor and loaded.requires_grad
         assert (host(loaded) == host(weight.detach())).all()
+
+
+def test_requires_grad_is_kept_as_pytorch_keeps_it(tmp_path):
+    leaf = tinygen.randn(3, dtype=tinygen.float64, requires_grad=True)
+    save({"leaf": leaf, "computed": leaf * 2, "plain": tinygen.randn(2), "labels": tinygen.arange(3)},
+         tmp_path / "t.npz")
+    loaded = load(tmp_path / "t.npz")
+    assert loaded["leaf"].requires_grad and loaded["computed"].requires_grad
+    assert loaded["computed"].grad_fn is None  # a leaf of its own, as after torch.load
+    assert not loaded["plain"].requires_grad and not loaded["labels"].requires_grad
+    loaded["computed"].sum().backward()
+    assert host(loaded["computed"].grad).tolist() == [1.0, 1.0, 1.0]
+    assert not any(value.requires_grad for value in nn.Linear(2, 2).state_dict().values())
 
 
 def test_checkpoint_is_a_plain_npz_without_pickles(tmp_path):

@@ -9,7 +9,8 @@ The file name is yours to choose: ``tinygen.save(netG.state_dict(), "netG.pth")`
 
 A checkpoint is one NumPy ``.npz`` archive, readable without tinygen or a GPU: one array entry per tensor
 (copied to the host first) and one entry, ``tinygen_structure``, holding JSON that describes the nesting
-of dicts, lists, tuples, numbers, strings, bools and ``None`` around them. Nothing is pickled, and loading
+of dicts, lists, tuples, numbers, strings, bools and ``None`` around them, and which tensors require grad
+(they load as leaves that do, as after ``torch.load``). Nothing is pickled, and loading
 never unpickles (``allow_pickle=False``), so a checkpoint from a stranger cannot run code.
 
 Writing is atomic: the archive goes to a temporary file in the same directory, is flushed to disk, and
@@ -68,7 +69,7 @@ def _describe(value, arrays, where, open_containers=()):
     if isinstance(value, Tensor):
         name = f"tensor_{len(arrays)}"
         arrays[name] = value.backend.to_numpy(value.array)
-        return {"tensor": name}
+        return {"tensor": name, "requires_grad": True} if value.requires_grad else {"tensor": name}
     if value is None or isinstance(value, (bool, str)):
         return {"value": value}
     if isinstance(value, int):
@@ -95,12 +96,14 @@ def _describe(value, arrays, where, open_containers=()):
 
 def _rebuild(description, archive, backend):
     """The value ``description`` stands for, reading tensors from ``archive`` onto ``backend``."""
+    description = dict(description)
+    requires_grad = description.pop("requires_grad", False) is True  # kept, as PyTorch's save keeps it
     (kind, content), = description.items()
     if kind == "tensor":
         array = archive[content]
         if array.dtype.kind not in "fiub":
             raise _Unreadable(f"its entry {content!r} has dtype {array.dtype}, which no tensor has")
-        return Tensor._make(backend.asarray(array), backend)
+        return Tensor._make(backend.asarray(array), backend, requires_grad and array.dtype.kind == "f")
     if kind == "value":
         return content
     if kind == "int":
