@@ -1,5 +1,5 @@
-"""StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR and LambdaLR: learning rates per epoch against PyTorch and
-their formulas, several groups, saving and resuming, errors."""
+"""StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR and ReduceLROnPlateau: learning rates per epoch against
+PyTorch and their formulas, several groups, saving and resuming, errors."""
 import math
 
 import pytest
@@ -109,3 +109,64 @@ def test_errors():
         LambdaLR(optimizer, 0.5)
     with pytest.raises(KeyError, match="has no 'initial_lr'"):
         StepLR(two_group_optimizer(), step_size=2, last_epoch=4)
+
+
+# --- ReduceLROnPlateau -------------------------------------------------------------------------------------
+
+#: a metric that falls, stalls, creeps by less than the relative threshold, falls again and stalls
+PLATEAU_METRICS = [1.0, 0.8, 0.8, 0.8, 0.79995, 0.8, 0.5, 0.5, 0.5, 0.5, 0.6, 0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]
+
+
+def plateau_rates(scheduler, optimizer, metrics):
+    history = []
+    for metric in metrics:
+        optimizer.step()
+        scheduler.step(metric)
+        history.extend(scheduler.get_last_lr())
+    return history
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("settings", [
+    {}, {"patience": 1}, {"patience": 2, "factor": 0.5, "cooldown": 2},
+    {"patience": 0, "min_lr": [0.02, 0.3]}, {"patience": 1, "threshold_mode": "abs", "threshold": 0.05},
+    {"mode": "max", "patience": 1}, {"mode": "max", "patience": 0, "threshold_mode": "abs", "threshold": 0.0},
+])
+def test_reduce_lr_on_plateau_matches_torch(settings):
+    torch = pytest.importorskip("torch")
+    ours_optimizer, theirs_optimizer = two_group_optimizer(), torch_two_group_optimizer(torch)
+    ours = optim.lr_scheduler.ReduceLROnPlateau(ours_optimizer, **settings)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs_optimizer, **settings)
+    assert plateau_rates(ours, ours_optimizer, PLATEAU_METRICS) == pytest.approx(
+        plateau_rates(theirs, theirs_optimizer, PLATEAU_METRICS), rel=1e-12)
+
+
+def test_reduce_lr_on_plateau_values_and_resume(tmp_path):
+    optimizer = two_group_optimizer()
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=1, factor=0.5, min_lr=[0.0, 0.2])
+    first = plateau_rates(scheduler, optimizer, [1.0, 1.0, 1.0, tinygen.tensor(0.9), 0.9, 0.9, 0.9, 0.9])
+    # two epochs without improvement lower the lr; the second group stops at its min_lr of 0.2
+    assert first == pytest.approx([0.1, 0.5, 0.1, 0.5, 0.05, 0.25, 0.05, 0.25, 0.05, 0.25,
+                                   0.025, 0.2, 0.025, 0.2, 0.0125, 0.2])
+    save({"scheduler": scheduler.state_dict(), "optimizer": optimizer.state_dict()}, tmp_path / "ckpt.npz")
+    checkpoint = load(tmp_path / "ckpt.npz")
+    resumed_optimizer = two_group_optimizer()
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    resumed = optim.lr_scheduler.ReduceLROnPlateau(resumed_optimizer)
+    resumed.load_state_dict(checkpoint["scheduler"])
+    later = [0.9, 0.9, 0.5, 0.5, 0.5]
+    assert plateau_rates(resumed, resumed_optimizer, later) == plateau_rates(scheduler, optimizer, later)
+
+
+def test_reduce_lr_on_plateau_errors():
+    make = optim.lr_scheduler.ReduceLROnPlateau
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: mode must be 'min' or 'max', got 'lowest'"):
+        make(two_group_optimizer(), mode="lowest")
+    with pytest.raises(ValueError, match=r"ReduceLROnPlateau: factor must be in \[0, 1\).*got 2"):
+        make(two_group_optimizer(), factor=2)
+    with pytest.raises(ValueError, match="threshold_mode must be 'rel' or 'abs', got 'relative'"):
+        make(two_group_optimizer(), threshold_mode="relative")
+    with pytest.raises(ValueError, match=r"expected 2 min_lr values \(one per param group\), got 3"):
+        make(two_group_optimizer(), min_lr=[0.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match="ReduceLROnPlateau: expected an Optimizer, got list"):
+        make([])

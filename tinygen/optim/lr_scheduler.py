@@ -5,6 +5,9 @@
     ExponentialLR(optimizer, gamma)                  lr = base_lr * gamma ** epoch
     CosineAnnealingLR(optimizer, T_max, eta_min=0)   lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2
     LambdaLR(optimizer, lr_lambda)                   lr = base_lr * lr_lambda(epoch)
+    ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10, ...)
+                                                     lr = max(lr * factor, min_lr) after ``patience`` epochs
+                                                     without improvement; ``step(metric)`` each epoch
 
 StepLR, MultiStepLR and ExponentialLR multiply the current lr at each change, as PyTorch's do (so a change made to
 the lr by hand is kept); CosineAnnealingLR gives its closed form, which PyTorch's step-by-step form equals up to
@@ -17,7 +20,8 @@ import math
 
 from tinygen.optim.optimizer import Optimizer
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR", "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR", "ReduceLROnPlateau",
+           "StepLR"]
 
 
 class LRScheduler:
@@ -146,6 +150,80 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base_lr * function(self.last_epoch) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class ReduceLROnPlateau:
+    """Multiply the lr by ``factor`` when the metric given to ``step(metric)`` stopped improving (PyTorch's rules).
+
+    An epoch improves on the best metric so far if, for ``mode="min"``, metric < best * (1 - threshold)
+    (``threshold_mode="rel"``) or metric < best - threshold (``"abs"``); mirrored for ``mode="max"``. After more
+    than ``patience`` epochs in a row without improvement each group's lr becomes max(lr * factor, min_lr) (a change
+    smaller than ``eps`` is skipped), and the count then waits ``cooldown`` epochs before it starts again.
+    """
+
+    _saved_keys = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lrs", "eps",
+                   "best", "num_bad_epochs", "cooldown_counter", "last_epoch", "last_lr")
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0.0, eps=1e-8):
+        name = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        if not 0.0 <= factor < 1.0:
+            raise ValueError(f"{name}: factor must be in [0, 1) (it multiplies the lr down), got {factor!r}")
+        groups = len(optimizer.param_groups)
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        if len(min_lrs) != groups:
+            raise ValueError(f"{name}: expected {groups} min_lr values (one per param group), got {len(min_lrs)}")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience, self.cooldown, self.eps = mode, factor, patience, cooldown, eps
+        self.threshold, self.threshold_mode, self.min_lrs = threshold, threshold_mode, min_lrs
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
+        self.last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def is_better(self, metric):
+        """Whether ``metric`` improves on ``self.best`` by more than the threshold."""
+        if self.mode == "min":
+            bar = self.best * (1.0 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold
+            return metric < bar
+        bar = self.best * (1.0 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold
+        return metric > bar
+
+    def step(self, metrics):
+        """Count one epoch with ``metrics`` (a number or a one-element tensor) and lower the lr if it is time."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                lowered = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - lowered > self.eps:
+                    group["lr"] = lowered
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self.last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The learning rates after the last ``step()``."""
+        return list(self.last_lr)
+
+    def state_dict(self):
+        """The settings and the count so far, as plain numbers."""
+        return {key: getattr(self, key) for key in self._saved_keys}
+
+    def load_state_dict(self, state_dict):
+        for key in self._saved_keys:
+            setattr(self, key, state_dict[key])
 
 
 def __getattr__(name):  # a PyTorch name tinygen lacks: say so (tinygen/missing_names.py)
