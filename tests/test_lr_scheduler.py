@@ -1,5 +1,5 @@
-"""StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR and ReduceLROnPlateau: learning rates per epoch against
-PyTorch and their formulas, several groups, saving and resuming, errors."""
+"""StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LambdaLR and ReduceLROnPlateau: learning rates per
+epoch against PyTorch and their formulas, several groups, saving and resuming, errors."""
 import math
 
 import pytest
