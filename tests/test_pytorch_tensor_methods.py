@@ -77,11 +77,11 @@ def test_missing_tensor_attribute_says_so_and_properties_keep_their_own_errors()
 
 
 def test_no_misleading_did_you_mean_for_a_pytorch_name_but_pythons_guess_for_a_typo():
-    """``nn.Conv1d`` would get Python's "Did you mean: 'Conv2d'?", which is a different layer: a PyTorch name
+    """``nn.Conv3d`` would get Python's "Did you mean: 'Conv2d'?", which is a different layer: a PyTorch name
     tinygen lists gets its hint alone. A typo (``x.matmaul``) keeps Python's guess. Printed by the
     interpreter's own hook and by the traceback module (they guess differently before Python 3.13)."""
     script = "import sys, traceback, tinygen, tinygen.nn as nn, tinygen.nn.functional as F\nx = tinygen.zeros(1)\n"
-    for expression in ("nn.Conv1d", "F.gelu", "x.bfloat16", "x.matmaul"):
+    for expression in ("nn.Conv3d", "F.gelu", "x.bfloat16", "x.matmaul"):
         script += (f"try:\n    {expression}\nexcept AttributeError as error:\n"
                    "    sys.__excepthook__(type(error), error, error.__traceback__); traceback.print_exc()\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -8,7 +8,7 @@ Each public namespace (``tinygen``, ``tinygen.nn``, ``tinygen.nn.functional``, `
 
 For a PyTorch name listed here the error carries its ``name`` but no ``obj``, so Python does not append its
 own guess, which for a PyTorch name is a different thing altogether ("Did you mean: 'Conv2d'?" for
-``nn.Conv1d``). Any other name is most likely a typo: Python fills in both and its guess stays
+``nn.Conv3d``). Any other name is most likely a typo: Python fills in both and its guess stays
 ("Did you mean: 'matmul'?" for ``x.matmaul``).
 """
 
@@ -44,8 +44,7 @@ HINTS = {
         "LayerNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "GroupNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "InstanceNorm2d": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
-        "Conv1d": "tinygen's convolutions are Conv2d and ConvTranspose2d",
-        "Conv3d": "tinygen's convolutions are Conv2d and ConvTranspose2d",
+        "Conv3d": "tinygen's convolutions are Conv1d, Conv2d and ConvTranspose2d",
     },
     "nn.functional": {
         "gelu": "use F.elu, F.relu, F.leaky_relu or F.softplus",

@@ -1,5 +1,7 @@
 """2-D convolution and transposed convolution (PyTorch's ``F.conv2d`` and ``F.conv_transpose2d``).
 
+``conv1d`` is ``conv2d`` on rows of height 1 (its gradients are conv2d's).
+
 A convolution is bilinear in its input and weight, so all its derivatives are convolutions again. Three
 ops close the family under differentiation (the layers of the same names live in ``tinygen.nn``):
 
@@ -27,8 +29,9 @@ from tinygen.ops import checks
 from tinygen.ops.im2col import WindowGeometry, as_pair, correlate, correlate_adjoint, correlate_weight_grad
 from tinygen.ops.linalg import matmul
 from tinygen.ops.shape import pad, squeeze, unsqueeze
+from tinygen.tensor import Tensor
 
-__all__ = ["conv2d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
 def _needs_bias_grad(function):
@@ -188,6 +191,54 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``weight`` (C_out, C_in, kH, kW), plus ``bias`` (C_out,). Output (N, C_out, Ho, Wo) with
     Ho = floor((H + 2p - d(kH - 1) - 1) / s) + 1. ``padding`` may be an int, a pair, ``"valid"`` or ``"same"``."""
     return convolution("conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of ``input`` (N, C_in, L) or (C_in, L) with ``weight`` (C_out, C_in, k), plus ``bias``
+    (C_out,): ``conv2d`` on rows of height 1, so its gradients are conv2d's. Output (N, C_out, Lo) with
+    Lo = floor((L + 2p - d(k - 1) - 1) / s) + 1. ``padding`` may be an int, ``"valid"`` or ``"same"``."""
+    return convolution1d("conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def as_single(name, argument, value, minimum):
+    """An int or a 1-tuple of an int -> a 1-tuple, at least ``minimum``; else an error naming the op and argument."""
+    single = (value,) if isinstance(value, int) else value
+    if (not isinstance(single, (tuple, list)) or len(single) != 1
+            or isinstance(single[0], bool) or not isinstance(single[0], int)):
+        raise TypeError(f"{name}: {argument} must be an int or a 1-tuple of an int, got {value!r}")
+    if single[0] < minimum:
+        raise ValueError(f"{name}: {argument} must be {'positive' if minimum == 1 else 'non-negative'}, got {value!r}")
+    return tuple(single)
+
+
+def convolution1d(name, input, weight, bias, stride, padding, dilation, groups):
+    """``conv1d`` with ``name`` (an op or layer) in its error messages: checked in 1-D terms, run as conv2d."""
+    checks.require_tensor(name, input)
+    checks.require_tensor(name, weight, "weight")
+    if input.ndim not in (2, 3):
+        raise ValueError(
+            f"{name}: expected a 3-D input (N, C, L) or a 2-D unbatched one (C, L), got shape {input.shape}"
+        )
+    if weight.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D weight (C_out, C_in, k), got shape {weight.shape}")
+    if input.shape[-2] != weight.shape[1]:
+        raise ValueError(f"{name}: the weight of shape {weight.shape} expects {weight.shape[1]} input channels, but "
+                         f"the input of shape {input.shape} has {input.shape[-2]}")
+    if isinstance(bias, Tensor) and bias.shape != weight.shape[:1]:
+        raise ValueError(f"{name}: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
+                         f"{weight.shape}, got {bias.shape}")
+    (s,), (d,) = as_single(name, "stride", stride, 1), as_single(name, "dilation", dilation, 1)
+    if padding == "same" and s != 1:
+        raise ValueError(f"{name}: padding='same' needs stride 1, got stride {stride!r}")
+    if not isinstance(padding, str):
+        (p,) = as_single(name, "padding", padding, 0)
+        span, length = d * (weight.shape[2] - 1) + 1, input.shape[-1] + 2 * p
+        if span > length:
+            raise ValueError(f"{name}: the kernel of size {weight.shape[2]} (dilated span {span}) is longer than the "
+                             f"padded input ({length}: input of shape {input.shape}, padding {p})")
+        padding = (0, p)
+    rows = convolution(name, unsqueeze(input, -2), unsqueeze(weight, 2), bias, (1, s), padding, (1, d), groups)
+    return squeeze(rows, -2)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv2d`` and ``ConvTranspose2d``, with PyTorch's arguments, weight layouts and init."""
+"""Convolution layers: ``Conv1d``, ``Conv2d`` and ``ConvTranspose2d``, with PyTorch's arguments, weight layouts
+and init."""
 import math
 
 from tinygen import random as tg_random
@@ -6,10 +7,10 @@ from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend.dtypes import default_float_dtype, to_dtype
 from tinygen.creation import empty
 from tinygen.nn.module import Module, Parameter
-from tinygen.ops.conv import convolution, transposed_convolution
+from tinygen.ops.conv import as_single, convolution, convolution1d, transposed_convolution
 from tinygen.ops.im2col import as_pair
 
-__all__ = ["Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
 
 def _uniform_(tensor, bound):
@@ -20,7 +21,11 @@ def _uniform_(tensor, bound):
 
 
 class _ConvolutionLayer(Module):
-    """What both layers share: argument checks, the weight and bias, initialization and the repr."""
+    """What the layers share: argument checks, the weight and bias, initialization and the repr.
+
+    ``sizes`` reads an int or a tuple of ints as one size per spatial dim (pairs for the 2-D layers)."""
+
+    sizes = staticmethod(as_pair)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  padding_mode, device, dtype, weight_shape_first):
@@ -37,11 +42,11 @@ class _ConvolutionLayer(Module):
         if dtype.kind != "f":
             raise TypeError(f"{name}: parameters need a floating-point dtype, got {dtype}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = as_pair(name, "kernel_size", kernel_size, 1)
-        self.stride = as_pair(name, "stride", stride, 1)
-        self.padding = padding if isinstance(padding, str) else as_pair(name, "padding", padding, 0)
-        self.dilation = as_pair(name, "dilation", dilation, 1)
-        self.output_padding = (0, 0)
+        self.kernel_size = self.sizes(name, "kernel_size", kernel_size, 1)
+        self.stride = self.sizes(name, "stride", stride, 1)
+        self.padding = padding if isinstance(padding, str) else self.sizes(name, "padding", padding, 0)
+        self.dilation = self.sizes(name, "dilation", dilation, 1)
+        self.output_padding = (0,) * len(self.kernel_size)
         self.groups, self.padding_mode = groups, padding_mode
         self.weight = Parameter(empty(*weight_shape_first, *self.kernel_size, dtype=dtype, device=device))
         if bias:
@@ -63,15 +68,31 @@ class _ConvolutionLayer(Module):
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        ones = (1,) * len(self.kernel_size)
+        if self.padding != (0,) * len(ones):
             text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != ones:
             text += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
+        if self.output_padding != (0,) * len(ones):
             text += f", output_padding={self.output_padding}"
         if self.bias is None:
             text += ", bias=False"
         return text
+
+
+class Conv1d(_ConvolutionLayer):
+    """1-D convolution: (N, in_channels, L) -> (N, out_channels, Lo); weight (out, in, k), bias (out,).
+    ``padding`` may also be ``"valid"`` or ``"same"``. See ``tinygen.nn.functional.conv1d``."""
+
+    sizes = staticmethod(as_single)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, (out_channels, in_channels))
+
+    def forward(self, input):
+        return convolution1d(self._name(), input, self.weight, self.bias, self.stride, self.padding, self.dilation, 1)
 
 
 class Conv2d(_ConvolutionLayer):
