@@ -50,13 +50,17 @@ def reference_cases():
     ]
 
 
+#: what a reference pair declares: the reparameterization's noise is a sample, a constant without a gradient
+OPTIONS = {"VAE reparameterization": {"constants": ["noise"]}}
+
+
 CASES = reference_cases()
 
 
 @pytest.mark.parametrize("name, forward, backward, inputs", CASES, ids=[case[0] for case in CASES])
 def test_a_correct_reference_pair_passes(name, forward, backward, inputs):
     before = [x.copy() if isinstance(x, np.ndarray) else x for x in inputs]
-    assert check_backward(forward, backward, inputs) is True
+    assert check_backward(forward, backward, inputs, **OPTIONS.get(name, {})) is True
     for x, original in zip(inputs, before):
         if isinstance(x, np.ndarray):
             assert np.array_equal(x, original), "check_backward must leave the caller's inputs alone"
@@ -373,10 +377,13 @@ def test_the_default_dout_is_random_but_seeded_not_ones_and_not_small():
         seen.append(dout.copy())
         return hw.tanh_backward(dout, cache)
 
-    x = normal(50)
-    check_backward(hw.tanh_forward, backward, [x])
-    check_backward(hw.tanh_forward, backward, [x])
-    check_backward(hw.tanh_forward, backward, [x], seed=1)
+    x, douts = normal(50), []
+    for options in ({}, {}, {"seed": 1}):
+        seen.clear()
+        check_backward(hw.tanh_forward, backward, [x], **options)
+        douts.append(seen[0])
+        assert all(np.array_equal(dout, seen[0]) for dout in seen)  # the same dout for every layout
+    seen = douts
     assert np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[0], seen[2])
     assert (np.abs(seen[0]) >= 0.5).all() and (np.abs(seen[0]) < 1.5).all()
     assert (seen[0] > 0).any() and (seen[0] < 0).any()
@@ -404,8 +411,9 @@ def test_none_skips_an_input_it_does_not_differentiate():
         seen.append(1)
         return hw.reparameterize_backward(dout, cache)
 
-    check_backward(hw.reparameterize_forward, backward, [normal(2), normal(2), normal(2)])
+    check_backward(hw.reparameterize_forward, backward, [normal(2), normal(2), normal(2)], constants=["noise"])
     assert seen  # ran, and the None for the noise was accepted
+    check_backward(hw.reparameterize_forward, backward, [normal(2), normal(2), normal(2)], constants=[2])
 
 
 def test_hypothesis_strategies_draw_arrays_check_backward_can_check():
@@ -419,3 +427,112 @@ def test_hypothesis_strategies_draw_arrays_check_backward_can_check():
         check_backward(hw.relu_forward, hw.relu_backward, [x])
 
     check_relu()
+
+
+# --- what a probe of the checker found it passed or reported badly (stop 28) ----------------------------------
+
+def test_an_unfinished_none_fails_but_a_declared_constant_or_an_unused_input_passes():
+    """The course template's ``dx, dw, db = None, None, None`` with db never filled in passed: a None was taken as
+    "not differentiated" even for an input the output depends on."""
+    def affine_backward_without_db(dout, cache):
+        dx, dw, db = hw.affine_backward(dout, cache)
+        return dx, dw, None
+
+    message = failure(hw.affine_forward, affine_backward_without_db, affine_inputs())
+    assert message.startswith("check_backward: backward returned None for input 2 'b', but forward depends on it "
+                              "(numeric gradient ")
+    assert message.endswith("return its gradient, or, if it takes none (a noise sample, a mask), list it in "
+                            "constants=['b']")
+    assert check_backward(hw.affine_forward, affine_backward_without_db, affine_inputs(), constants=["b"])
+    assert check_backward(lambda x, unused: 2 * x, lambda dout: (2 * dout, None), [normal(3), normal(2)])
+    with pytest.raises(GradcheckError, match=r"constants names 'bias', which is not one of forward's inputs "
+                                             r"\(names: 'x', 'w', 'b'; or positions 0 to 2\)"):
+        check_backward(hw.affine_forward, hw.affine_backward, affine_inputs(), constants=["bias"])
+    with pytest.raises(GradcheckError, match=r"constants names input 1 'y', which is a numpy.ndarray"):
+        check_backward(hw.softmax_loss, lambda dout, dx: (dout * dx,), [normal(3, 4), np.array([0, 1, 2])],
+                       constants=["y"])
+
+
+def _square_forward(x):
+    return x * x, x
+
+
+def test_a_backward_right_only_on_contiguous_arrays_fails_on_the_strided_layout():
+    """``zeros_like`` keeps a transposed input's layout, and writing through ``reshape(-1)`` of such an array goes
+    into a copy: the gradient stays zero. The copies the checker made were always C-contiguous, so it passed."""
+    def backward_writing_through_a_reshape(dout, x):
+        dx = np.zeros_like(x)
+        dx.reshape(-1)[:] = (2 * x * dout).reshape(-1)
+        return dx
+
+    message = failure(_square_forward, backward_writing_through_a_reshape, [normal(3, 4)])
+    assert message.startswith("check_backward: on inputs that are not contiguous in memory (views such as x.T or "
+                              "x[:, ::2], given here), backward's gradient for input 0 'x' is wrong (on contiguous "
+                              "copies it is right):\n  analytic 0, numeric ")
+    assert message.endswith("zeros_like(x) keeps x's layout, and reshape of such an array makes a copy, so writing "
+                            "into the reshaped array is lost")
+    assert check_backward(_square_forward, lambda dout, x: 2 * x * dout, [np.asfortranarray(normal(3, 4))])
+
+
+def test_a_forward_wrong_only_on_a_strided_layout_fails():
+    def forward_writing_through_a_reshape(x):
+        out = np.zeros_like(x)
+        out.reshape(-1)[:] = (x * x).reshape(-1)
+        return out, x
+
+    message = failure(forward_writing_through_a_reshape, lambda dout, x: 2 * x * dout, [normal(4, 2)])
+    assert message.startswith("check_backward: forward gives another output on inputs that are not contiguous in "
+                              "memory (views such as x.T or x[:, ::2], given here): largest difference ")
+
+
+def test_gradients_smaller_than_atol_are_compared_relative_to_their_size():
+    """atol alone passed any gradient below it: a wrong sign or a stub of zeros on a loss scaled by 1e-6."""
+    x = normal(3, 4)
+    message = failure(lambda x: 1e-6 * x, lambda dout: -1e-6 * dout, [x])
+    assert "the gradient is small (largest entry " in message and "compared relative to its own size" in message
+    assert "likely cause: the analytic gradient has the wrong sign everywhere" in message
+    message = failure(lambda x: 1e-6 * (x ** 2).sum(), lambda dout: 0 * x, [x])
+    assert "likely cause: the analytic gradient is zero everywhere" in message
+    assert check_backward(lambda x: 1e-6 * (x ** 2).sum(), lambda dout: dout * 2e-6 * x, [x])
+    # a gradient that is zero, measured as rounding noise, still passes
+    assert check_backward(lambda x: 3 * (np.sin(x) ** 2 + np.cos(x) ** 2), lambda dout: 0 * dout, [x])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # sqrt of a negative number, on purpose
+def test_nan_at_a_moved_point_says_which_move_made_it():
+    x = np.array([4.0, 1e-7, 2.0])
+    message = failure(np.sqrt, lambda dout: dout / (2 * np.sqrt(x)), [x])
+    assert message == ("check_backward: forward returned nan at index (1,) of its output (shape (3,)) when input 0 "
+                       "'x' at index (1,) was moved by eps from 1e-07 to -9e-07: is the function defined that close "
+                       "(sqrt or log near 0)? Move the input further from the edge, or pass a smaller eps")
+
+
+def test_gradients_for_the_float_inputs_only_are_told_where_the_nones_go():
+    """An embedding's backward returns dW alone for (indices, W): it was reported as W's gradient missing."""
+    def embedding_forward(x, W):
+        return W[x], (x, W)
+
+    def embedding_backward(dout, cache):
+        x, W = cache
+        dW = np.zeros_like(W)
+        np.add.at(dW, x, dout)
+        return dW
+
+    message = failure(embedding_forward, embedding_backward, [np.array([0, 2, 2, 4]), normal(5, 3)])
+    assert message == ("check_backward: backward returned 1 gradient, one per floating-point input, but gradients go "
+                       "one per input, in the order of forward's parameters, with None for an input that takes none: "
+                       "return (None, dW)")
+    assert check_backward(embedding_forward, lambda dout, cache: (None, embedding_backward(dout, cache)),
+                          [np.array([0, 2, 2, 4]), normal(5, 3)])
+
+
+def test_a_forward_that_reads_its_input_from_a_closure_is_named():
+    params, X = {"W": normal(3, 2)}, normal(4, 3)
+
+    def loss(W):  # reads params["W"], not W: the finite differences move a copy nobody reads
+        return (X @ params["W"]) ** 2
+
+    message = failure(loss, lambda dout: X.T @ (dout * 2 * (X @ params["W"])), [params["W"].copy()])
+    assert message.endswith("likely cause: the numeric gradient is zero everywhere: forward's output does not move "
+                            "when this input does. Does forward read it from somewhere else (a global, or a dict a "
+                            "closure holds) instead of its argument? The finite differences move the argument")

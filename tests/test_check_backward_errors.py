@@ -161,8 +161,12 @@ def test_one_gradient_too_many_is_named():
 
 def test_a_gradient_for_an_input_that_is_not_a_float_array_is_refused():
     message = failure(hw.softmax_loss, lambda dout, dx: (dout * dx, dout), [normal(3, 4), np.array([0, 1, 2])])
-    assert message == ("check_backward: backward returned a numpy.ndarray for input 1 'y', which is a numpy.ndarray, "
-                       "not a floating-point array: return None for it")
+    assert message == ("check_backward: backward returned a numpy.ndarray for input 1 'y', which is an array of "
+                       "dtype int64 and has no gradient: if it holds values to differentiate, pass it as float64 "
+                       "(x.astype(numpy.float64)); if it holds labels or indices, return None for it")
+    message = failure(hw.leaky_relu_forward, lambda dout, cache: (dout, dout), [normal(3), 0.1])
+    assert message == ("check_backward: backward returned a numpy.ndarray for input 1 'negative_slope', which is a "
+                       "float, not a floating-point array: return None for it")
 
 
 def test_none_for_every_input_leaves_nothing_to_check():

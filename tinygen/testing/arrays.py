@@ -54,6 +54,19 @@ def describe(value):
     return f"a {kind.__module__.split('.')[0]}.{kind.__name__}"
 
 
+def strided_copy(x):
+    """A copy of array ``x`` that is neither C- nor F-contiguous: its axes lie in memory in reverse order (as
+    ``x.T``'s do), each its own every other element of a buffer twice as long (as ``x[:, ::2]``'s). A 0-d array is
+    copied as it is."""
+    if x.ndim == 0:
+        return x.copy()
+    reversed_shape = x.shape[::-1]
+    buffer = backend_of(x).xp.empty(reversed_shape[:-1] + (2 * reversed_shape[-1],), dtype=x.dtype)
+    view = buffer[..., ::2].transpose()
+    view[...] = x
+    return view
+
+
 def check_array_inputs(who, inputs, labels):
     """The backend of the arrays among ``inputs``, once they are a point finite differences can be taken at: no
     Tensors (those are for ``gradcheck``), one backend for all arrays, float64 floating-point arrays with finite

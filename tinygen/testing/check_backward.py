@@ -7,35 +7,41 @@
 
 The checks, in order, each with its own message: the inputs (float64 arrays of one library, finite); forward (an
 array, float64 and finite, the same for the same inputs, inputs left unchanged); backward (one gradient per input,
-each an array of its input's shape with finite values; inputs and dout left unchanged); then each gradient
-against central differences of <dout, forward(...)>, with the likely cause of a mismatch where the numbers show
-one (``tinygen.testing.diagnosis``). Forward and backward only ever see copies of the inputs.
+each an array of its input's shape with finite values; inputs and dout left unchanged; ``None`` only for an input
+forward does not depend on, or one named in ``constants``); then each gradient against central differences of
+<dout, forward(...)>, with the likely cause of a mismatch where the numbers show one (``tinygen.testing.diagnosis``);
+last, forward and backward again on inputs laid out otherwise in memory (transposed and strided views, as slicing
+and ``.T`` give), which must give the same output and gradients. Forward and backward only ever see copies of the
+inputs.
 """
 import numpy  # host bookkeeping on copies; the user's arrays keep their own backend
 
 from tinygen.testing import diagnosis
 from tinygen.testing.arrays import (backend_of, check_array_inputs, describe, first_non_finite, is_floating_array,
-                                    to_host)
+                                    strided_copy, to_host)
 from tinygen.testing.calls import call_user
-from tinygen.testing.comparison import mismatch
+from tinygen.testing.comparison import agree, mismatch
 from tinygen.testing.errors import GradcheckError
-from tinygen.testing.labels import counted, input_labels
+from tinygen.testing.labels import counted, input_labels, parameter_names
 from tinygen.testing.numerical import (central_differences, check_settings, check_upstream, fresh,
-                                       inner_product_with, kink_note, one_sided_slopes, output_of)
+                                       inner_product_with, kink_note, one_sided_slopes, output_of, rounding_noise)
 
 WHO = "check_backward"
 
 
-def check_backward(forward, backward, inputs, *, dout=None, names=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+def check_backward(forward, backward, inputs, *, dout=None, names=None, constants=(), eps=1e-6, atol=1e-5,
+                   rtol=1e-3, seed=0):
     """Raise ``GradcheckError`` unless ``backward`` computes the gradients of ``forward`` at ``inputs``.
 
     ``forward(*inputs)`` returns ``out`` or ``(out, cache)``; ``backward(dout, cache)`` (``backward(dout)`` when
-    forward returns no cache) returns one gradient or a tuple with one per input, ``None`` for an input it does
-    not differentiate (trailing inputs that are not floating-point arrays, such as integer labels or a dict of
-    settings, may be left out). ``inputs``: float64 NumPy or CuPy arrays, and any other arguments. ``dout`` is
-    drawn at random (entries of random sign, 0.5 to 1.5 in size) unless given; ``names`` replaces the input names
-    read from forward's signature. A gradient passes where |analytic - numeric| <= atol + rtol * |numeric|.
-    Returns ``True``.
+    forward returns no cache) returns one gradient or a tuple with one per input (trailing inputs that are not
+    floating-point arrays, such as integer labels or a dict of settings, may be left out). ``None`` stands for an
+    input forward does not depend on, or one listed in ``constants`` (names or positions of float inputs that take
+    no gradient: a noise sample, a mask); a ``None`` for any other input fails, as an unfinished
+    ``dx, dw, db = None, None, None`` would. ``inputs``: float64 NumPy or CuPy arrays, and any other arguments.
+    ``dout`` is drawn at random (entries of random sign, 0.5 to 1.5 in size) unless given; ``names`` replaces the
+    input names read from forward's signature. A gradient passes where |analytic - numeric| <= atol + rtol *
+    |numeric| (and, for a gradient whose entries are all below atol, within rtol of its own size). Returns ``True``.
     """
     __tracebackhide__ = True  # pytest: show the caller's line and the message, not the checker's insides
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
@@ -43,7 +49,7 @@ def check_backward(forward, backward, inputs, *, dout=None, names=None, eps=1e-6
         eps, atol, rtol = check_settings(WHO, eps, atol, rtol)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise GradcheckError(f"{WHO}: seed must be a non-negative integer, got {seed!r}")
-        _BackwardCheck(forward, backward, inputs, names, eps, atol, rtol).run(dout, seed)
+        _BackwardCheck(forward, backward, inputs, names, constants, eps, atol, rtol).run(dout, seed)
     except GradcheckError as error:
         raise GradcheckError(str(error)) from None
     return True
@@ -52,11 +58,13 @@ def check_backward(forward, backward, inputs, *, dout=None, names=None, eps=1e-6
 class _BackwardCheck:
     """One run of ``check_backward``: the user's two functions, the inputs, and what the steps have found."""
 
-    def __init__(self, forward, backward, inputs, names, eps, atol, rtol):
+    def __init__(self, forward, backward, inputs, names, constants, eps, atol, rtol):
         self.forward, self.backward, self.inputs = forward, backward, inputs
         self.eps, self.atol, self.rtol = eps, atol, rtol
         self.labels = input_labels(WHO, forward, len(inputs), names)
         self.backend = check_array_inputs(WHO, inputs, self.labels)
+        self.constants = _constant_positions(constants, names or parameter_names(forward, len(inputs)), inputs,
+                                             self.labels)
         self.originals = [to_host(x).copy() if backend_of(x) is not None else None for x in inputs]
         self.base = _copies(inputs)  # the point the finite differences are taken at
 
@@ -69,31 +77,84 @@ class _BackwardCheck:
 
         self.dout = _random_upstream(self.out, self.backend, seed) if dout is None else dout
         check_upstream(WHO, self.dout, self.out, self.backend)
+        self.noise = rounding_noise(self.out, self.dout, self.eps)
+        gradients = self._gradients(self._call_backward(result, copies, check_unchanged=True))
+        self._check_nones(gradients)
+        numerics, failures = {}, []
+        for position, gradient in enumerate(gradients):
+            if gradient is not None:
+                numerics[position] = numeric = self._numeric(position)
+                report = mismatch(WHO, self.labels[position], gradient, numeric, self.atol, self.rtol, self.noise)
+                if report is not None:
+                    failures.append((position, gradient, numeric, report))
+        if failures:
+            raise GradcheckError(self._failure_message(failures))
+        self._check_other_layouts(numerics)
+
+    def _call_backward(self, result, copies, check_unchanged):
+        """backward(dout, cache) (or backward(dout)) on a copy of dout; with ``check_unchanged``, the inputs and
+        dout must come out of it as they went in."""
         dout_copy = self.dout.copy()
         cache = (result[1],) if isinstance(result, tuple) else ()
         called_as = ("backward(dout, cache), as forward returned (out, cache)" if cache else
                      "backward(dout), as forward returned no cache")
         returned = call_user(WHO, "backward", self.backward, dout_copy, *cache, called_as=called_as)
-        _check_unchanged("backward", copies + [dout_copy], self.originals + [to_host(self.dout)],
-                         self.labels + ["dout"])
-
-        gradients = self._gradients(returned)
-        failures = []
-        for position, gradient in enumerate(gradients):
-            if gradient is not None:
-                numeric = self._numeric(position)
-                report = mismatch(WHO, self.labels[position], gradient, numeric, self.atol, self.rtol)
-                if report is not None:
-                    failures.append((position, gradient, numeric, report))
-        if failures:
-            raise GradcheckError(self._failure_message(failures))
+        if check_unchanged:
+            _check_unchanged("backward", copies + [dout_copy], self.originals + [to_host(self.dout)],
+                             self.labels + ["dout"])
+        return returned
 
     def _objective(self, position):
         return inner_product_with(WHO, "forward", self.forward, self.base, position, self.dout, self.backend)
 
     def _numeric(self, position):
         """The finite-difference gradient of <dout, forward(inputs)> for one input (a host float64 array)."""
-        return central_differences(self._objective(position), self.base[position], self.eps)
+        return central_differences(self._objective(position), self.base[position], self.eps, self.labels[position])
+
+    def _check_nones(self, gradients):
+        """A ``None`` is a zero gradient: right for an input forward does not depend on (or a declared constant),
+        wrong for any other, as an unfinished ``dx, dw, db = None, None, None`` leaves it."""
+        for position, (x, gradient) in enumerate(zip(self.inputs, gradients)):
+            if gradient is not None or not is_floating_array(x) or position in self.constants:
+                continue
+            numeric = self._numeric(position)
+            if numpy.abs(numeric).max(initial=0.0) <= self.noise:
+                continue
+            index = tuple(int(i) for i in numpy.unravel_index(int(numpy.abs(numeric).argmax()), numeric.shape))
+            raise GradcheckError(
+                f"{WHO}: backward returned None for {self.labels[position]}, but forward depends on it (numeric "
+                f"gradient {numeric[index]:.6g} at index {index}): return its gradient, or, if it takes none (a noise "
+                f"sample, a mask), list it in constants=[{_constant_name(self.labels[position], position)!r}]"
+            )
+
+    def _check_other_layouts(self, numerics):
+        """Forward and backward again on inputs laid out otherwise in memory (``strided_copy``): code that assumes
+        a contiguous array (``zeros_like`` keeps a transposed layout, and ``reshape`` of a view copies, so writes
+        through it are lost) is wrong only there, and arrays cut with slices and ``.T`` are common inputs."""
+        copies = [strided_copy(x) if backend_of(x) is not None else fresh(x) for x in self.inputs]
+        if not any(backend_of(x) is not None and x.ndim > 0 and x.size > 1 for x in copies):
+            return
+        where = "on inputs that are not contiguous in memory (views such as x.T or x[:, ::2], given here)"
+        result = call_user(WHO, "forward", self.forward, *copies)
+        out = to_host(output_of(WHO, "forward", result, self.backend))
+        if out.shape != self.out.shape or not agree(out, to_host(self.out), 1e-12, 1e-10):
+            difference = (f"shape {out.shape} instead of {tuple(self.out.shape)}" if out.shape != self.out.shape
+                          else f"largest difference {numpy.abs(out - to_host(self.out)).max():.3g}")
+            raise GradcheckError(f"{WHO}: forward gives another output {where}: {difference}; something in it "
+                                 "assumes a contiguous array (a reshape that copies, then writes into the copy?)")
+        gradients = self._gradients(self._call_backward(result, copies, check_unchanged=False))
+        for position, numeric in numerics.items():
+            gradient = gradients[position]
+            report = None if gradient is None else mismatch(WHO, self.labels[position], gradient, numeric,
+                                                            self.atol, self.rtol, self.noise)
+            if gradient is None or report is not None:
+                label = self.labels[position]
+                lines = ([f"{WHO}: {where}, backward's gradient for {label} is wrong (on contiguous copies it is "
+                          "right):"] + report[1][1:] if report else
+                         [f"{WHO}: {where}, backward returned None for {label} (on contiguous copies, its gradient)"])
+                raise GradcheckError("\n  ".join(
+                    lines + ["something in backward assumes a contiguous array: zeros_like(x) keeps x's layout, and "
+                             "reshape of such an array makes a copy, so writing into the reshaped array is lost"]))
 
     def _check_deterministic(self):
         """Finite differences compare forward at nearby points: forward must give the same output at the same point
@@ -123,6 +184,17 @@ class _BackwardCheck:
                                  f"{counted(len(inputs), 'input')} ({', '.join(labels)}): return one per input, in "
                                  "the order of forward's parameters")
         missing = [label for x, label in zip(inputs[len(returned):], labels[len(returned):]) if is_floating_array(x)]
+        floating = [position for position, x in enumerate(inputs) if is_floating_array(x)]
+        if missing and len(returned) == len(floating) and all(
+                getattr(gradient, "shape", None) == inputs[position].shape
+                for gradient, position in zip(returned, floating)):
+            spelled = ", ".join(f"d{_constant_name(label, position)}" if position in floating else "None"
+                                for position, label in enumerate(labels[:floating[-1] + 1]))
+            raise GradcheckError(
+                f"{WHO}: backward returned {counted(len(returned), 'gradient')}, one per floating-point input, but "
+                "gradients go one per input, in the order of forward's parameters, with None for an input that "
+                f"takes none: return ({spelled})"
+            )
         if missing:
             one = len(missing) == 1
             raise GradcheckError(
@@ -143,6 +215,11 @@ class _BackwardCheck:
         """One returned gradient as a host float64 array: an array on the input's device, of its shape, finite."""
         x, label = self.inputs[position], self.labels[position]
         if not is_floating_array(x):
+            if backend_of(x) is not None:
+                raise GradcheckError(
+                    f"{WHO}: backward returned {describe(gradient)} for {label}, which is an array of dtype {x.dtype} "
+                    "and has no gradient: if it holds values to differentiate, pass it as float64 "
+                    "(x.astype(numpy.float64)); if it holds labels or indices, return None for it")
             raise GradcheckError(f"{WHO}: backward returned {describe(gradient)} for {label}, which is "
                                  f"{describe(x)}, not a floating-point array: return None for it")
         if isinstance(gradient, (int, float, numpy.number)) and not isinstance(gradient, bool) and x.ndim == 0:
@@ -196,6 +273,32 @@ class _BackwardCheck:
         sizes = [(f"axis {axis} of {label}", size) for x, label in zip(self.inputs, self.labels)
                  if is_floating_array(x) for axis, size in enumerate(x.shape) if size > 1]
         return sizes + [(f"axis {axis} of the output", size) for axis, size in enumerate(self.out.shape) if size > 1]
+
+
+def _constant_positions(constants, names, inputs, labels):
+    """The positions ``constants`` names (forward's parameter names or positions), each a float array input."""
+    if isinstance(constants, (str, int)):
+        constants = [constants]
+    positions = set()
+    for constant in constants:
+        if isinstance(constant, str) and constant in names:
+            position = names.index(constant)
+        elif isinstance(constant, int) and not isinstance(constant, bool) and 0 <= constant < len(inputs):
+            position = constant
+        else:
+            known = ", ".join(repr(name) for name in names if name) or "none"
+            raise GradcheckError(f"{WHO}: constants names {constant!r}, which is not one of forward's inputs (names: "
+                                 f"{known}; or positions 0 to {len(inputs) - 1})")
+        if not is_floating_array(inputs[position]):
+            raise GradcheckError(f"{WHO}: constants names {labels[position]}, which is {describe(inputs[position])} "
+                                 "and needs no gradient anyway: only float arrays are constants")
+        positions.add(position)
+    return positions
+
+
+def _constant_name(label, position):
+    """What to write in ``constants=[...]`` for an input: its name where it has one, else its position."""
+    return label.split("'")[1] if "'" in label else position
 
 
 def _copies(inputs):

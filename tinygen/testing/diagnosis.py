@@ -3,9 +3,10 @@ to match the numeric one.
 
 A wrong shape: not summed over the axes that broadcasting added or stretched (a bias gradient left with its batch
 axis), transposed, or the right entries in another shape. The right shape but wrong values: zero everywhere (a
-stub), off by a constant factor (2, -1, 1/N), transposed or flipped (a convolution kernel), or an error that is
-constant along an axis, or proportional to the centered input along it (a normalization's gradient through the
-mean or the variance left out). Each check is exact arithmetic on small host arrays; none guesses from luck.
+stub; or the numeric one is, for a forward that reads the input from elsewhere), off by a constant factor (2, -1,
+1/N), transposed or flipped (a convolution kernel), or an error that is constant along an axis, or proportional to
+the centered input along it (a normalization's gradient through the mean or the variance left out). Each check
+is exact arithmetic on small host arrays; none guesses from luck.
 """
 import itertools
 import math
@@ -80,6 +81,10 @@ def value_cause(analytic, numeric, x, atol, rtol, sizes=()):
     if not analytic.any():
         return ("the analytic gradient is zero everywhere: is backward still a stub, or is this gradient never "
                 "filled in?")
+    if not numeric.any():
+        return ("the numeric gradient is zero everywhere: forward's output does not move when this input does. Does "
+                "forward read it from somewhere else (a global, or a dict a closure holds) instead of its argument? "
+                "The finite differences move the argument")
     factor = _constant_factor(analytic, numeric, atol, rtol)
     if factor is not None:
         return _factor_text(factor, sizes)

@@ -43,24 +43,50 @@ def fresh(value):
         return value
 
 
-def central_differences(objective, x, eps=1e-6):
+#: how many times machine epsilon the user's forward may lose to rounding, beyond the inner product's own terms
+ROUNDING_MARGIN = 1000
+
+
+class NonFiniteOutput(GradcheckError):
+    """The checked function returned NaN or Inf."""
+
+
+def central_differences(objective, x, eps=1e-6, label=None):
     """d objective / dx for every element of ``x``, as a NumPy float64 array of x's shape.
 
     ``x`` is an array of any backend; ``objective(a)`` returns a float for an array ``a`` like ``x``. It is called
-    twice per element, with a working copy of ``x`` that has that one element moved by +eps and by -eps.
+    twice per element, with a working copy of ``x`` that has that one element moved by +eps and by -eps. With
+    ``label`` (what the messages call ``x``), an output of NaN or Inf at a moved point says which move made it.
     """
     work = x.copy()
     values = to_host(x)  # read on the host: one transfer, not one per element
     gradient = numpy.zeros(x.shape, dtype=numpy.float64)
     for index in numpy.ndindex(*x.shape):
         value = float(values[index])
-        work[index] = value + eps
-        plus = objective(work)
-        work[index] = value - eps
-        minus = objective(work)
+        differences = []
+        for moved in (value + eps, value - eps):
+            work[index] = moved
+            try:
+                differences.append(objective(work))
+            except NonFiniteOutput as error:
+                if label is None:
+                    raise
+                raise GradcheckError(
+                    f"{error} when {label} at index {index} was moved by eps from {value:.6g} to {moved:.6g}: is the "
+                    "function defined that close (sqrt or log near 0)? Move the input further from the edge, or "
+                    "pass a smaller eps"
+                ) from None
         work[index] = value
-        gradient[index] = (plus - minus) / (2 * eps)
+        gradient[index] = (differences[0] - differences[1]) / (2 * eps)
     return gradient
+
+
+def rounding_noise(out, dout, eps):
+    """How far rounding alone may move a central difference of <dout, out>: each value of that sum is good to
+    about machine epsilon times the sum of its terms' sizes (times ``ROUNDING_MARGIN`` for the rounding inside the
+    function), and a central difference divides the difference of two such values by 2 eps."""
+    terms = float(numpy.abs(to_host(out) * to_host(dout)).sum())
+    return ROUNDING_MARGIN * float(numpy.finfo(numpy.float64).eps) * terms / eps
 
 
 def one_sided_slopes(objective, x, index, eps=1e-6):
@@ -117,7 +143,7 @@ def _numerical_gradient(f, inputs, dout, eps):
             gradients.append(None)
             continue
         objective = inner_product_with("numerical_gradient", "f", f, base, position, dout, backend)
-        gradients.append(backend.asarray(central_differences(objective, base[position], eps)))
+        gradients.append(backend.asarray(central_differences(objective, base[position], eps, labels[position])))
     return gradients[0] if single else gradients
 
 
@@ -163,8 +189,8 @@ def output_of(who, what, result, backend):
     host = to_host(result)
     if not numpy.isfinite(host).all():
         index = first_non_finite(host)
-        raise GradcheckError(f"{who}: {what} returned {host[index]} at index {index} of its output "
-                             f"(shape {tuple(result.shape)})")
+        raise NonFiniteOutput(f"{who}: {what} returned {host[index]} at index {index} of its output "
+                              f"(shape {tuple(result.shape)})")
     return result
 
 
