@@ -536,3 +536,12 @@ def test_a_forward_that_reads_its_input_from_a_closure_is_named():
     assert message.endswith("likely cause: the numeric gradient is zero everywhere: forward's output does not move "
                             "when this input does. Does forward read it from somewhere else (a global, or a dict a "
                             "closure holds) instead of its argument? The finite differences move the argument")
+
+
+def test_a_step_lost_to_rounding_is_named_not_blamed_on_a_kink():
+    """At |x| ~ 1e9 a step of 1e-6 is a few float64 spacings: correct code failed, and the note said 'kink'."""
+    x = normal(4) * 1e9
+    message = failure(lambda x: 3.0 * x, lambda dout: 3.0 * dout, [x])
+    assert "float64 spacings, so the finite differences there are mostly rounding: pass a larger eps" in message
+    assert "kink" not in message
+    assert check_backward(lambda x: 3.0 * x, lambda dout: 3.0 * dout, [x], eps=1e3)

@@ -24,7 +24,8 @@ from tinygen.testing.comparison import agree, mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import counted, input_labels, parameter_names
 from tinygen.testing.numerical import (central_differences, check_settings, check_upstream, fresh,
-                                       inner_product_with, kink_note, one_sided_slopes, output_of, rounding_noise)
+                                       inner_product_with, kink_note, one_sided_slopes, output_of, rounding_noise,
+                                       step_note)
 
 WHO = "check_backward"
 
@@ -259,8 +260,8 @@ class _BackwardCheck:
         cause = diagnosis.value_cause(gradient, numeric, x, self.atol, self.rtol, self._axis_sizes())
         if cause:
             lines.append(f"likely cause: {cause}")
-        note = kink_note(*one_sided_slopes(self._objective(position), self.base[position], worst, self.eps),
-                         self.atol, self.rtol)
+        note = step_note(float(x[worst]), self.eps) or kink_note(
+            *one_sided_slopes(self._objective(position), self.base[position], worst, self.eps), self.atol, self.rtol)
         if note:
             lines.append(note)
         if len(failures) > 1:

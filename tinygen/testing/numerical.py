@@ -45,6 +45,8 @@ def fresh(value):
 
 #: how many times machine epsilon the user's forward may lose to rounding, beyond the inner product's own terms
 ROUNDING_MARGIN = 1000
+#: a step of fewer float64 spacings than this, at the input's value, measures mostly rounding
+STEP_ULPS = 1e4
 
 
 class NonFiniteOutput(GradcheckError):
@@ -100,6 +102,17 @@ def one_sided_slopes(objective, x, index, eps=1e-6):
     work[index] = value - eps
     left = (center - objective(work)) / eps
     return left, right
+
+
+def step_note(value, eps):
+    """A line for a failure message when ``eps`` is too small a step at ``value`` to measure anything but rounding:
+    fewer than ``STEP_ULPS`` float64 spacings (|value| = 1e9 has spacings of 1.2e-7: eps = 1e-6 is 8 of them)."""
+    spacings = eps / float(numpy.spacing(abs(value)))
+    if spacings >= STEP_ULPS:
+        return None
+    return (f"note: at {value:.6g} a step of eps = {eps:g} is only {spacings:.3g} float64 spacings, so the finite "
+            f"differences there are mostly rounding: pass a larger eps (e.g. eps={eps * abs(value):.3g}, relative to "
+            "the input's size) or rescale the inputs")
 
 
 def kink_note(left, right, atol, rtol):
