@@ -91,6 +91,7 @@ from tinygen.ops.reduction import (  # noqa: F401
     max,
     mean,
     min,
+    prod,
     std,
     sum,
     var,

@@ -583,6 +583,9 @@ class Tensor:
     def sum(self, dim=None, keepdim=False):
         return ops.reduction.sum(self, dim, keepdim)
 
+    def prod(self, dim=None, keepdim=False):
+        return ops.reduction.prod(self, dim, keepdim)
+
     def mean(self, dim=None, keepdim=False):
         return ops.reduction.mean(self, dim, keepdim)
 
