@@ -659,6 +659,9 @@ class Tensor:
     def cumsum(self, dim):
         return ops.scan.cumsum(self, dim)
 
+    def roll(self, shifts, dims=None):
+        return ops.scan.roll(self, shifts, dims)
+
     def permute(self, *dims):
         return ops.shape.permute(self, *dims)
 
