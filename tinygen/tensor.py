@@ -662,6 +662,15 @@ class Tensor:
     def roll(self, shifts, dims=None):
         return ops.scan.roll(self, shifts, dims)
 
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return ops.sorting.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return ops.sorting.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return ops.sorting.topk(self, k, dim, largest, sorted)
+
     def permute(self, *dims):
         return ops.shape.permute(self, *dims)
 
