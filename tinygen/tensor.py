@@ -551,6 +551,9 @@ class Tensor:
     def tanh(self):
         return ops.elementwise.tanh(self)
 
+    def erf(self):
+        return ops.special.erf(self)
+
     def sigmoid(self):
         return ops.elementwise.sigmoid(self)
 
