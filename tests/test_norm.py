@@ -1,4 +1,4 @@
-"""tinygen.norm / Tensor.norm: gradients (first and second order, float64, random upstream gradients,
+"""tinygen.norm / Tensor.norm and F.normalize: gradients (first and second order, float64, random upstream gradients,
 non-contiguous inputs through gradcheck), the zero vector, errors, and values and gradients against PyTorch."""
 import math
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinygen
+import tinygen.nn.functional as F
 from tinygen.testing import gradcheck, gradgradcheck
 
 from helpers import assert_close, host, random_tensor
@@ -93,3 +94,40 @@ def test_values_and_gradients_match_pytorch(p, dim):
     (gradient_torch,) = torch.autograd.grad(y_torch, theirs, torch.tensor(upstream))
     assert_close(y, y_torch.detach().numpy(), rtol=1e-12)
     assert_close(gradient, gradient_torch.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- F.normalize: x / max(||x||_p, eps) -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("p, dim", [(2.0, 1), (1.0, -1), (3, (0, 2)), (2, None)])
+def test_normalize_values_and_gradients(p, dim):
+    x = random_tensor((3, 8, 5), seed=8)[:, ::2].detach().requires_grad_()  # (3, 4, 5), not contiguous
+    a = host(x)
+    assert_close(F.normalize(x, p, dim), a / np.sum(np.abs(a) ** p, axis=dim, keepdims=True) ** (1 / p), rtol=1e-12)
+    gradcheck(lambda t: F.normalize(t, p, dim), [x])
+    gradgradcheck(lambda t: F.normalize(t, p, dim), [x])
+
+
+def test_normalize_keeps_a_zero_vector_and_the_dtype():
+    x = tinygen.tensor([[3.0, 4.0], [0.0, 0.0]])
+    assert_close(F.normalize(x), np.array([[0.6, 0.8], [0.0, 0.0]], dtype=np.float32))  # dim=1: each row
+    assert F.normalize(x).dtype == tinygen.float32 and F.normalize(x.double()).dtype == tinygen.float64
+    with pytest.raises(TypeError, match="normalize: eps must be a real number, got str"):
+        F.normalize(x, eps="small")
+    with pytest.raises(IndexError, match="norm: dim 2 is out of range"):
+        F.normalize(x, dim=2)
+
+
+@pytest.mark.torch
+def test_normalize_matches_pytorch_with_a_zero_vector():
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(9).standard_normal((3, 4, 5))
+    values[0, :, 1] = 0.0  # a zero vector along dim 1: divided by eps, its gradient 1 / eps
+    upstream = np.random.default_rng(10).standard_normal((3, 4, 5))
+    for p, dim in ((2.0, 1), (1.0, 1), (3, (0, 2)), (math.inf, 0)):
+        ours = tinygen.tensor(values, requires_grad=True)
+        theirs = torch.tensor(values, requires_grad=True)
+        y, y_torch = F.normalize(ours, p, dim), torch.nn.functional.normalize(theirs, p, dim)
+        (gradient,) = tinygen.grad(y, ours, tinygen.tensor(upstream))
+        (gradient_torch,) = torch.autograd.grad(y_torch, theirs, torch.tensor(upstream))
+        assert_close(y, y_torch.detach().numpy(), rtol=1e-12)
+        assert_close(gradient, gradient_torch.numpy(), rtol=1e-10, atol=1e-12)

@@ -1,5 +1,6 @@
-"""flip and cumsum: values against NumPy and PyTorch, gradients against finite differences (first and second order,
-random upstream gradients, non-contiguous inputs), bad dims (probe: both missing from PyTorch scripts)."""
+"""flip, roll and cumsum: values against NumPy and PyTorch, gradients against finite differences (first and second
+order, random upstream gradients, non-contiguous inputs), bad dims and shifts (probe: all missing from PyTorch
+scripts)."""
 import numpy as np
 import pytest
 
@@ -14,6 +15,9 @@ CALLS = {
     "cumsum_0": (lambda x: x.cumsum(0), lambda a: np.cumsum(a, axis=0)),
     "cumsum_last": (lambda x: tinygen.cumsum(x, -1), lambda a: np.cumsum(a, axis=-1)),
     "cumsum_of_flip": (lambda x: x.flip(1).cumsum(1), lambda a: np.cumsum(a[:, ::-1], axis=1)),
+    "roll_flat": (lambda x: x.roll(5), lambda a: np.roll(a, 5)),
+    "roll_two": (lambda x: tinygen.roll(x, (1, -3), (0, 2)), lambda a: np.roll(a, (1, -3), axis=(0, 2))),
+    "roll_twice_one_dim": (lambda x: x.roll((2, 3), (-1, -1)), lambda a: np.roll(a, 5, axis=-1)),
 }
 
 
@@ -36,11 +40,24 @@ def test_dtypes_and_errors():
         tinygen.ones(2).flip(None)
     with pytest.raises(IndexError, match="cumsum"):
         tinygen.ones(2, 3).cumsum(2)
+    with pytest.raises(ValueError, match=r"roll: shifts \(1, 2\) and dims \(0,\) must have the same length"):
+        tinygen.ones(2, 3).roll((1, 2), 0)
+    with pytest.raises(ValueError, match=r"roll: without dims, shifts must be one int .* got \(1, 2\)"):
+        tinygen.ones(2, 3).roll((1, 2))
+    with pytest.raises(IndexError, match="roll: dim 2 is out of range"):
+        tinygen.ones(2, 3).roll(1, 2)
+    with pytest.raises(TypeError, match="roll: shifts must be an int or a tuple of ints"):
+        tinygen.ones(2, 3).roll(1.5, 0)
+    assert tinygen.tensor(3.0).roll(1).tolist() == 3.0 and tinygen.ones(0, 3).roll(1, 0).shape == (0, 3)
+    assert tinygen.tensor([1, 2, 3], dtype=tinygen.int32).roll(1).dtype == tinygen.int32
 
 
 def test_pytorch_agrees():
     torch = pytest.importorskip("torch")
     a = np.random.default_rng(2).normal(size=(3, 4))
-    for name in ("flip_last", "cumsum_0", "cumsum_of_flip"):  # the method forms, which PyTorch spells alike
+    # the method forms, which PyTorch spells alike
+    for name in ("flip_last", "cumsum_0", "cumsum_of_flip", "roll_flat", "roll_twice_one_dim"):
         function = CALLS[name][0]
         assert np.allclose(host(function(tinygen.tensor(a))), function(torch.tensor(a)).numpy(), rtol=1e-12)
+    ours = tinygen.roll(tinygen.tensor(a), (1, -3), (0, 1))
+    assert np.array_equal(host(ours), torch.roll(torch.tensor(a), (1, -3), (0, 1)).numpy())

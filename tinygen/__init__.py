@@ -91,6 +91,7 @@ from tinygen.ops.reduction import (  # noqa: F401
     max,
     mean,
     min,
+    prod,
     std,
     sum,
     var,
@@ -128,7 +129,9 @@ from tinygen.legacy import (  # noqa: E402,F401
 from tinygen.ops.norm import norm  # noqa: E402,F401
 from tinygen.ops.activation import log_softmax, softmax  # noqa: E402,F401
 from tinygen.ops.pieces import chunk, split, unbind  # noqa: E402,F401
-from tinygen.ops.scan import cumsum, flip  # noqa: E402,F401
+from tinygen.ops.scan import cumsum, flip, roll  # noqa: E402,F401
+from tinygen.ops.sorting import argsort, sort, topk  # noqa: E402,F401
+from tinygen.ops.special import erf  # noqa: E402,F401
 from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
 from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401

@@ -47,7 +47,7 @@ HINTS = {
         "Conv3d": "tinygen's convolutions are Conv1d, Conv2d and ConvTranspose2d",
     },
     "nn.functional": {
-        "gelu": "use F.elu, F.relu, F.leaky_relu or F.softplus",
+        "celu": "write it with F.elu: celu(x, alpha) = alpha * F.elu(x / alpha)",
         "layer_norm": "normalize with mean and var over the last dims",
     },
     "optim": {

@@ -551,6 +551,9 @@ class Tensor:
     def tanh(self):
         return ops.elementwise.tanh(self)
 
+    def erf(self):
+        return ops.special.erf(self)
+
     def sigmoid(self):
         return ops.elementwise.sigmoid(self)
 
@@ -582,6 +585,9 @@ class Tensor:
 
     def sum(self, dim=None, keepdim=False):
         return ops.reduction.sum(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return ops.reduction.prod(self, dim, keepdim)
 
     def mean(self, dim=None, keepdim=False):
         return ops.reduction.mean(self, dim, keepdim)
@@ -655,6 +661,18 @@ class Tensor:
 
     def cumsum(self, dim):
         return ops.scan.cumsum(self, dim)
+
+    def roll(self, shifts, dims=None):
+        return ops.scan.roll(self, shifts, dims)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return ops.sorting.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return ops.sorting.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return ops.sorting.topk(self, k, dim, largest, sorted)
 
     def permute(self, *dims):
         return ops.shape.permute(self, *dims)

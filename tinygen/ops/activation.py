@@ -1,21 +1,23 @@
-"""Activations that mix entries (softmax, log_softmax), logsigmoid, and the fully connected layer ``linear``.
+"""Activations that mix entries (softmax, log_softmax), logsigmoid, silu, gelu, and the fully connected layer
+``linear``.
 
 The elementwise activations (relu, leaky_relu, tanh, sigmoid, elu, softplus) live in ``elementwise``.
 Every backward here is written with differentiable tensor ops, so second derivatives (a WGAN-GP gradient
 penalty) go through them. See docs/derivations/activations.md.
-Tests: tests/test_activation.py (softmax, log_softmax, logsigmoid), tests/test_linear.py (linear).
+Tests: tests/test_activation.py (softmax, log_softmax, logsigmoid), tests/test_gelu.py, tests/test_linear.py (linear).
 """
 import math
 
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import is_floating
 from tinygen.ops import checks, reduction
-from tinygen.ops.elementwise import exp, sigmoid
+from tinygen.ops.elementwise import exp, sigmoid, tanh
 from tinygen.ops.linalg import matmul
 from tinygen.ops.reduction import shift_for_exp
 from tinygen.ops.shape import reshape
+from tinygen.ops.special import erf
 
-__all__ = ["linear", "log_softmax", "logsigmoid", "silu", "softmax"]
+__all__ = ["gelu", "linear", "log_softmax", "logsigmoid", "silu", "softmax"]
 
 
 class Softmax(Function):
@@ -124,6 +126,20 @@ def silu(input, inplace=False):
     accepted and, as for every activation here, the result is a new tensor."""
     input = checks.float_input("silu", input)
     return input * sigmoid(input)
+
+
+def gelu(input, approximate="none"):
+    """x Phi(x), Phi the standard normal CDF (PyTorch's ``F.gelu``), as products of ops, so every derivative follows:
+
+        approximate="none":  0.5 x (1 + erf(x / sqrt(2)))      d/dx = Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi)
+        approximate="tanh":  0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+    """
+    input = checks.float_input("gelu", input)
+    if approximate == "none":
+        return input * 0.5 * (1.0 + erf(input * math.sqrt(0.5)))
+    if approximate == "tanh":
+        return input * 0.5 * (1.0 + tanh(math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def linear(input, weight, bias=None):

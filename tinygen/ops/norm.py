@@ -11,6 +11,7 @@ Gradient, with y the norm and g = dL/dy spread back over the reduced dimensions:
     p = 0:           0
 and 0 wherever y = 0 (the subgradient PyTorch picks). The backward is written with tinygen's ops on x and
 on y (the saved output, itself differentiable), so a gradient penalty's double backward goes through it.
+``normalize`` (``F.normalize``) divides by the norm, composed of ``norm``, ``clamp`` and ``/``.
 See docs/derivations/reductions.md for how a reduced gradient is spread back.
 """
 import math
@@ -19,11 +20,11 @@ import numbers
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import is_floating, to_dtype
 from tinygen.ops import checks
-from tinygen.ops.elementwise import abs, sign, where
+from tinygen.ops.elementwise import abs, clamp, sign, where
 from tinygen.ops.reduction import _spread
 from tinygen.tensor import Tensor
 
-__all__ = ["norm"]
+__all__ = ["norm", "normalize"]
 
 
 class VectorNorm(Function):
@@ -101,3 +102,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise ValueError(f"norm: the {p}-norm of an empty slice is undefined (input shape {input.shape})")
     return VectorNorm(order, dims, keepdim)(input)
 
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """input / max(||input||_p, eps) over ``dim`` (PyTorch's ``F.normalize``): unit vectors along ``dim``, a zero
+    vector stays zero. Made of ``norm``, ``clamp`` and a division, so gradients of any order follow from theirs."""
+    checks.require_tensor("normalize", input)
+    eps = checks.real_number("normalize", "eps", eps)
+    return input / clamp(norm(input, p, dim, keepdim=True), min=eps)

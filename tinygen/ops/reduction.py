@@ -1,7 +1,8 @@
-"""Reductions over dimensions: sum, mean, var, std, amax/amin, max/min, logsumexp, argmax/argmin.
+"""Reductions over dimensions: sum, prod, mean, var, std, amax/amin, max/min, logsumexp, argmax/argmin.
 
 A reduction sends each output's gradient back to every input that fed it: ``sum`` copies it (broadcast),
-``amax`` gives it to the maxima (split evenly at ties), ``logsumexp`` weights it by softmax.
+``prod`` scales it by the product of the other entries, ``amax`` gives it to the maxima (split evenly at ties),
+``logsumexp`` weights it by softmax.
 ``dim=None`` reduces over everything; ``keepdim=True`` keeps reduced dims as size 1.
 See docs/derivations/reductions.md.
 Tests: tests/test_reduction.py.
@@ -53,6 +54,45 @@ class Sum(Function):
 
     def backward(self, g):
         return _spread(g, self.input_shape, self.dims)
+
+
+class Prod(Function):
+    """y = product of x over ``dims``.   dL/dx_i = g * (product of the other entries x_j, j != i).
+
+    Not g * y / x_i, which is 0 / 0 at a zero. With P the product of a slice's non-zero entries, the other
+    entries' product is P / x_i (x_i taken as 1 if it is 0) times the product of the *other zeros*: 1 if there
+    are none; with one zero x_m, x_m itself for i != m (value 0, slope 1) and 1 for i = m; with two, the other
+    one for i among them, else 0; with more, 0. Written with tinygen's ops, these have the right values and
+    slopes, so second derivatives are exact at zeros too. See docs/derivations/reductions.md.
+    """
+
+    save_inputs = True
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        # integers and bools multiply in int64, as in PyTorch (and as ``sum`` adds)
+        return x.prod(axis=self.dims, keepdims=self.keepdim, dtype=int64 if x.dtype.kind in "biu" else None)
+
+    def backward(self, g):
+        from tinygen.ops.elementwise import where
+
+        (x,) = self.saved_inputs
+        backend, dims = x.backend, self.dims
+        is_zero = x == 0
+        zeros_in_slice = _spread(sum(is_zero, dims, keepdim=True), x.shape, dims).array
+
+        def mask(array):
+            return Tensor._make(array, backend)
+
+        nonzero = where(is_zero, 1.0, x)
+        zero_sum = _spread(sum(where(is_zero, x, 0.0), dims, keepdim=True), x.shape, dims)  # value 0, slope 1
+        other_zeros = where(mask(zeros_in_slice == 0), 1.0,
+                            where(mask(zeros_in_slice == 1), where(is_zero, 1.0, zero_sum),
+                                  where(mask((zeros_in_slice == 2) & is_zero.array), zero_sum - x, 0.0)))
+        others = _spread(Prod(dims, True)(nonzero), x.shape, dims) / nonzero * other_zeros
+        return _spread(g, x.shape, dims) * others
 
 
 class Amax(Function):
@@ -114,6 +154,16 @@ def sum(x, dim=None, keepdim=False):
     if not dims and dim is not None:
         return x
     return Sum(dims, keepdim)(x)
+
+
+def prod(x, dim=None, keepdim=False):
+    """Product of the entries (``dim=None``) or along one ``dim``, as PyTorch's ``prod``; integers and bools
+    multiply in int64. The gradient is right at zeros (see ``Prod``)."""
+    checks.require_tensor("prod", x)
+    if dim is None:
+        return Prod(tuple(range(x.ndim)), False)(x)
+    dim = checks.normalize_dim("prod", dim, x.ndim)
+    return Prod((dim,) if x.ndim else (), keepdim)(x)
 
 
 def _count(x, dims):

@@ -4,10 +4,10 @@
 unchanged; tinygen always returns a new tensor, which gives the same values.
 """
 from tinygen.nn.module import Module
-from tinygen.ops.activation import log_softmax, silu, softmax
+from tinygen.ops.activation import gelu, log_softmax, silu, softmax
 from tinygen.ops.elementwise import elu, leaky_relu, relu, sigmoid, softplus, tanh
 
-__all__ = ["ELU", "LeakyReLU", "LogSoftmax", "ReLU", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
+__all__ = ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
 
 
 def _describe(*settings, inplace=False):
@@ -55,6 +55,20 @@ class ELU(Module):
 
     def extra_repr(self):
         return _describe(f"alpha={self.alpha}", inplace=self.inplace)
+
+
+class GELU(Module):
+    """x Phi(x) (Phi the standard normal CDF), exactly or, with approximate='tanh', by tanh (see ``F.gelu``)."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return gelu(input, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
 
 
 class Tanh(Module):
