@@ -43,6 +43,11 @@ class Backend:
         """
         self.xp.add.at(target, index, values)
 
+    def stable_argsort(self, array, axis):
+        """The indices that sort ``array`` along ``axis``, ties in their input order. NumPy sorts stably only when
+        asked (``kind="stable"``); CuPy always does, and its ``argsort`` refuses or lacks ``kind``."""
+        return self.xp.argsort(array, axis=axis, kind="stable")
+
     def default_rng(self, seed):
         """A random generator offering ``random(size, dtype)`` and ``standard_normal(size, dtype)``."""
         return self.xp.random.default_rng(seed)

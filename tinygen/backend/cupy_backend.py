@@ -31,5 +31,8 @@ class CupyBackend(Backend):
     def to_numpy(self, array):
         return self.xp.asnumpy(array)
 
+    def stable_argsort(self, array, axis):
+        return self.xp.argsort(array, axis=axis)  # CuPy's sort is always stable
+
     def synchronize(self):
         self.xp.cuda.get_current_stream().synchronize()

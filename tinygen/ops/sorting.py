@@ -27,10 +27,10 @@ def _order(x, dim, descending):
 
     Descending and still stable: sort the reversed slice, reverse that order, and count positions from the end.
     """
-    xp = x.backend.xp
+    xp, argsort = x.backend.xp, x.backend.stable_argsort
     if not descending:
-        return xp.argsort(x.array, axis=dim, kind="stable").astype(int64, copy=False)
-    reversed_order = xp.argsort(xp.flip(x.array, axis=dim), axis=dim, kind="stable")
+        return argsort(x.array, dim).astype(int64, copy=False)
+    reversed_order = argsort(xp.flip(x.array, axis=dim), dim)
     return (x.shape[dim] - 1 - xp.flip(reversed_order, axis=dim)).astype(int64, copy=False)
 
 
