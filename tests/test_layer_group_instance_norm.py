@@ -1,11 +1,13 @@
 """layer_norm, group_norm, instance_norm and their layers: gradients (first and second order, random upstream
 gradients, non-contiguous inputs), values and the backward's closed form against NumPy, running statistics,
-errors, and (where PyTorch is installed) values and gradients against PyTorch."""
+errors, and (where PyTorch is installed) forward, gradients, state_dict keys and repr against PyTorch."""
 import numpy as np
 import pytest
 
 import tinygen
+from tinygen import nn
 from tinygen.nn import functional as F
+from tinygen.nn.layers.normalization import BatchNorm
 from tinygen.testing import gradcheck, gradgradcheck
 
 from helpers import assert_close, host, random_tensor
@@ -116,6 +118,47 @@ def test_instance_norm_running_stats_average_the_instances_unbiased_statistics()
     assert_close(evaluated, (host(x) - mean) / np.sqrt(var + 1e-5))
 
 
+def test_instance_norm_layer_modes_and_state():
+    layer = nn.InstanceNorm1d(2, momentum=0.5, affine=True, track_running_stats=True, dtype=tinygen.float64)
+    assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    x = random_tensor((3, 2, 5), seed=15, requires_grad=False)
+    layer(x)
+    assert int(layer.num_batches_tracked) == 0  # as PyTorch: instance norm does not count batches
+    assert_close(layer.running_mean, 0.5 * host(x).mean((0, 2)))
+    stats = host(layer.running_mean).copy(), host(layer.running_var).copy()
+    layer.eval()
+    one = layer(x[0])  # unbatched (C, L) in evaluation mode: the running statistics normalize
+    assert_close(one, (host(x)[0] - stats[0][:, None]) / np.sqrt(stats[1][:, None] + 1e-5))
+    assert_close(layer.running_mean, stats[0])
+    bare = nn.InstanceNorm2d(2).eval()  # no running statistics: each instance's own, in evaluation mode too
+    assert list(bare.state_dict()) == [] and bare.running_mean is None
+    image = random_tensor((2, 3, 4), seed=16, dtype=tinygen.float32, requires_grad=False)
+    assert bare(image).dtype == tinygen.float32
+    assert_close(bare(image), standardized(host(image), (1, 2)), rtol=1e-5, atol=1e-6)
+    frozen = nn.InstanceNorm1d(2, momentum=None, track_running_stats=True)
+    frozen(random_tensor((2, 2, 3), seed=17, dtype=tinygen.float32, requires_grad=False))
+    assert_close(frozen.running_mean, np.zeros(2, dtype=np.float32))  # momentum=None: left as they are
+
+
+def test_layers_parameters_dtypes_and_reprs():
+    layer = nn.LayerNorm((2, 3))
+    assert [(name, p.shape) for name, p in layer.named_parameters()] == [("weight", (2, 3)), ("bias", (2, 3))]
+    assert_close(layer.weight, np.ones((2, 3), dtype=np.float32))
+    assert repr(layer) == "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert layer(tinygen.randn(4, 2, 3)).dtype == tinygen.float32
+    assert layer.double()(random_tensor((4, 2, 3), seed=18)).dtype == tinygen.float64
+    assert repr(nn.LayerNorm(5, elementwise_affine=False)) == (
+        "LayerNorm((5,), eps=1e-05, elementwise_affine=False, bias=False)")
+    assert list(nn.LayerNorm(5, bias=False).state_dict()) == ["weight"]
+    groups = nn.GroupNorm(2, 4, eps=1e-3)
+    assert list(groups.state_dict()) == ["weight", "bias"] and groups.weight.shape == (4,)
+    assert repr(groups) == "GroupNorm(2, 4, eps=0.001, affine=True, bias=True)"
+    assert list(nn.GroupNorm(2, 4, affine=False).parameters()) == []
+    assert repr(nn.InstanceNorm2d(3)) == (
+        "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)")
+    assert not isinstance(nn.InstanceNorm2d(3), BatchNorm)  # as PyTorch: update_bn and DCGAN init leave it alone
+
+
 # --- errors -------------------------------------------------------------------------------------------------------
 
 def test_errors_are_clear():
@@ -151,7 +194,21 @@ def test_errors_are_clear():
         F.instance_norm(tinygen.randn(2, 4))
     with pytest.raises(ValueError, match="instance_norm: use_input_stats=False needs running_mean and running_var"):
         F.instance_norm(x, use_input_stats=False)
-
+    with pytest.raises(ValueError, match=r"GroupNorm: num_channels \(4\) must be divisible by num_groups \(3\)"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ValueError, match=r"GroupNorm: expected 6 channels on dim 1 \(num_channels\), got input of "
+                                         r"shape \(2, 4, 3\)"):
+        nn.GroupNorm(2, 6)(x)
+    with pytest.raises(ValueError, match="InstanceNorm2d: expected 3D \\(unbatched\\) or 4D input, got 2D input"):
+        nn.InstanceNorm2d(4)(tinygen.randn(4, 3))
+    with pytest.raises(ValueError, match=r"InstanceNorm1d: expected 5 channels on dim 1 \(num_features\)"):
+        nn.InstanceNorm1d(5, affine=True)(x)
+    with pytest.raises(ValueError, match=r"InstanceNorm1d: expected 5 channels on dim 0 \(num_features\)"):
+        nn.InstanceNorm1d(5, track_running_stats=True)(x[0])
+    with pytest.warns(UserWarning, match="InstanceNorm1d: expected 5 channels .* num_features is not used"):
+        nn.InstanceNorm1d(5)(x)  # as PyTorch: without parameters or running statistics num_features is unused
+    with pytest.raises(ValueError, match="LayerNorm: normalized_shape must be one or more non-negative ints"):
+        nn.LayerNorm([])
 
 
 # --- PyTorch -------------------------------------------------------------------------------------------------------
@@ -182,3 +239,42 @@ def test_functions_match_torch(name, dtype, tolerance):
     assert_close(ours_output, their_output.detach().numpy(), rtol=tolerance, atol=tolerance)
     for ours_grad, their_tensor in zip(tinygen.grad(ours_output, inputs, upstream), theirs):
         assert_close(ours_grad, their_tensor.grad.numpy(), rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make, shape", [
+    (lambda nn: nn.LayerNorm(6), (3, 4, 6)),
+    (lambda nn: nn.LayerNorm((4, 6), eps=1e-3, bias=False), (3, 4, 6)),
+    (lambda nn: nn.GroupNorm(2, 4), (3, 4, 5)),
+    (lambda nn: nn.GroupNorm(4, 4, affine=False), (3, 4, 2, 3)),
+    (lambda nn: nn.InstanceNorm1d(4, affine=True, track_running_stats=True), (3, 4, 5)),
+    (lambda nn: nn.InstanceNorm1d(4, affine=True, track_running_stats=True), (4, 5)),  # unbatched
+    (lambda nn: nn.InstanceNorm2d(4, momentum=0.3, track_running_stats=True), (3, 4, 3, 3)),
+    (lambda nn: nn.InstanceNorm2d(4, affine=True), (4, 3, 3)),  # unbatched
+])
+def test_layers_match_torch_over_several_training_steps(make, shape):
+    torch = pytest.importorskip("torch")
+    from torch_oracle import copy_parameters, to_torch
+
+    ours, theirs = make(nn), make(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) and repr(ours) == repr(theirs)
+    with tinygen.no_grad():
+        for seed, parameter in enumerate(ours.parameters()):
+            parameter.copy_(random_tensor(parameter.shape, seed=30 + seed, dtype=tinygen.float32, requires_grad=False))
+    copy_parameters(ours, theirs)
+    for step in range(3):
+        x = (random_tensor(shape, seed=40 + step, dtype=tinygen.float32) * 3.0 + float(step)).detach().requires_grad_()
+        upstream = random_tensor(shape, seed=50 + step, dtype=tinygen.float32, requires_grad=False)
+        x_torch = to_torch(x, requires_grad=True)
+        y, y_torch = ours(x), theirs(x_torch)
+        y.backward(upstream)
+        y_torch.backward(to_torch(upstream))
+        assert_close(y.detach(), y_torch.detach().numpy(), rtol=1e-4, atol=1e-5)
+        assert_close(x.grad, x_torch.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for name, value in theirs.state_dict().items():
+        assert_close(ours.state_dict()[name], value.numpy(), rtol=1e-5, atol=1e-6)
+    for name, parameter in theirs.named_parameters():
+        assert_close(getattr(ours, name).grad, parameter.grad.numpy(), rtol=1e-4, atol=1e-4)
+    ours.eval(), theirs.eval()
+    x = random_tensor(shape, seed=60, dtype=tinygen.float32, requires_grad=False)
+    assert_close(ours(x), theirs(to_torch(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
