@@ -86,7 +86,7 @@ def test_values_match_the_definition():
 ])
 def test_gradients_are_the_closed_form(case, weight_shape, set_size, summed):
     """dL/dx = invstd * (h - mean(h) - xhat * mean(h * xhat)) with h = weight * g and means over each normalized
-    set, dL/dweight = sum(g * xhat), dL/dbias = sum(g) (docs/derivations/batch-norm.md, "Other axes")."""
+    set, dL/dweight = sum(g * xhat), dL/dbias = sum(g) (docs/derivations/layer-norm.md)."""
     x = random_tensor((3, 4, 5), seed=10)
     weight, bias = random_tensor(weight_shape, seed=11), random_tensor(weight_shape, seed=12)
     output = F.layer_norm(x, (4, 5), weight, bias) if case == "layer_norm" else F.group_norm(x, 2, weight, bias)

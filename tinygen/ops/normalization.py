@@ -23,7 +23,8 @@ same formula on raw arrays, in place, with BLAS sums and no graph: several times
 ``backward()``, i.e. every training step. ``batch_norm_reference`` is the forward as its definition reads,
 the reference for the fused forward of ``BatchNormTraining``.
 
-See docs/derivations/batch-norm.md. Tests: tests/test_normalization.py, tests/test_layer_group_instance_norm.py.
+See docs/derivations/batch-norm.md and layer-norm.md. Tests: tests/test_normalization.py,
+tests/test_layer_group_instance_norm.py.
 """
 import math
 
@@ -157,7 +158,7 @@ def standardize(x, dims, eps):
     """xhat = (x - mean) / sqrt(var + eps), the mean and the (biased) variance taken over ``dims``, in tensor ops.
 
     Autograd derives dL/dx = invstd * (h - mean(h) - xhat * mean(h * xhat)), h = dL/dxhat, means over ``dims``
-    (docs/derivations/batch-norm.md), and the second derivative: what layer, group and instance norm use.
+    (docs/derivations/layer-norm.md), and the second derivative: what layer, group and instance norm use.
     """
     centered = x - reduction.mean(x, dims, keepdim=True)
     variance = reduction.mean(centered * centered, dims, keepdim=True)

@@ -5,6 +5,7 @@ State (names as PyTorch's, so state_dict keys match): parameters ``weight`` (gam
 and instance norm, buffers ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` (int64)
 when ``track_running_stats``. In training mode the input's statistics normalize and the running ones are updated;
 in evaluation mode the running ones normalize (the input's own, where there are none).
+See docs/derivations/batch-norm.md and layer-norm.md.
 """
 import warnings
 
