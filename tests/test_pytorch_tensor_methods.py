@@ -56,7 +56,7 @@ def test_new_tensors_take_dtype_and_device():
 @pytest.mark.parametrize("namespace, name, hint", [
     (tinygen, "compile", "use the model itself"),
     (tinygen, "set_default_dtype", "model.double()"),
-    (nn, "LayerNorm", "BatchNorm1d and BatchNorm2d"),
+    (nn, "Conv3d", "Conv1d, Conv2d and ConvTranspose2d"),
     (F, "celu", "F.elu"),
     (optim, "LBFGS", "RMSprop, Adagrad and Adadelta"),
     (tinygen, "not_a_pytorch_name", "coming-from-pytorch"),

@@ -41,14 +41,10 @@ HINTS = {
         "onnx": "tinygen does not export models",
     },
     "nn": {
-        "LayerNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
-        "GroupNorm": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
-        "InstanceNorm2d": "tinygen's normalization layers are BatchNorm1d and BatchNorm2d",
         "Conv3d": "tinygen's convolutions are Conv1d, Conv2d and ConvTranspose2d",
     },
     "nn.functional": {
         "celu": "write it with F.elu: celu(x, alpha) = alpha * F.elu(x / alpha)",
-        "layer_norm": "normalize with mean and var over the last dims",
     },
     "optim": {
         name: "tinygen's optimizers are SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta"

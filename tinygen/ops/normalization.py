@@ -1,6 +1,12 @@
-"""Batch normalization: standardize each channel over the batch (and spatial positions), then scale and shift.
+"""Batch, layer, group and instance normalization: standardize over some dims, then scale and shift.
 
-For x of shape (N, C, *) and each channel c, over its M = N * prod(*) values:
+The four differ only in the dims that share one mean and variance (``standardize``): batch norm each channel
+over the batch and positions, layer norm each sample over its last dims, group norm each sample's group of
+channels, instance norm each sample's channel over its positions. Batch norm, which trains most of
+tinygen's models, has a fused forward and backward; the other three are ``standardize`` in tensor ops,
+differentiated (twice too) by autograd.
+
+Batch norm, for x of shape (N, C, *) and each channel c, over its M = N * prod(*) values:
 
     mean, var = the batch mean and (biased) variance        invstd = 1 / sqrt(var + eps)
     xhat = (x - mean) * invstd                              y = gamma * xhat + beta
@@ -17,8 +23,11 @@ same formula on raw arrays, in place, with BLAS sums and no graph: several times
 ``backward()``, i.e. every training step. ``batch_norm_reference`` is the forward as its definition reads,
 the reference for the fused forward of ``BatchNormTraining``.
 
-See docs/derivations/batch-norm.md. Tests: tests/test_normalization.py.
+See docs/derivations/batch-norm.md and layer-norm.md. Tests: tests/test_normalization.py,
+tests/test_layer_group_instance_norm.py.
 """
+import math
+
 from tinygen.autograd import versions
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
@@ -27,7 +36,7 @@ from tinygen.ops import checks, reduction
 from tinygen.ops.shape import reshape
 from tinygen.tensor import Tensor
 
-__all__ = ["batch_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
 
 def _channel_axes(ndim):
@@ -145,39 +154,79 @@ def backward_reference(g, x, weight, eps):
     return grad_x, reshape(grad_weight, flat), reshape(grad_bias, flat)
 
 
+def standardize(x, dims, eps):
+    """xhat = (x - mean) / sqrt(var + eps), the mean and the (biased) variance taken over ``dims``, in tensor ops.
+
+    Autograd derives dL/dx = invstd * (h - mean(h) - xhat * mean(h * xhat)), h = dL/dxhat, means over ``dims``
+    (docs/derivations/layer-norm.md), and the second derivative: what layer, group and instance norm use.
+    """
+    centered = x - reduction.mean(x, dims, keepdim=True)
+    variance = reduction.mean(centered * centered, dims, keepdim=True)
+    return centered * (variance + eps) ** -0.5
+
+
+def _scale_and_shift(xhat, weight, bias, per_channel):
+    """y = weight * xhat + bias, each optional: (C,) vectors along dim 1 if ``per_channel``, else tensors of
+    xhat's trailing shape (layer norm's normalized_shape). dL/dweight = sum(g * xhat), dL/dbias = sum(g)."""
+    if weight is not None:
+        xhat = xhat * (_per_channel(weight, xhat.ndim) if per_channel else weight)
+    if bias is not None:
+        xhat = xhat + (_per_channel(bias, xhat.ndim) if per_channel else bias)
+    return xhat
+
+
 def batch_norm_reference(input, weight=None, bias=None, eps=1e-5):
     """Training-mode batch norm as its definition reads, in differentiable tensor ops (autograd derives the
     backward): xhat = (x - mean) / sqrt(var + eps) per channel, y = gamma * xhat + beta. The reference that
     ``batch_norm(..., training=True)`` is tested against; it does not update running statistics."""
-    axes = _channel_axes(input.ndim)
-    batch_mean = reduction.mean(input, axes, keepdim=True)
-    batch_var = reduction.var(input, axes, unbiased=False, keepdim=True)
-    output = (input - batch_mean) / (batch_var + eps) ** 0.5
-    if weight is not None:
-        output = output * _per_channel(weight, input.ndim)
-    if bias is not None:
-        output = output + _per_channel(bias, input.ndim)
-    return output
+    return _scale_and_shift(standardize(input, _channel_axes(input.ndim), eps), weight, bias, per_channel=True)
 
 
-# --- public function -----------------------------------------------------------------------------------
+# --- checks ---------------------------------------------------------------------------------------------
 
-def _check_channel_vector(name, tensor, x, channels):
+def _check_float_input(op, input):
+    checks.require_tensor(op, input)
+    if not is_floating(input.dtype):
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype}")
+
+
+def _check_channels_input(op, input):
+    """A floating-point input of shape (N, C, *)."""
+    _check_float_input(op, input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
+
+
+def _check_like_input(op, name, tensor, x, shape, meaning):
+    """``tensor`` (a weight, bias or running statistic; None is fine) has ``shape``, x's dtype and x's device."""
     if tensor is None:
         return
-    checks.require_tensor("batch_norm", tensor, name)
-    if tensor.shape != (channels,):
-        raise ValueError(
-            f"batch_norm: {name} must have shape ({channels},), one value per channel of the input "
-            f"(shape {x.shape}, channels on dim 1), got shape {tensor.shape}"
-        )
+    checks.require_tensor(op, tensor, name)
+    if tensor.shape != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, {meaning}, got shape {tensor.shape}")
     if tensor.dtype != x.dtype:
-        raise TypeError(
-            f"batch_norm: {name} has dtype {tensor.dtype} but the input has dtype {x.dtype}; they must match"
-        )
+        raise TypeError(f"{op}: {name} has dtype {tensor.dtype} but the input has dtype {x.dtype}; they must match")
     if tensor.backend is not x.backend:
-        raise checks.device_error("batch_norm", x, tensor)
+        raise checks.device_error(op, x, tensor)
 
+
+def _check_channel_vectors(op, x, **vectors):
+    meaning = f"one value per channel of the input (shape {x.shape}, channels on dim 1)"
+    for name, tensor in vectors.items():
+        _check_like_input(op, name, tensor, x, (x.shape[1],), meaning)
+
+
+def normalized_shape_tuple(op, normalized_shape):
+    """Layer norm's ``normalized_shape``: an int or a non-empty sequence of ints, returned as a tuple."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    if not isinstance(shape, (tuple, list)) or not all(isinstance(extent, int) for extent in shape):
+        raise TypeError(f"{op}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
+    if not shape or min(shape) < 0:
+        raise ValueError(f"{op}: normalized_shape must be one or more non-negative ints, got {normalized_shape!r}")
+    return tuple(shape)
+
+
+# --- public functions ----------------------------------------------------------------------------------
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalization of ``input`` (N, C), (N, C, L) or (N, C, H, W) per channel (dim 1).
@@ -187,20 +236,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     batch variance). ``training=False``: normalize with ``running_mean`` and ``running_var``.
     ``weight`` (gamma) and ``bias`` (beta) of shape (C,) are optional.
     """
-    checks.require_tensor("batch_norm", input)
-    if not is_floating(input.dtype):
-        raise TypeError(f"batch_norm: expected a floating-point input, got dtype {input.dtype}")
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
-    channels = input.shape[1]
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                         ("bias", bias)):
-        _check_channel_vector(name, tensor, input, channels)
+    _check_channels_input("batch_norm", input)
+    _check_channel_vectors("batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight,
+                           bias=bias)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean and running_var")
         return _normalize_with_running_stats(input, running_mean, running_var, weight, bias, eps)
-    count = input.numel() // channels
+    count = input.numel() // input.shape[1]
     if count <= 1:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
@@ -209,6 +252,77 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     output = op(input, *[tensor for tensor in (weight, bias) if tensor is not None])
     _update_running_stats(running_mean, running_var, op.mean, op.var, count, momentum)
     return output
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization: each sample standardized over its last ``len(normalized_shape)`` dims, which must be
+    ``normalized_shape``; then y = weight * xhat + bias, weight and bias (optional) of shape normalized_shape.
+
+    Backward: dL/dx = invstd * (h - mean(h) - xhat * mean(h * xhat)), h = weight * g, means over the normalized
+    dims; dL/dweight = sum(g * xhat), dL/dbias = sum(g) over the leading dims (``standardize``).
+    """
+    _check_float_input("layer_norm", input)
+    shape = normalized_shape_tuple("layer_norm", normalized_shape)
+    first = input.ndim - len(shape)
+    if first < 0 or input.shape[first:] != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the input's last {len(shape)} dims, "
+                         f"got input of shape {input.shape}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        _check_like_input("layer_norm", name, tensor, input, shape, "the normalized_shape")
+    xhat = standardize(input, tuple(range(first, input.ndim)), eps)
+    return _scale_and_shift(xhat, weight, bias, per_channel=False)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization of ``input`` (N, C, *): its C channels split into ``num_groups`` groups of consecutive
+    channels, each sample's group standardized over its channels and positions; then y = weight * xhat + bias
+    per channel, weight and bias (optional) of shape (C,). Backward: ``layer_norm``'s, means over a group.
+    """
+    _check_channels_input("group_norm", input)
+    channels = input.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1:
+        raise ValueError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
+    if channels % num_groups:
+        raise ValueError(f"group_norm: the input's {channels} channels (dim 1 of shape {input.shape}) do not split "
+                         f"into num_groups={num_groups} equal groups")
+    _check_channel_vectors("group_norm", input, weight=weight, bias=bias)
+    group_size = channels // num_groups * math.prod(input.shape[2:])
+    grouped = reshape(input, (input.shape[0], num_groups, group_size))
+    xhat = reshape(standardize(grouped, (2,), eps), input.shape)
+    return _scale_and_shift(xhat, weight, bias, per_channel=True)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Instance normalization of ``input`` (N, C, *): each sample's channel standardized over its own positions;
+    then y = weight * xhat + bias per channel, weight and bias (optional) of shape (C,).
+
+    ``use_input_stats=True``: each instance's statistics (backward: ``layer_norm``'s, means over the positions);
+    the running statistics, if given, are updated in place with their average over the batch (PyTorch's rule,
+    unbiased variances, as ``batch_norm``). ``False``: ``running_mean`` and ``running_var`` normalize.
+    """
+    _check_channels_input("instance_norm", input)
+    _check_channel_vectors("instance_norm", input, running_mean=running_mean, running_var=running_var,
+                           weight=weight, bias=bias)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        return _normalize_with_running_stats(input, running_mean, running_var, weight, bias, eps)
+    count = math.prod(input.shape[2:])
+    if count <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 position per channel when using the input's "
+                         f"statistics, got input of shape {input.shape}")
+    dims = tuple(range(2, input.ndim))
+    if running_mean is not None or running_var is not None:
+        _update_running_stats(running_mean, running_var, *_average_instance_stats(input, dims), count, momentum)
+    return _scale_and_shift(standardize(input, dims, eps), weight, bias, per_channel=True)
+
+
+def _average_instance_stats(x, dims):
+    """Each channel's mean over the batch of the instances' means and (biased) variances, as raw (C,) arrays."""
+    values = x.detach()
+    means, variances = reduction.mean(values, dims), reduction.var(values, dims, unbiased=False)
+    return reduction.mean(means, 0).array, reduction.mean(variances, 0).array
 
 
 def _normalize_with_running_stats(x, running_mean, running_var, weight, bias, eps):
