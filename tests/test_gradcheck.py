@@ -516,3 +516,19 @@ def test_nondet_tol_allows_that_much_difference_between_two_calls_of_fn():
     with pytest.raises(GradcheckError, match="not deterministic"):
         gradcheck(slightly_noisy, [x], atol=1e-2, nondet_tol=1e-11)
 
+
+def test_the_inputs_of_a_pytorch_style_function_are_named_by_its_forward():
+    class Swapped(Function):
+        @staticmethod
+        def forward(ctx, first, second):
+            ctx.save_for_backward(first, second)
+            return first * second
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            first, second = ctx.saved_tensors
+            return grad_output * first, grad_output * second
+
+    a, b = random_tensor((2, 3), seed=1), random_tensor((2, 3), seed=2)
+    with pytest.raises(GradcheckError, match=r"gradient mismatch for input 0 'first' \(shape \(2, 3\)\)"):
+        gradcheck(Swapped.apply, [a, b])
