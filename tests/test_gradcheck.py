@@ -504,6 +504,18 @@ def test_a_random_fn_is_named_as_such_not_reported_as_a_mismatch():
         gradcheck(lambda p: tinygen.nn.functional.dropout(p, 0.5, training=True), [x])
 
 
+def test_an_fn_whose_output_changes_shape_between_calls_is_named_as_such():
+    calls = []
+
+    def shrinks(p):
+        calls.append(p)
+        return p[:len(p) - len(calls) + 1] * 2
+
+    with pytest.raises(GradcheckError, match=r"^gradcheck: fn returned a float64 Tensor of shape \(3,\) as output 0, "
+                                             r"then a float64 Tensor when called again with the same inputs"):
+        gradcheck(shrinks, [_double([1.0, 2.0, 3.0])])
+
+
 def test_nondet_tol_allows_that_much_difference_between_two_calls_of_fn():
     x = random_tensor((4,), seed=9)
 
