@@ -11,7 +11,7 @@ is about 1e-10; in float32 it would be about 1e-1, which is why only float64 inp
 See docs/testing.md for how to read a failure. For a backward written with plain arrays, see ``check_backward``.
 
 The signatures are PyTorch's (``torch.autograd.gradcheck``, ``gradgradcheck``), with tinygen's own settings after
-them; ``_pytorch_settings`` says what each PyTorch setting does here.
+them; ``gradcheck``'s docstring (and docs/testing.md) says what each PyTorch setting does here.
 """
 import math
 import numbers
