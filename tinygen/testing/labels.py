@@ -2,6 +2,7 @@
 from its signature) or ``input 1`` where it has none (``*args``, a builtin without a signature)."""
 import inspect
 
+from tinygen.autograd.function import Function
 from tinygen.testing.errors import GradcheckError
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -10,7 +11,10 @@ _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_O
 def parameter_names(fn, count):
     """The names of ``fn``'s first ``count`` positional parameters, ``None`` past the named ones."""
     try:
-        parameters = inspect.signature(fn).parameters.values()
+        parameters = list(inspect.signature(fn).parameters.values())
+        owner = _function_of_apply(fn)
+        if owner is not None:  # MyOp.apply(*args) passes its arguments to forward(ctx, a, b): name them a, b
+            parameters = list(inspect.signature(owner.forward).parameters.values())[1:]
     except (TypeError, ValueError):  # some builtins and C functions have no signature
         parameters = ()
     names = []
@@ -19,6 +23,15 @@ def parameter_names(fn, count):
             break
         names.append(parameter.name)
     return (names + [None] * count)[:count]
+
+
+def _function_of_apply(fn):
+    """The ``Function`` subclass written as PyTorch writes one (static ``forward(ctx, ...)``) whose bound ``apply``
+    ``fn`` is, else ``None``."""
+    owner = getattr(fn, "__self__", None)
+    if not (isinstance(owner, type) and issubclass(owner, Function) and getattr(fn, "__name__", None) == "apply"):
+        return None
+    return owner if isinstance(inspect.getattr_static(owner, "forward"), staticmethod) else None
 
 
 def input_labels(who, fn, count, names=None):
