@@ -498,7 +498,7 @@ def test_an_exception_at_a_finite_difference_step_names_the_input_moved():
 
 
 def test_a_random_fn_is_named_as_such_not_reported_as_a_mismatch():
-    x = random_tensor((4,), seed=9)
+    x = random_tensor((64,), seed=9)  # two calls draw the same dropout mask with probability 2**-64, not 1/16
     with pytest.raises(GradcheckError, match=r"^gradcheck: fn gave a different output 0 when called again with the "
                                              r"same inputs \(largest difference .*\): it is not deterministic"):
         gradcheck(lambda p: tinygen.nn.functional.dropout(p, 0.5, training=True), [x])
@@ -544,3 +544,40 @@ def test_the_inputs_of_a_pytorch_style_function_are_named_by_its_forward():
     a, b = random_tensor((2, 3), seed=1), random_tensor((2, 3), seed=2)
     with pytest.raises(GradcheckError, match=r"gradient mismatch for input 0 'first' \(shape \(2, 3\)\)"):
         gradcheck(Swapped.apply, [a, b])
+
+
+def test_gradients_smaller_than_atol_are_compared_relative_to_their_size():
+    """atol alone passed any gradient below it: a wrong sign on a function scaled by 1e-6."""
+    class TinyScale(Function):
+        def __init__(self, sign):
+            self.sign = sign
+
+        def forward(self, x):
+            return x * 1e-6
+
+        def backward(self, g):
+            return g * (self.sign * 1e-6)
+
+    x = random_tensor((3, 4), seed=11)
+    with pytest.raises(GradcheckError, match=r"the gradient is small \(largest entry .* < atol 1e-05\), so it is "
+                                             r"compared relative to its own size(.|\n)*wrong sign everywhere"):
+        gradcheck(lambda x: TinyScale(-1.0)(x), [x])
+    assert gradcheck(lambda x: TinyScale(1.0)(x), [x])
+    assert gradcheck(lambda x: TinyScale(-1.0)(x), [x], atol=1e-3)  # an atol raised by the caller applies alone
+
+
+def test_a_backward_right_only_for_c_ordered_arrays_is_caught_on_the_reversed_layout():
+    """``zeros_like`` keeps a transposed layout, and ``reshape(-1)`` of it copies, so the write is lost. The strided
+    copies were every other element of a C-ordered buffer, where zeros_like is C-ordered: the bug passed."""
+    class SquareWritingThroughAReshape(Function):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, g):
+            dx = g.backend.xp.zeros_like(self.x)
+            dx.reshape(-1)[:] = (2 * self.x * g.array).reshape(-1)
+            return g._wrap_like(dx)
+
+    with pytest.raises(GradcheckError, match="changes when the inputs are non-contiguous"):
+        gradcheck(lambda x: SquareWritingThroughAReshape()(x), [random_tensor((3, 4), seed=12)])

@@ -4,9 +4,13 @@
 That test alone passes any gradient whose entries are all below ``atol``, a wrong sign or a stub of zeros
 included (a loss scaled by 1e-6, a regularization term). Given the finite differences' rounding ``noise``, a
 gradient that small is also compared relative to its own size: |analytic - numeric| <= rtol * scale + noise,
-with scale the largest |entry| of either.
+with scale the largest |entry| of either. An atol raised above the default is the caller's to keep: it applies
+alone.
 """
 import numpy  # the comparison happens on host copies
+
+#: the checks' default atol; a larger one, chosen by the caller, turns the comparison relative to size off
+DEFAULT_ATOL = 1e-5
 
 from tinygen.testing.arrays import first_non_finite
 
@@ -26,7 +30,7 @@ def mismatch(who, label, analytic, numeric, atol, rtol, noise=None):
     difference = numpy.abs(analytic - numeric)
     tolerance = atol + rtol * numpy.abs(numeric)
     scale = max(float(numpy.abs(analytic).max()), float(numpy.abs(numeric).max()))
-    relative = noise is not None and scale < atol
+    relative = noise is not None and scale < atol <= DEFAULT_ATOL
     if relative:
         tolerance = numpy.minimum(tolerance, rtol * scale + noise)
     excess = difference - tolerance

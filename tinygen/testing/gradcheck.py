@@ -23,12 +23,13 @@ from tinygen.backend.dtypes import float64
 from tinygen.random import Generator
 from tinygen.tensor import Tensor
 from tinygen.testing import diagnosis
-from tinygen.testing.arrays import describe, first_non_finite, is_floating_array
+from tinygen.testing.arrays import describe, first_non_finite, is_floating_array, strided_copy
 from tinygen.testing.calls import user_site
 from tinygen.testing.comparison import mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import input_labels
-from tinygen.testing.numerical import central_differences, check_settings, kink_note, one_sided_slopes
+from tinygen.testing.numerical import (central_differences, check_settings, kink_note, one_sided_slopes,
+                                       rounding_noise, step_note)
 
 _host = backends.get_backend("cpu").xp  # numeric bookkeeping (indices, maxima) happens on the host
 
@@ -250,20 +251,19 @@ def _check_not_mutated(name, who, inputs, labels, snapshot):
 
 
 def _noncontiguous_copy(x):
-    """The same values in a strided (non-contiguous) layout: every other element of a twice-as-wide array."""
+    """The same values laid out otherwise (``strided_copy``): axes in reverse memory order, as ``x.T``'s, each
+    every other element of a wider buffer, as ``x[:, ::2]``'s."""
     if x.ndim == 0 or x.numel() < 2:
         return x
-    xp = x.backend.xp
-    wide = xp.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
-    wide[..., ::2] = x.array
-    return Tensor._make(wide[..., ::2], x.backend, x.requires_grad)
+    return Tensor._make(strided_copy(x.array), x.backend, x.requires_grad)
 
 
-def _compare(name, label, x, analytic, numeric, settings, objective, detached):
+def _compare(name, label, x, analytic, numeric, settings, objective, detached, noise):
     """Raise the report of a mismatch, with its likely cause: ``detached`` (no output of fn requires grad, so the
-    analytic gradient is zero by construction) is one the numbers alone cannot tell from a backward left a stub."""
+    analytic gradient is zero by construction) is one the numbers alone cannot tell from a backward left a stub.
+    ``noise``: the finite differences' rounding, for gradients below atol (``None`` in low precision)."""
     atol, rtol = settings.atol, settings.rtol
-    report = mismatch(name, label, analytic, numeric, atol, rtol)
+    report = mismatch(name, label, analytic, numeric, atol, rtol, noise)
     if report is None:
         return
     worst, lines = report
@@ -272,7 +272,8 @@ def _compare(name, label, x, analytic, numeric, settings, objective, detached):
              diagnosis.value_cause(analytic, numeric, x.backend.to_numpy(x.array).astype(float64), atol, rtol))
     if cause:
         lines.append(f"likely cause: {cause}")
-    note = kink_note(*one_sided_slopes(objective, x.array, worst, settings.eps), atol, rtol)
+    note = step_note(float(x.backend.to_numpy(x.array)[worst]), settings.eps) or kink_note(
+        *one_sided_slopes(objective, x.array, worst, settings.eps), atol, rtol)
     if note:
         lines.append(note)
     raise GradcheckError("\n  ".join(lines))
@@ -324,6 +325,8 @@ def _gradcheck(fn, inputs, labels, settings, name):
     _check_deterministic(name, fn, inputs, outputs, positions, settings.nondet_tol)
     upstream = _upstream(outputs, positions, generator)
     detached = not any(outputs[number].requires_grad for number in positions)
+    noise = None if settings.allow_low_precision else sum(
+        rounding_noise(outputs[number].array, v.array, settings.eps) for number, v in zip(positions, upstream))
 
     analytic = _analytic(name, "the analytic backward", inputs, outputs, positions, upstream)
     _check_not_mutated(name, "the backward of fn's graph", inputs, labels, snapshot)
@@ -333,7 +336,7 @@ def _gradcheck(fn, inputs, labels, settings, name):
         objective = _objective_along(name, labels[position], fn, inputs, position, positions, upstream)
         numeric = central_differences(objective, x.array, settings.eps)
         host_gradient = x.backend.to_numpy(gradient).astype(float64)
-        _compare(name, labels[position], x, host_gradient, numeric, settings, objective, detached)
+        _compare(name, labels[position], x, host_gradient, numeric, settings, objective, detached, noise)
 
     if settings.check_noncontiguous:
         copies = {id(x): _noncontiguous_copy(x) for x in inputs if isinstance(x, Tensor)}  # one per tensor, shared
