@@ -20,12 +20,12 @@ from tinygen.testing import diagnosis
 from tinygen.testing.arrays import (backend_of, check_array_inputs, describe, first_non_finite, is_floating_array,
                                     strided_copy, to_host)
 from tinygen.testing.calls import call_user
-from tinygen.testing.comparison import agree, mismatch
+from tinygen.testing.comparison import agree, is_small, mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import counted, input_labels, parameter_names
 from tinygen.testing.numerical import (central_differences, check_settings, check_upstream, fresh,
-                                       inner_product_with, kink_note, one_sided_slopes, output_of, rounding_noise,
-                                       step_note)
+                                       inner_product_with, kink_note, measured_noise, one_sided_slopes, output_of,
+                                       rounding_noise, step_note)
 
 WHO = "check_backward"
 
@@ -78,19 +78,24 @@ class _BackwardCheck:
 
         self.dout = _random_upstream(self.out, self.backend, seed) if dout is None else dout
         check_upstream(WHO, self.dout, self.out, self.backend)
-        self.noise = rounding_noise(self.out, self.dout, self.eps)
+        self.rounding = rounding_noise(self.out, self.dout, self.eps)
         gradients = self._gradients(self._call_backward(result, copies, check_unchanged=True))
         self._check_nones(gradients)
         numerics, failures = {}, []
         for position, gradient in enumerate(gradients):
             if gradient is not None:
-                numerics[position] = numeric = self._numeric(position)
-                report = mismatch(WHO, self.labels[position], gradient, numeric, self.atol, self.rtol, self.noise)
+                numeric = self._numeric(position)
+                noise = self._noise(position, numeric) if is_small(gradient, numeric, self.atol) else None
+                numerics[position] = numeric, noise
+                report = mismatch(WHO, self.labels[position], gradient, numeric, self.atol, self.rtol, noise)
                 if report is not None:
                     failures.append((position, gradient, numeric, report))
         if failures:
             raise GradcheckError(self._failure_message(failures))
         self._check_other_layouts(numerics)
+
+    def _noise(self, position, numeric):
+        return measured_noise(self._objective(position), self.base[position], numeric, self.eps, self.rounding)
 
     def _call_backward(self, result, copies, check_unchanged):
         """backward(dout, cache) (or backward(dout)) on a copy of dout; with ``check_unchanged``, the inputs and
@@ -119,7 +124,7 @@ class _BackwardCheck:
             if gradient is not None or not is_floating_array(x) or position in self.constants:
                 continue
             numeric = self._numeric(position)
-            if numpy.abs(numeric).max(initial=0.0) <= self.noise:
+            if numpy.abs(numeric).max(initial=0.0) <= self._noise(position, numeric):
                 continue
             index = tuple(int(i) for i in numpy.unravel_index(int(numpy.abs(numeric).argmax()), numeric.shape))
             raise GradcheckError(
@@ -144,10 +149,10 @@ class _BackwardCheck:
             raise GradcheckError(f"{WHO}: forward gives another output {where}: {difference}; something in it "
                                  "assumes a contiguous array (a reshape that copies, then writes into the copy?)")
         gradients = self._gradients(self._call_backward(result, copies, check_unchanged=False))
-        for position, numeric in numerics.items():
+        for position, (numeric, noise) in numerics.items():
             gradient = gradients[position]
             report = None if gradient is None else mismatch(WHO, self.labels[position], gradient, numeric,
-                                                            self.atol, self.rtol, self.noise)
+                                                            self.atol, self.rtol, noise)
             if gradient is None or report is not None:
                 label = self.labels[position]
                 lines = ([f"{WHO}: {where}, backward's gradient for {label} is wrong (on contiguous copies it is "

@@ -25,11 +25,11 @@ from tinygen.tensor import Tensor
 from tinygen.testing import diagnosis
 from tinygen.testing.arrays import describe, first_non_finite, is_floating_array, strided_copy
 from tinygen.testing.calls import user_site
-from tinygen.testing.comparison import mismatch
+from tinygen.testing.comparison import is_small, mismatch
 from tinygen.testing.errors import GradcheckError
 from tinygen.testing.labels import input_labels
-from tinygen.testing.numerical import (central_differences, check_settings, kink_note, one_sided_slopes,
-                                       rounding_noise, step_note)
+from tinygen.testing.numerical import (central_differences, check_settings, kink_note, measured_noise,
+                                       one_sided_slopes, rounding_noise, step_note)
 
 _host = backends.get_backend("cpu").xp  # numeric bookkeeping (indices, maxima) happens on the host
 
@@ -258,11 +258,14 @@ def _noncontiguous_copy(x):
     return Tensor._make(strided_copy(x.array), x.backend, x.requires_grad)
 
 
-def _compare(name, label, x, analytic, numeric, settings, objective, detached, noise):
+def _compare(name, label, x, analytic, numeric, settings, objective, detached, rounding):
     """Raise the report of a mismatch, with its likely cause: ``detached`` (no output of fn requires grad, so the
     analytic gradient is zero by construction) is one the numbers alone cannot tell from a backward left a stub.
-    ``noise``: the finite differences' rounding, for gradients below atol (``None`` in low precision)."""
+    ``rounding``: the estimate of the finite differences' rounding (``None`` in low precision), from which a
+    gradient below atol gets its noise, to be compared relative to its size."""
     atol, rtol = settings.atol, settings.rtol
+    noise = (measured_noise(objective, x.array, numeric, settings.eps, rounding)
+             if rounding is not None and is_small(analytic, numeric, atol) else None)
     report = mismatch(name, label, analytic, numeric, atol, rtol, noise)
     if report is None:
         return
@@ -325,7 +328,7 @@ def _gradcheck(fn, inputs, labels, settings, name):
     _check_deterministic(name, fn, inputs, outputs, positions, settings.nondet_tol)
     upstream = _upstream(outputs, positions, generator)
     detached = not any(outputs[number].requires_grad for number in positions)
-    noise = None if settings.allow_low_precision else sum(
+    rounding = None if settings.allow_low_precision else sum(
         rounding_noise(outputs[number].array, v.array, settings.eps) for number, v in zip(positions, upstream))
 
     analytic = _analytic(name, "the analytic backward", inputs, outputs, positions, upstream)
@@ -336,7 +339,7 @@ def _gradcheck(fn, inputs, labels, settings, name):
         objective = _objective_along(name, labels[position], fn, inputs, position, positions, upstream)
         numeric = central_differences(objective, x.array, settings.eps)
         host_gradient = x.backend.to_numpy(gradient).astype(float64)
-        _compare(name, labels[position], x, host_gradient, numeric, settings, objective, detached, noise)
+        _compare(name, labels[position], x, host_gradient, numeric, settings, objective, detached, rounding)
 
     if settings.check_noncontiguous:
         copies = {id(x): _noncontiguous_copy(x) for x in inputs if isinstance(x, Tensor)}  # one per tensor, shared

@@ -83,6 +83,15 @@ def central_differences(objective, x, eps=1e-6, label=None):
     return gradient
 
 
+def measured_noise(objective, x, numeric, eps, rounding):
+    """How much of ``numeric`` (central differences of ``objective`` at ``x`` with step ``eps``) may be noise: the
+    estimate ``rounding`` plus twice its largest change when the step is 10 eps. Rounding error shrinks tenfold
+    with the longer step and a smooth function's truncation error stays far below a real gradient, so a real
+    gradient stays put where noise (a forward whose large terms cancel, as batch norm's sum) does not."""
+    again = central_differences(objective, x, 10 * eps)
+    return rounding + 2 * float(numpy.abs(numeric - again).max(initial=0.0))
+
+
 def rounding_noise(out, dout, eps):
     """How far rounding alone may move a central difference of <dout, out>: each value of that sum is good to
     about machine epsilon times the sum of its terms' sizes (times ``ROUNDING_MARGIN`` for the rounding inside the
