@@ -94,6 +94,11 @@ def test_conv1d_matches_torch_values_and_gradients(options):
     (lambda x, w: nn.Conv1d(3, 4, 3)(x), TypeError, r"Conv1d\(3, 4, .*float64.*float32"),
     (lambda x, w: nn.Conv1d(5, 4, 3)(x), ValueError, r"Conv1d\(5, 4, .*expects 5 input channels"),
     (lambda x, w: nn.Conv1d(3, 4, (3, 3)), TypeError, r"Conv1d: kernel_size must be an int or a 1-tuple"),
+    # refused when the layer is made, as PyTorch does, not at its first forward
+    (lambda x, w: nn.Conv1d(3, 4, 3, stride=2, padding="same"), ValueError,
+     r"Conv1d: padding='same' needs stride 1, got stride 2"),
+    (lambda x, w: nn.Conv2d(3, 4, 3, padding="full"), ValueError,
+     r"Conv2d: padding must be an int, a tuple, 'valid' or 'same', got 'full'"),
 ])
 def test_errors_speak_in_one_dimension(call, error, pattern):
     x, w = random_tensor((2, 3, 5), seed=1), random_tensor((4, 3, 3), seed=2)

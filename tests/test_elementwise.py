@@ -106,6 +106,35 @@ def test_where_with_a_number_and_masked_fill():
     gradcheck(lambda x: x.masked_fill(mask, -1.0), [x])
 
 
+def test_masked_fill_keeps_the_dtype_and_differentiates_a_tensor_value():
+    """Probe: an int64 tensor filled with 2.7 became float32 (PyTorch: [2, 5], int64), a bool one int64."""
+    filled = tinygen.tensor([1, 5]).masked_fill(tinygen.tensor([True, False]), 2.7)
+    assert filled.dtype == tinygen.int64 and host(filled).tolist() == [2, 5]
+    flags = tinygen.tensor([True, False]).masked_fill(tinygen.tensor([False, True]), 1)
+    assert flags.dtype == tinygen.bool and host(flags).tolist() == [True, True]
+    x = random_tensor((4, 3), seed=4).transpose(0, 1).detach().requires_grad_()  # non-contiguous
+    value = random_tensor((), seed=5)
+    mask = tinygen.tensor(np.random.default_rng(6).random((3, 1)) > 0.5)  # broadcast over the columns
+    gradcheck(lambda x, value: x.masked_fill(mask, value), [x, value])
+    gradgradcheck(lambda x, value: x.masked_fill(mask, value) ** 2, [x, value])
+    with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor, got int64"):
+        x.masked_fill(tinygen.tensor([1, 0, 1]), 0.0)
+    with pytest.raises(ValueError, match=r"masked_fill: value must be a number or a 0-d tensor, got a tensor of "
+                                         r"shape \(2,\)"):
+        x.masked_fill(mask, tinygen.zeros(2))
+
+
+@pytest.mark.torch
+def test_masked_fill_matches_torch():
+    torch = pytest.importorskip("torch")
+    for values, mask, value in (([1, 5], [True, False], 2.7), ([[1.5, -2.0]], [[False], [True]], -1),
+                                ([True, False], [False, True], 1)):
+        ours = tinygen.tensor(values).masked_fill(tinygen.tensor(mask), value)
+        theirs = torch.tensor(values).masked_fill(torch.tensor(mask), value)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.shape == tuple(theirs.shape)
+        assert host(ours).tolist() == theirs.tolist()
+
+
 def test_sign_has_zero_gradient():
     x = random_tensor((4,), seed=3)
     (tinygen.sign(x) * x).sum().backward()

@@ -170,3 +170,20 @@ def test_reduce_lr_on_plateau_errors():
         make(two_group_optimizer(), min_lr=[0.0, 0.0, 0.0])
     with pytest.raises(TypeError, match="ReduceLROnPlateau: expected an Optimizer, got list"):
         make([])
+
+
+def test_reduce_lr_on_plateau_lowers_a_group_added_later_as_pytorch():
+    """Probe: a group added with add_param_group (a backbone unfrozen) kept its lr forever."""
+    optimizer = optim.SGD([nn.Parameter(tinygen.zeros(1))], lr=0.1)
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0)
+    optimizer.add_param_group({"params": [nn.Parameter(tinygen.zeros(1))], "lr": 0.05})
+    for metric in (1.0, 1.0, 1.0):
+        scheduler.step(metric)
+    assert [group["lr"] for group in optimizer.param_groups] == pytest.approx([0.001, 0.0005])
+    listed = optim.SGD([nn.Parameter(tinygen.zeros(1))], lr=0.1)
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(listed, patience=0, min_lr=[0.0])
+    listed.add_param_group({"params": [nn.Parameter(tinygen.zeros(1))]})
+    scheduler.step(1.0)
+    with pytest.raises(ValueError, match=r"the optimizer has 2 param groups, but min_lr gave 1 \(a group was added "
+                                         r"since\): set scheduler.min_lrs to one per group"):
+        scheduler.step(1.0)

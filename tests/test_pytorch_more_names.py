@@ -190,3 +190,31 @@ def test_a_missing_name_in_every_namespace_says_tinygen_lacks_it(where, name):
     """Probe: these three namespaces raised Python's bare AttributeError."""
     with pytest.raises(AttributeError, match="tinygen does not have it"):
         getattr(where(), name)
+
+
+def test_reductions_and_softmax_take_pytorchs_dtype_argument():
+    """Probe: ``x.prod(0, dtype=...)``, ``cumsum(..., dtype=...)`` and ``F.softmax(..., dtype=...)`` raised a bare
+    TypeError. As in PyTorch, the input is cast first: float32 summed in float64, ints averaged as floats."""
+    values = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    x = tinygen.tensor(values)
+    assert x.sum(dtype=tinygen.float64).dtype == tinygen.float64
+    assert x.sum(dtype=tinygen.float64).item() == values.astype(np.float64).sum()
+    assert x.prod(0, dtype=tinygen.float64).dtype == tinygen.float64
+    assert tinygen.cumsum(x, 1, dtype=tinygen.float64).dtype == tinygen.float64
+    assert tinygen.arange(4).mean(dtype=tinygen.float32).item() == 1.5
+    assert F.softmax(x, 1, dtype=tinygen.float64).dtype == tinygen.float64
+    assert x.log_softmax(1, dtype="float64").dtype == tinygen.float64
+    leaf = tinygen.tensor(values, requires_grad=True)
+    leaf.sum(dtype=tinygen.float64).backward()
+    assert leaf.grad.dtype == tinygen.float32 and host(leaf.grad).tolist() == np.ones((3, 4)).tolist()
+    with pytest.raises(TypeError, match="sum: unknown dtype 'float99'"):
+        x.sum(dtype="float99")
+    with pytest.raises(TypeError, match="softmax: pass dim, the dimension whose entries become a probability vector"):
+        F.softmax(x)
+
+
+def test_roll_takes_a_numpy_integer_shift():
+    """Probe: ``torch.roll(x, np.int64(2), 0)`` (a random shift drawn with NumPy) was refused."""
+    x = tinygen.arange(5)
+    assert host(tinygen.roll(x, np.int64(2), 0)).tolist() == [3, 4, 0, 1, 2]
+    assert host(x.roll((np.int32(-1),), (0,))).tolist() == [1, 2, 3, 4, 0]

@@ -72,11 +72,35 @@ def test_views_share_memory_and_their_version_counter():
     assert host(x).sum() == 6.0
 
 
-def test_view_of_a_non_contiguous_tensor_is_an_error_but_reshape_copies():
+def test_view_that_would_join_dims_apart_in_memory_is_an_error_but_reshape_copies():
     x = tinygen.ones(2, 3).T
-    with pytest.raises(RuntimeError, match="view: the tensor of shape \\(3, 2\\) is not contiguous"):
+    with pytest.raises(RuntimeError, match=r"view: the tensor of shape \(3, 2\) \(strides \(1, 3\)\) cannot be "
+                                           r"viewed as \(6,\): that would join dims that are not next to each other"):
         x.view(6)
     assert x.reshape(6).shape == (6,)
+
+
+@pytest.mark.parametrize("make, shape, viewable", [
+    (lambda t: t.view(2, 12)[:, 6:], (2, 2, 3), True),            # nanoGPT's split heads: a slice's dim split
+    (lambda t: t.view(2, 3, 4).transpose(0, 1), (3, 2, 2, 2), True),  # a transposed tensor's last dim split
+    (lambda t: t.view(2, 3, 4).transpose(0, 1), (6, 4), False),
+    (lambda t: t.view(2, 3, 4)[:, :, ::2], (6, 2), True),          # strided, but its first two dims are one run
+    (lambda t: t.view(2, 1, 12)[:, :, 2:], (2, 10), True),         # a size-1 dim places nothing
+    (lambda t: t.view(4, 6).t(), (3, 2, 4), True),
+    (lambda t: t.view(4, 6).t(), (24,), False),
+])
+def test_view_of_a_non_contiguous_tensor_where_pytorch_allows_it(make, shape, viewable):
+    """Probe: view refused every non-contiguous tensor; PyTorch views one when the new shape only splits or joins
+    dims that lie one after another in memory. The view shares memory, and its values are reshape's."""
+    x = make(tinygen.arange(24.0))
+    if not viewable:
+        with pytest.raises(RuntimeError, match="cannot be viewed as"):
+            x.view(*shape)
+        return
+    viewed = x.view(*shape)
+    assert host(viewed).tolist() == host(x.reshape(*shape)).tolist()
+    viewed.fill_(-1.0)
+    assert (host(x) == -1.0).all()  # one memory: the fill shows through the original
 
 
 def test_bad_shapes_are_clear_errors():

@@ -566,11 +566,11 @@ class Tensor:
     def sign(self):
         return ops.elementwise.sign(self)
 
-    def softmax(self, dim):
-        return ops.activation.softmax(self, dim)
+    def softmax(self, dim=None, *, dtype=None):
+        return ops.activation.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim):
-        return ops.activation.log_softmax(self, dim)
+    def log_softmax(self, dim=None, *, dtype=None):
+        return ops.activation.log_softmax(self, dim, dtype=dtype)
 
     def clamp(self, min=None, max=None):
         return ops.elementwise.clamp(self, min, max)
@@ -583,14 +583,14 @@ class Tensor:
     def minimum(self, other):
         return ops.elementwise.minimum(self, other)
 
-    def sum(self, dim=None, keepdim=False):
-        return ops.reduction.sum(self, dim, keepdim)
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.reduction.sum(self, dim, keepdim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim=False):
-        return ops.reduction.prod(self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.reduction.prod(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False):
-        return ops.reduction.mean(self, dim, keepdim)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.reduction.mean(self, dim, keepdim, dtype=dtype)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
         return ops.reduction.var(self, dim, unbiased, keepdim, correction)
@@ -659,8 +659,8 @@ class Tensor:
     def flip(self, dims):
         return ops.scan.flip(self, dims)
 
-    def cumsum(self, dim):
-        return ops.scan.cumsum(self, dim)
+    def cumsum(self, dim, *, dtype=None):
+        return ops.scan.cumsum(self, dim, dtype=dtype)
 
     def roll(self, shifts, dims=None):
         return ops.scan.roll(self, shifts, dims)

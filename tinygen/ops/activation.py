@@ -104,15 +104,22 @@ class Linear(Function):
 
 # --- public functions ----------------------------------------------------------------------------------
 
-def softmax(input, dim):
-    """exp(x) / sum exp(x) along ``dim``: each slice becomes a probability vector."""
-    input = checks.float_input("softmax", input)
+def _softmax_input(name, input, dim, dtype):
+    if dim is None:
+        raise TypeError(f"{name}: pass dim, the dimension whose entries become a probability vector (PyTorch "
+                        "guesses one when it is left out, with a deprecation warning; tinygen asks)")
+    return checks.float_input(name, checks.cast_to(name, input, dtype))
+
+
+def softmax(input, dim=None, *, dtype=None):
+    """exp(x) / sum exp(x) along ``dim``: each slice becomes a probability vector. ``dtype`` casts x first."""
+    input = _softmax_input("softmax", input, dim, dtype)
     return Softmax(checks.normalize_dim("softmax", dim, input.ndim))(input)
 
 
-def log_softmax(input, dim):
+def log_softmax(input, dim=None, *, dtype=None):
     """log(softmax(x)) along ``dim``, computed as x - logsumexp(x): finite even for huge logits."""
-    input = checks.float_input("log_softmax", input)
+    input = _softmax_input("log_softmax", input, dim, dtype)
     return LogSoftmax(checks.normalize_dim("log_softmax", dim, input.ndim))(input)
 
 

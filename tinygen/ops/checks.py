@@ -4,7 +4,8 @@ Tests: tests/test_error_messages.py (and the error tests of each op).
 import numbers
 
 from tinygen.autograd.function import DeviceMismatchError
-from tinygen.backend.dtypes import check_number_fits, default_float_dtype, int64, is_floating, result_type, value_range
+from tinygen.backend.dtypes import (check_number_fits, default_float_dtype, int64, is_floating, result_type,
+                                    to_dtype, value_range)
 from tinygen.tensor import Tensor
 
 
@@ -181,6 +182,19 @@ def float_input(name, x):
     """Floating-point ops (exp, log, ...) take int tensors too, computed in the default float dtype."""
     require_tensor(name, x)
     return x if is_floating(x.dtype) else x.to(dtype=default_float_dtype)
+
+
+def cast_to(name, x, dtype):
+    """``x`` in ``dtype`` before a reduction (PyTorch's ``dtype=`` of sum, prod, mean, cumsum, softmax: the input is
+    cast first, e.g. to sum float32 values in float64); ``None`` keeps it."""
+    require_tensor(name, x)
+    if dtype is None:
+        return x
+    try:
+        dtype = to_dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: unknown dtype {dtype!r}: expected e.g. tinygen.float64") from None
+    return x if x.dtype == dtype else x.to(dtype=dtype)
 
 
 def normalize_dim(name, dim, ndim):

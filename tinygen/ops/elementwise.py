@@ -487,5 +487,17 @@ def where(condition, a, b):
 
 
 def masked_fill(x, mask, value):
-    """``x`` with ``value`` wherever ``mask`` is true."""
-    return where(mask, value, x)
+    """``x`` with ``value`` wherever ``mask`` (a bool tensor) is true, in x's dtype as PyTorch's: the value is cast
+    (2.7 into an int64 tensor is 2). ``value``: a number or a 0-d tensor. dL/dx = g where mask is false, else 0;
+    dL/dvalue = the sum of g where it is true (``where``'s backward)."""
+    checks.require_tensor("masked_fill", x)
+    if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+        value = value if value.dtype == x.dtype else value.to(dtype=x.dtype)
+    elif isinstance(value, (bool, int, float)):
+        value = {"b": bool, "i": int, "u": int}.get(x.dtype.kind, float)(value)
+    filled = where(mask, value, x)
+    return filled if filled.dtype == x.dtype else filled.to(dtype=x.dtype)

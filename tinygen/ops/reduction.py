@@ -148,18 +148,19 @@ class LogSumExp(Function):
 
 # --- public functions ----------------------------------------------------------------------------------
 
-def sum(x, dim=None, keepdim=False):
-    checks.require_tensor("sum", x)
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum of the entries, over ``dim`` (an int, a tuple, or None for all); ``dtype`` casts the input first."""
+    x = checks.cast_to("sum", x, dtype)
     dims = checks.normalize_dims("sum", dim, x.ndim)
     if not dims and dim is not None:
         return x
     return Sum(dims, keepdim)(x)
 
 
-def prod(x, dim=None, keepdim=False):
+def prod(x, dim=None, keepdim=False, *, dtype=None):
     """Product of the entries (``dim=None``) or along one ``dim``, as PyTorch's ``prod``; integers and bools
-    multiply in int64. The gradient is right at zeros (see ``Prod``)."""
-    checks.require_tensor("prod", x)
+    multiply in int64, and ``dtype`` casts the input first. The gradient is right at zeros (see ``Prod``)."""
+    x = checks.cast_to("prod", x, dtype)
     if dim is None:
         return Prod(tuple(range(x.ndim)), False)(x)
     dim = checks.normalize_dim("prod", dim, x.ndim)
@@ -170,9 +171,10 @@ def _count(x, dims):
     return math.prod(x.shape[d] for d in dims)
 
 
-def mean(x, dim=None, keepdim=False):
-    """Sum over ``dim`` divided by the number of elements summed (NaN for an empty reduction, as PyTorch)."""
-    x = checks.float_input("mean", x)
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` divided by the number of elements summed (NaN for an empty reduction, as PyTorch);
+    ``dtype`` casts the input first."""
+    x = checks.float_input("mean", checks.cast_to("mean", x, dtype))
     dims = checks.normalize_dims("mean", dim, x.ndim)
     count = _count(x, dims)
     return sum(x, dims, keepdim) * (1.0 / count if count else math.nan)

@@ -7,6 +7,8 @@ dL/dx_i = sum_{j >= i} g_j: the running sum of g from the end, flip(cumsum(flip(
 tinygen ops, so second derivatives work. See docs/derivations/reductions.md.
 Tests: tests/test_scan.py.
 """
+import numbers
+
 from tinygen.autograd.function import Function
 from tinygen.backend.dtypes import int64
 from tinygen.ops import checks
@@ -72,8 +74,9 @@ def roll(x, shifts, dims=None):
     shift), or with ``dims=None`` over the flattened tensor, its shape then restored."""
     checks.require_tensor("roll", x)
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
-    if any(isinstance(shift, bool) or not isinstance(shift, int) for shift in shifts):
+    if any(isinstance(shift, bool) or not isinstance(shift, numbers.Integral) for shift in shifts):
         raise TypeError(f"roll: shifts must be an int or a tuple of ints, got {shifts!r}")
+    shifts = tuple(int(shift) for shift in shifts)  # a NumPy integer (a random shift) too
     if dims is None:
         if len(shifts) != 1:
             raise ValueError(f"roll: without dims, shifts must be one int (for the flattened tensor), got {shifts}")
@@ -86,7 +89,7 @@ def roll(x, shifts, dims=None):
     return Roll(shifts, tuple(checks.normalize_dim("roll", dim, x.ndim) for dim in dims))(x)
 
 
-def cumsum(x, dim):
-    """Running sums along ``dim``: y_j = x_0 + ... + x_j."""
-    checks.require_tensor("cumsum", x)
+def cumsum(x, dim, *, dtype=None):
+    """Running sums along ``dim``: y_j = x_0 + ... + x_j; ``dtype`` casts the input first."""
+    x = checks.cast_to("cumsum", x, dtype)
     return CumSum(checks.normalize_dim("cumsum", dim, x.ndim))(x)

@@ -188,15 +188,45 @@ def reshape(x, *shape):
 
 
 def view(x, *shape):
-    """Like ``reshape``, but an error where the result could not share memory (as PyTorch's ``view``)."""
+    """Like ``reshape``, but an error where the result could not share memory (as PyTorch's ``view``): a view
+    needs the new shape to regroup dims that lie one after another in memory (``_regroups_memory_runs``)."""
     checks.require_tensor("view", x)
     shape = _infer_shape("view", x, shape)
-    if shape != x.shape and not x.is_contiguous() and x.numel() > 1:
+    itemsize = x.array.itemsize
+    strides = tuple(stride // itemsize for stride in x.array.strides)
+    if shape != x.shape and x.numel() > 1 and not _regroups_memory_runs(x.shape, strides, shape):
         raise RuntimeError(
-            f"view: the tensor of shape {x.shape} is not contiguous, so it cannot be viewed as {shape}; "
-            "use reshape() (which copies when needed) or contiguous() first"
+            f"view: the tensor of shape {x.shape} (strides {strides}) cannot be viewed as {shape}: that would join "
+            "dims that are not next to each other in memory; use reshape() (which copies when needed) or "
+            "contiguous() first"
         )
     return reshape(x, shape)
+
+
+def _regroups_memory_runs(shape, strides, new_shape):
+    """Whether ``new_shape`` only splits and joins runs of dims that lie one after another in memory.
+
+    Dims i and i+1 are one run when stride_i = stride_{i+1} * size_{i+1} (size-1 dims are left out: they place
+    nothing). A view must cut each run into new dims whose sizes multiply to the run's size, in order; NumPy's
+    reshape then gives a view, as PyTorch's ``view`` does (``x[:, 6:].view(2, 2, 3)``, a transposed tensor's
+    last dim split)."""
+    runs, previous_stride = [], None
+    for size, stride in zip(shape, strides):
+        if size == 1:
+            continue
+        if runs and previous_stride == stride * size:
+            runs[-1] *= size
+        else:
+            runs.append(size)
+        previous_stride = stride
+    run, product = 0, 1
+    for size in (size for size in new_shape if size != 1):
+        product *= size
+        if product == runs[run]:
+            run, product = run + 1, 1
+        elif runs[run] % product:
+            return False
+    return run == len(runs)
 
 
 def permute(x, *dims):

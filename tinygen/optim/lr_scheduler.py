@@ -161,8 +161,8 @@ class ReduceLROnPlateau:
     smaller than ``eps`` is skipped), and the count then waits ``cooldown`` epochs before it starts again.
     """
 
-    _saved_keys = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lrs", "eps",
-                   "best", "num_bad_epochs", "cooldown_counter", "last_epoch", "last_lr")
+    _saved_keys = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lrs",
+                   "default_min_lr", "eps", "best", "num_bad_epochs", "cooldown_counter", "last_epoch", "last_lr")
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0.0, eps=1e-8):
@@ -176,6 +176,7 @@ class ReduceLROnPlateau:
         if not 0.0 <= factor < 1.0:
             raise ValueError(f"{name}: factor must be in [0, 1) (it multiplies the lr down), got {factor!r}")
         groups = len(optimizer.param_groups)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr  # for groups added later
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
         if len(min_lrs) != groups:
             raise ValueError(f"{name}: expected {groups} min_lr values (one per param group), got {len(min_lrs)}")
@@ -206,12 +207,24 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
+            self._match_min_lrs_to_the_groups()
             for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
                 lowered = max(group["lr"] * self.factor, min_lr)
                 if group["lr"] - lowered > self.eps:
                     group["lr"] = lowered
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self.last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _match_min_lrs_to_the_groups(self):
+        """A param group added since (``add_param_group``, a backbone unfrozen) gets the one ``min_lr`` given; with
+        a list of them, which one it should get is unknown: an error, as PyTorch's."""
+        groups = len(self.optimizer.param_groups)
+        if groups == len(self.min_lrs):
+            return
+        if self.default_min_lr is None:
+            raise ValueError(f"ReduceLROnPlateau: the optimizer has {groups} param groups, but min_lr gave "
+                             f"{len(self.min_lrs)} (a group was added since): set scheduler.min_lrs to one per group")
+        self.min_lrs = [self.default_min_lr] * groups
 
     def get_last_lr(self):
         """The learning rates after the last ``step()``."""

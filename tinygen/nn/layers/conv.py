@@ -45,6 +45,10 @@ class _ConvolutionLayer(Module):
         self.kernel_size = self.sizes(name, "kernel_size", kernel_size, 1)
         self.stride = self.sizes(name, "stride", stride, 1)
         self.padding = padding if isinstance(padding, str) else self.sizes(name, "padding", padding, 0)
+        if isinstance(padding, str) and padding not in ("valid", "same"):
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+        if padding == "same" and set(self.stride) != {1}:
+            raise ValueError(f"{name}: padding='same' needs stride 1, got stride {stride!r}")
         self.dilation = self.sizes(name, "dilation", dilation, 1)
         self.output_padding = (0,) * len(self.kernel_size)
         self.groups, self.padding_mode = groups, padding_mode
