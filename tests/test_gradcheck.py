@@ -80,19 +80,20 @@ def test_a_random_upstream_gradient_catches_what_a_sum_would_hide():
         gradcheck(lambda x: StandardizeWithoutVarianceTerm()(x), [x])
 
 
+class FirstOrderOnly(Function):
+    """y = x^2 whose backward uses a constant copy of x: right first derivative, zero second derivative."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return 2.0 * g * x.detach()
+
+
 def test_wrong_second_derivative_is_rejected():
-    class FirstOrderOnly(Function):
-        """y = x^2 whose backward uses a constant copy of x: right first derivative, zero second derivative."""
-
-        save_inputs = True
-
-        def forward(self, x):
-            return x * x
-
-        def backward(self, g):
-            (x,) = self.saved_inputs
-            return 2.0 * g * x.detach()
-
     x = random_tensor((3,), seed=4)
     gradcheck(lambda x: FirstOrderOnly()(x), [x])
     with pytest.raises(GradcheckError, match="gradgradcheck: gradient mismatch for input 0"):
@@ -284,19 +285,6 @@ def test_eps_is_keyword_only_and_grad_outputs_is_gradgradchecks_third_argument()
     with pytest.raises(TypeError):
         gradcheck(lambda x: x * x, [x], 1e-6)
     assert gradgradcheck(lambda x: x * x, (x,), (_double([0.5, -1.0]),), eps=1e-6)
-
-
-class FirstOrderOnly(Function):
-    """y = x^2 whose backward uses a constant copy of x: right first derivative, zero second derivative."""
-
-    save_inputs = True
-
-    def forward(self, x):
-        return x * x
-
-    def backward(self, g):
-        (x,) = self.saved_inputs
-        return 2.0 * g * x.detach()
 
 
 class WrongInUpstream(Function):
