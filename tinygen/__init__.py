@@ -131,6 +131,7 @@ from tinygen.ops.activation import log_softmax, softmax  # noqa: E402,F401
 from tinygen.ops.pieces import chunk, split, unbind  # noqa: E402,F401
 from tinygen.ops.scan import cumsum, flip, roll  # noqa: E402,F401
 from tinygen.ops.sorting import argsort, sort, topk  # noqa: E402,F401
+from tinygen.ops.triangular import diagonal, tril, triu  # noqa: E402,F401
 from tinygen.ops.special import erf  # noqa: E402,F401
 from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401

@@ -665,6 +665,15 @@ class Tensor:
     def roll(self, shifts, dims=None):
         return ops.scan.roll(self, shifts, dims)
 
+    def triu(self, diagonal=0):
+        return ops.triangular.triu(self, diagonal)
+
+    def tril(self, diagonal=0):
+        return ops.triangular.tril(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return ops.triangular.diagonal(self, offset, dim1, dim2)
+
     def sort(self, dim=-1, descending=False, *, stable=False):
         return ops.sorting.sort(self, dim, descending, stable=stable)
 

@@ -9,6 +9,7 @@ from tinygen.ops import reduction  # noqa: F401
 from tinygen.ops import indexing  # noqa: F401
 from tinygen.ops import pieces  # noqa: F401
 from tinygen.ops import scan  # noqa: F401
+from tinygen.ops import triangular  # noqa: F401
 from tinygen.ops import sorting  # noqa: F401
 from tinygen.ops import special  # noqa: F401
 from tinygen.ops import linalg  # noqa: F401
