@@ -577,6 +577,27 @@ class Tensor:
 
     clip = clamp
 
+    def clamp_min(self, min):
+        return ops.elementwise.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return ops.elementwise.clamp_max(self, max)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return ops.elementwise.nan_to_num(self, nan, posinf, neginf)
+
+    def logical_not(self):
+        return ops.comparison.logical_not(self)
+
+    def logical_and(self, other):
+        return ops.comparison.logical_and(self, other)
+
+    def logical_or(self, other):
+        return ops.comparison.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return ops.comparison.logical_xor(self, other)
+
     def maximum(self, other):
         return ops.elementwise.maximum(self, other)
 
