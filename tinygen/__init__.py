@@ -129,7 +129,8 @@ from tinygen.legacy import (  # noqa: E402,F401
 )
 from tinygen.ops.norm import norm  # noqa: E402,F401
 from tinygen.ops.activation import log_softmax, softmax  # noqa: E402,F401
-from tinygen.ops.pieces import chunk, split, unbind  # noqa: E402,F401
+from tinygen.ops.pieces import chunk, repeat_interleave, split, unbind  # noqa: E402,F401
+from tinygen.ops.shape import unflatten  # noqa: E402,F401
 from tinygen.ops.scan import cumsum, flip, roll  # noqa: E402,F401
 from tinygen.ops.sorting import argsort, sort, topk  # noqa: E402,F401
 from tinygen.ops.triangular import diagonal, tril, triu  # noqa: E402,F401

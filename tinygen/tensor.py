@@ -686,6 +686,12 @@ class Tensor:
     def roll(self, shifts, dims=None):
         return ops.scan.roll(self, shifts, dims)
 
+    def unflatten(self, dim, sizes):
+        return ops.shape.unflatten(self, dim, sizes)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return ops.pieces.repeat_interleave(self, repeats, dim, output_size=output_size)
+
     def triu(self, diagonal=0):
         return ops.triangular.triu(self, diagonal)
 
