@@ -15,3 +15,4 @@ from tinygen.ops import special  # noqa: F401
 from tinygen.ops import linalg  # noqa: F401
 from tinygen.ops import activation  # noqa: F401
 from tinygen.ops import norm  # noqa: F401  (issue 15)
+from tinygen.ops import attention  # noqa: F401
