@@ -577,6 +577,27 @@ class Tensor:
 
     clip = clamp
 
+    def clamp_min(self, min):
+        return ops.elementwise.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return ops.elementwise.clamp_max(self, max)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return ops.elementwise.nan_to_num(self, nan, posinf, neginf)
+
+    def logical_not(self):
+        return ops.comparison.logical_not(self)
+
+    def logical_and(self, other):
+        return ops.comparison.logical_and(self, other)
+
+    def logical_or(self, other):
+        return ops.comparison.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return ops.comparison.logical_xor(self, other)
+
     def maximum(self, other):
         return ops.elementwise.maximum(self, other)
 
@@ -664,6 +685,21 @@ class Tensor:
 
     def roll(self, shifts, dims=None):
         return ops.scan.roll(self, shifts, dims)
+
+    def unflatten(self, dim, sizes):
+        return ops.shape.unflatten(self, dim, sizes)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return ops.pieces.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def triu(self, diagonal=0):
+        return ops.triangular.triu(self, diagonal)
+
+    def tril(self, diagonal=0):
+        return ops.triangular.tril(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return ops.triangular.diagonal(self, offset, dim1, dim2)
 
     def sort(self, dim=-1, descending=False, *, stable=False):
         return ops.sorting.sort(self, dim, descending, stable=stable)

@@ -70,3 +70,41 @@ def check_number_fits(name, argument, number, dtype):
         shown = str(number) if abs(number) < 10**24 else f"{sign}(an int of {number.bit_length()} bits)"
         low, high = limits if dtype.kind in "iu" else (f"{limits[0]:.6g}", f"{limits[1]:.6g}")
         raise OverflowError(f"{name}: {argument} {shown} does not fit dtype {dtype} ({low} to {high})")
+
+
+class finfo:
+    """The limits of a floating dtype, with PyTorch's attribute names (default: float32, the default dtype).
+
+    bits, eps (the gap from 1 to the next float), max, min (= -max), tiny = smallest_normal (the smallest positive
+    normal number), resolution (10 ** -precision decimal digits), dtype (its name), as Python numbers.
+    """
+
+    def __init__(self, type=None):
+        dtype = default_float_dtype if type is None else to_dtype(type)
+        if not is_floating(dtype):
+            raise TypeError(f"finfo: expects a floating dtype (float16, float32, float64), got {dtype}; "
+                            "use tinygen.iinfo for integer dtypes")
+        info = numpy.finfo(dtype)
+        self.bits, self.dtype = int(info.bits), dtype.name
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)  # as PyTorch's (NumPy's is rounded to the dtype)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """The limits of an integer dtype, with PyTorch's attribute names: bits, max, min (Python ints), dtype."""
+
+    def __init__(self, type):
+        dtype = to_dtype(type)
+        if dtype.kind not in "iu":
+            raise TypeError(f"iinfo: expects an integer dtype (uint8, int32, int64), got {dtype}; "
+                            "use tinygen.finfo for floating dtypes")
+        info = numpy.iinfo(dtype)
+        self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), dtype.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -14,7 +14,8 @@ from tinygen.ops.dropout import *  # noqa: F401,F403
 from tinygen.losses import *  # noqa: F401,F403
 from tinygen.nn.layers.embedding import embedding  # noqa: F401
 from tinygen.ops.indexing import one_hot  # noqa: F401
-from tinygen.ops.norm import normalize  # noqa: F401
+from tinygen.ops.norm import cosine_similarity, normalize  # noqa: F401
+from tinygen.ops.attention import scaled_dot_product_attention  # noqa: F401
 from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
 
 

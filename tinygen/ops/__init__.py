@@ -9,8 +9,10 @@ from tinygen.ops import reduction  # noqa: F401
 from tinygen.ops import indexing  # noqa: F401
 from tinygen.ops import pieces  # noqa: F401
 from tinygen.ops import scan  # noqa: F401
+from tinygen.ops import triangular  # noqa: F401
 from tinygen.ops import sorting  # noqa: F401
 from tinygen.ops import special  # noqa: F401
 from tinygen.ops import linalg  # noqa: F401
 from tinygen.ops import activation  # noqa: F401
 from tinygen.ops import norm  # noqa: F401  (issue 15)
+from tinygen.ops import attention  # noqa: F401

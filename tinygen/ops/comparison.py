@@ -7,6 +7,7 @@ from tinygen.tensor import Tensor
 _OPERATORS = {
     "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
     "and": "logical_and", "or": "logical_or",
+    "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
 }
 
 
@@ -33,6 +34,25 @@ def compare(op, a, b):
 def logical_not(x):
     checks.require_tensor("logical_not", x)
     return _boolean(x.backend.xp.logical_not(x.array), x.backend)
+
+
+def _logical(name, input, other):
+    """``input <name> other`` on truth values (nonzero is true), broadcast; a bool tensor, as PyTorch's."""
+    checks.require_tensor(name, input)
+    checks.require_tensor(name, other, "other")
+    return compare(name, input, other)
+
+
+def logical_and(input, other):
+    return _logical("logical_and", input, other)
+
+
+def logical_or(input, other):
+    return _logical("logical_or", input, other)
+
+
+def logical_xor(input, other):
+    return _logical("logical_xor", input, other)
 
 
 def isfinite(x):

@@ -5,7 +5,7 @@ everywhere, so their own derivative is 0 and double backward is still exact away
 See docs/derivations/elementwise.md. Tests: tests/test_elementwise.py.
 """
 from tinygen.autograd.function import Function
-from tinygen.backend.dtypes import default_float_dtype, is_floating
+from tinygen.backend.dtypes import default_float_dtype, is_floating, value_range
 from tinygen.ops import checks
 from tinygen.ops.shape import sum_to
 from tinygen.tensor import Tensor
@@ -278,6 +278,21 @@ class Clamp(Function):
         return g * _constant(g, self.inside.astype(g.dtype))
 
 
+class NanToNum(Function):
+    """y = x with nan, +inf, -inf replaced by the given numbers.   dL/dx = g where x is finite, else 0."""
+
+    def __init__(self, nan, posinf, neginf):
+        self.nan, self.posinf, self.neginf = nan, posinf, neginf
+
+    def forward(self, x):
+        xp = self.backend.xp
+        self.finite = xp.isfinite(x)
+        return xp.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def backward(self, g):
+        return g * _constant(g, self.finite.astype(g.dtype))
+
+
 class Maximum(Function):
     """y = max(a, b).   The gradient goes to the larger input; at a tie each gets half (as PyTorch)."""
 
@@ -448,6 +463,28 @@ def clamp(x, min=None, max=None):
         for name, bound in (("min", min), ("max", max)):
             checks.check_number_fits("clamp", name, bound, x.dtype)
     return Clamp(min, max)(x)
+
+
+def clamp_min(x, min):
+    """``clamp`` with a lower bound only: max(x, min)."""
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    """``clamp`` with an upper bound only: min(x, max)."""
+    return clamp(x, max=max)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """``input`` with nan -> ``nan``, +inf -> ``posinf`` and -inf -> ``neginf`` (by default the dtype's largest and
+    lowest finite values), as PyTorch's; integer and bool tensors come back unchanged (a copy)."""
+    checks.require_tensor("nan_to_num", input)
+    if not is_floating(input.dtype):
+        return input.clone()
+    lowest, highest = value_range(input.dtype)
+    given = {"nan": (nan, 0.0), "posinf": (posinf, highest), "neginf": (neginf, lowest)}
+    return NanToNum(*(default if value is None else checks.real_number("nan_to_num", name, value)
+                      for name, (value, default) in given.items()))(input)
 
 
 def _within(bound, info):

@@ -11,7 +11,8 @@ Gradient, with y the norm and g = dL/dy spread back over the reduced dimensions:
     p = 0:           0
 and 0 wherever y = 0 (the subgradient PyTorch picks). The backward is written with tinygen's ops on x and
 on y (the saved output, itself differentiable), so a gradient penalty's double backward goes through it.
-``normalize`` (``F.normalize``) divides by the norm, composed of ``norm``, ``clamp`` and ``/``.
+``normalize`` (``F.normalize``) divides by the norm, composed of ``norm``, ``clamp`` and ``/``; so is
+``cosine_similarity`` (``F.cosine_similarity``), the sum of the products of two normalized vectors.
 See docs/derivations/reductions.md for how a reduced gradient is spread back.
 """
 import math
@@ -24,7 +25,7 @@ from tinygen.ops.elementwise import abs, clamp, sign, where
 from tinygen.ops.reduction import _spread
 from tinygen.tensor import Tensor
 
-__all__ = ["norm", "normalize"]
+__all__ = ["cosine_similarity", "norm", "normalize"]
 
 
 class VectorNorm(Function):
@@ -109,3 +110,19 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     checks.require_tensor("normalize", input)
     eps = checks.real_number("normalize", "eps", eps)
     return input / clamp(norm(input, p, dim, keepdim=True), min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` of the broadcast shape (PyTorch's
+    ``F.cosine_similarity``; that dim is removed). Made of ``norm``, ``clamp``, ``/`` and ``sum``, so gradients of
+    any order follow from theirs. Where a norm is below eps, the gradient is that of this formula (clamp's: the
+    norm is a constant there); PyTorch's lets the gradient through that clamp, so the two differ there only."""
+    checks.require_tensor("cosine_similarity", x1, "x1")
+    checks.require_tensor("cosine_similarity", x2, "x2")
+    eps = checks.real_number("cosine_similarity", "eps", eps)
+    x1, x2 = checks.as_operand_pair("cosine_similarity", x1, x2)
+    shape = checks.broadcast_shapes("cosine_similarity", x1.shape, x2.shape)
+    dim = checks.normalize_dim("cosine_similarity", dim, len(shape))
+    x1, x2 = (checks.float_input("cosine_similarity", x).broadcast_to(shape) for x in (x1, x2))
+    return ((x1 / clamp(norm(x1, 2, dim, keepdim=True), min=eps)) *
+            (x2 / clamp(norm(x2, 2, dim, keepdim=True), min=eps))).sum(dim)

@@ -8,6 +8,10 @@ The ops come in adjoint pairs, so each one's backward is its partner and double 
     PickFromWindows    y = one fixed entry of each window  <->  ScatterToWindows    g put back where it was picked
     MaxPool2d          PickFromWindows with the argmax of each window as the fixed entry
 
+Adaptive average pooling picks its windows from the output size (PyTorch's: output i averages input rows
+floor(i H / out) to ceil((i + 1) H / out) - 1). A mean over a rectangle is the mean over its rows of the means over
+its columns, so it averages one dim at a time, a slice and a mean per output row: its gradient is theirs.
+
 Nearest upsampling by an integer factor f spreads each pixel over an f x f block: ``SpreadOverWindows`` with
 kernel = stride = f and divisor 1; its gradient sums each block.
 Tests: tests/test_pooling.py.
@@ -18,10 +22,10 @@ from tinygen.autograd.function import Function
 from tinygen.ops import checks
 from tinygen.ops.im2col import WindowGeometry, as_pair, pad_planes, window_slices
 from tinygen.ops.interpolation import bilinear_interpolate
-from tinygen.ops.shape import squeeze, unsqueeze
+from tinygen.ops.shape import cat, squeeze, unsqueeze
 from tinygen.tensor import Tensor
 
-__all__ = ["max_pool2d", "avg_pool2d", "interpolate"]
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "interpolate"]
 
 
 def _crop(backend, padded, padding, size):
@@ -171,6 +175,45 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         divisor = _pixels_per_window(x, geometry, output_size)
     y = AvgPool2d(geometry, divisor, output_size)(x)
     return squeeze(y, 0) if unbatched else y
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """(N, C, H, W) or (C, H, W) -> (..., Ho, Wo) for ``output_size`` (Ho, Wo), an int for both, ``None`` keeping
+    that size: output (i, j) is the mean of rows floor(i H / Ho) .. ceil((i + 1) H / Ho) - 1 and the columns alike."""
+    _require_planes("adaptive_avg_pool2d", input, 2)
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    rows = _adaptive_mean("adaptive_avg_pool2d", input, -2, sizes[0])
+    return _adaptive_mean("adaptive_avg_pool2d", rows, -1, sizes[1])
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """(N, C, L) or (C, L) -> (..., Lo): output i is the mean of floor(i L / Lo) .. ceil((i + 1) L / Lo) - 1."""
+    _require_planes("adaptive_avg_pool1d", input, 1)
+    size = output_size[0] if isinstance(output_size, (tuple, list)) and len(output_size) == 1 else output_size
+    return _adaptive_mean("adaptive_avg_pool1d", input, -1, size)
+
+
+def _require_planes(name, input, spatial):
+    checks.require_tensor(name, input)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{name}: expects a {spatial + 2}-D (batched) or {spatial + 1}-D input, got shape "
+                         f"{tuple(input.shape)}")
+
+
+def _adaptive_mean(name, x, dim, size):
+    """x with dim ``dim`` averaged down (or spread up) to ``size`` windows, PyTorch's adaptive windows."""
+    extent = x.shape[dim]
+    if size is None or size == extent:
+        return x
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise ValueError(f"{name}: each output size must be a positive int or None, got {size!r}")
+    if extent == 0:
+        raise ValueError(f"{name}: cannot pool an empty dim to {size} (input shape {tuple(x.shape)})")
+    before = (slice(None),) * (x.ndim + dim)
+    windows = [(i * extent // size, -(-(i + 1) * extent // size)) for i in range(size)]
+    return cat([x[before + (slice(start, end),)].mean(dim, keepdim=True) for start, end in windows], dim)
 
 
 def _pixels_per_window(x, geometry, output_size):

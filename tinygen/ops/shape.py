@@ -187,6 +187,21 @@ def reshape(x, *shape):
     return x if shape == x.shape else Reshape(shape)(x)
 
 
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into dims of ``sizes`` (whose product is its size; one of them may be -1): a reshape."""
+    checks.require_tensor("unflatten", input)
+    if input.ndim == 0:
+        raise ValueError("unflatten: a 0-d tensor has no dimension to unflatten")
+    dim = checks.normalize_dim("unflatten", dim, input.ndim)
+    sizes, extent = tuple(sizes), input.shape[dim]
+    product, inferred = math.prod(size for size in sizes if size != -1), sizes.count(-1)
+    fits = product == extent if inferred == 0 else inferred == 1 and product > 0 and extent % product == 0
+    if not sizes or not fits or any(size < -1 for size in sizes):
+        raise ValueError(f"unflatten: sizes {sizes} do not multiply up to the size of dim {dim} ({extent}) of a "
+                         f"tensor of shape {tuple(input.shape)} (one size may be -1)")
+    return reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1:])
+
+
 def view(x, *shape):
     """Like ``reshape``, but an error where the result could not share memory (as PyTorch's ``view``): a view
     needs the new shape to regroup dims that lie one after another in memory (``_regroups_memory_runs``)."""

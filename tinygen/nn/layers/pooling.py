@@ -1,11 +1,12 @@
-"""Pooling and upsampling layers: ``MaxPool2d``, ``AvgPool2d``, ``Upsample`` (PyTorch's arguments and reprs).
+"""Pooling and upsampling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``,
+``Upsample`` (PyTorch's arguments and reprs).
 
 They hold no parameters; each forwards to its function in ``tinygen.nn.functional``.
 """
 from tinygen.nn.module import Module
-from tinygen.ops.pooling import avg_pool2d, interpolate, max_pool2d
+from tinygen.ops.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool2d, interpolate, max_pool2d
 
-__all__ = ["MaxPool2d", "AvgPool2d", "Upsample"]
+__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample"]
 
 
 class MaxPool2d(Module):
@@ -44,6 +45,28 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over windows chosen so the output is ``output_size`` (an int, a pair, None keeps a size). See
+    ``F.adaptive_avg_pool2d``."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """The mean over windows chosen so the output has length ``output_size``. See ``F.adaptive_avg_pool1d``."""
+
+    def forward(self, input):
+        return adaptive_avg_pool1d(input, self.output_size)
 
 
 class Upsample(Module):
