@@ -532,7 +532,8 @@ def masked_fill(x, mask, value):
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
     if isinstance(value, Tensor):
         if value.ndim != 0:
-            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape "
+                             f"{value.shape}")
         value = value if value.dtype == x.dtype else value.to(dtype=x.dtype)
     elif isinstance(value, (bool, int, float)):
         value = {"b": bool, "i": int, "u": int}.get(x.dtype.kind, float)(value)
