@@ -197,12 +197,14 @@ def _check_channels_input(op, input):
         raise ValueError(f"{op}: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
 
 
-def _check_like_input(op, name, tensor, x, shape, meaning):
-    """``tensor`` (a weight, bias or running statistic; None is fine) has ``shape``, x's dtype and x's device."""
+def _check_like_input(op, name, tensor, x, shape, meaning=None):
+    """``tensor`` (a weight, bias or running statistic; None is fine) has ``shape``, x's dtype and x's device;
+    ``meaning`` says what the shape is (by default, one value per channel)."""
     if tensor is None:
         return
     checks.require_tensor(op, tensor, name)
     if tensor.shape != shape:
+        meaning = meaning or f"one value per channel of the input (shape {x.shape}, channels on dim 1)"
         raise ValueError(f"{op}: {name} must have shape {shape}, {meaning}, got shape {tensor.shape}")
     if tensor.dtype != x.dtype:
         raise TypeError(f"{op}: {name} has dtype {tensor.dtype} but the input has dtype {x.dtype}; they must match")
@@ -211,9 +213,8 @@ def _check_like_input(op, name, tensor, x, shape, meaning):
 
 
 def _check_channel_vectors(op, x, **vectors):
-    meaning = f"one value per channel of the input (shape {x.shape}, channels on dim 1)"
     for name, tensor in vectors.items():
-        _check_like_input(op, name, tensor, x, (x.shape[1],), meaning)
+        _check_like_input(op, name, tensor, x, (x.shape[1],))
 
 
 def normalized_shape_tuple(op, normalized_shape):
