@@ -61,15 +61,13 @@ def test_legacy_size_average_and_reduce_map_to_reduction_with_a_warning():
     assert nn.L1Loss().reduction == "mean"
 
 
-def test_weights_are_buffers_and_unsupported_class_options_are_refused():
+def test_weights_are_buffers_and_class_options_reach_the_functions():
     weight = tinygen.tensor([1.0, 2.0, 3.0])
     loss = nn.BCELoss(weight=weight)
     assert "weight" in loss.state_dict()
     _, probabilities, targets, _ = inputs()
     p, y = tinygen.tensor(probabilities, dtype=tinygen.float32), tinygen.tensor(targets, dtype=tinygen.float32)
     assert_close(loss(p, y), F.binary_cross_entropy(p, y, weight=weight))
-    with pytest.raises(ValueError, match=r"CrossEntropyLoss: label_smoothing is not supported \(only 0.0\), got 0.1"):
-        nn.CrossEntropyLoss(label_smoothing=0.1)
     class_weight = tinygen.tensor([1.0, 3.0])
     logits, classes = random_tensor((3, 2), seed=4, requires_grad=False), tinygen.tensor([1, -1, 0])
     for module, function in ((nn.CrossEntropyLoss, F.cross_entropy), (nn.NLLLoss, F.nll_loss)):
@@ -77,6 +75,9 @@ def test_weights_are_buffers_and_unsupported_class_options_are_refused():
         assert "weight" in loss.state_dict() and "weight" not in module().state_dict()
         assert_close(loss(logits, classes), function(logits, classes, weight=class_weight, ignore_index=-1,
                                                      reduction="sum"))
+    smoothed = nn.CrossEntropyLoss(weight=class_weight, label_smoothing=0.2)
+    assert_close(smoothed(logits, tinygen.tensor([1, 0, 0])),
+                 F.cross_entropy(logits, tinygen.tensor([1, 0, 0]), weight=class_weight, label_smoothing=0.2))
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.KLDivLoss(reduction="average")(p.log(), y)
 

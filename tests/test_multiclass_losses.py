@@ -62,8 +62,10 @@ def test_bad_targets_are_clear_errors():
         F.cross_entropy(logits, tinygen.tensor([0, 3]))
     with pytest.raises(ValueError, match=r"cross_entropy: weight must hold one number per class, shape \(3,\)"):
         F.cross_entropy(logits, tinygen.tensor([0, 1]), weight=tinygen.ones(2))
-    with pytest.raises(ValueError, match="cross_entropy: label_smoothing is not supported"):
-        F.cross_entropy(logits, tinygen.tensor([0, 1]), label_smoothing=0.1)
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\], got 1.5"):
+        F.cross_entropy(logits, tinygen.tensor([0, 1]), label_smoothing=1.5)
+    with pytest.raises(TypeError, match="cross_entropy: label_smoothing must be a real number, got str"):
+        F.cross_entropy(logits, tinygen.tensor([0, 1]), label_smoothing="0.1")
 
 
 #: samples 2 and 5 carry the default ignore_index -100 (padding); the class weights are uneven
@@ -111,3 +113,48 @@ def test_class_weights_and_ignored_targets_match_pytorch():
             theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(WEIGHTED_TARGETS),
                                                        reduction=reduction, weight=theirs_weight)
             assert_close(ours, theirs.numpy())
+
+
+# --- label smoothing --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_label_smoothing_gradients(reduction, weighted):
+    logits = random_tensor((12, 3), seed=8)[::2].detach().requires_grad_()  # (6, 3), not contiguous
+    target, weight = tinygen.tensor(WEIGHTED_TARGETS), tinygen.tensor(CLASS_WEIGHT) if weighted else None
+    smoothed = lambda x: F.cross_entropy(x, target, weight=weight, reduction=reduction, label_smoothing=0.2)  # noqa
+    gradcheck(smoothed, [logits])
+    gradgradcheck(smoothed, [logits])
+
+
+def test_label_smoothing_is_the_loss_against_the_smoothed_target():
+    """Without weights or ignored samples: the cross-entropy against (1 - e) onehot(y) + e / C, whose gradient is
+    softmax(x) minus that target."""
+    x = np.random.default_rng(9).normal(size=(4, 5))
+    log_p = x - np.log(np.exp(x).sum(1, keepdims=True))
+    onehot = np.eye(5)[[0, 2, 2, 1]]
+    smoothed_target = 0.9 * onehot + 0.1 / 5
+    logits = tinygen.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(logits, tinygen.tensor([0, 2, 2, 1]), label_smoothing=0.1, reduction="sum")
+    assert loss.item() == pytest.approx(-(smoothed_target * log_p).sum(), rel=1e-12)
+    loss.backward()
+    assert_close(logits.grad, np.exp(log_p) - smoothed_target)
+
+
+@pytest.mark.torch
+def test_label_smoothing_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(10).normal(size=(6, 3))
+    for weight in (None, CLASS_WEIGHT):
+        for reduction in ("mean", "sum", "none"):
+            for smoothing in (0.1, 1.0):
+                ours = F.cross_entropy(tinygen.tensor(x), tinygen.tensor(WEIGHTED_TARGETS), reduction=reduction,
+                                       weight=None if weight is None else tinygen.tensor(weight),
+                                       label_smoothing=smoothing)
+                theirs = torch.nn.functional.cross_entropy(
+                    torch.tensor(x), torch.tensor(WEIGHTED_TARGETS), reduction=reduction, label_smoothing=smoothing,
+                    weight=None if weight is None else torch.tensor(weight, dtype=torch.float64))
+                assert_close(ours, theirs.numpy(), rtol=1e-12, atol=1e-14)
+    module = tinygen.nn.CrossEntropyLoss(label_smoothing=0.1)
+    assert_close(module(tinygen.tensor(x), tinygen.tensor(TARGETS + [0, 1])),
+                 torch.nn.CrossEntropyLoss(label_smoothing=0.1)(torch.tensor(x), torch.tensor(TARGETS + [0, 1])))

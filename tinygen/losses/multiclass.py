@@ -10,6 +10,10 @@ respect to x is softmax(x) - onehot(y) (per sample, before the reduction).
 With class weights w (C,) and ``ignore_index``, as PyTorch: sample n's loss is w[y_n] (-x_{n, y_n}), 0 where
 y_n == ignore_index; "mean" divides their sum by the sum of the weights of the samples not ignored (NaN when all
 are ignored).
+
+``label_smoothing`` e, as PyTorch: the target is (1 - e) onehot(y) + e / C everywhere, so a sample's loss is
+(1 - e) w[y] (-log p_y) + (e / C) sum_c w_c (-log p_c), both terms 0 for an ignored sample and both divided by
+the same sum of weights under "mean". Gradient per sample (w = 1): softmax(x) - (1 - e) onehot(y) - e / C.
 Tests: tests/test_multiclass_losses.py.
 """
 from tinygen.losses.arguments import check_reduction, float_tensor, reduce
@@ -72,10 +76,30 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between softmax(``input``) (logits, (N, C)) and class indices ``target`` (N,); ``weight`` and
-    ``ignore_index`` as for ``nll_loss``. ``label_smoothing`` other than 0 is not supported."""
-    float_tensor("cross_entropy", input)
-    if label_smoothing != 0.0:
-        raise ValueError(f"cross_entropy: label_smoothing is not supported (only 0.0), got {label_smoothing!r}")
-    _class_targets("cross_entropy", input, target, ignore_index)
-    _class_weight("cross_entropy", weight, input)
-    return nll_loss(log_softmax(input, dim=1), target, weight, ignore_index, reduction)
+    ``ignore_index`` as for ``nll_loss``; ``label_smoothing`` in [0, 1] as the module docstring says."""
+    name = "cross_entropy"
+    float_tensor(name, input)
+    smoothing = checks.real_number(name, "label_smoothing", label_smoothing)
+    if not 0.0 <= smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    _class_targets(name, input, target, ignore_index)
+    _class_weight(name, weight, input)
+    log_probabilities = log_softmax(input, dim=1)
+    loss = nll_loss(log_probabilities, target, weight, ignore_index, reduction)
+    if smoothing == 0.0:
+        return loss
+    return (1.0 - smoothing) * loss + (smoothing / input.shape[1]) * _uniform_target_loss(
+        log_probabilities, target, weight, ignore_index, reduction)
+
+
+def _uniform_target_loss(log_probabilities, target, weight, ignore_index, reduction):
+    """sum_c w_c (-log p_c) per sample (0 for an ignored one), reduced as ``nll_loss`` reduces: "mean" divides by
+    the sum of the kept samples' target weights, w[y]."""
+    weighted = log_probabilities if weight is None else log_probabilities * weight
+    kept = target != ignore_index
+    losses = where(kept, -weighted.sum(1), 0.0)
+    if reduction != "mean":
+        return reduce(losses, reduction)
+    safe = where(kept, target, target * 0)
+    target_weight = (weight[safe] if weight is not None else log_probabilities.new_ones(target.shape))
+    return losses.sum() / (target_weight * kept.to(log_probabilities.dtype)).sum()

@@ -74,14 +74,10 @@ class L1Loss(_Loss):
 
 
 class _ClassIndexLoss(_WeightedLoss):
-    """A loss over class indices, with class weights (a buffer) and ``ignore_index``; tinygen has no label smoothing."""
+    """A loss over class indices, with class weights (a buffer) and ``ignore_index``."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
-        if label_smoothing != 0.0:
-            raise ValueError(f"{type(self).__name__}: label_smoothing is not supported (only 0.0), got "
-                             f"{label_smoothing!r}")
         self.ignore_index = ignore_index
 
     def class_options(self):
@@ -94,8 +90,16 @@ class _ClassIndexLoss(_WeightedLoss):
 class CrossEntropyLoss(_ClassIndexLoss):
     """-log softmax(x)_y for logits x (N, C) and class indices y (N,); see ``F.cross_entropy``."""
 
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = label_smoothing
+
     def forward(self, input, target):
-        return losses.cross_entropy(input, target, reduction=self.reduction, **self.class_options())
+        options = self.class_options()
+        if self.label_smoothing != 0.0:  # passed only when set, as weight and ignore_index are
+            options["label_smoothing"] = self.label_smoothing
+        return losses.cross_entropy(input, target, reduction=self.reduction, **options)
 
 
 class NLLLoss(_ClassIndexLoss):
