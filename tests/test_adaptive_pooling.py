@@ -72,3 +72,8 @@ def test_pytorch_agrees(size):
     assert_close(F.adaptive_avg_pool1d(tinygen.tensor(signal), 4),
                  torch.nn.functional.adaptive_avg_pool1d(torch.tensor(signal), 4).numpy(), rtol=1e-13, atol=1e-15)
     assert repr(nn.AdaptiveAvgPool1d(4)) == repr(torch.nn.AdaptiveAvgPool1d(4))
+
+
+def test_the_1d_layer_is_not_a_2d_layer():
+    """As PyTorch's: code that finds a model's 2-D pooling layers by isinstance must not catch the 1-D one."""
+    assert not isinstance(tinygen.nn.AdaptiveAvgPool1d(3), tinygen.nn.AdaptiveAvgPool2d)

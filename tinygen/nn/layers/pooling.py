@@ -47,22 +47,26 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """The mean over windows chosen so the output is ``output_size`` (an int, a pair, None keeps a size). See
-    ``F.adaptive_avg_pool2d``."""
+class _AdaptiveAvgPool(Module):
+    """What the 1-D and 2-D layers share (as PyTorch's, neither is the other's subclass): the output size."""
 
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
-        return adaptive_avg_pool2d(input, self.output_size)
-
     def extra_repr(self):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    """The mean over windows chosen so the output is ``output_size`` (an int, a pair, None keeps a size). See
+    ``F.adaptive_avg_pool2d``."""
+
+    def forward(self, input):
+        return adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     """The mean over windows chosen so the output has length ``output_size``. See ``F.adaptive_avg_pool1d``."""
 
     def forward(self, input):
