@@ -207,9 +207,10 @@ def view(x, *shape):
     needs the new shape to regroup dims that lie one after another in memory (``_regroups_memory_runs``)."""
     checks.require_tensor("view", x)
     shape = _infer_shape("view", x, shape)
-    itemsize = x.array.itemsize
-    strides = tuple(stride // itemsize for stride in x.array.strides)
-    if shape != x.shape and x.numel() > 1 and not _regroups_memory_runs(x.shape, strides, shape):
+    if shape == x.shape or x.numel() <= 1 or x.is_contiguous():
+        return reshape(x, shape)
+    strides = tuple(stride // x.array.itemsize for stride in x.array.strides)
+    if not _regroups_memory_runs(x.shape, strides, shape):
         raise RuntimeError(
             f"view: the tensor of shape {x.shape} (strides {strides}) cannot be viewed as {shape}: that would join "
             "dims that are not next to each other in memory; use reshape() (which copies when needed) or "
