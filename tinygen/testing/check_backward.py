@@ -63,9 +63,9 @@ class _BackwardCheck:
         self.forward, self.backward, self.inputs = forward, backward, inputs
         self.eps, self.atol, self.rtol = eps, atol, rtol
         self.labels = input_labels(WHO, forward, len(inputs), names)
+        self.names = list(names) if names is not None else parameter_names(forward, len(inputs))
         self.backend = check_array_inputs(WHO, inputs, self.labels)
-        self.constants = _constant_positions(constants, names or parameter_names(forward, len(inputs)), inputs,
-                                             self.labels)
+        self.constants = _constant_positions(constants, self.names, inputs, self.labels)
         self.originals = [to_host(x).copy() if backend_of(x) is not None else None for x in inputs]
         self.base = _copies(inputs)  # the point the finite differences are taken at
 
@@ -130,8 +130,12 @@ class _BackwardCheck:
             raise GradcheckError(
                 f"{WHO}: backward returned None for {self.labels[position]}, but forward depends on it (numeric "
                 f"gradient {numeric[index]:.6g} at index {index}): return its gradient, or, if it takes none (a noise "
-                f"sample, a mask), list it in constants=[{_constant_name(self.labels[position], position)!r}]"
+                f"sample, a mask), list it in constants=[{self._name_or_position(position)!r}]"
             )
+
+    def _name_or_position(self, position):
+        """What to write in ``constants=[...]`` for an input: its name where it has one, else its position."""
+        return self.names[position] or position
 
     def _check_other_layouts(self, numerics):
         """Forward and backward again on inputs laid out otherwise in memory (``strided_copy``): code that assumes
@@ -194,8 +198,8 @@ class _BackwardCheck:
         if missing and len(returned) == len(floating) and all(
                 getattr(gradient, "shape", None) == inputs[position].shape
                 for gradient, position in zip(returned, floating)):
-            spelled = ", ".join(f"d{_constant_name(label, position)}" if position in floating else "None"
-                                for position, label in enumerate(labels[:floating[-1] + 1]))
+            spelled = ", ".join(f"d{self._name_or_position(position)}" if position in floating else "None"
+                                for position in range(floating[-1] + 1))
             raise GradcheckError(
                 f"{WHO}: backward returned {counted(len(returned), 'gradient')}, one per floating-point input, but "
                 "gradients go one per input, in the order of forward's parameters, with None for an input that "
@@ -300,11 +304,6 @@ def _constant_positions(constants, names, inputs, labels):
                                  "and needs no gradient anyway: only float arrays are constants")
         positions.add(position)
     return positions
-
-
-def _constant_name(label, position):
-    """What to write in ``constants=[...]`` for an input: its name where it has one, else its position."""
-    return label.split("'")[1] if "'" in label else position
 
 
 def _copies(inputs):
