@@ -122,6 +122,11 @@ def test_masked_fill_keeps_the_dtype_and_differentiates_a_tensor_value():
     with pytest.raises(ValueError, match=r"masked_fill: value must be a number or a 0-d tensor, got a tensor of "
                                          r"shape \(2,\)"):
         x.masked_fill(mask, tinygen.zeros(2))
+    with pytest.raises(ValueError, match=r"masked_fill: .*\(2, 1\).*\(3, 4\)"):
+        x.masked_fill(tinygen.ones(2, 1, dtype=tinygen.bool), 0.0)
+    other = "strict" if tinygen.get_default_device() != "strict" else "cpu"
+    with pytest.raises(RuntimeError, match="masked_fill: expected all tensors on one device"):
+        x.masked_fill(tinygen.ones(3, 1, dtype=tinygen.bool, device=other), 0.0)
 
 
 @pytest.mark.torch

@@ -530,6 +530,9 @@ def masked_fill(x, mask, value):
     checks.require_tensor("masked_fill", x)
     if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
+    if mask.backend is not x.backend:
+        raise checks.device_error("masked_fill", x, mask)
+    checks.broadcast_shapes("masked_fill", mask.shape, x.shape)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape "
