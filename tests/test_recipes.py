@@ -44,6 +44,8 @@ def test_the_default_gans_normalize_every_layer_of_d_and_train_it_with_the_hinge
     g_lr, d_lr = (optimizer.param_groups[0]["lr"] for optimizer in recipe.optimizers().values())
     if model == "dcgan":
         assert d_lr == 2 * g_lr and recipe.setup.augment_shift == 2
+        g_widths = [module.out_channels for module in recipe.generator.modules() if isinstance(module, nn.ConvTranspose2d)]
+        assert layers[0].out_channels == 32 and g_widths == [64, 1]  # D at half G's width
     else:
         assert any(isinstance(module, nn.BatchNorm1d) for module in recipe.generator.modules())
 
@@ -136,6 +138,84 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
     options = ["train", "gan", "--latent-dim", "4", "--epochs", "2", "--out", str(tmp_path), "--no-progress"]
     assert main(options + ["--resume"]) == 2
     assert "recipe 'default' here, 'seed' in the checkpoint" in capsys.readouterr().err
+
+
+def _checkpoint_of_an_older_default(path, model, **saved):
+    """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features`` and ``lr_decay`` were
+    settings: ``saved`` are the settings that run had (then the defaults), and its config names neither."""
+    config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
+    save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
+    checkpoint = load(str(path))
+    for name in ("discriminator_features", "lr_decay"):
+        del checkpoint["config"][name]
+    save(checkpoint, str(path))
+
+
+def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features(tmp_path, capsys):
+    """Every DCGAN's D had 64 features before its width was a setting: such a checkpoint still samples, and a
+    resume under today's defaults (32) is refused by name, not run with a D of another shape."""
+    path = tmp_path / "checkpoint.npz"
+    _checkpoint_of_an_older_default(path, "dcgan", lr=2e-4, discriminator_features=64, latent_dim=4, batch_size=8)
+    config = TrainConfig.from_dict(load(str(path))["config"])
+    assert (config.recipe, config.discriminator_features, config.lr_decay) == ("default", 64, 0.0)
+    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
+    options = ["train", "dcgan", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
+               "--out", str(tmp_path), "--no-progress", "--resume"]
+    capsys.readouterr()
+    assert main(options) == 2
+    error = capsys.readouterr().err
+    assert "lr 0.0003 here, 0.0002 in the checkpoint" in error
+    assert "discriminator_features 32 here, 64 in the checkpoint" in error
+    assert main(options + ["--lr", "2e-4", "--discriminator-features", "64"]) == 0
+    assert load(str(path))["epochs_done"] == 2
+
+
+def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
+    path = tmp_path / "checkpoint.npz"
+    _checkpoint_of_an_older_default(path, "vae", lr=1e-3, latent_dim=16, lr_decay=0.0, batch_size=32)
+    assert TrainConfig.from_dict(load(str(path))["config"]).lr_decay == 0.0
+    options = ["train", "vae", "--latent-dim", "16", "--lr", "1e-3", "--batch-size", "32", "--subset", "64",
+               "--epochs", "2", "--out", str(tmp_path), "--no-progress", "--resume"]
+    assert main(options) == 2
+    assert "lr_decay 0.5 here, 0.0 in the checkpoint" in capsys.readouterr().err
+    assert main(options + ["--lr-decay", "0"]) == 0
+
+
+def test_the_learning_rate_decays_linearly_to_zero_over_the_last_fraction_of_the_steps():
+    from tinygen.training.recipe import linear_decay
+
+    factors = [linear_decay(step, total_steps=8, fraction=0.5) for step in range(10)]
+    assert factors == [1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    assert [linear_decay(step, total_steps=4, fraction=1.0) for step in range(4)] == [1.0, 0.75, 0.5, 0.25]
+
+
+def test_a_run_with_lr_decay_steps_each_optimizer_with_its_own_rate(tmp_path):
+    """The DCGAN's D learns at twice G's rate: the decay scales both, step by step, and a resumed run picks the
+    schedule up where the saved one stopped."""
+    config = quiet(model="dcgan", latent_dim=4, batch_size=8, lr=1e-3, lr_decay=0.5, out=str(tmp_path))
+    recipe = build_recipe(config)
+    recipe.plan(total_steps=4)
+    seen = []
+    for _ in range(4):
+        seen.append([optimizer.param_groups[0]["lr"] for optimizer in recipe.optimizers().values()])
+        recipe.train_step(tinygen.rand(8, 1, 28, 28) * 2 - 1)
+        recipe.step_schedules()
+    assert seen == [[1e-3, 2e-3], [1e-3, 2e-3], [1e-3, 2e-3], [5e-4, 1e-3]]
+    resumed = build_recipe(config)
+    resumed.load_state_dict(recipe.state_dict())
+    resumed.plan(total_steps=8, steps_done=5)
+    assert [optimizer.param_groups[0]["lr"] for optimizer in resumed.optimizers().values()] == [7.5e-4, 1.5e-3]
+
+
+def test_the_width_and_the_decay_are_checked_settings(tmp_path, capsys):
+    with pytest.raises(ValueError, match="discriminator_features is a setting of dcgan only, not of vae"):
+        quiet(model="vae", discriminator_features=32)
+    with pytest.raises(ValueError, match="discriminator_features must be a positive integer, got 0"):
+        quiet(model="dcgan", discriminator_features=0)
+    with pytest.raises(ValueError, match=r"lr_decay must be a fraction of the run in \[0, 1\]"):
+        quiet(model="vae", lr_decay=1.5)
+    assert main(["train", "gan", "--discriminator-features", "8", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 # --- the convolutional VAE ------------------------------------------------------------------------------------

@@ -54,6 +54,34 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(model, options, tmp_pat
         assert [entry["epoch"] for entry in json.load(handle)] == [1, 2]
 
 
+def test_a_run_whose_learning_rate_decays_resumes_bit_identically_after_ctrl_c(tmp_path):
+    """The VAE's learning rate decays over the second half of the epochs asked for (``lr_decay`` 0.5): a run
+    interrupted in its second epoch and resumed with the same settings ends as the uninterrupted run."""
+    from tinygen.training.stops import Interrupted
+
+    options = dict(model="vae", epochs=2, subset=256, batch_size=64)
+    straight, interrupted = str(tmp_path / "straight"), str(tmp_path / "interrupted")
+    train(quiet(out=straight, **options), log=lambda line: None)
+
+    def ctrl_c_at_the_end_of_epoch_2(line):
+        if line.startswith("epoch 2:"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match="after epoch 1"):
+        train(quiet(out=interrupted, **options), log=ctrl_c_at_the_end_of_epoch_2)
+    train(quiet(out=interrupted, resume=True, **options), log=lambda line: None)
+    expected, got = _parameters(straight), _parameters(interrupted)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert np.array_equal(expected[name], got[name]), name
+    saved = load_checkpoint(os.path.join(interrupted, "checkpoint.npz"))["state"]["optimizer.vae"]
+    assert saved["param_groups"][0]["lr"] == 0.0  # the schedule's end
+    lines = []
+    train(quiet(out=interrupted, resume=True, **dict(options, epochs=3)), log=lines.append)
+    assert "the learning rate follows --epochs 3, not the checkpoint's 2: it decays to 0 over the last 0.5 of 3 " \
+           "epochs (lr_decay)" in lines
+
+
 def test_resume_from_another_models_checkpoint_is_refused(tmp_path):
     train(quiet(model="toy", epochs=1, subset=256, out=str(tmp_path)), log=lambda line: None)
     with pytest.raises(CheckpointError, match="holds a 'toy' run; it cannot resume a 'gan' run"):

@@ -59,6 +59,11 @@ def _add_train(commands):
                              "a fresh run into a directory that holds one stops before any work")
     parser.add_argument("--subset", type=int, help="train on the first N training samples only")
     parser.add_argument("--n-critic", type=int, help="WGAN-GP: critic steps per generator step (default: the recipe's)")
+    parser.add_argument("--lr-decay", type=float, metavar="FRACTION",
+                        help="decay the learning rate linearly to 0 over this last fraction of the run, 0 to 1 "
+                             "(default: the recipe's; 0.5 for the VAE, 0 for the others)")
+    parser.add_argument("--discriminator-features", type=int, metavar="N",
+                        help="DCGAN: channels of D's first convolution (default: the recipe's, 32; seed recipe 64)")
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -106,7 +111,8 @@ def run_train(args):
         betas=tuple(args.betas) if args.betas else None, latent_dim=args.latent_dim, seed=args.seed,
         device=args.device, out=out, subset=args.subset, n_critic=args.n_critic,
         gp_lambda=args.gp_lambda, beta=args.beta, progress=not args.no_progress, resume=args.resume,
-        recipe=args.recipe, overwrite=args.overwrite,
+        recipe=args.recipe, overwrite=args.overwrite, lr_decay=args.lr_decay,
+        discriminator_features=args.discriminator_features,
     )
     epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
     print(f"tinygen {tinygen.__version__}: training {config.model} for {epochs} on {config.device}, "

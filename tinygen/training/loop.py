@@ -32,7 +32,7 @@ from tinygen.data import DataLoader, TensorDataset
 from tinygen.files import atomic_write
 from tinygen.metrics import feature_statistics, judge_report, load_judge
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
-from tinygen.training.config import TrainConfig
+from tinygen.training.config import TrainConfig, settings_of_an_older_checkpoint
 from tinygen.training.data import load_training_data
 from tinygen.training.diagnostics import diagnose
 from tinygen.training.gan import GANRecipe
@@ -166,6 +166,10 @@ def _train(config, run, progress, log):
         if first_epoch >= config.epochs:
             log(f"the checkpoint has {first_epoch} epochs, --epochs asks for {config.epochs}: nothing to train; "
                 "drawing the final pictures again (raise --epochs to train on)")
+        planned = checkpoint["config"].get("epochs")
+        if config.lr_decay and planned != config.epochs:
+            log(f"the learning rate follows --epochs {config.epochs}, not the checkpoint's {planned}: it decays to 0 "
+                f"over the last {config.lr_decay:g} of {config.epochs} epochs (lr_decay)")
         if history:
             _write_metrics(config.out, history)  # the metrics agree with the checkpoint from here on
     elif config.overwrite:
@@ -176,6 +180,7 @@ def _train(config, run, progress, log):
 
     loader = DataLoader(TensorDataset(train_data), batch_size=config.batch_size, shuffle=True, drop_last=True,
                         generator=tg_random.Generator(seed=config.seed))
+    recipe.plan(total_steps=config.epochs * len(loader), steps_done=first_epoch * len(loader))
     fixed = tg_random.Generator(config.device, seed=config.seed + 1)
     with memory_for("latent_dim", config.latent_dim):
         grid_noise = randn(GRID_SIZE, recipe.latent_dim, generator=fixed, device=config.device)
@@ -196,6 +201,7 @@ def _train(config, run, progress, log):
         for (batch,) in bar:
             with memory_for("batch_size", config.batch_size):
                 metrics = recipe.train_step(batch)  # a metric may be missing from a step (WGAN-GP's loss_g)
+            recipe.step_schedules()
             steps += 1
             _stop_unless_finite(metrics, parameters, recipe, config, epoch + 1, steps, len(loader), progress)
             for key, value in metrics.items():
@@ -274,13 +280,13 @@ def _diverged(config, epoch, when, what, progress):
 
 #: settings a resumed run must share with the checkpoint, or it would not continue the same run
 RESUME_SETTINGS = ("recipe", "batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic",
-                   "gp_lambda", "beta")
+                   "gp_lambda", "beta", "discriminator_features", "lr_decay")
 
 
 def _check_same_settings(config, saved, path):
     """A resumed run continues the saved one bit for bit only with the same settings: refuse silent changes."""
     current = dict(config.to_dict(), betas=list(config.betas))
-    saved = dict({"recipe": "seed"}, **saved)  # a checkpoint from before recipes had names holds a seed-recipe run
+    saved = settings_of_an_older_checkpoint(saved)  # e.g. one from before recipes had names holds a seed-recipe run
     different = [f"{name} {current[name]!r} here, {saved.get(name)!r} in the checkpoint"
                  for name in RESUME_SETTINGS if current[name] != saved.get(name)]
     if different:

@@ -3,6 +3,7 @@
 A recipe owns its networks and optimizers, knows one training step, how to sample, and what to measure.
 """
 import contextlib
+import functools
 
 from tinygen import optim
 from tinygen.creation import randn
@@ -19,6 +20,7 @@ class Recipe:
     def __init__(self, config):
         self.config = config
         self.latent_dim = config.latent_dim
+        self.schedules = []  # learning-rate schedules, stepped after every training step (``plan``)
 
     # --- what the checkpoint holds --------------------------------------------------------------
     def networks(self):
@@ -60,6 +62,22 @@ class Recipe:
         """Adam on ``network``'s parameters at the run's betas and ``lr_scale`` times its learning rate."""
         return optim.Adam(network.parameters(), lr=lr_scale * self.config.lr, betas=self.config.betas)
 
+    def plan(self, total_steps, steps_done=0):
+        """Before the first step: the run has ``total_steps`` steps, ``steps_done`` of them already done (resumed).
+
+        With ``lr_decay`` > 0 each optimizer gets a ``LambdaLR`` stepped after every training step
+        (``step_schedules``): its learning rate decays linearly to 0 over that last fraction of the steps."""
+        self.schedules = []
+        if self.config.lr_decay:
+            factor = functools.partial(linear_decay, total_steps=total_steps, fraction=self.config.lr_decay)
+            self.schedules = [optim.lr_scheduler.LambdaLR(optimizer, factor, last_epoch=steps_done - 1)
+                              for optimizer in self.optimizers().values()]
+
+    def step_schedules(self):
+        """After a training step: every learning rate moves to the next step's (nothing without ``lr_decay``)."""
+        for schedule in self.schedules:
+            schedule.step()
+
     def noise(self, n):
         """Latent codes z ~ N(0, I), (n, latent_dim), from the default generator (seeded per epoch)."""
         return randn(n, self.latent_dim, device=self.config.device)
@@ -81,6 +99,12 @@ class Recipe:
     def evaluate(self, held_out):
         """``{metric: float}`` measured on held-out real samples at the end of an epoch."""
         return {}
+
+
+def linear_decay(step, total_steps, fraction):
+    """The learning rate's factor at ``step`` (0-based) of T = ``total_steps``: 1 until step (1 - fraction) T, then
+    linearly down to 0 at T, i.e. min(1, (T - step) / (fraction T)); 0 past T."""
+    return min(1.0, max(0.0, (total_steps - step) / (fraction * total_steps)))
 
 
 @contextlib.contextmanager
