@@ -44,7 +44,7 @@ def test_the_default_gans_normalize_every_layer_of_d_and_train_it_with_the_hinge
     g_lr, d_lr = (optimizer.param_groups[0]["lr"] for optimizer in recipe.optimizers().values())
     if model == "dcgan":
         assert d_lr == 2 * g_lr and recipe.setup.augment_shift == 2
-        g_widths = [module.out_channels for module in recipe.generator.modules() if isinstance(module, nn.ConvTranspose2d)]
+        g_widths = [layer.out_channels for layer in recipe.generator.modules() if isinstance(layer, nn.ConvTranspose2d)]
         assert layers[0].out_channels == 32 and g_widths == [64, 1]  # D at half G's width
     else:
         assert any(isinstance(module, nn.BatchNorm1d) for module in recipe.generator.modules())
