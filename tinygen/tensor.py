@@ -470,14 +470,27 @@ class Tensor:
     def __ge__(self, other):
         return ops.comparison.compare("ge", self, other)
 
+    # & | ^ ~: logical on bool tensors, bitwise on integer ones (as PyTorch)
     def __invert__(self):
-        return ops.comparison.logical_not(self)
+        return ops.comparison.bitwise_not(self)
 
     def __and__(self, other):
-        return ops.comparison.compare("and", self, other)
+        return ops.comparison.bitwise("and", self, other)
+
+    def __rand__(self, other):
+        return ops.comparison.bitwise("and", other, self)
 
     def __or__(self, other):
-        return ops.comparison.compare("or", self, other)
+        return ops.comparison.bitwise("or", self, other)
+
+    def __ror__(self, other):
+        return ops.comparison.bitwise("or", other, self)
+
+    def __xor__(self, other):
+        return ops.comparison.bitwise("xor", self, other)
+
+    def __rxor__(self, other):
+        return ops.comparison.bitwise("xor", other, self)
 
     def __getitem__(self, index):
         return ops.indexing.getitem(self, index)

@@ -312,8 +312,12 @@ def pow(base, exponent):
             checks.check_integer_fits("pow", exponent, base)
         return PowConstant(exponent)(base)
     base, exponent = checks.as_operand_pair("pow", base, exponent)
-    if not is_floating(base.dtype):
-        base, exponent = base.to(dtype=default_float_dtype), exponent.to(dtype=default_float_dtype)
+    if base.dtype.kind == "b":
+        base, exponent = base.to(dtype=int64), exponent.to(dtype=int64)  # True ** True is 1, an int64
+    if not is_floating(base.dtype):  # integers stay integers (2 ** arange(3) is int64), as in PyTorch
+        if bool((exponent.array < 0).any()):
+            raise RuntimeError("pow: integers to negative integer powers are not allowed (as in PyTorch); "
+                               "make the base a float first, e.g. base.float() ** exponent")
     return _binary("pow", Pow, base, exponent)
 
 
