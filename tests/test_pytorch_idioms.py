@@ -67,3 +67,55 @@ def test_integer_powers_match_pytorch():
         ours, theirs = op(tinygen.tensor(values)), op(torch.tensor(values))
         assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
         np.testing.assert_allclose(host(ours), theirs.numpy(), rtol=1e-6)
+
+
+# --- an optimizer takes a frozen nn.Parameter (fine-tuning: freeze, then optim.Adam(model.parameters())) ----------
+def _freeze_train_unfreeze(nn, optim, make_input, model):
+    """Three Adam steps with the first layer frozen, three after unfreezing it; the weights at each stage."""
+    for p in model[0].parameters():
+        p.requires_grad = False
+    optimizer = optim.Adam(model.parameters(), lr=0.1, weight_decay=0.01)
+    seen = []
+    for step in range(6):
+        if step == 3:
+            for p in model[0].parameters():
+                p.requires_grad_(True)
+        optimizer.zero_grad()
+        model(make_input(step)).pow(2).mean().backward()
+        optimizer.step()
+        seen.append([p.detach().numpy().copy() for p in model.parameters()])
+    return seen
+
+
+def _two_layers(nn):
+    return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+
+
+def test_an_optimizer_passes_a_frozen_parameter_by_until_it_is_unfrozen():
+    model = _two_layers(nn)
+    first = [p.detach().numpy().copy() for p in model[0].parameters()]
+    inputs = [tinygen.tensor(np.random.default_rng(s).normal(size=(5, 3)), dtype=tinygen.float32) for s in range(6)]
+    seen = _freeze_train_unfreeze(nn, optim, lambda s: inputs[s], model)
+    for stage in seen[:3]:  # frozen: unchanged (no gradient, so no weight decay either)
+        for got, initial in zip(stage[:2], first):
+            np.testing.assert_array_equal(got, initial)
+    assert not np.array_equal(seen[0][2], seen[2][2])
+    assert not np.array_equal(seen[5][0], first[0])  # unfrozen: it trains in the same optimizer
+    with pytest.raises(ValueError, match="does not require grad"):  # a plain tensor still is an error
+        optim.Adam([tinygen.ones(2)])
+    with pytest.raises(ValueError, match="does not require grad"):
+        optim.Adam([nn.Parameter(tinygen.ones(2, dtype=tinygen.int64), requires_grad=False)])
+
+
+def test_a_frozen_then_unfrozen_layer_trains_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch_oracle import copy_parameters
+
+    ours, theirs = _two_layers(nn), _two_layers(torch.nn)
+    copy_parameters(ours, theirs)
+    values = [np.random.default_rng(s).normal(size=(5, 3)).astype(np.float32) for s in range(6)]
+    seen = _freeze_train_unfreeze(nn, optim, lambda s: tinygen.tensor(values[s]), ours)
+    expected = _freeze_train_unfreeze(torch.nn, torch.optim, lambda s: torch.tensor(values[s]), theirs)
+    for stage, reference in zip(seen, expected):
+        for got, want in zip(stage, reference):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
