@@ -119,3 +119,39 @@ def test_a_frozen_then_unfrozen_layer_trains_as_in_pytorch():
     for stage, reference in zip(seen, expected):
         for got, want in zip(stage, reference):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# --- nonzero, argwhere and where(condition) alone (where(mask) said "missing 2 required positional arguments") --
+NONZERO_INPUTS = [[[0, 1.5, 0], [2, 0, -1]], [0, 3, 0, 1], [[True, False]], 3.0, 0.0, [[0.0, 0.0]]]
+
+
+@pytest.mark.parametrize("values", NONZERO_INPUTS, ids=range(len(NONZERO_INPUTS)))
+def test_nonzero_and_where_of_a_condition_give_the_indices(values):
+    x = tinygen.tensor(values, requires_grad=isinstance(values, list) and isinstance(values[0], list)
+                       and isinstance(values[0][0], float))
+    expected = np.argwhere(np.asarray(values)) if np.ndim(values) else np.zeros((int(values != 0), 0), np.int64)
+    for result in (x.nonzero(), tinygen.nonzero(x), tinygen.argwhere(x), x.argwhere()):
+        assert result.dtype == tinygen.int64 and not result.requires_grad
+        np.testing.assert_array_equal(host(result), expected)
+    pieces = tinygen.nonzero(x, as_tuple=True)
+    assert len(pieces) == max(x.ndim, 1) and all(p.dtype == tinygen.int64 for p in pieces)
+    if x.ndim:
+        np.testing.assert_array_equal([host(p) for p in pieces], np.nonzero(np.asarray(values)))
+        np.testing.assert_array_equal([host(p) for p in tinygen.where(x != 0)], np.nonzero(np.asarray(values)))
+        np.testing.assert_array_equal(host(x[x.nonzero(as_tuple=True)]), np.asarray(values)[np.nonzero(values)])
+
+
+@pytest.mark.parametrize("values", NONZERO_INPUTS, ids=range(len(NONZERO_INPUTS)))
+def test_nonzero_and_where_of_a_condition_match_pytorch(values):
+    torch = pytest.importorskip("torch")
+    ours, theirs = tinygen.tensor(values), torch.tensor(values)
+    assert tuple(ours.nonzero().shape) == tuple(theirs.nonzero().shape)
+    np.testing.assert_array_equal(host(ours.nonzero()), theirs.nonzero().numpy())
+    for got, want in zip(tinygen.where(ours != 0), torch.where(theirs != 0), strict=True):
+        np.testing.assert_array_equal(host(got), want.numpy())
+
+
+def test_where_with_one_value_says_to_give_both_or_neither():
+    x = tinygen.tensor([1.0, -1.0])
+    with pytest.raises(TypeError, match=r"give both values, where\(condition, input, other\), or neither"):
+        tinygen.where(x > 0, x)

@@ -56,6 +56,7 @@ from tinygen.random import Generator, manual_seed  # noqa: F401
 from tinygen.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub  # noqa: F401
 from tinygen.ops.comparison import allclose, equal, isfinite, isnan, logical_not  # noqa: F401
 from tinygen.ops.comparison import logical_and, logical_or, logical_xor  # noqa: F401
+from tinygen.ops.comparison import argwhere, nonzero  # noqa: F401
 from tinygen.ops.elementwise import (  # noqa: F401
     abs,
     ceil,

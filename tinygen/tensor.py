@@ -659,6 +659,12 @@ class Tensor:
     def all(self, dim=None, keepdim=False):
         return ops.comparison.all(self, dim, keepdim)
 
+    def nonzero(self, *, as_tuple=False):
+        return ops.comparison.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return ops.comparison.argwhere(self)
+
     def reshape(self, *shape):
         return ops.shape.reshape(self, *shape)
 

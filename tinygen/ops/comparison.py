@@ -94,6 +94,27 @@ def isnan(x):
     return _boolean(x.backend.xp.isnan(x.array), x.backend)
 
 
+def nonzero(input, *, as_tuple=False):
+    """The indices of ``input``'s nonzero (true) entries in row-major order, as PyTorch's: an int64 tensor of
+    shape (count, input.ndim), or with ``as_tuple`` one 1-D int64 tensor per dim (what ``x[...]`` takes). Not
+    differentiable: indices are integers."""
+    checks.require_tensor("nonzero", input)
+    xp, backend = input.backend.xp, input.backend
+    array = input.array if input.ndim else input.array.reshape(1)  # a 0-d input: one entry, as PyTorch takes it
+    indices = [index.astype(xp.int64) for index in xp.nonzero(array)]
+    if input.ndim == 0:
+        count = indices[0].shape[0]
+        return (_boolean(indices[0], backend),) if as_tuple else _boolean(xp.zeros((count, 0), xp.int64), backend)
+    if as_tuple:
+        return tuple(_boolean(index, backend) for index in indices)
+    return _boolean(xp.stack(indices, axis=1), backend)
+
+
+def argwhere(input):
+    """``nonzero(input)``: the (count, ndim) int64 indices of the nonzero entries."""
+    return nonzero(input)
+
+
 def any(x, dim=None, keepdim=False):
     """Whether some element is nonzero: over all of ``x``, or along ``dim`` (a bool tensor, ``keepdim`` as
     ``sum``'s)."""

@@ -505,8 +505,19 @@ def minimum(a, b):
     return -maximum(-a, -b)
 
 
-def where(condition, a, b):
-    """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient)."""
+_ONE_ARGUMENT = object()
+
+
+def where(condition, a=_ONE_ARGUMENT, b=_ONE_ARGUMENT):
+    """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient). ``where(condition)``
+    alone is ``nonzero(condition, as_tuple=True)``, as PyTorch's: one int64 index tensor per dim."""
+    if a is _ONE_ARGUMENT and b is _ONE_ARGUMENT:
+        from tinygen.ops.comparison import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if a is _ONE_ARGUMENT or b is _ONE_ARGUMENT:
+        raise TypeError("where: give both values, where(condition, input, other), or neither (the indices of "
+                        "condition's true entries)")
     if not isinstance(condition, Tensor) or condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a boolean tensor, got {getattr(condition, 'dtype', type(condition))}")
     if isinstance(a, Tensor) or isinstance(b, Tensor):
