@@ -155,3 +155,66 @@ def test_where_with_one_value_says_to_give_both_or_neither():
     x = tinygen.tensor([1.0, -1.0])
     with pytest.raises(TypeError, match=r"give both values, where\(condition, input, other\), or neither"):
         tinygen.where(x > 0, x)
+
+
+# --- add/sub take alpha, div takes rounding_mode (both were "unexpected keyword argument") ------------------
+DIVIDENDS, DIVISORS = np.array([-7, -6, -1, 0, 1, 5, 7]), np.array([2, -2, 3, -3, 2, -4, 3])
+
+
+@pytest.mark.parametrize("scale", [1, 1.5], ids=["int64", "float64"])
+def test_div_rounding_modes_round_the_quotient_toward_zero_or_down(scale):
+    a, b = DIVIDENDS * scale, DIVISORS * scale
+    for mode, rounded in (("trunc", np.trunc), ("floor", np.floor)):
+        for divisor in (tinygen.tensor(b), -2):
+            result = tinygen.div(tinygen.tensor(a), divisor, rounding_mode=mode)
+            assert result.dtype == (tinygen.int64 if scale == 1 else tinygen.float64)
+            np.testing.assert_array_equal(host(result), rounded(a / (b if isinstance(divisor, tinygen.Tensor)
+                                                                        else divisor)))
+    assert tinygen.tensor(a).div(tinygen.tensor(b), rounding_mode=None).dtype.kind == "f"
+    with pytest.raises(ValueError, match="rounding_mode must be None, 'trunc' or 'floor', got 'round'"):
+        tinygen.div(tinygen.tensor(a), 2, rounding_mode="round")
+    with pytest.raises(ZeroDivisionError, match="div: integer division by zero"):
+        tinygen.div(tinygen.tensor([1, 2]), tinygen.tensor([1, 0]), rounding_mode="trunc")
+
+
+def test_rounded_quotients_have_zero_gradients():
+    a = tinygen.tensor(DIVIDENDS * 1.5, requires_grad=True)
+    for mode in ("trunc", "floor"):
+        a.grad = None
+        a.div(0.7, rounding_mode=mode).sum().backward()
+        np.testing.assert_array_equal(host(a.grad), np.zeros(len(DIVIDENDS)))
+
+
+def test_div_rounding_modes_match_pytorch():
+    torch = pytest.importorskip("torch")
+    for a, b in ((DIVIDENDS, DIVISORS), (DIVIDENDS * 1.5, DIVISORS * 0.7), (DIVIDENDS, 2), (DIVIDENDS * 1.0, -2.5)):
+        for mode in ("trunc", "floor"):
+            ours = tinygen.div(tinygen.tensor(a), tinygen.tensor(b) if np.ndim(b) else b, rounding_mode=mode)
+            theirs = torch.div(torch.tensor(a), torch.tensor(b) if np.ndim(b) else b, rounding_mode=mode)
+            assert str(ours.dtype) == str(theirs.dtype).split(".")[-1]
+            np.testing.assert_array_equal(host(ours), theirs.numpy())
+
+
+def test_add_and_sub_take_alpha_with_gradients():
+    from tinygen.testing import gradcheck, gradgradcheck
+
+    from helpers import random_tensor
+
+    x = random_tensor((4, 3), seed=1).t()  # non-contiguous
+    y = random_tensor((3, 4), seed=2)
+    np.testing.assert_allclose(host(tinygen.add(x, y, alpha=2.5)), host(x) + 2.5 * host(y))
+    np.testing.assert_allclose(host(x.sub(y, alpha=-0.5)), host(x) + 0.5 * host(y))
+    np.testing.assert_array_equal(host(tinygen.sub(tinygen.tensor([5, 7]), tinygen.tensor([1, 2]), alpha=3)), [2, 1])
+    for function in (lambda a, b: tinygen.add(a, b, alpha=2.5), lambda a, b: a.sub(b, alpha=-0.5)):
+        gradcheck(function, [x, y])
+        gradgradcheck(function, [x, y])
+
+
+def test_add_and_sub_with_alpha_match_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = np.random.default_rng(0).normal(size=(2, 3, 4))
+    for alpha in (2, -0.5):
+        np.testing.assert_allclose(host(tinygen.add(tinygen.tensor(a), tinygen.tensor(b), alpha=alpha)),
+                                   torch.add(torch.tensor(a), torch.tensor(b), alpha=alpha).numpy())
+        np.testing.assert_allclose(host(tinygen.tensor(a).sub(tinygen.tensor(b), alpha=alpha)),
+                                   torch.tensor(a).sub(torch.tensor(b), alpha=alpha).numpy())

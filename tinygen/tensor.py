@@ -501,17 +501,17 @@ class Tensor:
         return (self[i] for i in builtins.range(self.shape[0]))
 
     # --- named methods (each forwards to the op of the same name) ---------------------------------
-    def add(self, other):
-        return ops.arithmetic.add(self, other)
+    def add(self, other, *, alpha=1):
+        return ops.arithmetic.add(self, other, alpha=alpha)
 
-    def sub(self, other):
-        return ops.arithmetic.sub(self, other)
+    def sub(self, other, *, alpha=1):
+        return ops.arithmetic.sub(self, other, alpha=alpha)
 
     def mul(self, other):
         return ops.arithmetic.mul(self, other)
 
-    def div(self, other):
-        return ops.arithmetic.div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return ops.arithmetic.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return ops.arithmetic.pow(self, exponent)
