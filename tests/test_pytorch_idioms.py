@@ -218,3 +218,60 @@ def test_add_and_sub_with_alpha_match_pytorch():
                                    torch.add(torch.tensor(a), torch.tensor(b), alpha=alpha).numpy())
         np.testing.assert_allclose(host(tinygen.tensor(a).sub(tinygen.tensor(b), alpha=alpha)),
                                    torch.tensor(a).sub(torch.tensor(b), alpha=alpha).numpy())
+
+
+# --- forward hooks (net[1].register_forward_hook(save_activation) was "no attribute") ---------------------------
+def _hooked_run(net, make_input):
+    """On a Linear-ReLU-Linear ``net``: a forward hook that records, a pre-hook that doubles the input, a hook that
+    replaces an output; the recorded activation, the output with the hooks and the output after removing them."""
+    seen = {}
+    record = net[1].register_forward_hook(lambda module, args, output: seen.setdefault("relu", output.detach()))
+    double = net[0].register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+    negate = net[2].register_forward_hook(lambda module, args, output: -output)
+    hooked = net(make_input())
+    for handle in (record, double, negate):
+        handle.remove()
+    handle.remove()  # twice is harmless
+    return seen["relu"], hooked, net(make_input())
+
+
+def _three_layers(nn):
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def test_forward_hooks_see_change_and_stop_after_remove():
+    values = np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
+    net = _three_layers(nn)
+    relu, hooked, plain = _hooked_run(net, lambda: tinygen.tensor(values))
+    w0, b0, w2, b2 = (host(p) for p in net.parameters())
+    hidden = np.maximum(2 * values @ w0.T + b0, 0)
+    np.testing.assert_allclose(host(relu), hidden, rtol=1e-6)
+    np.testing.assert_allclose(host(hooked), -(hidden @ w2.T + b2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(plain), np.maximum(values @ w0.T + b0, 0) @ w2.T + b2, rtol=1e-5, atol=1e-6)
+    layer, calls = nn.Linear(2, 2), []
+    with layer.register_forward_hook(lambda module, args, output: calls.append(module)):
+        layer(tinygen.ones(1, 2))
+    layer(tinygen.ones(1, 2))
+    assert calls == [layer]
+    with pytest.raises(TypeError, match="a forward hook must be callable"):
+        layer.register_forward_hook(None)
+
+
+def test_a_forward_hook_output_carries_gradients():
+    layer = nn.Linear(3, 2)
+    layer.register_forward_hook(lambda module, args, output: output * 3)
+    x = tinygen.ones(1, 3, requires_grad=True)
+    layer(x).sum().backward()
+    np.testing.assert_allclose(host(x.grad), 3 * host(layer.weight).sum(axis=0, keepdims=True), rtol=1e-6)
+
+
+def test_forward_hooks_match_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch_oracle import copy_parameters
+
+    values = np.random.default_rng(1).normal(size=(2, 3)).astype(np.float32)
+    ours, theirs = _three_layers(nn), _three_layers(torch.nn)
+    copy_parameters(ours, theirs)
+    for got, want in zip(_hooked_run(ours, lambda: tinygen.tensor(values)),
+                         _hooked_run(theirs, lambda: torch.tensor(values)), strict=True):
+        np.testing.assert_allclose(host(got), want.detach().numpy(), rtol=1e-5, atol=1e-6)
