@@ -50,6 +50,11 @@ HINTS = {
         name: "tinygen's optimizers are SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta"
         for name in ("LBFGS", "SparseAdam", "RAdam", "NAdam", "Adamax", "ASGD", "Rprop")
     },
+    "optim.lr_scheduler": {
+        name: "write the schedule as a LambdaLR, a function of the step count (e.g. warm-up then cosine decay)"
+        for name in ("OneCycleLR", "SequentialLR", "ChainedScheduler", "CosineAnnealingWarmRestarts", "CyclicLR",
+                     "PolynomialLR", "ConstantLR")
+    },
     "Tensor": {
         "data_ptr": "tinygen tensors expose no raw pointers",
         "storage": "tinygen tensors expose no storage objects",
