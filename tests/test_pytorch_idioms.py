@@ -275,3 +275,28 @@ def test_forward_hooks_match_pytorch():
     for got, want in zip(_hooked_run(ours, lambda: tinygen.tensor(values)),
                          _hooked_run(theirs, lambda: torch.tensor(values)), strict=True):
         np.testing.assert_allclose(host(got), want.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+# --- log1p, expm1, reciprocal (functions and methods; all three were missing) --------------------------------
+@pytest.mark.parametrize("name, reference, low", [("log1p", np.log1p, -0.8), ("expm1", np.expm1, -2.0),
+                                                  ("reciprocal", np.reciprocal, 0.3)])
+def test_log1p_expm1_reciprocal_values_and_gradients_on_a_non_contiguous_input(name, reference, low):
+    from helpers import check_values_and_gradients, random_tensor
+
+    x = random_tensor((4, 3), seed=3, low=low, high=2.0).t()  # non-contiguous
+    check_values_and_gradients(getattr(tinygen, name), reference, x, rtol=1e-12)
+    check_values_and_gradients(lambda t: getattr(t, name)(), reference, x, rtol=1e-12)
+    assert getattr(tinygen.tensor([1, 2]), name)().dtype == tinygen.float32  # integers give floats
+
+
+@pytest.mark.parametrize("name", ["log1p", "expm1", "reciprocal"])
+def test_log1p_expm1_reciprocal_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(4).uniform(0.1, 2.0, size=(3, 4)).astype(np.float32)
+    ours, theirs = tinygen.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    upstream = np.random.default_rng(5).normal(size=(3, 4)).astype(np.float32)
+    getattr(ours, name)().backward(tinygen.tensor(upstream))
+    getattr(torch, name)(theirs).backward(torch.tensor(upstream))
+    np.testing.assert_allclose(host(getattr(tinygen, name)(ours)), getattr(theirs, name)().detach().numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose(host(ours.grad), theirs.grad.numpy(), rtol=1e-5)

@@ -136,6 +136,7 @@ from tinygen.ops.scan import cumsum, flip, roll  # noqa: E402,F401
 from tinygen.ops.sorting import argsort, sort, topk  # noqa: E402,F401
 from tinygen.ops.triangular import diagonal, tril, triu  # noqa: E402,F401
 from tinygen.ops.elementwise import clamp_max, clamp_min, nan_to_num  # noqa: E402,F401
+from tinygen.ops.elementwise import expm1, log1p, reciprocal  # noqa: E402,F401
 from tinygen.backend.dtypes import finfo, iinfo  # noqa: E402,F401
 from tinygen.ops.special import erf  # noqa: E402,F401
 from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401

@@ -552,6 +552,15 @@ class Tensor:
     def rsqrt(self):
         return ops.elementwise.rsqrt(self)
 
+    def log1p(self):
+        return ops.elementwise.log1p(self)
+
+    def expm1(self):
+        return ops.elementwise.expm1(self)
+
+    def reciprocal(self):
+        return ops.elementwise.reciprocal(self)
+
     def floor(self):
         return ops.elementwise.floor(self)
 

@@ -41,6 +41,31 @@ class Log(Function):
         return g / x
 
 
+class Log1p(Function):
+    """y = log(1 + x), accurate for small x.   dL/dx = g / (1 + x)."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.backend.xp.log1p(x)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return g / (1.0 + x)
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, accurate for small x.   dL/dx = g * (y + 1)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.backend.xp.expm1(x)
+
+    def backward(self, g):
+        return g * (self.saved_output + 1.0)
+
+
 class Sqrt(Function):
     """y = sqrt(x).   dL/dx = g / (2 y)."""
 
@@ -360,6 +385,19 @@ def log(x):
 
 def sqrt(x):
     return Sqrt()(checks.float_input("sqrt", x))
+
+
+def log1p(x):
+    return Log1p()(checks.float_input("log1p", x))
+
+
+def expm1(x):
+    return Expm1()(checks.float_input("expm1", x))
+
+
+def reciprocal(x):
+    """1 / x (an integer tensor gives floats, as PyTorch's); its backward is division's, -g / x^2."""
+    return 1.0 / checks.float_input("reciprocal", x)
 
 
 def abs(x):
