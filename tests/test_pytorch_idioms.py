@@ -300,3 +300,32 @@ def test_log1p_expm1_reciprocal_match_pytorch(name):
     np.testing.assert_allclose(host(getattr(tinygen, name)(ours)), getattr(theirs, name)().detach().numpy(),
                                rtol=1e-6)
     np.testing.assert_allclose(host(ours.grad), theirs.grad.numpy(), rtol=1e-5)
+
+
+# --- cat leaves out 1-D empty tensors (the accumulator idiom: preds = cat([preds, batch_preds]) from tensor([])) --
+def test_cat_leaves_out_one_dimensional_empty_tensors():
+    rows = tinygen.tensor(np.arange(6.0).reshape(2, 3), dtype=tinygen.float64, requires_grad=True)
+    collected = tinygen.tensor([])
+    for _ in range(2):
+        collected = tinygen.cat([collected, rows * 2], dim=0)
+    assert collected.shape == (4, 3) and collected.dtype == tinygen.float64
+    np.testing.assert_array_equal(host(collected), np.tile(np.arange(6.0).reshape(2, 3) * 2, (2, 1)))
+    collected.sum().backward()
+    np.testing.assert_array_equal(host(rows.grad), np.full((2, 3), 4.0))
+    labels = tinygen.cat([tinygen.tensor([]), tinygen.tensor([[1, 2]])], dim=1)  # dim past the empty's own dims
+    assert labels.shape == (1, 2) and labels.dtype == tinygen.float32  # the empty float32 takes part in the dtype
+    assert tinygen.cat([tinygen.tensor([]), tinygen.tensor([])]).shape == (0,)
+    with pytest.raises(ValueError, match="differ outside dim 0"):  # a 2-D empty is not left out
+        tinygen.cat([tinygen.zeros(0, 2), tinygen.zeros(2, 3)])
+
+
+def test_cat_with_empty_tensors_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [([np.zeros(0, np.float32), np.ones((2, 3), np.float32)], 0),
+             ([np.ones((2, 3), np.int64), np.zeros(0, np.float32), np.ones((2, 1), np.int64)], 1),
+             ([np.zeros(0, np.float32), np.arange(3.0, dtype=np.float32)], 0)]
+    for arrays, dim in cases:
+        ours = tinygen.cat([tinygen.tensor(a) for a in arrays], dim=dim)
+        theirs = torch.cat([torch.tensor(a) for a in arrays], dim=dim)
+        assert str(ours.dtype) == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(host(ours), theirs.numpy())
