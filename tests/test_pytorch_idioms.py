@@ -329,3 +329,46 @@ def test_cat_with_empty_tensors_matches_pytorch():
         theirs = torch.cat([torch.tensor(a) for a in arrays], dim=dim)
         assert str(ours.dtype) == str(theirs.dtype).split(".")[-1]
         np.testing.assert_array_equal(host(ours), theirs.numpy())
+
+
+# --- clamp takes tensor bounds (x.clamp(min=lower) with a per-feature tensor was "min must be a real number") -----
+CLAMP_X = np.array([[-2.0, 0.5, 1.3, 3.0], [0.2, 2.4, -1.0, 5.0]])
+CLAMP_LOW, CLAMP_HIGH = np.array([0.1, 0.7, 0.8, 1.1]), np.array([[1.2], [2.1]])
+
+
+@pytest.mark.parametrize("bounds", ["min", "max", "both"])
+def test_clamp_with_tensor_bounds_values_and_gradients(bounds):
+    from tinygen.testing import gradcheck, gradgradcheck
+
+    from helpers import check_values_and_gradients
+
+    low = tinygen.tensor(CLAMP_LOW, requires_grad=True) if bounds != "max" else None
+    high = tinygen.tensor(CLAMP_HIGH, requires_grad=True) if bounds != "min" else None
+    x = tinygen.tensor(CLAMP_X.T.copy(), requires_grad=True).t()  # non-contiguous, off the bounds' values
+    reference = lambda a: np.clip(a, CLAMP_LOW if low is not None else None, CLAMP_HIGH if high is not None else None)
+    check_values_and_gradients(lambda t: t.clamp(min=low, max=high), reference, x)
+    bound_tensors = [b for b in (low, high) if b is not None]
+
+    def function(t, *given):  # the bounds as inputs too
+        given = iter(given)
+        return tinygen.clamp(t, next(given) if low is not None else None, next(given) if high is not None else None)
+
+    gradcheck(function, [x] + bound_tensors)
+    gradgradcheck(function, [x] + bound_tensors)
+
+
+def test_clamp_with_tensor_bounds_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    upstream = np.arange(8.0).reshape(2, 4)
+    for bounds in ({"min": CLAMP_LOW}, {"max": CLAMP_HIGH}, {"min": CLAMP_LOW, "max": CLAMP_HIGH},
+                   {"min": np.array([-2.0, 0.5, 1.0, 3.0])}):  # ties: x's gradient passes at x == min
+        x, tx = tinygen.tensor(CLAMP_X, requires_grad=True), torch.tensor(CLAMP_X, requires_grad=True)
+        ours = {k: tinygen.tensor(v, requires_grad=True) for k, v in bounds.items()}
+        theirs = {k: torch.tensor(v, requires_grad=True) for k, v in bounds.items()}
+        result, expected = x.clamp(**ours), torch.clamp(tx, **theirs)
+        result.backward(tinygen.tensor(upstream))
+        expected.backward(torch.tensor(upstream))
+        np.testing.assert_array_equal(host(result), expected.detach().numpy())
+        np.testing.assert_array_equal(host(x.grad), tx.grad.numpy())
+        for key in bounds:
+            np.testing.assert_array_equal(host(ours[key].grad), theirs[key].grad.numpy())

@@ -481,13 +481,19 @@ def sign(x):
 
 
 def clamp(x, min=None, max=None):
-    """Limit values to ``[min, max]`` (either bound may be ``None``; for tensor bounds use ``maximum``/``minimum``).
+    """Limit values to ``[min, max]`` (either bound may be ``None``, a number or a tensor that broadcasts).
 
     An integer tensor stays integer with integer bounds and becomes float32 with a float bound, as in PyTorch.
+    With a tensor bound: where(x < min, min, x), then where(. > max, max, .), so dL/dx = g where min <= x <= max and
+    a bound gets g where its value is taken, as PyTorch's.
     """
     checks.require_tensor("clamp", x)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            x = where(x < min, min, x)
+        return x if max is None else where(x > max, max, x)
     min = None if min is None else checks.real_number("clamp", "min", min)
     max = None if max is None else checks.real_number("clamp", "max", max)
     if not is_floating(x.dtype) and any(isinstance(bound, float) for bound in (min, max)):
