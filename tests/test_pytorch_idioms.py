@@ -372,3 +372,14 @@ def test_clamp_with_tensor_bounds_matches_pytorch():
         np.testing.assert_array_equal(host(x.grad), tx.grad.numpy())
         for key in bounds:
             np.testing.assert_array_equal(host(ours[key].grad), theirs[key].grad.numpy())
+
+
+# --- sign(nan) is 0, as PyTorch's (it was NaN, NumPy's answer) ------------------------------------------------
+def test_sign_of_nan_is_zero():
+    values = [float("nan"), -0.0, -3.0, 2.0, float("inf")]
+    for dtype in (tinygen.float32, tinygen.float64):
+        result = tinygen.tensor(values, dtype=dtype).sign()
+        assert result.dtype == dtype
+        np.testing.assert_array_equal(host(result), [0.0, 0.0, -1.0, 1.0, 1.0])
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(host(tinygen.sign(tinygen.tensor(values))), torch.sign(torch.tensor(values)).numpy())

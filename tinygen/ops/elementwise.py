@@ -353,10 +353,12 @@ class Where(Function):
 
 
 class Sign(Function):
-    """y = sign(x): flat almost everywhere, so no gradient (dL/dx = 0)."""
+    """y = sign(x), 0 at NaN as PyTorch's (NumPy's is NaN): flat almost everywhere, so no gradient (dL/dx = 0)."""
 
     def forward(self, x):
-        return self.backend.xp.sign(x)
+        xp = self.backend.xp
+        y = xp.sign(x)
+        return xp.where(xp.isnan(y), 0, y).astype(y.dtype, copy=False) if y.dtype.kind == "f" else y
 
     def backward(self, g):
         return g * 0.0
