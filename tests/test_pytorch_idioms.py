@@ -383,3 +383,43 @@ def test_sign_of_nan_is_zero():
         np.testing.assert_array_equal(host(result), [0.0, 0.0, -1.0, 1.0, 1.0])
     torch = pytest.importorskip("torch")
     np.testing.assert_array_equal(host(tinygen.sign(tinygen.tensor(values))), torch.sign(torch.tensor(values)).numpy())
+
+
+# --- utils.data.WeightedRandomSampler (oversampling a rare class: it was missing, with no pointer to the docs) -----
+def test_weighted_random_sampler_draws_by_weight():
+    from tinygen.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
+
+    tinygen.manual_seed(0)
+    sampler = WeightedRandomSampler([1.0, 3.0, 0.0, 4.0], num_samples=8000)
+    draws = list(sampler)
+    assert len(sampler) == len(draws) == 8000 and all(isinstance(i, int) for i in draws)
+    np.testing.assert_allclose(np.bincount(draws, minlength=4) / 8000, [0.125, 0.375, 0.0, 0.5], atol=0.02)
+    tinygen.manual_seed(0)
+    assert list(sampler) == draws  # the seed fixes the draws
+    distinct = list(WeightedRandomSampler(tinygen.tensor([1.0, 1.0, 0.0, 2.0]), 3, replacement=False))
+    assert sorted(distinct) == [0, 1, 3]
+    data = TensorDataset(tinygen.arange(4.0), tinygen.tensor([0, 1, 1, 1]))
+    (values, labels), = list(DataLoader(data, batch_size=6, sampler=WeightedRandomSampler([1, 0, 0, 0], 6)))
+    np.testing.assert_array_equal(host(values), np.zeros(6))
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (([1.0, 2.0], 0), "num_samples must be a positive integer"),
+    (([[1.0, 2.0]], 2), "weights must be a non-empty 1-D sequence"),
+    (([1.0, -1.0], 2), "weights must be finite, non-negative and not all zero"),
+    (([0.0, 0.0], 2), "weights must be finite, non-negative and not all zero"),
+    (([1.0, 0.0, 1.0], 3, False), "cannot draw 3 samples without replacement from 2 nonzero weights"),
+])
+def test_weighted_random_sampler_errors(arguments, message):
+    from tinygen.utils.data import WeightedRandomSampler
+
+    with pytest.raises(ValueError, match=message):
+        WeightedRandomSampler(*arguments)
+
+
+def test_a_missing_utils_data_name_says_tinygen_does_not_have_it():
+    import tinygen.utils.data
+
+    with pytest.raises(AttributeError, match="module 'tinygen.utils.data' has no attribute 'IterableDataset': "
+                                             "tinygen does not have it"):
+        tinygen.utils.data.IterableDataset

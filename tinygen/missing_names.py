@@ -76,7 +76,7 @@ HINTS = {
 #: what each namespace is called in messages
 SPELLED = {"tinygen": "tinygen", "nn": "tinygen.nn", "nn.functional": "tinygen.nn.functional",
            "optim": "tinygen.optim", "Tensor": "tinygen.Tensor", "optim.lr_scheduler": "tinygen.optim.lr_scheduler",
-           "nn.init": "tinygen.nn.init", "nn.utils": "tinygen.nn.utils"}
+           "nn.init": "tinygen.nn.init", "nn.utils": "tinygen.nn.utils", "utils.data": "tinygen.utils.data"}
 
 
 def error(namespace, name, owner=None):
