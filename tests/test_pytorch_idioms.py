@@ -423,3 +423,26 @@ def test_a_missing_utils_data_name_says_tinygen_does_not_have_it():
     with pytest.raises(AttributeError, match="module 'tinygen.utils.data' has no attribute 'IterableDataset': "
                                              "tinygen does not have it"):
         tinygen.utils.data.IterableDataset
+
+
+# --- names tinygen lacks that the probe's scripts reached for say what to use ------------------------------------
+@pytest.mark.parametrize("get, hint", [
+    (lambda: tinygen.linalg, "tinygen.norm(x, p, dim, keepdim) gives linalg.norm"),
+    (lambda: nn.LSTM, "write the cell with nn.Linear and a loop over time"),
+    (lambda: nn.TransformerEncoderLayer, "F.scaled_dot_product_attention"),
+    (lambda: tinygen.zeros(3).scatter_add, "F.one_hot(index, n).T.float() @ src"),
+    (lambda: tinygen.zeros(3).index_add_, "F.one_hot(index, n).T.float() @ src"),
+    (lambda: tinygen.zeros(3).register_hook, "tinygen's autograd has no tensor hooks"),
+    (lambda: optim.lr_scheduler.CosineAnnealingWarmRestarts, "write the schedule as a LambdaLR"),
+])
+def test_missing_names_from_the_probe_say_what_to_use(get, hint):
+    with pytest.raises(AttributeError, match="tinygen does not have it|tinygen's Tensor does not have it") as error:
+        get()
+    assert hint in str(error.value)
+
+
+def test_the_scatter_add_hint_computes_scatter_add():
+    import tinygen.nn.functional as F
+
+    index, source = tinygen.tensor([0, 2, 0, 1]), tinygen.tensor([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(host(F.one_hot(index, 3).T.float() @ source), [4.0, 4.0, 2.0])

@@ -39,9 +39,15 @@ HINTS = {
         "mps": "tinygen's devices are 'cpu', 'cuda' (through CuPy) and 'strict' (a CPU stand-in for testing)",
         "hub": "load weights you saved with tinygen.save; tinygen fetches nothing at run time",
         "onnx": "tinygen does not export models",
+        "linalg": "tinygen.norm(x, p, dim, keepdim) gives linalg.norm and vector_norm; matmul the products",
     },
     "nn": {
         "Conv3d": "tinygen's convolutions are Conv1d, Conv2d and ConvTranspose2d",
+        **{name: "tinygen has no recurrent layers; write the cell with nn.Linear and a loop over time"
+           for name in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")},
+        **{name: "build it from nn.Linear, nn.LayerNorm and F.scaled_dot_product_attention"
+           for name in ("MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+                        "TransformerDecoder", "TransformerDecoderLayer")},
     },
     "nn.functional": {
         "celu": "write it with F.elu: celu(x, alpha) = alpha * F.elu(x / alpha)",
@@ -64,6 +70,11 @@ HINTS = {
         "index_select": "index with a tensor of indices: x[indices] (or x[:, indices])",
         "masked_select": "index with a boolean mask: x[mask]",
         "scatter_": "build the result out of place (tinygen.where, indexing)",
+        **{name: "build the result out of place: a sum into slots is F.one_hot(index, n).T.float() @ src"
+           for name in ("scatter", "scatter_add", "scatter_add_", "index_add", "index_add_", "index_put_",
+                        "index_put")},
+        "register_hook": "tinygen's autograd has no tensor hooks; read .grad after backward (retain_grad() for a "
+                         "non-leaf), or take gradients with tinygen.autograd.grad and change them there",
         "bernoulli_": "use (tinygen.rand_like(x) < p)",
         "random_": "use tinygen.randint",
         "apply_": "compute the values with tinygen's ops",
