@@ -446,3 +446,63 @@ def test_the_scatter_add_hint_computes_scatter_add():
 
     index, source = tinygen.tensor([0, 2, 0, 1]), tinygen.tensor([1.0, 2.0, 3.0, 4.0])
     np.testing.assert_array_equal(host(F.one_hot(index, 3).T.float() @ source), [4.0, 4.0, 2.0])
+
+
+# --- SGD, Adam and AdamW take maximize (RMSprop, Adagrad and Adadelta had it; these said "unexpected keyword") ----
+def _ascend(optim, nn, tensor, make):
+    """Ten steps that ascend -(tanh(x w + b))^2's mean from fixed data; the final w and b."""
+    rng = np.random.default_rng(0)
+    w = nn.Parameter(tensor(rng.normal(size=(3, 4))))
+    b = nn.Parameter(tensor(rng.normal(size=4)))
+    optimizer = make(optim, [w, b])
+    for _ in range(10):
+        optimizer.zero_grad()
+        (-(tensor(rng.normal(size=(5, 3))) @ w + b).tanh().pow(2).mean()).backward()
+        optimizer.step()
+    return w.detach().numpy(), b.detach().numpy()
+
+
+MAXIMIZING = [lambda optim, p: optim.SGD(p, lr=0.1, momentum=0.5, weight_decay=0.01, maximize=True),
+              lambda optim, p: optim.Adam(p, lr=0.05, weight_decay=0.1, amsgrad=True, maximize=True),
+              lambda optim, p: optim.AdamW(p, lr=0.05, maximize=True)]
+
+
+@pytest.mark.parametrize("make", MAXIMIZING, ids=["SGD", "Adam", "AdamW"])
+def test_maximize_ascends_as_minimizing_the_negation(make):
+    maximized = _ascend(optim, nn, lambda v: tinygen.tensor(v), make)
+
+    def negated(optim, params):  # the same optimizer on the objective negated back, without maximize
+        optimizer = make(optim, params)
+        for group in optimizer.param_groups:
+            group["maximize"] = False
+        return _NegatedGradients(optimizer)
+
+    for got, want in zip(maximized, _ascend(optim, nn, lambda v: tinygen.tensor(v), negated)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    saved = make(optim, [nn.Parameter(tinygen.ones(2))]).state_dict()
+    assert saved["param_groups"][0]["maximize"] is True
+
+
+class _NegatedGradients:
+    """An optimizer whose step first negates every gradient (what maximize should amount to)."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def zero_grad(self):
+        self.optimizer.zero_grad()
+
+    def step(self):
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                p.grad = -p.grad
+        self.optimizer.step()
+
+
+@pytest.mark.parametrize("make", MAXIMIZING, ids=["SGD", "Adam", "AdamW"])
+def test_maximize_matches_pytorch(make):
+    torch = pytest.importorskip("torch")
+    ours = _ascend(optim, nn, lambda v: tinygen.tensor(v), make)
+    theirs = _ascend(torch.optim, torch.nn, lambda v: torch.tensor(v), make)
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
