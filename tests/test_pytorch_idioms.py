@@ -506,3 +506,14 @@ def test_maximize_matches_pytorch(make):
     theirs = _ascend(torch.optim, torch.nn, lambda v: torch.tensor(v), make)
     for got, want in zip(ours, theirs):
         np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+# --- Module.half() and get_submodule (model.half() was "no attribute", though x.half() works) ------------------
+def test_module_half_and_get_submodule():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.BatchNorm1d(3)))
+    assert model.half() is model
+    assert all(p.dtype == tinygen.float16 for p in model.parameters())
+    assert model[1][1].running_mean.dtype == tinygen.float16 and model[1][1].num_batches_tracked.dtype == tinygen.int64
+    assert model.get_submodule("1.1") is model[1][1] and model.get_submodule("") is model
+    with pytest.raises(AttributeError, match="Sequential has no submodule '2' \\(looking up '1.2'\\)"):
+        model.get_submodule("1.2")

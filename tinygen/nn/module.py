@@ -223,6 +223,16 @@ class Module:
     def modules(self):
         return (module for _, module in self.named_modules())
 
+    def get_submodule(self, target):
+        """The module at the dotted path ``target`` ("encoder.0"; "" is this module), as PyTorch's."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
+            module = child
+        return module
+
     def named_children(self):
         return ((name, module) for name, module in self._modules.items() if module is not None)
 
@@ -337,6 +347,9 @@ class Module:
 
     def float(self):
         return self.to(dtype=backends.float32)
+
+    def half(self):
+        return self.to(dtype=backends.float16)
 
     # --- state ---------------------------------------------------------------------------------------
     def _state_entries(self):
