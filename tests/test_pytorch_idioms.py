@@ -517,3 +517,86 @@ def test_module_half_and_get_submodule():
     assert model.get_submodule("1.1") is model[1][1] and model.get_submodule("") is model
     with pytest.raises(AttributeError, match="Sequential has no submodule '2' \\(looking up '1.2'\\)"):
         model.get_submodule("1.2")
+
+
+# --- amp: autocast and GradScaler (from torch.cuda.amp import GradScaler, autocast failed at the import) ----------
+def _scaled_training(torch, nn, optim, tensor, scaler, inf_at=(2,)):
+    """Six steps of a scaled loop (an inf put into a gradient at the steps in ``inf_at``); the weights after each
+    step and the scale before each."""
+    model = nn.Linear(3, 2)
+    with torch.no_grad():
+        model.weight.copy_(tensor(np.arange(6.0).reshape(2, 3) / 10))
+        model.bias.copy_(tensor(np.array([0.1, -0.2])))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    seen = []
+    for step in range(6):
+        optimizer.zero_grad()
+        with torch.autocast(device_type="cpu", enabled=False):
+            loss = model(tensor(np.random.default_rng(step).normal(size=(4, 3)))).pow(2).mean()
+        seen.append(scaler.get_scale())
+        scaler.scale(loss).backward()
+        if step in inf_at:
+            with torch.no_grad():
+                model.bias.grad[0] = float("inf")
+        scaler.step(optimizer)
+        scaler.update()
+        seen.append(model.weight.detach().numpy().copy())
+    return seen
+
+
+def _scaler(module):
+    return module.amp.GradScaler("cpu", init_scale=2.0 ** 10, growth_interval=2)
+
+
+def test_grad_scaler_skips_a_step_with_an_inf_and_adjusts_its_scale():
+    import tinygen.optim as optim
+
+    tensor = lambda values: tinygen.tensor(values, dtype=tinygen.float32)  # noqa: E731
+    seen = _scaled_training(tinygen, nn, optim, tensor, _scaler(tinygen))
+    scales = seen[0::2]
+    assert scales == [1024.0, 1024.0, 2048.0, 1024.0, 1024.0, 2048.0]  # grows every 2 clean steps, halves on inf
+    np.testing.assert_array_equal(seen[5], seen[3])  # the step with the inf was skipped
+    unscaled = _scaled_training(tinygen, nn, optim, tensor, tinygen.amp.GradScaler("cpu", enabled=False), inf_at=())
+    scaled_clean = _scaled_training(tinygen, nn, optim, tensor, _scaler(tinygen), inf_at=())
+    for got, want in zip(scaled_clean[1::2], unscaled[1::2]):  # scales are powers of 2: unscaling is exact
+        np.testing.assert_array_equal(got, want)
+
+
+def test_grad_scaler_and_autocast_match_pytorch():
+    torch = pytest.importorskip("torch")
+    import tinygen.optim as optim
+
+    ours = _scaled_training(tinygen, nn, optim, lambda v: tinygen.tensor(v, dtype=tinygen.float32), _scaler(tinygen))
+    theirs = _scaled_training(torch, torch.nn, torch.optim, lambda v: torch.tensor(v, dtype=torch.float32),
+                              _scaler(torch))
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_grad_scaler_passes_through_when_disabled_and_checks_its_calls():
+    from tinygen.cuda.amp import GradScaler, autocast
+
+    if not tinygen.cuda.is_available():
+        with pytest.warns(UserWarning, match="GradScaler is enabled, but CUDA is not available; disabling"):
+            assert not GradScaler().is_enabled()
+    scaler = tinygen.amp.GradScaler("cpu", enabled=False)
+    loss = tinygen.tensor(2.0)
+    assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0 and scaler.state_dict() == {}
+    with autocast(enabled=False):
+        pass
+    layer = nn.Linear(2, 1)
+    optimizer = optim.SGD(layer.parameters(), lr=0.1)
+    scaler = tinygen.amp.GradScaler("cpu")
+    scaler.scale(layer(tinygen.ones(1, 2)).sum()).backward()
+    scaler.unscale_(optimizer)
+    with pytest.raises(RuntimeError, match="unscale_\\(\\) has already been called on this optimizer"):
+        scaler.unscale_(optimizer)
+    scaler.step(optimizer)
+    with pytest.raises(RuntimeError, match="step\\(\\) has already been called since the last update"):
+        scaler.step(optimizer)
+    scaler.update()
+    assert scaler.state_dict()["scale"] == 2.0 ** 16 and scaler.state_dict()["_growth_tracker"] == 1
+    with pytest.warns(UserWarning, match="tinygen has no mixed precision"):
+        tinygen.amp._warned.clear()
+        with tinygen.autocast("cpu"):
+            pass

@@ -141,7 +141,8 @@ from tinygen.backend.dtypes import finfo, iinfo  # noqa: E402,F401
 from tinygen.ops.special import erf  # noqa: E402,F401
 from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
-from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
+from tinygen import accelerator, amp, autograd, backends, cuda, utils  # noqa: E402,F401
+from tinygen.amp import autocast  # noqa: E402,F401
 
 
 def _autograd_getattr(name):
