@@ -600,3 +600,74 @@ def test_grad_scaler_passes_through_when_disabled_and_checks_its_calls():
         tinygen.amp._warned.clear()
         with tinygen.autocast("cpu"):
             pass
+
+
+# --- x += y on a tensor a graph computed (ResNet's out += identity raised); a requires-grad value written into a
+# --- tensor that does not require grad is refused (its gradient was silently lost) ----------------------------------
+def _residual(torch, tensor):
+    """out = x w^T; out += x[:, :2]; out *= 3; relu: the output and the gradients of w and x."""
+    w = tensor(np.arange(6.0).reshape(2, 3) / 10 - 0.2)
+    x = tensor(np.random.default_rng(0).normal(size=(4, 3)))
+    out = x @ w.t()
+    out += x[:, :2]
+    out *= 3
+    out -= 0.5
+    out /= 2
+    out = torch.relu(out)
+    out.backward(tensor(np.random.default_rng(1).normal(size=(4, 2)), requires_grad=False))
+    return out.detach().numpy(), w.grad.numpy(), x.grad.numpy()
+
+
+def test_augmented_assignment_in_a_graph_gives_the_values_and_gradients_of_the_out_of_place_ops():
+    from tinygen.testing import gradcheck
+
+    tensor = lambda values, requires_grad=True: tinygen.tensor(values, requires_grad=requires_grad)  # noqa: E731
+    out, w_grad, x_grad = _residual(tinygen, tensor)
+    w = np.arange(6.0).reshape(2, 3) / 10 - 0.2
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(out, np.maximum((3 * (x @ w.T + x[:, :2]) - 0.5) / 2, 0), rtol=1e-12)
+
+    def residual(x, w):
+        out = x @ w.t()
+        out += x[:, :2]
+        out *= x[:, 1:]
+        return out
+
+    gradcheck(residual, [tinygen.tensor(x, requires_grad=True), tinygen.tensor(w, requires_grad=True)])
+    leaf = tinygen.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_: in-place change of a tensor that requires grad"):
+        leaf += 1  # a leaf that requires grad: refused, as in PyTorch
+    buffer = tinygen.zeros(2)
+    buffer += tinygen.ones(2)  # no graph involved: in place, as before
+    same = buffer
+    buffer += 1
+    assert buffer is same and host(same).tolist() == [2.0, 2.0]
+
+
+def test_augmented_assignment_in_a_graph_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    ours = _residual(tinygen, lambda v, requires_grad=True: tinygen.tensor(v, requires_grad=requires_grad))
+    theirs = _residual(torch, lambda v, requires_grad=True: torch.tensor(v, requires_grad=requires_grad))
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("write", [
+    lambda out, w: out.__setitem__(0, w * 2),
+    lambda out, w: out[0].copy_(w),
+    lambda out, w: out.add_(w),
+    lambda out, w: out.mul_(w),
+    lambda out, w: out.div_(w),
+    lambda out, w: out.masked_fill_(out == 0, w.sum()),
+    lambda out, w: out.__iadd__(w),
+], ids=["setitem", "copy_", "add_", "mul_", "div_", "masked_fill_", "iadd"])
+def test_writing_a_value_that_requires_grad_into_a_plain_tensor_is_refused(write):
+    w = tinygen.ones(3, requires_grad=True)
+    out = tinygen.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="the value requires grad but the tensor written into does not, so the "
+                                           "gradient through the write would be lost"):
+        write(out, w)
+    np.testing.assert_array_equal(host(out), np.zeros((2, 3)))  # nothing written
+    with tinygen.no_grad():  # outside a graph the write is plain data, as before
+        write(out, w)
+    write(out, w.detach())
