@@ -671,3 +671,22 @@ def test_writing_a_value_that_requires_grad_into_a_plain_tensor_is_refused(write
     with tinygen.no_grad():  # outside a graph the write is plain data, as before
         write(out, w)
     write(out, w.detach())
+
+
+# --- a range indexes as its list (log_probs[range(N), targets], a hand-written NLL, was "unsupported index") --------
+def test_range_indexes_like_the_list_of_its_values_with_gradients():
+    from tinygen.testing import gradcheck
+
+    values = np.arange(12.0).reshape(3, 4)
+    x = tinygen.tensor(values)
+    targets = tinygen.tensor([3, 0, 2])
+    np.testing.assert_array_equal(host(x[range(3), targets]), values[[0, 1, 2], [3, 0, 2]])
+    np.testing.assert_array_equal(host(x[:, range(1, 4, 2)]), values[:, [1, 3]])
+    assert x[range(0)].shape == (0, 4)
+    picked = tinygen.zeros(3, 3)
+    picked[range(3), range(3)] = 1.0
+    np.testing.assert_array_equal(host(picked), np.eye(3))
+    log_probs = tinygen.tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
+    gradcheck(lambda t: -t.log_softmax(1)[range(3), targets].mean(), [log_probs])
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(host(x[range(3), targets]), torch.tensor(values)[range(3), torch.tensor([3, 0, 2])])
