@@ -434,6 +434,9 @@ def test_a_missing_utils_data_name_says_tinygen_does_not_have_it():
     (lambda: tinygen.zeros(3).index_add_, "F.one_hot(index, n).T.float() @ src"),
     (lambda: tinygen.zeros(3).register_hook, "tinygen's autograd has no tensor hooks"),
     (lambda: optim.lr_scheduler.CosineAnnealingWarmRestarts, "write the schedule as a LambdaLR"),
+    (lambda: nn.utils.rnn, "pad sequences to one length with F.pad and tinygen.stack"),
+    (lambda: nn.utils.parameters_to_vector, "tinygen.cat([p.reshape(-1) for p in parameters])"),
+    (lambda: nn.utils.clip_grad_norm, "use nn.utils.clip_grad_norm_"),
 ])
 def test_missing_names_from_the_probe_say_what_to_use(get, hint):
     with pytest.raises(AttributeError, match="tinygen does not have it|tinygen's Tensor does not have it") as error:

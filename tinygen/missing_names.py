@@ -56,6 +56,13 @@ HINTS = {
         name: "tinygen's optimizers are SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta"
         for name in ("LBFGS", "SparseAdam", "RAdam", "NAdam", "Adamax", "ASGD", "Rprop")
     },
+    "nn.utils": {
+        "rnn": "pad sequences to one length with F.pad and tinygen.stack (tinygen has no recurrent layers to pack for)",
+        "parameters_to_vector": "tinygen.cat([p.reshape(-1) for p in parameters])",
+        "vector_to_parameters": "copy slices of the vector into each parameter under tinygen.no_grad()",
+        "weight_norm": "tinygen has nn.utils.spectral_norm; write w = g * v / v.norm() in the module's forward",
+        "clip_grad_norm": "use nn.utils.clip_grad_norm_ (the old spelling is deprecated in PyTorch)",
+    },
     "optim.lr_scheduler": {
         name: "write the schedule as a LambdaLR, a function of the step count (e.g. warm-up then cosine decay)"
         for name in ("OneCycleLR", "SequentialLR", "ChainedScheduler", "CosineAnnealingWarmRestarts", "CyclicLR",
