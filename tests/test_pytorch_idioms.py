@@ -693,3 +693,20 @@ def test_range_indexes_like_the_list_of_its_values_with_gradients():
     gradcheck(lambda t: -t.log_softmax(1)[range(3), targets].mean(), [log_probs])
     torch = pytest.importorskip("torch")
     np.testing.assert_array_equal(host(x[range(3), targets]), torch.tensor(values)[range(3), torch.tensor([3, 0, 2])])
+
+
+# --- checkpoints: NumPy scalars are stored as numbers; a map_location function and a whole model get clear errors ---
+def test_checkpoints_take_numpy_scalars_and_say_what_to_do_for_a_model_or_a_map_location_function(tmp_path):
+    state = {"loss": np.float32(0.25), "epoch": np.int64(3), "done": np.bool_(True), "steps": [np.float64(1.5)]}
+    tinygen.save(state, tmp_path / "c.pt")
+    loaded = tinygen.load(tmp_path / "c.pt")
+    assert loaded == {"loss": 0.25, "epoch": 3, "done": True, "steps": [1.5]}
+    assert type(loaded["epoch"]) is int and type(loaded["done"]) is bool
+    with pytest.raises(TypeError, match=r"save its state_dict\(\) and load that into a new instance"):
+        tinygen.save(nn.Linear(2, 2), tmp_path / "m.pt")
+    with pytest.raises(TypeError, match="cannot store a numpy.ndarray"):
+        tinygen.save({"a": np.arange(3)}, tmp_path / "a.pt")
+    for remap in (lambda storage, location: storage, {"cuda:0": "cpu"}):
+        with pytest.raises(TypeError, match="tinygen loads every tensor onto one device: pass a device, e.g. "
+                                            "map_location='cpu'"):
+            tinygen.load(tmp_path / "c.pt", map_location=remap)
