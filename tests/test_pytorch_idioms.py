@@ -710,3 +710,59 @@ def test_checkpoints_take_numpy_scalars_and_say_what_to_do_for_a_model_or_a_map_
         with pytest.raises(TypeError, match="tinygen loads every tensor onto one device: pass a device, e.g. "
                                             "map_location='cpu'"):
             tinygen.load(tmp_path / "c.pt", map_location=remap)
+
+
+# --- cross_entropy / nll_loss take PyTorch's K-dimensional form (per-pixel or per-token classes were refused) -------
+K_DIM_SETTINGS = [{}, {"reduction": "none"}, {"reduction": "sum", "weight": [1.0, 2.0, 0.5]},
+                  {"label_smoothing": 0.1, "weight": [1.0, 2.0, 0.5]}, {"ignore_index": 1}]
+
+
+def _k_dim_case(settings, seed=0):
+    """Logits (2, 3, 4, 3) and targets (2, 4, 3); one target is ignored (-100, or the ignore_index given)."""
+    rng = np.random.default_rng(seed)
+    target = rng.integers(0, 3, (2, 4, 3))
+    target[0, 0, 0] = settings.get("ignore_index", -100)
+    return rng.normal(size=(2, 3, 4, 3)), target
+
+
+@pytest.mark.parametrize("settings", K_DIM_SETTINGS, ids=range(len(K_DIM_SETTINGS)))
+def test_k_dimensional_cross_entropy_is_the_loss_over_all_positions(settings):
+    import tinygen.nn.functional as F
+    from tinygen.testing import gradcheck, gradgradcheck
+
+    logits, target = _k_dim_case(settings)
+    options = {k: tinygen.tensor(v, dtype=tinygen.float64) if k == "weight" else v for k, v in settings.items()}
+    flat_logits = logits.transpose(0, 2, 3, 1).reshape(-1, 3)
+    ours = F.cross_entropy(tinygen.tensor(logits), tinygen.tensor(target), **options)
+    flat = F.cross_entropy(tinygen.tensor(flat_logits), tinygen.tensor(target.reshape(-1)), **options)
+    if settings.get("reduction") == "none":
+        assert ours.shape == target.shape
+        flat = flat.reshape(target.shape)
+    np.testing.assert_allclose(host(ours), host(flat), rtol=1e-12)
+    x = tinygen.tensor(logits.transpose(0, 1, 3, 2).copy(), requires_grad=True).transpose(2, 3)  # non-contiguous
+    labels = tinygen.tensor(target)
+    nll_options = {k: v for k, v in options.items() if k != "label_smoothing"}
+    for loss in (lambda t: F.cross_entropy(t, labels, **options), lambda t: F.nll_loss(t.log_softmax(1), labels,
+                                                                                      **nll_options)):
+        gradcheck(loss, [x])
+        gradgradcheck(loss, [x])
+    np.testing.assert_allclose(host(nn.CrossEntropyLoss(**options)(tinygen.tensor(logits), labels)), host(ours),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("settings", K_DIM_SETTINGS, ids=range(len(K_DIM_SETTINGS)))
+def test_k_dimensional_cross_entropy_matches_pytorch(settings):
+    torch = pytest.importorskip("torch")
+    import tinygen.nn.functional as F
+
+    logits, target = _k_dim_case(settings, 1)
+    ours_x, theirs_x = tinygen.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    ours = F.cross_entropy(ours_x, tinygen.tensor(target), **{k: tinygen.tensor(v) if k == "weight" else v
+                                                              for k, v in settings.items()})
+    theirs = torch.nn.functional.cross_entropy(theirs_x, torch.tensor(target), **{
+        k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in settings.items()})
+    upstream = np.random.default_rng(2).normal(size=tuple(theirs.shape))
+    ours.backward(tinygen.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(host(ours), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(ours_x.grad), theirs_x.grad.numpy(), rtol=1e-10, atol=1e-14)
