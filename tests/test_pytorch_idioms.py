@@ -437,6 +437,8 @@ def test_a_missing_utils_data_name_says_tinygen_does_not_have_it():
     (lambda: nn.utils.rnn, "pad sequences to one length with F.pad and tinygen.stack"),
     (lambda: nn.utils.parameters_to_vector, "tinygen.cat([p.reshape(-1) for p in parameters])"),
     (lambda: nn.utils.clip_grad_norm, "use nn.utils.clip_grad_norm_"),
+    (lambda: tinygen.use_deterministic_algorithms, "tinygen's CPU ops are deterministic"),
+    (lambda: tinygen.get_rng_state, "tinygen.random.default_generator().get_state()"),
 ])
 def test_missing_names_from_the_probe_say_what_to_use(get, hint):
     with pytest.raises(AttributeError, match="tinygen does not have it|tinygen's Tensor does not have it") as error:

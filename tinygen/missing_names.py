@@ -40,6 +40,12 @@ HINTS = {
         "hub": "load weights you saved with tinygen.save; tinygen fetches nothing at run time",
         "onnx": "tinygen does not export models",
         "linalg": "tinygen.norm(x, p, dim, keepdim) gives linalg.norm and vector_norm; matmul the products",
+        "use_deterministic_algorithms": "tinygen's CPU ops are deterministic and tinygen.manual_seed fixes every draw; "
+                                        "drop the call",
+        "set_float32_matmul_precision": "tinygen's matmuls run at the tensors' precision; drop the call",
+        "get_rng_state": "tinygen.random.default_generator().get_state() (set_state to restore)",
+        "set_rng_state": "tinygen.random.default_generator().set_state(state)",
+        "set_printoptions": "print x.numpy() under numpy.printoptions(...)",
     },
     "nn": {
         "Conv3d": "tinygen's convolutions are Conv1d, Conv2d and ConvTranspose2d",
