@@ -40,6 +40,9 @@ UNARY = {
     "cos": (lambda x: x.cos(), np.cos, dict(low=-4.0, high=4.0)),
     "square_function": (tinygen.square, np.square, {}),
     "rsqrt_function": (lambda x: x.rsqrt(), lambda x: x ** -0.5, dict(low=0.2, high=3.0)),
+    "log1p": (tinygen.log1p, np.log1p, dict(low=-0.8, high=3.0)),
+    "expm1": (lambda x: x.expm1(), np.expm1, {}),
+    "reciprocal_function": (tinygen.reciprocal, np.reciprocal, dict(low=0.2, high=3.0)),
 }
 
 

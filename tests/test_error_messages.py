@@ -72,7 +72,7 @@ CASES = {
     "dim_repeated": (lambda: x().sum((0, -2)), ValueError, r"sum: dim \(0, -2\) repeats a dimension"),
     "softmax_dim": (lambda: F.softmax(x(), 3), IndexError, r"softmax: dim 3 is out of range"),
     "clamp_bounds": (lambda: x().clamp(2, 1), ValueError, r"clamp: min 2 is greater than max 1"),
-    "clamp_tensor_bound": (lambda: x().clamp(x()), TypeError, r"clamp: min must be a real number, got Tensor"),
+    "clamp_bound_type": (lambda: x().clamp("0.5"), TypeError, r"clamp: min must be a real number, got str"),
     "slope_type": (lambda: F.leaky_relu(x(), "0.2"), TypeError, r"leaky_relu: negative_slope must be a real number"),
     "softplus_beta": (lambda: F.softplus(x(), beta=0), ValueError, r"softplus: beta must be positive, got 0"),
     "flatten_dims": (lambda: x().flatten(1, 0), ValueError, r"flatten: start_dim 1 comes after end_dim 0"),

@@ -187,3 +187,31 @@ def test_reduce_lr_on_plateau_lowers_a_group_added_later_as_pytorch():
     with pytest.raises(ValueError, match=r"the optimizer has 2 param groups, but min_lr gave 1 \(a group was added "
                                          r"since\): set scheduler.min_lrs to one per group"):
         scheduler.step(1.0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("settings", [{}, {"start_factor": 0.1, "total_iters": 4}, {"start_factor": 1.0,
+                                      "end_factor": 0.2, "total_iters": 7}])
+def test_linear_lr_matches_torch(settings):
+    torch = pytest.importorskip("torch")
+    ours_optimizer, theirs_optimizer = two_group_optimizer(), torch_two_group_optimizer(torch)
+    ours = learning_rates(optim.lr_scheduler.LinearLR(ours_optimizer, **settings), ours_optimizer, 10)
+    theirs = learning_rates(torch.optim.lr_scheduler.LinearLR(theirs_optimizer, **settings), theirs_optimizer, 10)
+    assert [lr for lrs in ours for lr in lrs] == pytest.approx([lr for lrs in theirs for lr in lrs], rel=1e-12)
+
+
+def test_linear_lr_values_resume_and_errors(tmp_path):
+    optimizer = two_group_optimizer()
+    scheduler = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.25, total_iters=3)
+    history = learning_rates(scheduler, optimizer, 5)
+    assert [lrs[0] for lrs in history] == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1, 0.1])
+    save(scheduler.state_dict(), tmp_path / "s.npz")
+    resumed = optim.lr_scheduler.LinearLR(two_group_optimizer(), start_factor=0.9, total_iters=9)
+    resumed.load_state_dict(load(tmp_path / "s.npz"))
+    assert (resumed.start_factor, resumed.total_iters, resumed.last_epoch) == (0.25, 3, 5)
+    with pytest.raises(ValueError, match=r"start_factor must be in \(0, 1\]"):
+        optim.lr_scheduler.LinearLR(two_group_optimizer(), start_factor=0)
+    with pytest.raises(ValueError, match="total_iters must be a positive integer"):
+        optim.lr_scheduler.LinearLR(two_group_optimizer(), total_iters=0)
+    with pytest.raises(AttributeError, match="tinygen does not have it; write the schedule as a LambdaLR"):
+        optim.lr_scheduler.OneCycleLR

@@ -1,6 +1,7 @@
-"""Five training scripts written for PyTorch (tests/pytorch_scripts/torch_*.py: a VAE, a DCGAN, an MLP GAN with
+"""Six training scripts written for PyTorch (tests/pytorch_scripts/torch_*.py: a VAE, a DCGAN, an MLP GAN with
 Variable and FloatTensor, a WGAN-GP with autograd.grad and .data clipping, a CNN classifier with Adadelta and
-StepLR) run on tinygen with only their import lines changed (tinygen_*.py).
+StepLR, a conditional GAN with an AMP-ready loop, a warm-up, a frozen layer and a forward hook) run on tinygen with
+only their import lines changed (tinygen_*.py).
 
 - The two variants of each script differ in import lines only (a diff, fast).
 - Each tinygen variant runs a few steps as it is (slow). Three scripts use PyTorch's ``.data`` (a tensor sharing
@@ -38,6 +39,8 @@ CASES = {
     "mnist_classifier": ("float64", 1e-9, False, ["--batch-size", "16", "--test-batch-size", "32", "--epochs", "2",
                                                   "--max-batches", "2", "--log-interval", "1", "--save-model",
                                                   "--dataroot", "{root}", "--out", "."]),
+    "cgan": ("float64", 1e-9, False, ["--n_epochs", "2", "--batch_size", "8", "--max_batches", "3", "--latent_dim",
+                                      "16", "--freeze_steps", "2", "--dataroot", "{root}"]),
 }
 IMPORT_LINE = re.compile(r"^(import|from) ")
 LOGGED_NUMBER = re.compile(r"(\w+)=(-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|nan|-?inf)\b")

@@ -56,6 +56,7 @@ from tinygen.random import Generator, manual_seed  # noqa: F401
 from tinygen.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub  # noqa: F401
 from tinygen.ops.comparison import allclose, equal, isfinite, isnan, logical_not  # noqa: F401
 from tinygen.ops.comparison import logical_and, logical_or, logical_xor  # noqa: F401
+from tinygen.ops.comparison import argwhere, nonzero  # noqa: F401
 from tinygen.ops.elementwise import (  # noqa: F401
     abs,
     ceil,
@@ -135,11 +136,13 @@ from tinygen.ops.scan import cumsum, flip, roll  # noqa: E402,F401
 from tinygen.ops.sorting import argsort, sort, topk  # noqa: E402,F401
 from tinygen.ops.triangular import diagonal, tril, triu  # noqa: E402,F401
 from tinygen.ops.elementwise import clamp_max, clamp_min, nan_to_num  # noqa: E402,F401
+from tinygen.ops.elementwise import expm1, log1p, reciprocal  # noqa: E402,F401
 from tinygen.backend.dtypes import finfo, iinfo  # noqa: E402,F401
 from tinygen.ops.special import erf  # noqa: E402,F401
 from tinygen.pytorch_names import Size, empty_like, is_floating_point, numel  # noqa: E402,F401
 from tinygen.pytorch_names import from_numpy, get_default_dtype, is_tensor  # noqa: E402,F401
-from tinygen import accelerator, autograd, backends, cuda, utils  # noqa: E402,F401
+from tinygen import accelerator, amp, autograd, backends, cuda, utils  # noqa: E402,F401
+from tinygen.amp import autocast  # noqa: E402,F401
 
 
 def _autograd_getattr(name):

@@ -68,3 +68,32 @@ def empty_cache():
 def _require_gpu(name):
     if not is_available():
         raise RuntimeError(f"tinygen.cuda.{name}(): no GPU here (needs CuPy and a CUDA device)")
+
+
+def _cuda_amp_module():
+    """``tinygen.cuda.amp`` (``from torch.cuda.amp import GradScaler, autocast``): PyTorch's older spellings of
+    ``tinygen.amp``'s two classes, for the GPU. Registered in ``sys.modules`` so that the import line works,
+    though ``tinygen.cuda`` is a module, not a package."""
+    import sys
+    import types
+
+    from tinygen import amp as _amp
+
+    module = types.ModuleType("tinygen.cuda.amp", "PyTorch's torch.cuda.amp: see tinygen.amp")
+
+    class autocast(_amp.autocast):  # noqa: N801  (PyTorch's name)
+        def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+            super().__init__("cuda", dtype, enabled, cache_enabled)
+
+    class GradScaler(_amp.GradScaler):
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                      enabled=True):
+            super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+    autocast.__module__ = GradScaler.__module__ = module.__name__
+    module.autocast, module.GradScaler, module.__all__ = autocast, GradScaler, ["GradScaler", "autocast"]
+    sys.modules[module.__name__] = module
+    return module
+
+
+amp = _cuda_amp_module()

@@ -39,9 +39,21 @@ HINTS = {
         "mps": "tinygen's devices are 'cpu', 'cuda' (through CuPy) and 'strict' (a CPU stand-in for testing)",
         "hub": "load weights you saved with tinygen.save; tinygen fetches nothing at run time",
         "onnx": "tinygen does not export models",
+        "linalg": "tinygen.norm(x, p, dim, keepdim) gives linalg.norm and vector_norm; matmul the products",
+        "use_deterministic_algorithms": "tinygen's CPU ops are deterministic and tinygen.manual_seed fixes every draw; "
+                                        "drop the call",
+        "set_float32_matmul_precision": "tinygen's matmuls run at the tensors' precision; drop the call",
+        "get_rng_state": "tinygen.random.default_generator().get_state() (set_state to restore)",
+        "set_rng_state": "tinygen.random.default_generator().set_state(state)",
+        "set_printoptions": "print x.numpy() under numpy.printoptions(...)",
     },
     "nn": {
         "Conv3d": "tinygen's convolutions are Conv1d, Conv2d and ConvTranspose2d",
+        **{name: "tinygen has no recurrent layers; write the cell with nn.Linear and a loop over time"
+           for name in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")},
+        **{name: "build it from nn.Linear, nn.LayerNorm and F.scaled_dot_product_attention"
+           for name in ("MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+                        "TransformerDecoder", "TransformerDecoderLayer")},
     },
     "nn.functional": {
         "celu": "write it with F.elu: celu(x, alpha) = alpha * F.elu(x / alpha)",
@@ -49,6 +61,18 @@ HINTS = {
     "optim": {
         name: "tinygen's optimizers are SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta"
         for name in ("LBFGS", "SparseAdam", "RAdam", "NAdam", "Adamax", "ASGD", "Rprop")
+    },
+    "nn.utils": {
+        "rnn": "pad sequences to one length with F.pad and tinygen.stack (tinygen has no recurrent layers to pack for)",
+        "parameters_to_vector": "tinygen.cat([p.reshape(-1) for p in parameters])",
+        "vector_to_parameters": "copy slices of the vector into each parameter under tinygen.no_grad()",
+        "weight_norm": "tinygen has nn.utils.spectral_norm; write w = g * v / v.norm() in the module's forward",
+        "clip_grad_norm": "use nn.utils.clip_grad_norm_ (the old spelling is deprecated in PyTorch)",
+    },
+    "optim.lr_scheduler": {
+        name: "write the schedule as a LambdaLR, a function of the step count (e.g. warm-up then cosine decay)"
+        for name in ("OneCycleLR", "SequentialLR", "ChainedScheduler", "CosineAnnealingWarmRestarts", "CyclicLR",
+                     "PolynomialLR", "ConstantLR")
     },
     "Tensor": {
         "data_ptr": "tinygen tensors expose no raw pointers",
@@ -59,6 +83,11 @@ HINTS = {
         "index_select": "index with a tensor of indices: x[indices] (or x[:, indices])",
         "masked_select": "index with a boolean mask: x[mask]",
         "scatter_": "build the result out of place (tinygen.where, indexing)",
+        **{name: "build the result out of place: a sum into slots is F.one_hot(index, n).T.float() @ src"
+           for name in ("scatter", "scatter_add", "scatter_add_", "index_add", "index_add_", "index_put_",
+                        "index_put")},
+        "register_hook": "tinygen's autograd has no tensor hooks; read .grad after backward (retain_grad() for a "
+                         "non-leaf), or take gradients with tinygen.autograd.grad and change them there",
         "bernoulli_": "use (tinygen.rand_like(x) < p)",
         "random_": "use tinygen.randint",
         "apply_": "compute the values with tinygen's ops",
@@ -71,7 +100,7 @@ HINTS = {
 #: what each namespace is called in messages
 SPELLED = {"tinygen": "tinygen", "nn": "tinygen.nn", "nn.functional": "tinygen.nn.functional",
            "optim": "tinygen.optim", "Tensor": "tinygen.Tensor", "optim.lr_scheduler": "tinygen.optim.lr_scheduler",
-           "nn.init": "tinygen.nn.init", "nn.utils": "tinygen.nn.utils"}
+           "nn.init": "tinygen.nn.init", "nn.utils": "tinygen.nn.utils", "utils.data": "tinygen.utils.data"}
 
 
 def error(namespace, name, owner=None):

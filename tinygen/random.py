@@ -50,6 +50,11 @@ class Generator:
         """Host integers uniform in ``[low, high)``, as a NumPy array."""
         return self._host_rng.integers(low, high, size=size)
 
+    def choice(self, n, size, replace, p):
+        """``size`` host indices in ``[0, n)`` drawn with probabilities ``p`` (with or without replacement), as a
+        NumPy int64 array: weighted sampling of data."""
+        return self._host_rng.choice(n, size=size, replace=replace, p=p)
+
     # --- state, for bit-identical resume --------------------------------------------------------
     def get_state(self):
         """The generator's full state as plain JSON-able data (CPU only: CuPy's generator state can't be read)."""

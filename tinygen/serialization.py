@@ -70,6 +70,8 @@ def _describe(value, arrays, where, open_containers=()):
         name = f"tensor_{len(arrays)}"
         arrays[name] = value.backend.to_numpy(value.array)
         return {"tensor": name, "requires_grad": True} if value.requires_grad else {"tensor": name}
+    if isinstance(value, numpy.generic) and value.dtype.kind in "biuf":  # np.float32(0.5), np.int64(3): as numbers
+        return _describe(value.item(), arrays, where, open_containers)
     if value is None or isinstance(value, (bool, str)):
         return {"value": value}
     if isinstance(value, int):
@@ -88,9 +90,11 @@ def _describe(value, arrays, where, open_containers=()):
             items.append([key, _describe(item, arrays, f"{where}[{key!r}]", open_containers)])
         kind = "ordered_dict" if isinstance(value, collections.OrderedDict) else "dict"
         return {kind: items}
+    hint = ("; save its state_dict() and load that into a new instance (tinygen stores values, not objects)"
+            if callable(getattr(value, "state_dict", None)) else "")
     raise TypeError(
         f"save: cannot store a {type(value).__module__}.{type(value).__name__} at {where}; checkpoints hold "
-        "tensors, dicts, lists, tuples, Python numbers, strings, bools and None"
+        f"tensors, dicts, lists, tuples, Python numbers, strings, bools and None{hint}"
     )
 
 
@@ -138,13 +142,19 @@ def save(obj, path):
 # --- loading ---------------------------------------------------------------------------------------------
 
 def load(path, map_location=None, max_bytes=None, weights_only=True):
-    """Read a checkpoint written by ``save``; tensors go to ``map_location`` (default: the default device).
+    """Read a checkpoint written by ``save``; tensors go to ``map_location`` (a device; default: the default device).
     ``weights_only`` is accepted as PyTorch spells it: tinygen never unpickles, so loading is always weights only.
 
     A file that is not a tinygen checkpoint, is truncated or corrupt, holds pickled data, is not a regular file,
     or would inflate to more than ``max_bytes`` (see the module docstring for the default) raises
     ``CheckpointError`` naming ``path``.
     """
+    if callable(map_location) or isinstance(map_location, dict):
+        raise TypeError(
+            f"load: map_location as a {'function' if callable(map_location) else 'dict'} remaps PyTorch's storages "
+            "one by one; tinygen loads every tensor onto one device: pass a device, e.g. map_location='cpu' "
+            "(what 'lambda storage, loc: storage' asks for)"
+        )
     backend = backends.get_backend(map_location)
     if hasattr(path, "read"):  # a binary file object (io.BytesIO): read whole, then checked as a file is
         data = path.read()

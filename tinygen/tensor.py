@@ -254,11 +254,19 @@ class Tensor:
         return ops.shape.clone(self)
 
     # --- in-place updates (they bump the version counter so stale saved values are caught) -------
-    def _check_inplace(self, name):
+    def _check_inplace(self, name, operand=None):
         if is_grad_enabled() and self.requires_grad:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that requires grad is not allowed while recording a graph; "
                 "use `with tinygen.no_grad():` (e.g. for parameter updates) or an out-of-place op"
+            )
+        if is_grad_enabled() and isinstance(operand, Tensor) and operand.requires_grad:
+            # PyTorch would make self part of the graph; tinygen records no in-place writes, and a silent write
+            # of the values alone would lose the gradient through them
+            raise RuntimeError(
+                f"{name}: the value requires grad but the tensor written into does not, so the gradient through "
+                "the write would be lost (PyTorch records such writes, tinygen does not); build the result out of "
+                "place: tinygen.stack / tinygen.cat of the pieces, tinygen.where, or x = x + y"
             )
         if any(stride == 0 and extent > 1 for stride, extent in zip(self.array.strides, self.shape)):
             # NumPy marks such views read-only, CuPy does not: refuse on every device alike
@@ -267,8 +275,8 @@ class Tensor:
                 "entries are one memory location, so an in-place write is ambiguous; clone() it first"
             )
 
-    def _inplace(self, name, array_update):
-        self._check_inplace(name)
+    def _inplace(self, name, array_update, operand=None):
+        self._check_inplace(name, operand)
         array_update(self.array)
         versions.bump(self)
         return self
@@ -298,7 +306,7 @@ class Tensor:
         def update(array):
             array[...] = source_array
 
-        return self._inplace("copy_", update)
+        return self._inplace("copy_", update, source)
 
     def add_(self, other, alpha=1):
         other_array = self._operand_array(other, "add_")
@@ -306,7 +314,7 @@ class Tensor:
         def update(array):
             array += other_array * alpha if alpha != 1 else other_array
 
-        return self._inplace("add_", update)
+        return self._inplace("add_", update, other)
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
@@ -317,7 +325,7 @@ class Tensor:
         def update(array):
             array *= other_array
 
-        return self._inplace("mul_", update)
+        return self._inplace("mul_", update, other)
 
     def div_(self, other):
         other_array = self._operand_array(other, "div_")
@@ -325,7 +333,7 @@ class Tensor:
         def update(array):
             array /= other_array
 
-        return self._inplace("div_", update)
+        return self._inplace("div_", update, other)
 
     def clamp_(self, min=None, max=None):
         xp = self._backend.xp
@@ -335,17 +343,23 @@ class Tensor:
 
         return self._inplace("clamp_", update)
 
+    # x += y: in place, except on a tensor that a recorded graph computed (a non-leaf that requires grad, as
+    # ResNet's `out += identity`): there, as tinygen records no in-place change, x is rebound to x + y, which has
+    # PyTorch's values and gradients (a view taken of the old x does not see the change, as it would in PyTorch)
+    def _out_of_place_in_graph(self):
+        return is_grad_enabled() and self.requires_grad and self.grad_fn is not None
+
     def __iadd__(self, other):
-        return self.add_(other)
+        return self + other if self._out_of_place_in_graph() else self.add_(other)
 
     def __isub__(self, other):
-        return self.sub_(other)
+        return self - other if self._out_of_place_in_graph() else self.sub_(other)
 
     def __imul__(self, other):
-        return self.mul_(other)
+        return self * other if self._out_of_place_in_graph() else self.mul_(other)
 
     def __itruediv__(self, other):
-        return self.div_(other)
+        return self / other if self._out_of_place_in_graph() else self.div_(other)
 
     def __setitem__(self, index, value):
         """``x[index] = value`` in place; allowed on tensors that don't require grad, or under ``no_grad``."""
@@ -359,7 +373,7 @@ class Tensor:
             else:  # PyTorch's order: the ints first (a view), then the index arrays
                 array[split[0]][split[1]] = value_array
 
-        self._inplace("setitem", update)
+        self._inplace("setitem", update, value)
 
     # --- printing -------------------------------------------------------------------------------
     def __format__(self, spec):
@@ -470,14 +484,27 @@ class Tensor:
     def __ge__(self, other):
         return ops.comparison.compare("ge", self, other)
 
+    # & | ^ ~: logical on bool tensors, bitwise on integer ones (as PyTorch)
     def __invert__(self):
-        return ops.comparison.logical_not(self)
+        return ops.comparison.bitwise_not(self)
 
     def __and__(self, other):
-        return ops.comparison.compare("and", self, other)
+        return ops.comparison.bitwise("and", self, other)
+
+    def __rand__(self, other):
+        return ops.comparison.bitwise("and", other, self)
 
     def __or__(self, other):
-        return ops.comparison.compare("or", self, other)
+        return ops.comparison.bitwise("or", self, other)
+
+    def __ror__(self, other):
+        return ops.comparison.bitwise("or", other, self)
+
+    def __xor__(self, other):
+        return ops.comparison.bitwise("xor", self, other)
+
+    def __rxor__(self, other):
+        return ops.comparison.bitwise("xor", other, self)
 
     def __getitem__(self, index):
         return ops.indexing.getitem(self, index)
@@ -488,17 +515,17 @@ class Tensor:
         return (self[i] for i in builtins.range(self.shape[0]))
 
     # --- named methods (each forwards to the op of the same name) ---------------------------------
-    def add(self, other):
-        return ops.arithmetic.add(self, other)
+    def add(self, other, *, alpha=1):
+        return ops.arithmetic.add(self, other, alpha=alpha)
 
-    def sub(self, other):
-        return ops.arithmetic.sub(self, other)
+    def sub(self, other, *, alpha=1):
+        return ops.arithmetic.sub(self, other, alpha=alpha)
 
     def mul(self, other):
         return ops.arithmetic.mul(self, other)
 
-    def div(self, other):
-        return ops.arithmetic.div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return ops.arithmetic.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return ops.arithmetic.pow(self, exponent)
@@ -538,6 +565,15 @@ class Tensor:
 
     def rsqrt(self):
         return ops.elementwise.rsqrt(self)
+
+    def log1p(self):
+        return ops.elementwise.log1p(self)
+
+    def expm1(self):
+        return ops.elementwise.expm1(self)
+
+    def reciprocal(self):
+        return ops.elementwise.reciprocal(self)
 
     def floor(self):
         return ops.elementwise.floor(self)
@@ -645,6 +681,12 @@ class Tensor:
 
     def all(self, dim=None, keepdim=False):
         return ops.comparison.all(self, dim, keepdim)
+
+    def nonzero(self, *, as_tuple=False):
+        return ops.comparison.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return ops.comparison.argwhere(self)
 
     def reshape(self, *shape):
         return ops.shape.reshape(self, *shape)
@@ -756,7 +798,7 @@ class Tensor:
             raise ValueError(f"masked_fill_: a mask of shape {tuple(mask.shape)} does not broadcast to the tensor's "
                              f"shape {tuple(self.shape)}") from None
         value_array = self._operand_array(value, "masked_fill_")
-        return self._inplace("masked_fill_", lambda array: array.__setitem__(full_mask, value_array))
+        return self._inplace("masked_fill_", lambda array: array.__setitem__(full_mask, value_array), value)
 
     def detach_(self):
         """Cut this tensor out of the graph in place: a leaf that does not require grad."""

@@ -14,14 +14,27 @@ are ignored).
 ``label_smoothing`` e, as PyTorch: the target is (1 - e) onehot(y) + e / C everywhere, so a sample's loss is
 (1 - e) w[y] (-log p_y) + (e / C) sum_c w_c (-log p_c), both terms 0 for an ignored sample and both divided by
 the same sum of weights under "mean". Gradient per sample (w = 1): softmax(x) - (1 - e) onehot(y) - e / C.
+Inputs (N, C, d1, d2, ...) with targets (N, d1, d2, ...) (per-pixel or per-token classes, as PyTorch's
+K-dimensional form) are the same losses over the N d1 d2 ... positions, each one a sample: "mean" averages over
+all of them, "none" gives the (N, d1, d2, ...) losses.
 Tests: tests/test_multiclass_losses.py.
 """
 from tinygen.losses.arguments import check_reduction, float_tensor, reduce
 from tinygen.ops import checks
 from tinygen.ops.activation import log_softmax
 from tinygen.ops.elementwise import where
+from tinygen.tensor import Tensor
 
 __all__ = ["cross_entropy", "nll_loss"]
+
+
+def _positions_as_samples(input, target):
+    """PyTorch's K-dimensional form, (N, C, d1, ...) and (N, d1, ...), as (N d1 ..., C) and (N d1 ...), with the
+    shape the per-position losses take back under reduction "none"; other inputs come back as they are, shape None."""
+    if input.ndim > 2 and isinstance(target, Tensor) and target.shape == input.shape[:1] + input.shape[2:]:
+        classes_last = input.permute(0, *range(2, input.ndim), 1)
+        return classes_last.reshape(-1, input.shape[1]), target.reshape(-1), target.shape
+    return input, target, None
 
 
 def _class_targets(name, input, target, ignore_index):
@@ -30,7 +43,8 @@ def _class_targets(name, input, target, ignore_index):
         raise checks.device_error(name, input, target)
     if input.ndim != 2 or target.shape != input.shape[:1]:
         raise ValueError(
-            f"{name}: expected input (N, C) and target (N,) of class indices, got shapes {input.shape} and {target.shape}"
+            f"{name}: expected input (N, C) and target (N,) of class indices (or (N, C, d1, ...) and (N, d1, ...)), "
+            f"got shapes {input.shape} and {target.shape}"
         )
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
@@ -55,10 +69,14 @@ def _class_weight(name, weight, input):
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    """-input[n, target[n]]: the negative log-likelihood of the target class, given log-probabilities (N, C);
-    with class weights and ``ignore_index`` as the module docstring says."""
+    """-input[n, target[n]]: the negative log-likelihood of the target class, given log-probabilities (N, C)
+    (or (N, C, d1, ...)); with class weights and ``ignore_index`` as the module docstring says."""
     name = "nll_loss"
     float_tensor(name, input)
+    input, target, positions = _positions_as_samples(input, target)
+    if positions is not None:
+        loss = nll_loss(input, target, weight, ignore_index, reduction)
+        return loss.reshape(positions) if reduction == "none" else loss
     target = _class_targets(name, input, target, ignore_index)
     weight = _class_weight(name, weight, input)
     check_reduction(name, reduction)
@@ -75,10 +93,15 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """Cross-entropy between softmax(``input``) (logits, (N, C)) and class indices ``target`` (N,); ``weight`` and
-    ``ignore_index`` as for ``nll_loss``; ``label_smoothing`` in [0, 1] as the module docstring says."""
+    """Cross-entropy between softmax(``input``) (logits, (N, C) or (N, C, d1, ...)) and class indices ``target``
+    ((N,) or (N, d1, ...)); ``weight`` and ``ignore_index`` as for ``nll_loss``; ``label_smoothing`` in [0, 1] as
+    the module docstring says."""
     name = "cross_entropy"
     float_tensor(name, input)
+    input, target, positions = _positions_as_samples(input, target)
+    if positions is not None:
+        loss = cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+        return loss.reshape(positions) if reduction == "none" else loss
     smoothing = checks.real_number(name, "label_smoothing", label_smoothing)
     if not 0.0 <= smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")

@@ -58,6 +58,27 @@ def check_size(layer, name, value):
     return value
 
 
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook out (twice is harmless); ``with handle:``
+    removes it at the end of the block."""
+
+    _next_id = 0
+
+    def __init__(self, registry, entry):
+        RemovableHandle._next_id += 1
+        self.id, self._registry = RemovableHandle._next_id, registry
+        registry[self.id] = entry
+
+    def remove(self):
+        self._registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
 class Module:
     """Base class of all layers and models. Subclasses call ``super().__init__()`` and define ``forward``."""
 
@@ -72,7 +93,39 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if not hooks:  # the common case: no hooks registered
+            return self.forward(*args, **kwargs)
+        for kind, hook in list(hooks.values()):
+            if kind == "pre":
+                changed = hook(self, args)
+                if changed is not None:
+                    args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for kind, hook in list(hooks.values()):
+            if kind == "post":
+                changed = hook(self, args, output)
+                if changed is not None:
+                    output = changed
+        return output
+
+    # --- forward hooks (PyTorch's: feature extraction, activation statistics) ----------------------
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before each ``forward``; a value it returns (a tuple, or one value, which
+        is wrapped in one) replaces the positional arguments. Returns a handle whose ``remove()`` unregisters it."""
+        return self._add_forward_hook("pre", hook)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each ``forward``; a value it returns replaces the output.
+        Returns a handle whose ``remove()`` unregisters it (also usable as a ``with`` block)."""
+        return self._add_forward_hook("post", hook)
+
+    def _add_forward_hook(self, kind, hook):
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}: a forward hook must be callable, got {type(hook).__name__}")
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", OrderedDict())
+        return RemovableHandle(self._forward_hooks, (kind, hook))
 
     # --- registration by attribute assignment -------------------------------------------------------
     def __setattr__(self, name, value):
@@ -169,6 +222,16 @@ class Module:
 
     def modules(self):
         return (module for _, module in self.named_modules())
+
+    def get_submodule(self, target):
+        """The module at the dotted path ``target`` ("encoder.0"; "" is this module), as PyTorch's."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
+            module = child
+        return module
 
     def named_children(self):
         return ((name, module) for name, module in self._modules.items() if module is not None)
@@ -284,6 +347,9 @@ class Module:
 
     def float(self):
         return self.to(dtype=backends.float32)
+
+    def half(self):
+        return self.to(dtype=backends.float16)
 
     # --- state ---------------------------------------------------------------------------------------
     def _state_entries(self):

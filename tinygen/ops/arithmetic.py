@@ -228,8 +228,11 @@ def _tensor_and_number(a, b):
     return (tensor, number) if tensor.array.dtype.kind == "f" else None
 
 
-def add(a, b):
-    """``a + b``; a floating-point tensor plus a Python number is ``AddConstant``."""
+def add(a, b, *, alpha=1):
+    """``a + alpha b`` (PyTorch's ``alpha``, 1 by default); a floating-point tensor plus a Python number is
+    ``AddConstant``."""
+    if alpha != 1:
+        b = mul(b, alpha)
     pair = _tensor_and_number(a, b)
     if pair is not None:
         tensor, number = pair
@@ -241,8 +244,11 @@ def add(a, b):
     return _binary("add", Add, a, b)
 
 
-def sub(a, b):
-    """``a - b``; a floating-point tensor minus a Python number is ``AddConstant`` of its negative (the same float)."""
+def sub(a, b, *, alpha=1):
+    """``a - alpha b``; a floating-point tensor minus a Python number is ``AddConstant`` of its negative (the same
+    float)."""
+    if alpha != 1:
+        b = mul(b, alpha)
     pair = _tensor_and_number(a, b)
     if pair is not None and pair[0] is a:
         try:
@@ -266,12 +272,31 @@ def mul(a, b):
     return _binary("mul", Mul, a, b)
 
 
-def div(a, b):
-    """True division; integer inputs give a float32 result, as in PyTorch."""
+def div(a, b, *, rounding_mode=None):
+    """True division; integer inputs give a float32 result, as in PyTorch. ``rounding_mode`` as PyTorch's:
+    ``"floor"`` is ``floor_divide`` (floor(a / b)), ``"trunc"`` rounds toward zero (trunc(a / b); integers stay
+    integers: sign(a) sign(b) (|a| // |b|)). Rounded quotients are piecewise constant: their gradient is 0."""
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return _truncated_quotient(a, b)
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     a, b = checks.as_operand_pair("div", a, b)
     if not is_floating(a.dtype):
         a, b = a.to(dtype=default_float_dtype), b.to(dtype=default_float_dtype)
     return _binary("div", Div, a, b)
+
+
+def _truncated_quotient(a, b):
+    """trunc(a / b): the floor of the quotient where it is >= 0, its ceiling where it is < 0."""
+    from tinygen.ops.elementwise import abs, ceil, floor, sign, where
+
+    a, b = _nonzero_integer_divisor("div", a, b)
+    if not is_floating(a.dtype):
+        return sign(a) * sign(b) * floor_divide(abs(a), abs(b))
+    quotient = div(a, b)
+    return where(quotient < 0, ceil(quotient), floor(quotient))
 
 
 def floor_divide(a, b):
@@ -312,8 +337,12 @@ def pow(base, exponent):
             checks.check_integer_fits("pow", exponent, base)
         return PowConstant(exponent)(base)
     base, exponent = checks.as_operand_pair("pow", base, exponent)
-    if not is_floating(base.dtype):
-        base, exponent = base.to(dtype=default_float_dtype), exponent.to(dtype=default_float_dtype)
+    if base.dtype.kind == "b":
+        base, exponent = base.to(dtype=int64), exponent.to(dtype=int64)  # True ** True is 1, an int64
+    if not is_floating(base.dtype):  # integers stay integers (2 ** arange(3) is int64), as in PyTorch
+        if bool((exponent.array < 0).any()):
+            raise RuntimeError("pow: integers to negative integer powers are not allowed (as in PyTorch); "
+                               "make the base a float first, e.g. base.float() ** exponent")
     return _binary("pow", Pow, base, exponent)
 
 

@@ -36,6 +36,37 @@ def logical_not(x):
     return _boolean(x.backend.xp.logical_not(x.array), x.backend)
 
 
+_BITWISE = {"and": ("&", "bitwise_and"), "or": ("|", "bitwise_or"), "xor": ("^", "bitwise_xor")}
+
+
+def _require_bool_or_integer(symbol, x):
+    if x.dtype.kind not in "biu":
+        raise TypeError(
+            f"{symbol}: bitwise ops take bool or integer tensors, got {x.dtype} (as in PyTorch); for a truth "
+            "test compare first, e.g. (x > 0) & (x < 1), or use tinygen.logical_and/or/xor/not"
+        )
+
+
+def bitwise(op, a, b):
+    """``a & b``, ``a | b``, ``a ^ b`` (``op`` in and, or, xor) as PyTorch's: logical on bool tensors, bitwise
+    on integer ones (promoted as for arithmetic: int32 & int64 is int64), refused for floats. Not
+    differentiable."""
+    if not isinstance(b, Tensor) and not isinstance(a, Tensor):
+        return NotImplemented
+    symbol, ufunc = _BITWISE[op]
+    a, b = checks.as_operand_pair(symbol, a, b)
+    _require_bool_or_integer(symbol, a)
+    checks.broadcast_shapes(symbol, a.shape, b.shape)
+    return _boolean(getattr(a.backend.xp, ufunc)(a.array, b.array), a.backend)
+
+
+def bitwise_not(x):
+    """``~x`` as PyTorch's: logical not of a bool tensor, the bitwise complement (-x - 1) of an integer one."""
+    checks.require_tensor("~", x)
+    _require_bool_or_integer("~", x)
+    return _boolean(x.backend.xp.invert(x.array), x.backend)
+
+
 def _logical(name, input, other):
     """``input <name> other`` on truth values (nonzero is true), broadcast; a bool tensor, as PyTorch's."""
     checks.require_tensor(name, input)
@@ -61,6 +92,27 @@ def isfinite(x):
 
 def isnan(x):
     return _boolean(x.backend.xp.isnan(x.array), x.backend)
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of ``input``'s nonzero (true) entries in row-major order, as PyTorch's: an int64 tensor of
+    shape (count, input.ndim), or with ``as_tuple`` one 1-D int64 tensor per dim (what ``x[...]`` takes). Not
+    differentiable: indices are integers."""
+    checks.require_tensor("nonzero", input)
+    xp, backend = input.backend.xp, input.backend
+    array = input.array if input.ndim else input.array.reshape(1)  # a 0-d input: one entry, as PyTorch takes it
+    indices = [index.astype(xp.int64) for index in xp.nonzero(array)]
+    if input.ndim == 0:
+        count = indices[0].shape[0]
+        return (_boolean(indices[0], backend),) if as_tuple else _boolean(xp.zeros((count, 0), xp.int64), backend)
+    if as_tuple:
+        return tuple(_boolean(index, backend) for index in indices)
+    return _boolean(xp.stack(indices, axis=1), backend)
+
+
+def argwhere(input):
+    """``nonzero(input)``: the (count, ndim) int64 indices of the nonzero entries."""
+    return nonzero(input)
 
 
 def any(x, dim=None, keepdim=False):

@@ -41,6 +41,31 @@ class Log(Function):
         return g / x
 
 
+class Log1p(Function):
+    """y = log(1 + x), accurate for small x.   dL/dx = g / (1 + x)."""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.backend.xp.log1p(x)
+
+    def backward(self, g):
+        (x,) = self.saved_inputs
+        return g / (1.0 + x)
+
+
+class Expm1(Function):
+    """y = exp(x) - 1, accurate for small x.   dL/dx = g * (y + 1)."""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.backend.xp.expm1(x)
+
+    def backward(self, g):
+        return g * (self.saved_output + 1.0)
+
+
 class Sqrt(Function):
     """y = sqrt(x).   dL/dx = g / (2 y)."""
 
@@ -328,10 +353,12 @@ class Where(Function):
 
 
 class Sign(Function):
-    """y = sign(x): flat almost everywhere, so no gradient (dL/dx = 0)."""
+    """y = sign(x), 0 at NaN as PyTorch's (NumPy's is NaN): flat almost everywhere, so no gradient (dL/dx = 0)."""
 
     def forward(self, x):
-        return self.backend.xp.sign(x)
+        xp = self.backend.xp
+        y = xp.sign(x)
+        return xp.where(xp.isnan(y), 0, y).astype(y.dtype, copy=False) if y.dtype.kind == "f" else y
 
     def backward(self, g):
         return g * 0.0
@@ -360,6 +387,19 @@ def log(x):
 
 def sqrt(x):
     return Sqrt()(checks.float_input("sqrt", x))
+
+
+def log1p(x):
+    return Log1p()(checks.float_input("log1p", x))
+
+
+def expm1(x):
+    return Expm1()(checks.float_input("expm1", x))
+
+
+def reciprocal(x):
+    """1 / x (an integer tensor gives floats, as PyTorch's); its backward is division's, -g / x^2."""
+    return 1.0 / checks.float_input("reciprocal", x)
 
 
 def abs(x):
@@ -443,13 +483,19 @@ def sign(x):
 
 
 def clamp(x, min=None, max=None):
-    """Limit values to ``[min, max]`` (either bound may be ``None``; for tensor bounds use ``maximum``/``minimum``).
+    """Limit values to ``[min, max]`` (either bound may be ``None``, a number or a tensor that broadcasts).
 
     An integer tensor stays integer with integer bounds and becomes float32 with a float bound, as in PyTorch.
+    With a tensor bound: where(x < min, min, x), then where(. > max, max, .), so dL/dx = g where min <= x <= max and
+    a bound gets g where its value is taken, as PyTorch's.
     """
     checks.require_tensor("clamp", x)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            x = where(x < min, min, x)
+        return x if max is None else where(x > max, max, x)
     min = None if min is None else checks.real_number("clamp", "min", min)
     max = None if max is None else checks.real_number("clamp", "max", max)
     if not is_floating(x.dtype) and any(isinstance(bound, float) for bound in (min, max)):
@@ -505,8 +551,19 @@ def minimum(a, b):
     return -maximum(-a, -b)
 
 
-def where(condition, a, b):
-    """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient)."""
+_ONE_ARGUMENT = object()
+
+
+def where(condition, a=_ONE_ARGUMENT, b=_ONE_ARGUMENT):
+    """Elementwise ``a if condition else b``; ``condition`` is a boolean tensor (no gradient). ``where(condition)``
+    alone is ``nonzero(condition, as_tuple=True)``, as PyTorch's: one int64 index tensor per dim."""
+    if a is _ONE_ARGUMENT and b is _ONE_ARGUMENT:
+        from tinygen.ops.comparison import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if a is _ONE_ARGUMENT or b is _ONE_ARGUMENT:
+        raise TypeError("where: give both values, where(condition, input, other), or neither (the indices of "
+                        "condition's true entries)")
     if not isinstance(condition, Tensor) or condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a boolean tensor, got {getattr(condition, 'dtype', type(condition))}")
     if isinstance(a, Tensor) or isinstance(b, Tensor):

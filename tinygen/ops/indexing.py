@@ -118,8 +118,8 @@ def normalize_index(x, index, name="getitem"):
             converted.append(part)
         elif isinstance(part, numbers.Integral) and not isinstance(part, bool) and not isinstance(part, Tensor):
             converted.append(int(part))
-        elif isinstance(part, (Tensor, list)) or x.backend.is_array(part) or hasattr(part, "__array__"):
-            converted.append(_index_array(x, part, name))
+        elif isinstance(part, (Tensor, list, range)) or x.backend.is_array(part) or hasattr(part, "__array__"):
+            converted.append(_index_array(x, list(part) if isinstance(part, range) else part, name))
             advanced = True
         else:
             raise IndexError(f"{name}: unsupported index {part!r} of type {type(part).__name__}")

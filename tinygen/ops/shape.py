@@ -348,12 +348,18 @@ def to_device(x, backend):
 
 
 def cat(tensors, dim=0):
-    """Join tensors along an existing dimension; all other sizes must match."""
+    """Join tensors along an existing dimension; all other sizes must match. As in PyTorch, a 1-D empty tensor
+    (shape (0,), e.g. ``tinygen.tensor([])`` that a loop starts from) is left out whatever the others' shapes,
+    though its dtype still takes part in the result's."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     for t in tensors:
         checks.require_tensor("cat", t, "every element")
+    kept = [t for t in tensors if t.shape != (0,)]
+    if kept and len(kept) < len(tensors):
+        dtype = _common_dtype("cat", tensors)[0].dtype
+        tensors = [t.to(dtype=dtype) for t in kept]
     first = tensors[0]
     dim = checks.normalize_dim("cat", dim, first.ndim)
     for t in tensors[1:]:

@@ -1,6 +1,7 @@
 """Adam (Kingma and Ba, 2015) and AdamW (Loshchilov and Hutter, 2019), with PyTorch's update rule.
 
-One step t for gradient g of parameter p (lr, betas b1 b2, eps, weight decay wd):
+One step t for gradient g of parameter p (lr, betas b1 b2, eps, weight decay wd), g negated first with
+``maximize`` (ascend the objective, as PyTorch's):
 
     Adam:  g = g + wd * p              AdamW:  p = p * (1 - lr * wd)       (the only difference)
     m = m + (1 - b1) * (g - m)         (first moment, a running mean of g)
@@ -20,9 +21,10 @@ class Adam(Optimizer):
 
     decoupled_weight_decay = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False):
         betas = tuple(betas) if isinstance(betas, (tuple, list)) else betas  # a tuple when saved
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
 
     def _check_options(self, options):
@@ -42,6 +44,8 @@ class Adam(Optimizer):
         xp = param.backend.xp
         lr, weight_decay, eps = float(group["lr"]), float(group["weight_decay"]), float(group["eps"])
         beta1, beta2 = (float(beta) for beta in group["betas"])  # Python floats: NumPy float64s would upcast
+        if group.get("maximize"):  # .get: a state dict saved before the option came in has none
+            grad = -grad
         if not state:
             state.update(step=0, exp_avg=new_state_tensor(param), exp_avg_sq=new_state_tensor(param))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
@@ -75,5 +79,6 @@ class AdamW(Adam):
 
     decoupled_weight_decay = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -5,13 +5,15 @@
     ExponentialLR(optimizer, gamma)                  lr = base_lr * gamma ** epoch
     CosineAnnealingLR(optimizer, T_max, eta_min=0)   lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2
     LambdaLR(optimizer, lr_lambda)                   lr = base_lr * lr_lambda(epoch)
+    LinearLR(optimizer, start_factor=1/3, end_factor=1, total_iters=5)
+                                                     lr = base_lr * (start + (end - start) min(epoch, total) / total)
     ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10, ...)
                                                      lr = max(lr * factor, min_lr) after ``patience`` epochs
                                                      without improvement; ``step(metric)`` each epoch
 
 StepLR, MultiStepLR and ExponentialLR multiply the current lr at each change, as PyTorch's do (so a change made to
 the lr by hand is kept); CosineAnnealingLR gives its closed form, which PyTorch's step-by-step form equals up to
-rounding when nothing else sets the lr.
+rounding when nothing else sets the lr, and so does LinearLR (a warm-up).
 
 Each group's starting lr is kept as ``group["initial_lr"]`` (as PyTorch does), so a schedule can resume.
 """
@@ -20,8 +22,8 @@ import math
 
 from tinygen.optim.optimizer import Optimizer
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR", "ReduceLROnPlateau",
-           "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+           "ReduceLROnPlateau", "StepLR"]
 
 
 class LRScheduler:
@@ -131,6 +133,28 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self):
         share = (1.0 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2.0
         return [self.eta_min + (base_lr - self.eta_min) * share for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """A linear warm-up (or cool-down): the factor on the initial lr goes from ``start_factor`` to ``end_factor``
+    over ``total_iters`` steps, then stays; PyTorch's closed form (its step-by-step form equals it up to rounding
+    when nothing else sets the lr)."""
+
+    _saved_keys = LRScheduler._saved_keys + ("start_factor", "end_factor", "total_iters")
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1], got "
+                             f"{start_factor} and {end_factor}")
+        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters <= 0:
+            raise ValueError(f"LinearLR: total_iters must be a positive integer, got {total_iters!r}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        progress = min(self.last_epoch, self.total_iters) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * progress
+        return [base_lr * factor for base_lr in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):

@@ -14,6 +14,7 @@ import numbers
 from tinygen.autograd import versions
 from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.backend.dtypes import is_floating
+from tinygen.nn.module import Parameter
 from tinygen.tensor import Tensor
 
 #: the options of tinygen's optimizers that are numbers
@@ -74,7 +75,11 @@ class Optimizer:
         name = type(self).__name__
         if not isinstance(param, Tensor):
             raise TypeError(f"{name}: can only optimize Tensors (Parameters), got {type(param).__name__}")
-        if not is_floating(param.dtype) or not param.requires_grad:
+        # a frozen nn.Parameter (requires_grad turned off, as when fine-tuning) is kept, as PyTorch keeps it: it
+        # has no gradient, so step passes it by, until it is unfrozen; a plain tensor that does not require grad
+        # is most likely a forgotten requires_grad=True, so it is refused
+        frozen = isinstance(param, Parameter) and is_floating(param.dtype)
+        if not is_floating(param.dtype) or not (param.requires_grad or frozen):
             raise ValueError(
                 f"{name}: a parameter of shape {param.shape} and dtype {param.dtype} does not require grad, "
                 "so it would never change; pass only trainable parameters"

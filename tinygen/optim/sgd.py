@@ -6,14 +6,16 @@ from tinygen.tensor import Tensor
 class SGD(Optimizer):
     """One step, for gradient g of parameter p (lr, momentum mu, dampening d, weight decay wd):
 
+        g = -g if maximize                                 (ascend the objective, as PyTorch's ``maximize``)
         g = g + wd * p                                     (weight decay)
         b = g at the first step, else mu * b + (1 - d) * g (momentum buffer)
         g = g + mu * b if nesterov else b
         p = p - lr * g
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def _check_options(self, options):
@@ -28,6 +30,8 @@ class SGD(Optimizer):
         # options as Python floats: a NumPy float64 (say from a schedule) would upcast float32 arrays
         lr, momentum, dampening, weight_decay = (
             float(group[key]) for key in ("lr", "momentum", "dampening", "weight_decay"))
+        if group.get("maximize"):  # .get: a state dict saved before the option came in has none
+            grad = -grad
         if weight_decay != 0:
             grad = grad + param.array * weight_decay
         if momentum != 0:

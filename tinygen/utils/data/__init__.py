@@ -27,9 +27,15 @@ from tinygen.utils.data.sampler import (  # noqa: F401
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
-    "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert", "random_split",
+    "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
+    "random_split",
 ]
+
+from tinygen.missing_names import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("utils.data")

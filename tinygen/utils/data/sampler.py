@@ -3,9 +3,14 @@
 Random orders come from a ``tinygen.Generator`` (or the default one, so ``tinygen.manual_seed`` fixes them);
 each pass over a random sampler draws a new order from the generator's stream.
 """
+import numbers
+
+import numpy
+
 from tinygen import random as tg_random
 
-__all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler"]
+__all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler"]
 
 
 def _generator(generator):
@@ -72,6 +77,38 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices in ``[0, len(weights))``, index i drawn with probability weights[i] / sum(weights)
+    (with replacement by default; without, each index at most once), as PyTorch's: oversampling rare classes.
+    ``weights`` need not sum to 1 (a list, array or 1-D tensor)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples must be a positive integer, got {num_samples!r}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"WeightedRandomSampler: replacement must be True or False, got {replacement!r}")
+        values = weights.detach().numpy() if hasattr(weights, "detach") else weights
+        weights = numpy.asarray(values, dtype=numpy.float64)
+        if weights.ndim != 1 or not len(weights):
+            raise ValueError(f"WeightedRandomSampler: weights must be a non-empty 1-D sequence, got shape "
+                             f"{weights.shape}")
+        if not numpy.all(numpy.isfinite(weights)) or numpy.any(weights < 0) or not weights.sum() > 0:
+            raise ValueError("WeightedRandomSampler: weights must be finite, non-negative and not all zero")
+        if not replacement and num_samples > numpy.count_nonzero(weights):
+            raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement from "
+                             f"{numpy.count_nonzero(weights)} nonzero weights")
+        self.weights, self.num_samples = weights, int(num_samples)
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self):
+        draws = _generator(self.generator).choice(len(self.weights), self.num_samples, self.replacement,
+                                                  self.weights / self.weights.sum())
+        return iter(draws.tolist())
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
