@@ -182,6 +182,23 @@ WRONG = {
         "wgan_gp_critic_step", ("loss = wasserstein + penalty", "loss = -wasserstein + penalty"),
         ["after step 1", "the Wasserstein terms have the wrong sign"],
         "wrong sign", "step"),
+    # --- a probe of coursework: answers right in value that break tinygen when it runs on them -------------------
+    "relu backward that zeroes its saved input (the caller's x)": (
+        "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        mask = (x > 0).to(dtype=g.dtype)\n        x.array[...] = 0\n        return g * mask\n"),
+        ["relu of x (9,)", "your backward changed its input x in place"],
+        "must not write into its input x", "backward changed x"),
+    "relu backward that zeroes g where x <= 0 in place": (
+        "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        g.array[x.array <= 0] = 0\n        return g\n"),
+        ["relu of x (9,)", "your backward changed the upstream gradient g in place"],
+        "must not write into the upstream gradient g", "backward changed g"),
+    "max_pool2d scatter that clears g after use": (
+        "max_pool2d", ("        return xp.ascontiguousarray(padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width])",
+                       "        result = xp.ascontiguousarray(padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width])"
+                       "\n        g[...] = 0\n        return result"),
+        ["max_pool2d of x (2, 2, 6, 6)", "your backward changed the upstream gradient g in place"],
+        "must not write into the upstream gradient g", "backward changed g"),
 }
 
 

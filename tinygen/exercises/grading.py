@@ -213,13 +213,16 @@ def _mismatches(got, expected, bound):
     return (excess > 0) | (logical_not(both_finite) & logical_not(same_special)), excess
 
 
+def _same_values(after, original):
+    """Whether ``after`` still holds ``original``'s values (NaN where it was NaN)."""
+    after, original = after.detach(), original.detach()
+    return bool(((after == original) | (isnan(after) & isnan(original))).all())
+
+
 def check_unchanged(case, originals, used, names, function):
     """The student's ``function`` must leave its inputs as they were (``used`` against ``originals``)."""
     for name, original, after in zip(names, originals, used):
-        if not isinstance(original, Tensor):
-            continue
-        same = (after.detach() == original.detach()) | (isnan(after.detach()) & isnan(original.detach()))
-        if not bool(same.all()):
+        if isinstance(original, Tensor) and not _same_values(after, original):
             raise ExerciseFailure(
                 f"{case}: your {function} changed its input {name} in place (the caller's tensor is now different; "
                 "the expected values were computed by the grader from its own copy of the original)",
@@ -227,6 +230,24 @@ def check_unchanged(case, originals, used, names, function):
                       direction="operations such as x *= ..., x[...] = ..., or out=x write into the caller's array",
                       step="work on new arrays (y = x * 2, not x *= 2), or copy first (x = x.copy())"),
                 f"{function} changed {name}")
+
+
+def check_backward_left_alone(case, tensors):
+    """A backward must leave what it was given as it was: ``tensors`` is ``[(what, before, after)]`` (the op's
+    inputs, its output, the upstream gradient g), each the caller's, which the engine passes on or keeps."""
+    for what, before, after in tensors:
+        if isinstance(before, Tensor) and not _same_values(after, before):
+            raise ExerciseFailure(
+                f"{case}: your backward changed {what} in place (the caller's tensor is now different): a backward "
+                "returns new tensors and leaves its inputs, its output and g as they were",
+                Hints(what=f"your backward must not write into {what}: the engine passes g on to other ops, and the "
+                           "inputs and the output belong to the caller",
+                      direction="x.array[...] = ..., x.array *= ..., g.array += ... or out= write into a tensor "
+                                "that is not yours",
+                      step="compute new tensors (g * mask, not g.array[mask] = 0), or copy first (g = g.clone())",
+                      answer="replace each assignment into a given tensor's .array by an expression that makes a new "
+                             "tensor"),
+                f"backward changed {what.split()[-1]}")
 
 
 def check_forward(case, student, reference, inputs, names, hints, check="forward", tolerance=None, variants=()):
@@ -271,8 +292,12 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
         if not isinstance(output, Tensor) or output.grad_fn is None:
             raise ExerciseFailure(f"{case}: the op's output has no graph (grad_fn is None)", hints[first],
                                   f"gradient of {first}")
+        check_unchanged(case, inputs, used, names, "forward")
+        output_before, given = output.detach().clone(), duplicate(upstream)
         with set_grad_enabled(False):
-            got = output.grad_fn.backward(upstream)
+            got = output.grad_fn.backward(given)
+    check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
+                              + [("its output", output_before, output), ("the upstream gradient g", upstream, given)])
     got = got if isinstance(got, tuple) else (got,)
     if len(got) != len(inputs):
         raise ExerciseFailure(f"{case}: backward returned {len(got)} gradient(s) for {len(inputs)} input(s) "
