@@ -199,6 +199,16 @@ WRONG = {
                        "\n        g[...] = 0\n        return result"),
         ["max_pool2d of x (2, 2, 6, 6)", "your backward changed the upstream gradient g in place"],
         "must not write into the upstream gradient g", "backward changed g"),
+    "relu backward with a float64 mask (float32 training stops)": (
+        "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        import tinygen\n        return g * (x > 0).to(dtype=tinygen.float64)\n"),
+        ["relu of x (9,), in float32", "dL/dx has dtype float64, but x has dtype float32"],
+        "another dtype than tinygen's", "dtype"),
+    "relu forward with a NumPy float64 zero (float32 becomes float64)": (
+        "relu", ("        return self.backend.xp.maximum(x, 0)\n",
+                 "        import numpy\n        return self.backend.xp.maximum(x, numpy.float64(0))\n"),
+        ["relu of x (9,), in float32", "the output has dtype float64, expected float32"],
+        "another dtype than tinygen's", "dtype"),
 }
 
 

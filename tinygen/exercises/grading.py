@@ -65,6 +65,18 @@ CRASH = Hints(
 )
 
 
+#: when an output or a gradient has another dtype than tinygen's
+DTYPE = Hints(
+    what="a result of yours has another dtype than tinygen's: a float32 input gives a float32 output and float32 "
+         "gradients (tinygen's engine refuses a gradient whose dtype is not its input's)",
+    direction="something float64 promotes your float32 result: a mask or a constant made with an explicit float64 "
+              "(.double(), dtype=float64), a NumPy float64 scalar (np.float64(0)), an array made without dtype=",
+    step="write constants as Python numbers, make masks with .to(dtype=g.dtype) and arrays with dtype=x.dtype",
+    answer="give every mask, constant and array you make the dtype of the tensor it meets (.to(dtype=g.dtype), "
+           "dtype=x.dtype)",
+)
+
+
 class ExerciseFailure(Exception):
     """A student's answer is wrong: ``message`` says what, ``hints`` how to find out why, ``check`` names the
     check (hints are remembered per check). Raised ``from`` the student's exception, if any."""
@@ -182,7 +194,7 @@ def _compare(case, got, expected, what, hints, check, tolerance, variants):
         raise ExerciseFailure(f"{case}: {what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}",
                               hints, check)
     if got.dtype != expected.dtype:
-        raise ExerciseFailure(f"{case}: {what} has dtype {got.dtype}, expected {expected.dtype}", hints, check)
+        raise ExerciseFailure(f"{case}: {what} has dtype {got.dtype}, expected {expected.dtype}", DTYPE, "dtype")
     tolerance = tolerance or tolerance_for(expected)
     got, expected = got.detach(), expected.detach()
     if not got.numel():
@@ -318,8 +330,43 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
             symptoms[name](case, got[i])
         compare(case, got[i], reference_gradient, f"dL/d{name}", hints[name], check,
                 variants=(variants or {}).get(name, ()))
+    check_float32(case, student, reference, inputs, names, seed)
     if second_order:
         check_second_order(case, student, reference, inputs, names, seed)
+
+
+def in_float32(x):
+    """A float32 copy of a float64 Tensor ``x``, with its layout and requires_grad; anything else as is."""
+    if not isinstance(x, Tensor) or x.dtype != float64:
+        return x
+    copy = x.detach().to(dtype=float32)
+    if x.ndim and not x.array.flags.c_contiguous:
+        copy = noncontiguous(copy)
+    return copy.requires_grad_(x.requires_grad)
+
+
+def check_float32(case, student, reference, inputs, names, seed=0):
+    """The op on float32 copies of the float64 inputs: its output must have tinygen's dtype and each gradient its
+    input's (the engine refuses another: a backward that promotes float32 to float64 stops float32 training).
+    Only dtypes are compared; the values were compared in float64."""
+    if not any(isinstance(x, Tensor) and x.dtype == float64 for x in inputs):
+        return
+    inputs, case = [in_float32(x) for x in inputs], f"{case}, in float32"
+    with reference_mode():
+        expected = reference(*[duplicate(x) for x in inputs])
+    used = [duplicate(x) for x in inputs]
+    with attempting(case, DTYPE, "dtype"):
+        output = student(*used)
+        if output.dtype != expected.dtype:
+            raise ExerciseFailure(f"{case}: the output has dtype {output.dtype}, expected {expected.dtype}", DTYPE,
+                                  "dtype")
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(upstream_for(expected, seed))
+    got = got if isinstance(got, tuple) else (got,)
+    for name, x, gradient in zip(names, used, got):
+        if isinstance(x, Tensor) and x.requires_grad and isinstance(gradient, Tensor) and gradient.dtype != x.dtype:
+            raise ExerciseFailure(f"{case}: dL/d{name} has dtype {gradient.dtype}, but {name} has dtype {x.dtype}: "
+                                  "each gradient has its input's dtype", DTYPE, "dtype")
 
 
 def check_gradients(case, student, reference, inputs, names, hints, seed=0, second_order=False):
