@@ -209,6 +209,14 @@ WRONG = {
                  "        import numpy\n        return self.backend.xp.maximum(x, numpy.float64(0))\n"),
         ["relu of x (9,), in float32", "the output has dtype float64, expected float32"],
         "another dtype than tinygen's", "dtype"),
+    "bce_with_logits backward as exp(x) / (1 + exp(x))": (
+        "bce_with_logits", ("grad_x = g * (sigmoid(x) - t)", "grad_x = g * (x.exp() / (1.0 + x.exp()) - t)"),
+        ["backward at logits [-1000.0", "dL/dx is wrong at index (8,)", "got nan"],
+        "an exp overflows", "gradient of x"),
+    "cross_entropy as the log of softmax": (
+        "softmax", ("    log_probabilities = LogSoftmax(1)(input)", "    log_probabilities = Softmax(1)(input).log()"),
+        ["cross_entropy of logits [[-1000.0", "got inf"],
+        "a log sees a probability that rounded to 0", "forward"),
 }
 
 
