@@ -217,6 +217,18 @@ WRONG = {
         "softmax", ("    log_probabilities = LogSoftmax(1)(input)", "    log_probabilities = Softmax(1)(input).log()"),
         ["cross_entropy of logits [[-1000.0", "got inf"],
         "a log sees a probability that rounded to 0", "forward"),
+    "adam without eps (0 / 0 where a gradient stays 0)": (
+        "adam", ('(param.backend.xp.sqrt(v_hat) + group["eps"])', "param.backend.xp.sqrt(v_hat)"),
+        ["Adam() with gradients 0 in some entries", "got nan"],
+        "look at eps", "update"),
+    "adam with eps inside the square root": (
+        "adam", ('(param.backend.xp.sqrt(v_hat) + group["eps"])', '(param.backend.xp.sqrt(v_hat + group["eps"]))'),
+        ["Adam() with gradients 0 in some entries, 4e-5 in the others", "times the tolerance"],
+        "look at eps", "update"),
+    "adam that adds weight decay into p.grad": (
+        "adam", ('grad = grad + group["weight_decay"] * param.array', 'grad += group["weight_decay"] * param.array'),
+        ["Adam(lr=0.01", "your step 1 changed parameter 0's gradient (.grad) in place"],
+        "writes into a parameter's gradient", "gradient changed"),
 }
 
 
