@@ -1,5 +1,8 @@
 """Each exercise is graded in a process of its own: whatever a submission does (exits, crashes, loops, forges the
 grader's report), that exercise fails and the others are graded; and the exit status says so."""
+import os
+import time
+
 import pytest
 
 from tinygen.exercises import FAIL, NOT_STARTED, PASS, check_workspace
@@ -39,6 +42,38 @@ def test_a_submission_that_never_ends_is_stopped(workspace):
     result = grade(workspace, "mul", isolate=True, timeout=3)
     assert (result.status, result.check) == (FAIL, "timeout")
     assert "took longer than 3 s" in result.message
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX's")
+@pytest.mark.parametrize("then, timeout", [("", 30), ("        while True:\n            pass\n", 3)],
+                         ids=["passes", "never ends"])
+def test_a_process_the_submission_starts_ends_with_its_grading(workspace, then, timeout):
+    """A process started by the student's code (here a sleep that holds the output open) ran on after the grading
+    process was stopped or had finished, and a submission that passes waited for it (a timeout)."""
+    pid_file = str(workspace / "pid")
+    start = ("        import subprocess, sys\n        if not hasattr(sys, 'started'):\n            sys.started = "
+             "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+             f"            open({pid_file!r}, 'w').write(str(sys.started.pid))\n")
+    _mul_doing(workspace, start + then)
+    began = time.monotonic()
+    result = grade(workspace, "mul", isolate=True, timeout=timeout)
+    assert (result.status, result.check) == ((FAIL, "timeout") if then else (PASS, "")), result
+    assert then or time.monotonic() - began < 20  # it did not wait for the sleep
+    pid = int((workspace / "pid").read_text())
+    deadline = time.monotonic() + 5  # the kill is sent; the process may take a moment to go
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def _alive(pid):
+    """Whether process ``pid`` runs (a zombie, ended and not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = f"/proc/{pid}/stat"
+    return not os.path.exists(stat) or open(stat).read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_a_forged_report_is_not_believed(workspace):

@@ -225,15 +225,12 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
         result_file = os.path.join(scratch, "result.json")
         command = [sys.executable, "-c", "import sys; from tinygen.exercises.runner import grade_child; "
                    "grade_child(sys.argv[1:])", request, result_file]
-        try:
-            done = subprocess.run(command, input=nonce + "\n", capture_output=True, text=True, timeout=timeout,
-                                  env=environment)
-        except subprocess.TimeoutExpired as expired:
+        done, output = _run_grading_process(command, nonce, environment, timeout, scratch)
+        if not done:
             return Result(exercise.name, FAIL, f"grading took longer than {timeout:g} s and was stopped (an endless "
-                                               "loop, or far too slow)", check="timeout",
-                          output=_tail(expired.stdout, expired.stderr), max_points=exercise.points)
+                                               "loop, or far too slow)", check="timeout", output=output,
+                          max_points=exercise.points)
         report = _read_report(result_file, nonce)
-    output = _tail(done.stdout, done.stderr)
     if report is None:
         code = done.returncode
         if code < 0:
@@ -247,6 +244,47 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
     result = Result.from_dict(report)
     result.output = output
     return result
+
+
+def _run_grading_process(command, nonce, environment, timeout, scratch):
+    """Run a grading process, its output going to files in ``scratch``, in a process group of its own: ``(the process
+    or None if it ran past ``timeout``, the end of its output)``. Whatever the student's code started (a subprocess,
+    a fork) is ended with it: it would run on after the grading."""
+    paths = [os.path.join(scratch, name) for name in ("stdout", "stderr")]
+    with open(paths[0], "wb") as stdout, open(paths[1], "wb") as stderr:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, text=True,
+                                   env=environment, start_new_session=_GROUPS)
+        timed_out = False
+        try:
+            process.communicate(nonce + "\n", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _end_group(process)
+            process.wait()
+    return (None if timed_out else process), _tail(*(_end_of(path) for path in paths))
+
+
+_GROUPS = hasattr(os, "killpg")  # POSIX: each grading process leads a process group of its own
+
+
+def _end_group(process):
+    """Kill ``process`` and every process of its group (those the student's code started)."""
+    if not _GROUPS:
+        if process.poll() is None:
+            process.kill()
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # no process of the group is left
+        pass
+
+
+def _end_of(path, limit=2000):
+    """The last ``limit`` bytes of the file at ``path``, as text."""
+    with open(path, "rb") as file:
+        file.seek(max(0, os.path.getsize(path) - limit))
+        return file.read()
 
 
 def _untouched_stub(path, exercise):
