@@ -143,6 +143,19 @@ def test_searching_the_process_through_gc_fails_and_is_flagged_for_review(worksp
     assert "the gc module" in result.review
 
 
+def test_an_answer_computed_by_another_framework_is_flagged_for_review(workspace):
+    """A softmax forward that called torch.softmax passed with nothing to show for it: it is pointed out (not failed:
+    importing torch to check one's work is no fault)."""
+    pytest.importorskip("torch")
+    forward = ("        xp = self.backend.xp\n        exponentials = xp.exp(x - x.max(axis=self.dim, keepdims=True))\n"
+               "        return exponentials / exponentials.sum(axis=self.dim, keepdims=True)\n")
+    by_torch = "        import torch\n        return torch.softmax(torch.from_numpy(x), self.dim).numpy()\n"
+    write_solution(workspace, "softmax", (forward, by_torch))
+    assert "another framework (torch, jax, tensorflow, scipy)" in grade(workspace, "softmax").review
+    write_solution(workspace, "softmax")
+    assert grade(workspace, "softmax").review == ()  # "PyTorch" in a docstring is not an import
+
+
 def test_the_engines_own_functions_are_out_of_reach(workspace):
     text = solution_text("engine").replace("from tinygen.autograd.function import Function\n",
                                            "from tinygen.autograd.engine import topological_order as _tinygen_order\n"

@@ -57,6 +57,9 @@ REVIEW = {
     "processes": r"\bsubprocess\b|os\.system|\bfork\(",
     "importlib": r"\bimportlib\b",
     "file access": r"\bopen\(|read_text|read_bytes",
+    "another framework (torch, jax, tensorflow, scipy)":
+        r"(?m)^\s*(?:import|from)\s+(?:[\w.]+\s*,\s*)*(?:torch|jax|tensorflow|scipy)\b"
+        r"|__import__\(\s*['\"](?:torch|jax|tensorflow|scipy)\b",
 }
 
 
