@@ -209,6 +209,14 @@ WRONG = {
                  "        import numpy\n        return self.backend.xp.maximum(x, numpy.float64(0))\n"),
         ["relu of x (9,), in float32", "the output has dtype float64, expected float32"],
         "another dtype than tinygen's", "dtype"),
+    "matmul backward that views g (right only for a contiguous g)": (
+        "matmul", ("        grad_b = sum_to(matmul(a.mT, g), b.shape) if self.needs_input_grad[1] else None\n",
+                   "        if b.ndim == 2:  # A's batch folded into its rows: one product\n"
+                   "            grad_b = matmul(a.reshape(-1, a.shape[-1]).mT, g.view(-1, g.shape[-1]))\n"
+                   "        else:\n            grad_b = sum_to(matmul(a.mT, g), b.shape)\n"),
+        ["matmul of A (5, 2, 3), B (3, 4), with the inputs and g laid out with strides", "cannot be viewed as (10, 4)",
+         "in matmul.py, line"],
+        "right for contiguous tensors but not for the same values laid out with strides", "strides"),
     "bce_with_logits backward as exp(x) / (1 + exp(x))": (
         "bce_with_logits", ("grad_x = g * (sigmoid(x) - t)", "grad_x = g * (x.exp() / (1.0 + x.exp()) - t)"),
         ["backward at logits [-1000.0", "dL/dx is wrong at index (8,)", "got nan"],

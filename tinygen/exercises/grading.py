@@ -18,6 +18,7 @@ from tinygen.ops.comparison import isfinite, isnan, logical_not
 from tinygen.ops.elementwise import where
 from tinygen.random import Generator
 from tinygen.tensor import Tensor
+from tinygen.testing.arrays import strided_copy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,16 @@ CRASH = Hints(
 )
 
 
+#: when an op is right for contiguous tensors but not for tensors laid out with strides
+STRIDED = Hints(
+    what="your op is right for contiguous tensors but not for the same values laid out with strides (the engine "
+         "passes such a g after a transpose or a slice, and inputs can be slices too)",
+    direction="view() of a strided tensor may be impossible, and code on raw buffers (.array.ravel() written into, "
+              "np.frombuffer, assumptions about .strides) sees another order of the elements",
+    step="use reshape (which copies when it must) rather than view, and tensor or array operations that do not "
+         "depend on the layout",
+    answer="replace view(...) by reshape(...), and raw-buffer code by array operations",
+)
 #: when an output or a gradient has another dtype than tinygen's
 DTYPE = Hints(
     what="a result of yours has another dtype than tinygen's: a float32 input gives a float32 output and float32 "
@@ -296,6 +307,7 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
         output = reference(*copies)
         upstream = upstream_for(output, seed)
         expected = grad(output, [copies[i] for i in wrt], upstream, allow_unused=True)
+        expected_output = output.detach()
     used = [duplicate(x) for x in inputs]
     first = names[wrt[0]]
     alone = len(wrt) == 1
@@ -311,13 +323,13 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
     check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
                               + [("its output", output_before, output), ("the upstream gradient g", upstream, given)])
     got = got if isinstance(got, tuple) else (got,)
+    expected = [creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype) if gradient is None else gradient
+                for i, gradient in zip(wrt, expected)]
     if len(got) != len(inputs):
         raise ExerciseFailure(f"{case}: backward returned {len(got)} gradient(s) for {len(inputs)} input(s) "
                               f"({', '.join(names)}): one per input, in order", hints[first], f"gradient of {first}")
     for i, reference_gradient in zip(wrt, expected):
         name, check = names[i], f"gradient of {names[i]}"
-        if reference_gradient is None:
-            reference_gradient = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
         if got[i] is None:
             raise ExerciseFailure(f"{case}: backward returned None for dL/d{name}, but {name} requires a gradient",
                                   hints[name], check)
@@ -330,9 +342,35 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
             symptoms[name](case, got[i])
         compare(case, got[i], reference_gradient, f"dL/d{name}", hints[name], check,
                 variants=(variants or {}).get(name, ()))
+    check_strided(case, student, inputs, names, expected_output, upstream, dict(zip(wrt, expected)))
     check_float32(case, student, reference, inputs, names, seed)
     if second_order:
         check_second_order(case, student, reference, inputs, names, seed)
+
+
+def strided(x):
+    """A leaf with ``x``'s values laid out as a transpose's and a slice's are (``strided_copy``: axes in reverse
+    memory order, every other element), for a Tensor with a dimension; anything else as is."""
+    if not isinstance(x, Tensor) or not x.ndim:
+        return x
+    return Tensor._make(strided_copy(x.detach().array), x.backend).requires_grad_(x.requires_grad)
+
+
+def check_strided(case, student, inputs, names, expected_output, upstream, expected):
+    """The student's op again, on its inputs and the upstream gradient g laid out with strides (the engine passes
+    such a g after a transpose or a slice): the same output and gradients (``expected``: {input index: dL/dinput})
+    are expected."""
+    if not any(isinstance(x, Tensor) and x.ndim for x in [*inputs, upstream]):
+        return
+    case = f"{case}, with the inputs and g laid out with strides"
+    with attempting(case, STRIDED, "strides"):
+        output = student(*[strided(x) for x in inputs])
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(strided(upstream))
+    compare(case, output, expected_output, "the output", STRIDED, "strides")
+    got = got if isinstance(got, tuple) else (got,)
+    for i, gradient in expected.items():
+        compare(case, got[i], gradient, f"dL/d{names[i]}", STRIDED, "strides")
 
 
 def in_float32(x):
