@@ -237,6 +237,21 @@ WRONG = {
         "adam", ('grad = grad + group["weight_decay"] * param.array', 'grad += group["weight_decay"] * param.array'),
         ["Adam(lr=0.01", "your step 1 changed parameter 0's gradient (.grad) in place"],
         "writes into a parameter's gradient", "gradient changed"),
+    # --- constants hard-coded to the values of the usual settings ------------------------------------------------
+    "batch_norm with eps fixed at 1e-5": (
+        "batch_norm", ("+ self.eps) ** -0.5", "+ 1e-5) ** -0.5"),
+        ["batch norm of x (3, 2, 2, 3) with gamma with beta, eps=0.001", "it matches batch norm with eps = 1e-05"],
+        "uses eps = 1e-05 whatever the layer's eps is", "gradient of x"),
+    "gradient_penalty with lambda fixed at 10": (
+        "gradient_penalty", ("return lambda_ * ((norms - 1.0) ** 2).mean()",
+                             "return 10.0 * ((norms - 1.0) ** 2).mean()"),
+        ["lambda_ 2.5", "it is the penalty for lambda_ = 10"],
+        "not scaled by the lambda_ it is given", "value"),
+    "critic step with lambda fixed at 10": (
+        "wgan_gp_critic_step", ("penalty = gradient_penalty(critic, real, fake, lambda_, generator=generator)",
+                                "penalty = gradient_penalty(critic, real, fake, 10.0, generator=generator)"),
+        ["lambda_ 4) on batches (5, 2, 3): after step 1"],
+        "differ from WGAN-GP's critic step", "step"),
 }
 
 
