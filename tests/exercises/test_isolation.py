@@ -1,6 +1,7 @@
 """Each exercise is graded in a process of its own: whatever a submission does (exits, crashes, loops, forges the
 grader's report), that exercise fails and the others are graded; and the exit status says so."""
 import os
+import re
 import time
 
 import pytest
@@ -42,6 +43,8 @@ def test_a_submission_that_never_ends_is_stopped(workspace):
     result = grade(workspace, "mul", isolate=True, timeout=3)
     assert (result.status, result.check) == (FAIL, "timeout")
     assert "took longer than 3 s" in result.message
+    # where it was, from the stack written shortly before the timeout
+    assert re.search(r"; it was running mul.py, line 2[67]: (while True:|pass)$", result.message), result
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX's")

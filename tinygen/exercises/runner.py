@@ -8,8 +8,10 @@ result with the nonce to RESULT_FILE (a process that ends before, or writes no n
 """
 import concurrent.futures
 import dataclasses
+import faulthandler
 import glob
 import json
+import linecache
 import os
 import re
 import secrets
@@ -219,20 +221,21 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
     untouched = _untouched_stub(path, exercise)
     if untouched is not None:
         return untouched
-    request = json.dumps({"directory": os.path.abspath(directory), "name": exercise.name,
-                          "from": [os.path.abspath(d) for d in from_dirs]})
     nonce = secrets.token_hex(16)
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(TINYGEN_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     with tempfile.TemporaryDirectory(prefix="tinygen-grade-") as scratch:
-        result_file = os.path.join(scratch, "result.json")
+        result_file, watchdog = os.path.join(scratch, "result.json"), os.path.join(scratch, "watchdog")
+        request = json.dumps({"directory": os.path.abspath(directory), "name": exercise.name,
+                              "from": [os.path.abspath(d) for d in from_dirs],
+                              "watchdog": [watchdog, timeout - min(1.0, 0.1 * timeout)]})
         command = [sys.executable, "-c", "import sys; from tinygen.exercises.runner import grade_child; "
                    "grade_child(sys.argv[1:])", request, result_file]
         done, output = _run_grading_process(command, nonce, environment, timeout, scratch)
         if not done:
             return Result(exercise.name, FAIL, f"grading took longer than {timeout:g} s and was stopped (an endless "
-                                               "loop, or far too slow)", check="timeout", output=output,
-                          max_points=exercise.points)
+                                               f"loop, or far too slow){_stopped_at(watchdog, path)}",
+                          check="timeout", output=output, max_points=exercise.points)
         report = _read_report(result_file, nonce)
     if report is None:
         code = done.returncode
@@ -290,6 +293,22 @@ def _end_of(path, limit=2000):
         return file.read()
 
 
+def _stopped_at(watchdog, path):
+    """`` while running mul.py, line 27: <the line>``: the innermost line of the student's file in the stack that
+    the grading process's watchdog (``faulthandler``) wrote shortly before the timeout; "" if none."""
+    try:
+        with open(watchdog) as file:
+            stack = file.read()
+    except OSError:
+        return ""
+    target = os.path.abspath(path)
+    for filename, line in re.findall(r'File "(.+)", line (\d+)', stack):  # the most recent call first
+        if os.path.abspath(filename) == target:
+            text = linecache.getline(target, int(line)).strip()
+            return f"; it was running {os.path.basename(path)}, line {line}" + (f": {text}" if text else "")
+    return ""
+
+
 def _untouched_stub(path, exercise):
     if not os.path.exists(path):
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
@@ -327,6 +346,9 @@ def grade_child(argv):
     """The grading process: grade one exercise (``argv`` = [REQUEST, RESULT_FILE]) and report it."""
     request, result_file = json.loads(argv[0]), argv[1]
     nonce = sys.stdin.readline().strip()
+    if request.get("watchdog"):  # where the student's code is, shortly before a timeout stops it
+        path, seconds = request["watchdog"]
+        faulthandler.dump_traceback_later(seconds, file=open(path, "w"))  # noqa: SIM115 (open while it runs)
     sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]  # `-c` put the current directory first
     course = load_course(request["from"])
     result = grade_exercise(request["directory"], lookup(course, request["name"]), course, interrupts=True)
