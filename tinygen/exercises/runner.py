@@ -40,8 +40,8 @@ DELEGATION = Hints(
          "call super() for the method you write",
 )
 TAMPERING = Hints(
-    what="the grader checks your code with NumPy, tinygen and its own functions as they are: your code rebinds "
-         "one of them (an assignment to a library's name or a function's __code__)",
+    what="the grader checks your code with NumPy, tinygen and its own functions and data as they are: your code "
+         "changes one of them (an assignment to a library's name or a function's __code__, the grader's cases)",
     direction="compute your answer with those libraries; do not assign to their names, even to restore them (to "
               "put your class or function in place of tinygen's is the grader's job: it does so itself)",
     step="delete the lines that assign to numpy.<name>, tinygen.<module>.<name> or a function's attributes",
