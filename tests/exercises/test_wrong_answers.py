@@ -237,6 +237,14 @@ WRONG = {
         "adam", ('grad = grad + group["weight_decay"] * param.array', 'grad += group["weight_decay"] * param.array'),
         ["Adam(lr=0.01", "your step 1 changed parameter 0's gradient (.grad) in place"],
         "writes into a parameter's gradient", "gradient changed"),
+    "mul backward that returns a list": (
+        "mul", ("        return grad_a, grad_b\n", "        return [grad_a, grad_b]\n"),
+        ["mul of a (3, 4), b (3, 4): backward returned a list of 2; return a tuple"],
+        "a tuple with one gradient per input", "returns"),
+    "mul backward that returns raw arrays": (
+        "mul", ("        return grad_a, grad_b\n", "        return grad_a.array, grad_b.array\n"),
+        ["mul of a (3, 4), b (3, 4): dL/da should be a Tensor, got ndarray"],
+        "a Tensor for each result", "returns"),
     # --- constants hard-coded to the values of the usual settings ------------------------------------------------
     "batch_norm with eps fixed at 1e-5": (
         "batch_norm", ("+ self.eps) ** -0.5", "+ 1e-5) ** -0.5"),

@@ -66,6 +66,15 @@ CRASH = Hints(
 )
 
 
+#: when a result is not a Tensor, or a backward does not return one gradient per input
+RETURNS = Hints(
+    what="what your code returns is not in the form tinygen takes: a Tensor for each result, and from a backward a "
+         "tuple with one gradient per input, in the inputs' order",
+    direction="a raw array (.array, xp.something) or a Python number is not a Tensor; a list is not a tuple",
+    step="build results with tensor ops on the Tensors you are given; return (grad_a, grad_b), None for an input "
+         "that needs no gradient",
+    answer="return a tuple of Tensors, one per input",
+)
 #: when an op is right for contiguous tensors but not for tensors laid out with strides
 STRIDED = Hints(
     what="your op is right for contiguous tensors but not for the same values laid out with strides (the engine "
@@ -186,7 +195,7 @@ def compare(case, got, expected, what, hints, check, tolerance=None, variants=()
     ``note`` and ``hints`` instead of ``hints``.
     """
     if not isinstance(got, Tensor):
-        raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", hints, check)
+        raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", RETURNS, "returns")
     with reference_mode():  # tinygen's own ops, NumPy's error state as before the student's file
         _compare(case, _plain(got), expected, what, hints, check, tolerance, variants)
 
@@ -322,12 +331,15 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
             got = output.grad_fn.backward(given)
     check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
                               + [("its output", output_before, output), ("the upstream gradient g", upstream, given)])
+    if isinstance(got, list):
+        raise ExerciseFailure(f"{case}: backward returned a list of {len(got)}; return a tuple, one gradient per "
+                              "input (tinygen's engine takes a list for one gradient)", RETURNS, "returns")
     got = got if isinstance(got, tuple) else (got,)
     expected = [creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype) if gradient is None else gradient
                 for i, gradient in zip(wrt, expected)]
     if len(got) != len(inputs):
         raise ExerciseFailure(f"{case}: backward returned {len(got)} gradient(s) for {len(inputs)} input(s) "
-                              f"({', '.join(names)}): one per input, in order", hints[first], f"gradient of {first}")
+                              f"({', '.join(names)}): one per input, in order", RETURNS, "returns")
     for i, reference_gradient in zip(wrt, expected):
         name, check = names[i], f"gradient of {names[i]}"
         if got[i] is None:
