@@ -199,6 +199,11 @@ WRONG = {
                        "\n        g[...] = 0\n        return result"),
         ["max_pool2d of x (2, 2, 6, 6)", "your backward changed the upstream gradient g in place"],
         "must not write into the upstream gradient g", "backward changed g"),
+    "dropout backward that masks g in place (graded through the engine)": (
+        "dropout", ("        return g * as_tensor(self.mask, device=g.device)\n",
+                    "        g.array *= self.mask\n        return g\n"),
+        ["backward of dropout(x (3, 5), p=0.4): your backward changed the upstream gradient g in place"],
+        "must not write into the upstream gradient g", "backward changed g"),
     "relu backward with a float64 mask (float32 training stops)": (
         "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
                  "        import tinygen\n        return g * (x > 0).to(dtype=tinygen.float64)\n"),

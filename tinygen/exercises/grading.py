@@ -435,7 +435,11 @@ def check_gradients(case, student, reference, inputs, names, hints, seed=0, seco
         if not isinstance(output, Tensor) or not output.requires_grad:
             raise ExerciseFailure(f"{case}: the result does not depend on {', '.join(names[i] for i in wrt)} in the "
                                   "graph (requires_grad is False)", hints[first], f"gradient of {first}")
-        got = grad(output, [used[i] for i in wrt], upstream, allow_unused=True)
+        check_unchanged(case, inputs, used, names, "forward")
+        given = duplicate(upstream).requires_grad_()  # so the engine passes it on as it is, not a private copy
+        got = grad(output, [used[i] for i in wrt], given, allow_unused=True)
+    check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
+                              + [("the upstream gradient g", upstream, given)])
     for i, mine, theirs in zip(wrt, got, expected):
         zeros = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
         compare(case, zeros if mine is None else mine, zeros if theirs is None else theirs, f"dL/d{names[i]}",
