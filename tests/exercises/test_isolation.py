@@ -85,7 +85,27 @@ def test_a_forged_report_is_not_believed(workspace):
              '"pass"}}, open(sys.argv[2], "w"))\n        os._exit(0)\n')
     _mul_doing(workspace, forge)
     result = grade(workspace, "mul", isolate=True)
-    assert result.status == FAIL and "before it reported a result" in result.message
+    assert (result.status, result.check) == (FAIL, "forged")
+    assert "a report the grading process did not sign" in result.message
+
+
+def test_a_report_changed_at_exit_is_not_believed(workspace):
+    """The result file held the nonce next to the result, so an atexit handler of a wrong submission could read the
+    grader's failure and rewrite it as a pass; the file now holds a signature, which cannot be made without the key."""
+    forge = (
+        "\n\nimport atexit as _atexit, json as _json, sys as _sys\n\n\n"
+        "def _forge():\n"
+        "    report = _json.load(open(_sys.argv[2]))\n"
+        "    text = isinstance(report['result'], str)\n"
+        "    result = _json.loads(report['result']) if text else report['result']\n"
+        "    result.update(status='pass', points=1.0, message='', check='', hints=None)\n"
+        "    report['result'] = _json.dumps(result) if text else result\n"
+        "    _json.dump(report, open(_sys.argv[2], 'w'))\n\n\n"
+        "_atexit.register(_forge)\n")
+    write_solution(workspace, "mul", ("sum_to(g * b, a.shape)", "g * b"))
+    (workspace / "mul.py").write_text((workspace / "mul.py").read_text() + forge)
+    result = grade(workspace, "mul", isolate=True)
+    assert (result.status, result.check) == (FAIL, "forged"), result
 
 
 def test_what_the_submission_prints_is_kept_and_the_others_are_graded(workspace):

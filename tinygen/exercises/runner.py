@@ -3,13 +3,16 @@ runs), so that nothing a student's code does (``sys.exit``, ``os._exit``, a cras
 tinygen) can end the grading with a pass or reach another exercise; or one exercise in this process
 (``grade_exercise``, what each of those processes runs).
 
-A grading process runs ``grade_child([REQUEST, RESULT_FILE])``: it reads a nonce on stdin, grades, and writes the
-result with the nonce to RESULT_FILE (a process that ends before, or writes no nonce, has failed).
+A grading process runs ``grade_child([REQUEST, RESULT_FILE])``: it reads a key on stdin, grades, and writes the
+result to RESULT_FILE signed with the key (HMAC-SHA256); a process that ends before, or writes no valid signature,
+has failed. The key never appears in the file, so code that reads the result there cannot sign another.
 """
 import concurrent.futures
 import dataclasses
 import faulthandler
 import glob
+import hashlib
+import hmac
 import json
 import linecache
 import os
@@ -237,6 +240,10 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
                                                f"loop, or far too slow){_stopped_at(watchdog, path)}",
                           check="timeout", output=output, max_points=exercise.points)
         report = _read_report(result_file, nonce)
+    if report is FORGED:
+        return Result(exercise.name, FAIL, "the result file holds a report the grading process did not sign (written "
+                      "or changed by other code: its signature does not match); the exercise counts as failed",
+                      check="forged", output=output, max_points=exercise.points)
     if report is None:
         code = done.returncode
         if code < 0:
@@ -321,13 +328,28 @@ def _untouched_stub(path, exercise):
                   "stub)", max_points=exercise.points)
 
 
+FORGED = object()  # a report whose signature does not match
+
+
 def _read_report(result_file, nonce):
+    """The result the grading process wrote, as a dict; None if there is none, FORGED if it is not signed."""
     try:
         with open(result_file) as file:
             report = json.load(file)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return None
-    return report["result"] if isinstance(report, dict) and report.get("nonce") == nonce else None
+    except (OSError, ValueError):
+        return FORGED
+    if not isinstance(report, dict) or not isinstance(report.get("result"), str):
+        return FORGED
+    if not hmac.compare_digest(str(report.get("signature")), _signature(nonce, report["result"])):
+        return FORGED
+    return json.loads(report["result"])
+
+
+def _signature(key, text):
+    """The HMAC-SHA256 of ``text`` under ``key``, in hex: only who holds the key can sign a result."""
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def _tail(*streams, limit=2000):
@@ -353,4 +375,5 @@ def grade_child(argv):
     course = load_course(request["from"])
     result = grade_exercise(request["directory"], lookup(course, request["name"]), course, interrupts=True)
     with open(result_file, "w") as file:
-        json.dump({"nonce": nonce, "result": result.to_dict()}, file)
+        text = json.dumps(result.to_dict())
+        json.dump({"result": text, "signature": _signature(nonce, text)}, file)
