@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 from tinygen.exercises.catalog import load_course, lookup
@@ -231,7 +232,7 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
         result_file, watchdog = os.path.join(scratch, "result.json"), os.path.join(scratch, "watchdog")
         request = json.dumps({"directory": os.path.abspath(directory), "name": exercise.name,
                               "from": [os.path.abspath(d) for d in from_dirs],
-                              "watchdog": [watchdog, timeout - min(1.0, 0.1 * timeout)]})
+                              "watchdog": [watchdog, time.time() + timeout - min(2.0, 0.25 * timeout)]})
         command = [sys.executable, "-c", "import sys; from tinygen.exercises.runner import grade_child; "
                    "grade_child(sys.argv[1:])", request, result_file]
         done, output = _run_grading_process(command, nonce, environment, timeout, scratch)
@@ -369,7 +370,8 @@ def grade_child(argv):
     request, result_file = json.loads(argv[0]), argv[1]
     nonce = sys.stdin.readline().strip()
     if request.get("watchdog"):  # where the student's code is, shortly before a timeout stops it
-        path, seconds = request["watchdog"]
+        path, deadline = request["watchdog"]
+        seconds = max(deadline - time.time(), 0.01)
         faulthandler.dump_traceback_later(seconds, file=open(path, "w"))  # noqa: SIM115 (open while it runs)
     sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]  # `-c` put the current directory first
     course = load_course(request["from"])
