@@ -204,6 +204,15 @@ WRONG = {
                     "        g.array *= self.mask\n        return g\n"),
         ["backward of dropout(x (3, 5), p=0.4): your backward changed the upstream gradient g in place"],
         "must not write into the upstream gradient g", "backward changed g"),
+    "relu whose forward leaves its mask in a global (a second relu overwrites it)": (
+        "relu", ("        return self.backend.xp.maximum(x, 0)\n        # solution: end\n\n    def backward(self, g):\n"
+                 "        # solution: begin\n        (x,) = self.saved_inputs\n"
+                 "        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        global _positive\n        _positive = x > 0\n        return self.backend.xp.maximum(x, 0)\n"
+                 "        # solution: end\n\n    def backward(self, g):\n        # solution: begin\n"
+                 "        return g * g._wrap_like(_positive.astype(g.array.dtype))\n"),
+        ["relu of x (9,), with another forward of the op before its backward", "dL/dx is wrong at index"],
+        "keeps what its backward needs outside the op", "interleaved"),
     "relu backward with a float64 mask (float32 training stops)": (
         "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
                  "        import tinygen\n        return g * (x > 0).to(dtype=tinygen.float64)\n"),

@@ -85,6 +85,14 @@ STRIDED = Hints(
          "depend on the layout",
     answer="replace view(...) by reshape(...), and raw-buffer code by array operations",
 )
+#: when an op keeps what its backward needs outside the op
+INTERLEAVED = Hints(
+    what="your op keeps what its backward needs outside the op (a global, a class attribute): another forward of "
+         "the same op before this one's backward changes this one's gradient, and a network has many of each op",
+    direction="whatever backward needs from the forward belongs to the op itself, one per call: self.something",
+    step="replace global variables and ClassName.attribute = ... in forward by self.attribute = ...",
+    answer="store what forward computes for backward on self (or use save_inputs / save_output), and read it there",
+)
 #: when an output or a gradient has another dtype than tinygen's
 DTYPE = Hints(
     what="a result of yours has another dtype than tinygen's: a float32 input gives a float32 output and float32 "
@@ -355,6 +363,7 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
         compare(case, got[i], reference_gradient, f"dL/d{name}", hints[name], check,
                 variants=(variants or {}).get(name, ()))
     check_strided(case, student, inputs, names, expected_output, upstream, dict(zip(wrt, expected)))
+    check_interleaved(case, student, inputs, names, upstream, dict(zip(wrt, expected)), seed)
     check_float32(case, student, reference, inputs, names, seed)
     if second_order:
         check_second_order(case, student, reference, inputs, names, seed)
@@ -383,6 +392,27 @@ def check_strided(case, student, inputs, names, expected_output, upstream, expec
     got = got if isinstance(got, tuple) else (got,)
     for i, gradient in expected.items():
         compare(case, got[i], gradient, f"dL/d{names[i]}", STRIDED, "strides")
+
+
+def check_interleaved(case, student, inputs, names, upstream, expected, seed=0):
+    """Two of the student's op, as a network has: a forward on the inputs, a forward on other values, then the
+    first one's backward, which must give the first one's gradients (``expected``: {input index: dL/dinput})."""
+    case = f"{case}, with another forward of the op before its backward"
+    with attempting(case, INTERLEAVED, "interleaved"):
+        output = student(*[duplicate(x) for x in inputs])
+        student(*[_other_values(x, seed + 7919 + k) for k, x in enumerate(inputs)])
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(duplicate(upstream))
+    got = got if isinstance(got, tuple) else (got,)
+    for i, gradient in expected.items():
+        compare(case, got[i], gradient, f"dL/d{names[i]}", INTERLEAVED, "interleaved")
+
+
+def _other_values(x, seed):
+    """A floating-point Tensor of ``x``'s shape, dtype and requires_grad with other values; anything else as is."""
+    if not isinstance(x, Tensor) or x.dtype not in (float32, float64):
+        return duplicate(x)
+    return random_tensor(tuple(x.shape), seed, requires_grad=x.requires_grad, dtype=x.dtype)
 
 
 def in_float32(x):
