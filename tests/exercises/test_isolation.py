@@ -2,7 +2,13 @@
 grader's report), that exercise fails and the others are graded; and the exit status says so."""
 import os
 import re
+import sys
 import time
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
 
 import pytest
 
@@ -106,6 +112,19 @@ def test_a_report_changed_at_exit_is_not_believed(workspace):
     (workspace / "mul.py").write_text((workspace / "mul.py").read_text() + forge)
     result = grade(workspace, "mul", isolate=True)
     assert (result.status, result.check) == (FAIL, "forged"), result
+
+
+@pytest.mark.skipif(resource is None or not sys.platform.startswith("linux"), reason="ru_maxrss in kB is Linux's")
+def test_a_print_in_an_endless_loop_keeps_only_the_end_of_the_output(workspace):
+    """The grader kept everything a grading process printed, in memory (gigabytes by the end of a 300 s timeout):
+    now only its end, as it comes."""
+    _mul_doing(workspace, "        while True:\n            print('debugging mul', g.shape)\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = grade(workspace, "mul", isolate=True, timeout=4)
+    assert (result.status, result.check) == (FAIL, "timeout")
+    assert "debugging mul (3, 4)\ndebugging mul" in result.output and len(result.output) <= 2000
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # kilobytes on Linux
+    assert grown < 20_000, f"the grader's memory grew by {grown} kB"
 
 
 def test_what_the_submission_prints_is_kept_and_the_others_are_graded(workspace):

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -235,7 +236,7 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
                               "watchdog": [watchdog, time.time() + timeout - min(2.0, 0.25 * timeout)]})
         command = [sys.executable, "-c", "import sys; from tinygen.exercises.runner import grade_child; "
                    "grade_child(sys.argv[1:])", request, result_file]
-        done, output = _run_grading_process(command, nonce, environment, timeout, scratch)
+        done, output = _run_grading_process(command, nonce, environment, timeout)
         if not done:
             return Result(exercise.name, FAIL, f"grading took longer than {timeout:g} s and was stopped (an endless "
                                                f"loop, or far too slow){_stopped_at(watchdog, path)}",
@@ -260,23 +261,46 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
     return result
 
 
-def _run_grading_process(command, nonce, environment, timeout, scratch):
-    """Run a grading process, its output going to files in ``scratch``, in a process group of its own: ``(the process
-    or None if it ran past ``timeout``, the end of its output)``. Whatever the student's code started (a subprocess,
-    a fork) is ended with it: it would run on after the grading."""
-    paths = [os.path.join(scratch, name) for name in ("stdout", "stderr")]
-    with open(paths[0], "wb") as stdout, open(paths[1], "wb") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, text=True,
-                                   env=environment, start_new_session=_GROUPS)
-        timed_out = False
+def _run_grading_process(command, nonce, environment, timeout):
+    """Run a grading process in a process group of its own: ``(the process, or None if it ran past ``timeout``, the
+    end of its output)``. Whatever the student's code started (a subprocess, a fork) is ended with it: it would run
+    on after the grading. Of the output only the end is kept, as it comes: a print in an endless loop writes
+    gigabytes before the timeout."""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=environment, start_new_session=_GROUPS)
+    tail = _Tail(process.stdout)
+    timed_out = False
+    try:
         try:
-            process.communicate(nonce + "\n", timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            _end_group(process)
-            process.wait()
-    return (None if timed_out else process), _tail(*(_end_of(path) for path in paths))
+            process.stdin.write(f"{nonce}\n".encode())
+            process.stdin.close()
+        except OSError:  # the process ended before it read the key: reported below as having no result
+            pass
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _end_group(process)
+        process.wait()
+        tail.join(5.0)  # the output closes once the group is gone
+    return (None if timed_out else process), tail.text()
+
+
+class _Tail(threading.Thread):
+    """Reads a stream to its end, keeping only the last ``limit`` bytes."""
+
+    def __init__(self, stream, limit=4096):
+        super().__init__(daemon=True)
+        self.stream, self.limit, self.kept = stream, limit, bytearray()
+        self.start()
+
+    def run(self):
+        while chunk := self.stream.read1(65536):
+            self.kept += chunk
+            del self.kept[:-self.limit]
+
+    def text(self):
+        return _tail(bytes(self.kept))
 
 
 _GROUPS = hasattr(os, "killpg")  # POSIX: each grading process leads a process group of its own
@@ -292,13 +316,6 @@ def _end_group(process):
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):  # no process of the group is left
         pass
-
-
-def _end_of(path, limit=2000):
-    """The last ``limit`` bytes of the file at ``path``, as text."""
-    with open(path, "rb") as file:
-        file.seek(max(0, os.path.getsize(path) - limit))
-        return file.read()
 
 
 def _stopped_at(watchdog, path):
