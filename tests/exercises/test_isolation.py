@@ -86,7 +86,7 @@ def _alive(pid):
 
 
 def test_a_forged_report_is_not_believed(workspace):
-    """The grading process writes its result with a nonce it read before the student's file was loaded."""
+    """The grading process signs its result with a key it read before the student's file was loaded."""
     forge = ('        import json, os, sys\n        json.dump({"nonce": "guess", "result": {"name": "mul", "status": '
              '"pass"}}, open(sys.argv[2], "w"))\n        os._exit(0)\n')
     _mul_doing(workspace, forge)
