@@ -201,3 +201,12 @@ def test_a_backward_that_writes_into_its_own_copy_of_g_passes(workspace):
                                              "        g = g.copy()\n        g *= 1.0\n"
                                              "        (height, width), (pad_h, pad_w) = self.input_size, "))
     assert grade(workspace, "max_pool2d").status == PASS
+
+
+def test_a_file_in_another_encoding_is_graded(workspace):
+    """A Latin-1 file with its coding line is valid Python, but the grader read it as UTF-8 and the whole `check`
+    stopped with a UnicodeDecodeError (exit status 2, no verdict for any exercise)."""
+    text = "# -*- coding: latin-1 -*-\n# auteur : Ren\u00e9\n" + solution_text("tanh")
+    (workspace / "tanh.py").write_bytes(text.encode("latin-1"))
+    assert grade(workspace, "tanh", isolate=True).status == PASS
+    assert grade(workspace, "tanh").status == PASS

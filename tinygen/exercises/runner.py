@@ -111,7 +111,7 @@ def grade_exercise(directory, exercise, course, interrupts=False):
     if not os.path.exists(path):
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
-    with open(path) as file:
+    with open(path, encoding="utf-8", errors="replace") as file:  # a file in another encoding is Python's to judge
         source = file.read()
     review = tuple(what for what, pattern in REVIEW.items() if re.search(pattern, source))
     reference = exercise.reference()
@@ -338,7 +338,7 @@ def _untouched_stub(path, exercise):
     if not os.path.exists(path):
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
-    with open(path) as file:
+    with open(path, encoding="utf-8", errors="replace") as file:
         if file.read() != exercise.stub_text():
             return None
     parts = _STUB_PARTS.findall(exercise.stub_text())
