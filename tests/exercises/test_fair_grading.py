@@ -184,3 +184,29 @@ def test_a_self_test_run_while_the_file_loads_is_told_where_to_go(workspace):
     write_solution(workspace, "tanh", text=solution_text("tanh") + "\n\nif __name__ == \"__main__\":\n    import "
                    "tinygen\n    tinygen.randn(3, requires_grad=True).tanh().sum().backward()\n")
     assert grade(workspace, "tanh").status == PASS
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # exp(1000) overflows to inf, on purpose
+def test_a_bce_backward_exact_in_first_order_at_extreme_logits_passes(workspace):
+    """1 / (1 + exp(-x)) is sigmoid, exact at +-1000 (1 / inf = 0): the extreme logits' case checks first order only
+    (this form's own derivative is inf / inf there; second order is checked at moderate logits)."""
+    write_solution(workspace, "bce_with_logits", ("grad_x = g * (sigmoid(x) - t)",
+                                                  "grad_x = g * (1.0 / (1.0 + (-x).exp()) - t)"))
+    assert grade(workspace, "bce_with_logits").status == PASS
+
+
+def test_a_backward_that_writes_into_its_own_copy_of_g_passes(workspace):
+    """The check of what a backward leaves alone looks at the caller's tensors, not at a copy the backward made."""
+    write_solution(workspace, "max_pool2d", ("        (height, width), (pad_h, pad_w) = self.input_size, ",
+                                             "        g = g.copy()\n        g *= 1.0\n"
+                                             "        (height, width), (pad_h, pad_w) = self.input_size, "))
+    assert grade(workspace, "max_pool2d").status == PASS
+
+
+def test_a_file_in_another_encoding_is_graded(workspace):
+    """A Latin-1 file with its coding line is valid Python, but the grader read it as UTF-8 and the whole `check`
+    stopped with a UnicodeDecodeError (exit status 2, no verdict for any exercise)."""
+    text = "# -*- coding: latin-1 -*-\n# auteur : Ren\u00e9\n" + solution_text("tanh")
+    (workspace / "tanh.py").write_bytes(text.encode("latin-1"))
+    assert grade(workspace, "tanh", isolate=True).status == PASS
+    assert grade(workspace, "tanh").status == PASS

@@ -4,6 +4,7 @@ module, its source compiled at run time), reading a reference solution or a grad
 objects fails the exercise with a message that says so; so does rebinding a function of NumPy, tinygen or the grader
 (or a builtin) that the grader computes with; and grading leaves tinygen exactly as it was."""
 import builtins
+import re
 
 import numpy
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import tinygen
 from tinygen.autograd import engine
 from tinygen.exercises import FAIL, PASS, grading
-from tinygen.exercises.catalog import resolve
+from tinygen.exercises.catalog import lookup, resolve
 from tinygen.exercises.grading import Tolerance
 from tinygen.losses import vae
 from tinygen.ops import arithmetic, elementwise
@@ -143,6 +144,19 @@ def test_searching_the_process_through_gc_fails_and_is_flagged_for_review(worksp
     assert "the gc module" in result.review
 
 
+def test_an_answer_computed_by_another_framework_is_flagged_for_review(workspace):
+    """A softmax forward that called torch.softmax passed with nothing to show for it: it is pointed out (not failed:
+    importing torch to check one's work is no fault)."""
+    pytest.importorskip("torch")
+    forward = ("        xp = self.backend.xp\n        exponentials = xp.exp(x - x.max(axis=self.dim, keepdims=True))\n"
+               "        return exponentials / exponentials.sum(axis=self.dim, keepdims=True)\n")
+    by_torch = "        import torch\n        return torch.softmax(torch.from_numpy(x), self.dim).numpy()\n"
+    write_solution(workspace, "softmax", (forward, by_torch))
+    assert "another framework (torch, jax, tensorflow, scipy)" in grade(workspace, "softmax").review
+    write_solution(workspace, "softmax")
+    assert grade(workspace, "softmax").review == ()  # "PyTorch" in a docstring is not an import
+
+
 def test_the_engines_own_functions_are_out_of_reach(workspace):
     text = solution_text("engine").replace("from tinygen.autograd.function import Function\n",
                                            "from tinygen.autograd.engine import topological_order as _tinygen_order\n"
@@ -213,6 +227,30 @@ def test_rebinding_what_the_grader_computes_with_fails_and_is_undone(workspace, 
     assert (grading.FLOAT64, tinygen.Tensor.abs, builtins.bool) == (Tolerance(1e-7, 1e-9), TENSOR_ABS, bool)
     write_solution(workspace, "relu")
     assert grade(workspace, "relu").status == PASS  # nothing of the patch is left behind
+
+
+IN_PLACE = {
+    "a frozen tolerance": ("relu", "import tinygen.exercises.grading as _g\n"
+                           "object.__setattr__(_g.FLOAT64, 'rtol', 1e9)\nobject.__setattr__(_g.FLOAT64, 'atol', 1e9)\n",
+                           "tinygen.exercises.grading.FLOAT64"),
+    "the grader's cases": ("mul", "from tinygen.exercises import catalog as _c\n"
+                           "[_e.module.CASES.clear() for _e in _c.load_course() if _e.name == 'mul']\n", ".CASES"),
+}
+
+
+@pytest.mark.parametrize("what", IN_PLACE)
+def test_changing_the_graders_data_in_place_fails_and_is_undone(workspace, what):
+    """A rebinding check did not see these: a wrong answer passed with a tolerance of 1e9, or with no case left."""
+    name, patch, where = IN_PLACE[what]
+    cases = list(lookup(COURSE, "mul").module.CASES)
+    write_solution(workspace, name, _WRONG_RELU if name == "relu" else ("sum_to(g * b, a.shape)", "g * b"))
+    (workspace / f"{name}.py").write_text(patch + (workspace / f"{name}.py").read_text())
+    result = grade(workspace, name)
+    assert (result.status, result.check) == (FAIL, "tampering"), result
+    assert re.search(rf"your code changed \S*{re.escape(where)} \(in place\), which the grader", result.message)
+    assert grading.FLOAT64 == Tolerance(1e-7, 1e-9) and lookup(COURSE, "mul").module.CASES == cases
+    write_solution(workspace, name)
+    assert grade(workspace, name).status == PASS  # nothing of the change is left behind
 
 
 def test_a_patch_made_while_graded_that_would_undo_itself_fails(workspace):

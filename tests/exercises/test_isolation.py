@@ -1,5 +1,15 @@
 """Each exercise is graded in a process of its own: whatever a submission does (exits, crashes, loops, forges the
 grader's report), that exercise fails and the others are graded; and the exit status says so."""
+import os
+import re
+import sys
+import time
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+
 import pytest
 
 from tinygen.exercises import FAIL, NOT_STARTED, PASS, check_workspace
@@ -39,15 +49,82 @@ def test_a_submission_that_never_ends_is_stopped(workspace):
     result = grade(workspace, "mul", isolate=True, timeout=3)
     assert (result.status, result.check) == (FAIL, "timeout")
     assert "took longer than 3 s" in result.message
+    # where it was, from the stack written shortly before the timeout
+    assert re.search(r"; it was running mul.py, line 2[67]: (while True:|pass)$", result.message), result
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX's")
+@pytest.mark.parametrize("then, timeout", [("", 30), ("        while True:\n            pass\n", 3)],
+                         ids=["passes", "never ends"])
+def test_a_process_the_submission_starts_ends_with_its_grading(workspace, then, timeout):
+    """A process started by the student's code (here a sleep that holds the output open) ran on after the grading
+    process was stopped or had finished, and a submission that passes waited for it (a timeout)."""
+    pid_file = str(workspace / "pid")
+    start = ("        import subprocess, sys\n        if not hasattr(sys, 'started'):\n            sys.started = "
+             "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+             f"            open({pid_file!r}, 'w').write(str(sys.started.pid))\n")
+    _mul_doing(workspace, start + then)
+    began = time.monotonic()
+    result = grade(workspace, "mul", isolate=True, timeout=timeout)
+    assert (result.status, result.check) == ((FAIL, "timeout") if then else (PASS, "")), result
+    assert then or time.monotonic() - began < 20  # it did not wait for the sleep
+    pid = int((workspace / "pid").read_text())
+    deadline = time.monotonic() + 5  # the kill is sent; the process may take a moment to go
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def _alive(pid):
+    """Whether process ``pid`` runs (a zombie, ended and not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = f"/proc/{pid}/stat"
+    return not os.path.exists(stat) or open(stat).read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_a_forged_report_is_not_believed(workspace):
-    """The grading process writes its result with a nonce it read before the student's file was loaded."""
+    """The grading process signs its result with a key it read before the student's file was loaded."""
     forge = ('        import json, os, sys\n        json.dump({"nonce": "guess", "result": {"name": "mul", "status": '
              '"pass"}}, open(sys.argv[2], "w"))\n        os._exit(0)\n')
     _mul_doing(workspace, forge)
     result = grade(workspace, "mul", isolate=True)
-    assert result.status == FAIL and "before it reported a result" in result.message
+    assert (result.status, result.check) == (FAIL, "forged")
+    assert "a report the grading process did not sign" in result.message
+
+
+def test_a_report_changed_at_exit_is_not_believed(workspace):
+    """The result file held the nonce next to the result, so an atexit handler of a wrong submission could read the
+    grader's failure and rewrite it as a pass; the file now holds a signature, which cannot be made without the key."""
+    forge = (
+        "\n\nimport atexit as _atexit, json as _json, sys as _sys\n\n\n"
+        "def _forge():\n"
+        "    report = _json.load(open(_sys.argv[2]))\n"
+        "    text = isinstance(report['result'], str)\n"
+        "    result = _json.loads(report['result']) if text else report['result']\n"
+        "    result.update(status='pass', points=1.0, message='', check='', hints=None)\n"
+        "    report['result'] = _json.dumps(result) if text else result\n"
+        "    _json.dump(report, open(_sys.argv[2], 'w'))\n\n\n"
+        "_atexit.register(_forge)\n")
+    write_solution(workspace, "mul", ("sum_to(g * b, a.shape)", "g * b"))
+    (workspace / "mul.py").write_text((workspace / "mul.py").read_text() + forge)
+    result = grade(workspace, "mul", isolate=True)
+    assert (result.status, result.check) == (FAIL, "forged"), result
+
+
+@pytest.mark.skipif(resource is None or not sys.platform.startswith("linux"), reason="ru_maxrss in kB is Linux's")
+def test_a_print_in_an_endless_loop_keeps_only_the_end_of_the_output(workspace):
+    """The grader kept everything a grading process printed, in memory (gigabytes by the end of a 300 s timeout):
+    now only its end, as it comes."""
+    _mul_doing(workspace, "        while True:\n            print('debugging mul', g.shape)\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = grade(workspace, "mul", isolate=True, timeout=4)
+    assert (result.status, result.check) == (FAIL, "timeout")
+    assert "debugging mul (3, 4)\ndebugging mul" in result.output and len(result.output) <= 2000
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # kilobytes on Linux
+    assert grown < 20_000, f"the grader's memory grew by {grown} kB"
 
 
 def test_what_the_submission_prints_is_kept_and_the_others_are_graded(workspace):

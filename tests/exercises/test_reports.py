@@ -157,3 +157,16 @@ def test_a_broken_instructor_folder_is_a_clear_error(tmp_path, capsys):
     assert "exercise.py must define grade" in capsys.readouterr().err
     assert main(["exercises", "list", "--from", str(tmp_path / "nowhere")]) == 2
     assert "no such folder of exercises" in capsys.readouterr().err
+
+
+def test_junit_xml_holds_terminal_colours_and_nuls_a_submission_printed(workspace):
+    """A progress bar's colours (ESC) in what a wrong submission printed made the whole JUnit file unreadable:
+    characters XML cannot hold are written as their escapes."""
+    write_solution(workspace, "mul", ("        a, b = self.saved_inputs\n",
+                                      "        print('\\x1b[32m50%\\x1b[0m\\x00')\n        a, b = self.saved_inputs\n"))
+    (workspace / "mul.py").write_text((workspace / "mul.py").read_text().replace(*WRONG_MUL))
+    results = check_workspace(workspace, "mul", jobs=1)
+    assert "\x1b[32m" in results[0].output
+    case = ElementTree.fromstring(junit_xml(results)).find("testcase")
+    assert "\\x1b[32m50%\\x1b[0m\\x00" in case.find("system-out").text
+    assert case.find("failure").get("type") == "shape of a"

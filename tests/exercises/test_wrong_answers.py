@@ -182,6 +182,98 @@ WRONG = {
         "wgan_gp_critic_step", ("loss = wasserstein + penalty", "loss = -wasserstein + penalty"),
         ["after step 1", "the Wasserstein terms have the wrong sign"],
         "wrong sign", "step"),
+    # --- a probe of coursework: answers right in value that break tinygen when it runs on them -------------------
+    "relu backward that zeroes its saved input (the caller's x)": (
+        "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        mask = (x > 0).to(dtype=g.dtype)\n        x.array[...] = 0\n        return g * mask\n"),
+        ["relu of x (9,)", "your backward changed its input x in place"],
+        "must not write into its input x", "backward changed x"),
+    "relu backward that zeroes g where x <= 0 in place": (
+        "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        g.array[x.array <= 0] = 0\n        return g\n"),
+        ["relu of x (9,)", "your backward changed the upstream gradient g in place"],
+        "must not write into the upstream gradient g", "backward changed g"),
+    "max_pool2d scatter that clears g after use": (
+        "max_pool2d", ("        return xp.ascontiguousarray(padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width])",
+                       "        result = xp.ascontiguousarray(padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width])"
+                       "\n        g[...] = 0\n        return result"),
+        ["max_pool2d of x (2, 2, 6, 6)", "your backward changed the upstream gradient g in place"],
+        "must not write into the upstream gradient g", "backward changed g"),
+    "dropout backward that masks g in place (graded through the engine)": (
+        "dropout", ("        return g * as_tensor(self.mask, device=g.device)\n",
+                    "        g.array *= self.mask\n        return g\n"),
+        ["backward of dropout(x (3, 5), p=0.4): your backward changed the upstream gradient g in place"],
+        "must not write into the upstream gradient g", "backward changed g"),
+    "relu whose forward leaves its mask in a global (a second relu overwrites it)": (
+        "relu", ("        return self.backend.xp.maximum(x, 0)\n        # solution: end\n\n    def backward(self, g):\n"
+                 "        # solution: begin\n        (x,) = self.saved_inputs\n"
+                 "        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        global _positive\n        _positive = x > 0\n        return self.backend.xp.maximum(x, 0)\n"
+                 "        # solution: end\n\n    def backward(self, g):\n        # solution: begin\n"
+                 "        return g * g._wrap_like(_positive.astype(g.array.dtype))\n"),
+        ["relu of x (9,), with another forward of the op before its backward", "dL/dx is wrong at index"],
+        "keeps what its backward needs outside the op", "interleaved"),
+    "relu backward with a float64 mask (float32 training stops)": (
+        "relu", ("        return g * (x > 0).to(dtype=g.dtype)\n",
+                 "        import tinygen\n        return g * (x > 0).to(dtype=tinygen.float64)\n"),
+        ["relu of x (9,), in float32", "dL/dx has dtype float64, but x has dtype float32"],
+        "another dtype than tinygen's", "dtype"),
+    "relu forward with a NumPy float64 zero (float32 becomes float64)": (
+        "relu", ("        return self.backend.xp.maximum(x, 0)\n",
+                 "        import numpy\n        return self.backend.xp.maximum(x, numpy.float64(0))\n"),
+        ["relu of x (9,), in float32", "the output has dtype float64, expected float32"],
+        "another dtype than tinygen's", "dtype"),
+    "matmul backward that views g (right only for a contiguous g)": (
+        "matmul", ("        grad_b = sum_to(matmul(a.mT, g), b.shape) if self.needs_input_grad[1] else None\n",
+                   "        if b.ndim == 2:  # A's batch folded into its rows: one product\n"
+                   "            grad_b = matmul(a.reshape(-1, a.shape[-1]).mT, g.view(-1, g.shape[-1]))\n"
+                   "        else:\n            grad_b = sum_to(matmul(a.mT, g), b.shape)\n"),
+        ["matmul of A (5, 2, 3), B (3, 4), with the inputs and g laid out with strides", "cannot be viewed as (10, 4)",
+         "in matmul.py, line"],
+        "right for contiguous tensors but not for the same values laid out with strides", "strides"),
+    "bce_with_logits backward as exp(x) / (1 + exp(x))": (
+        "bce_with_logits", ("grad_x = g * (sigmoid(x) - t)", "grad_x = g * (x.exp() / (1.0 + x.exp()) - t)"),
+        ["backward at logits [-1000.0", "dL/dx is wrong at index (8,)", "got nan"],
+        "an exp overflows", "gradient of x"),
+    "cross_entropy as the log of softmax": (
+        "softmax", ("    log_probabilities = LogSoftmax(1)(input)", "    log_probabilities = Softmax(1)(input).log()"),
+        ["cross_entropy of logits [[-1000.0", "got inf"],
+        "a log sees a probability that rounded to 0", "forward"),
+    "adam without eps (0 / 0 where a gradient stays 0)": (
+        "adam", ('(param.backend.xp.sqrt(v_hat) + group["eps"])', "param.backend.xp.sqrt(v_hat)"),
+        ["Adam() with gradients 0 in some entries", "got nan"],
+        "look at eps", "update"),
+    "adam with eps inside the square root": (
+        "adam", ('(param.backend.xp.sqrt(v_hat) + group["eps"])', '(param.backend.xp.sqrt(v_hat + group["eps"]))'),
+        ["Adam() with gradients 0 in some entries, 4e-5 in the others", "times the tolerance"],
+        "look at eps", "update"),
+    "adam that adds weight decay into p.grad": (
+        "adam", ('grad = grad + group["weight_decay"] * param.array', 'grad += group["weight_decay"] * param.array'),
+        ["Adam(lr=0.01", "your step 1 changed parameter 0's gradient (.grad) in place"],
+        "writes into a parameter's gradient", "gradient changed"),
+    "mul backward that returns a list": (
+        "mul", ("        return grad_a, grad_b\n", "        return [grad_a, grad_b]\n"),
+        ["mul of a (3, 4), b (3, 4): backward returned a list of 2; return a tuple"],
+        "a tuple with one gradient per input", "returns"),
+    "mul backward that returns raw arrays": (
+        "mul", ("        return grad_a, grad_b\n", "        return grad_a.array, grad_b.array\n"),
+        ["mul of a (3, 4), b (3, 4): dL/da should be a Tensor, got "],
+        "a Tensor for each result", "returns"),
+    # --- constants hard-coded to the values of the usual settings ------------------------------------------------
+    "batch_norm with eps fixed at 1e-5": (
+        "batch_norm", ("+ self.eps) ** -0.5", "+ 1e-5) ** -0.5"),
+        ["batch norm of x (3, 2, 2, 3) with gamma with beta, eps=0.001", "it matches batch norm with eps = 1e-05"],
+        "uses eps = 1e-05 whatever the layer's eps is", "gradient of x"),
+    "gradient_penalty with lambda fixed at 10": (
+        "gradient_penalty", ("return lambda_ * ((norms - 1.0) ** 2).mean()",
+                             "return 10.0 * ((norms - 1.0) ** 2).mean()"),
+        ["lambda_ 2.5", "it is the penalty for lambda_ = 10"],
+        "not scaled by the lambda_ it is given", "value"),
+    "critic step with lambda fixed at 10": (
+        "wgan_gp_critic_step", ("penalty = gradient_penalty(critic, real, fake, lambda_, generator=generator)",
+                                "penalty = gradient_penalty(critic, real, fake, 10.0, generator=generator)"),
+        ["lambda_ 4) on batches (5, 2, 3): after step 1"],
+        "differ from WGAN-GP's critic step", "step"),
 }
 
 

@@ -521,7 +521,7 @@ MUTANTS = [
            "the grader accepts a float32 answer to a float64 question",
            ("tests/exercises/test_fair_grading.py::test_a_near_miss_and_a_float32_answer_to_a_float64_question_fail",)),
     Mutant("grader-misses-changed-inputs", GRADING,
-           "    check_unchanged(case, inputs, used, names, \"forward\")\n", "",
+           "        if isinstance(original, Tensor) and not _same_values(after, original):\n", "        if False:\n",
            "the grader does not notice a forward that writes into its input",
            ("tests/exercises/test_fair_grading.py::"
             "test_a_forward_that_changes_its_input_is_told_so_and_gets_the_right_expected_value",)),
@@ -547,6 +547,35 @@ MUTANTS = [
            "    check_untouched()  # the student's code left NumPy, tinygen and the grader as they were\n", "",
            "a patch the student's code installs while graded, and that undoes itself when called, goes unseen",
            ("tests/exercises/test_honesty.py::test_a_patch_made_while_graded_that_would_undo_itself_fails",)),
+    Mutant("grader-misses-backward-writes", GRADING,
+           "        if isinstance(before, Tensor) and not _same_values(after, before):\n", "        if False:\n",
+           "the grader does not notice a backward that writes into its inputs, its output or g",
+           ("tests/exercises/test_wrong_answers.py::"
+            "test_a_wrong_answer_fails_with_a_message_and_a_first_hint_that_keeps_the_answer",)),
+    Mutant("grader-float64-only", GRADING,
+           "    check_float32(case, student, reference, inputs, names, seed)\n", "",
+           "the grader never runs an op in float32, so a float64 mask that stops float32 training passes",
+           ("tests/exercises/test_wrong_answers.py::"
+            "test_a_wrong_answer_fails_with_a_message_and_a_first_hint_that_keeps_the_answer",)),
+    Mutant("grader-contiguous-only", GRADING,
+           "    check_strided(case, student, inputs, names, expected_output, upstream, dict(zip(wrt, expected)))\n", "",
+           "the grader never lays inputs and g out with strides, so a backward that views g passes",
+           ("tests/exercises/test_wrong_answers.py::"
+            "test_a_wrong_answer_fails_with_a_message_and_a_first_hint_that_keeps_the_answer",)),
+    Mutant("grader-one-op-at-a-time", GRADING,
+           "    check_interleaved(case, student, inputs, names, upstream, dict(zip(wrt, expected)), seed)\n", "",
+           "the grader runs each op's backward right after its forward, so state kept in a global passes",
+           ("tests/exercises/test_wrong_answers.py::"
+            "test_a_wrong_answer_fails_with_a_message_and_a_first_hint_that_keeps_the_answer",)),
+    Mutant("grader-blind-to-data-changed-in-place", "tinygen/exercises/honesty.py",
+           "if repr(value) != text]", "if False]",
+           "the grader's cases and tolerances changed in place by the student's code go unseen",
+           ("tests/exercises/test_honesty.py::test_changing_the_graders_data_in_place_fails_and_is_undone",)),
+    Mutant("grader-trusts-an-unsigned-report", "tinygen/exercises/runner.py",
+           "    if not hmac.compare_digest(str(report.get(\"signature\")), _signature(nonce, report[\"result\"])):\n"
+           "        return FORGED\n", "",
+           "a result file rewritten by the student's code (at exit) is believed",
+           ("tests/exercises/test_isolation.py::test_a_report_changed_at_exit_is_not_believed",)),
     # --- run safety in the command line -----------------------------------------------------------------------
     Mutant("fresh-run-overwrites-a-finished-run", "tinygen/training/run_directory.py",
            "if found and not resume and not overwrite:", "if False:",

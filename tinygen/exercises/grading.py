@@ -18,6 +18,7 @@ from tinygen.ops.comparison import isfinite, isnan, logical_not
 from tinygen.ops.elementwise import where
 from tinygen.random import Generator
 from tinygen.tensor import Tensor
+from tinygen.testing.arrays import strided_copy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,45 @@ CRASH = Hints(
     what="your backward raised an error before it returned its gradients: the message names your line",
     direction="on that line, compare the shape of each tensor with the shape the docstring says it has",
     step="print(t.shape) for each tensor on the failing line, in the failing case (the message gives its shapes)",
+)
+
+
+#: when a result is not a Tensor, or a backward does not return one gradient per input
+RETURNS = Hints(
+    what="what your code returns is not in the form tinygen takes: a Tensor for each result, and from a backward a "
+         "tuple with one gradient per input, in the inputs' order",
+    direction="a raw array (.array, xp.something) or a Python number is not a Tensor; a list is not a tuple",
+    step="build results with tensor ops on the Tensors you are given; return (grad_a, grad_b), None for an input "
+         "that needs no gradient",
+    answer="return a tuple of Tensors, one per input",
+)
+#: when an op is right for contiguous tensors but not for tensors laid out with strides
+STRIDED = Hints(
+    what="your op is right for contiguous tensors but not for the same values laid out with strides (the engine "
+         "passes such a g after a transpose or a slice, and inputs can be slices too)",
+    direction="view() of a strided tensor may be impossible, and code on raw buffers (.array.ravel() written into, "
+              "np.frombuffer, assumptions about .strides) sees another order of the elements",
+    step="use reshape (which copies when it must) rather than view, and tensor or array operations that do not "
+         "depend on the layout",
+    answer="replace view(...) by reshape(...), and raw-buffer code by array operations",
+)
+#: when an op keeps what its backward needs outside the op
+INTERLEAVED = Hints(
+    what="your op keeps what its backward needs outside the op (a global, a class attribute): another forward of "
+         "the same op before this one's backward changes this one's gradient, and a network has many of each op",
+    direction="whatever backward needs from the forward belongs to the op itself, one per call: self.something",
+    step="replace global variables and ClassName.attribute = ... in forward by self.attribute = ...",
+    answer="store what forward computes for backward on self (or use save_inputs / save_output), and read it there",
+)
+#: when an output or a gradient has another dtype than tinygen's
+DTYPE = Hints(
+    what="a result of yours has another dtype than tinygen's: a float32 input gives a float32 output and float32 "
+         "gradients (tinygen's engine refuses a gradient whose dtype is not its input's)",
+    direction="something float64 promotes your float32 result: a mask or a constant made with an explicit float64 "
+              "(.double(), dtype=float64), a NumPy float64 scalar (np.float64(0)), an array made without dtype=",
+    step="write constants as Python numbers, make masks with .to(dtype=g.dtype) and arrays with dtype=x.dtype",
+    answer="give every mask, constant and array you make the dtype of the tensor it meets (.to(dtype=g.dtype), "
+           "dtype=x.dtype)",
 )
 
 
@@ -163,7 +203,7 @@ def compare(case, got, expected, what, hints, check, tolerance=None, variants=()
     ``note`` and ``hints`` instead of ``hints``.
     """
     if not isinstance(got, Tensor):
-        raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", hints, check)
+        raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", RETURNS, "returns")
     with reference_mode():  # tinygen's own ops, NumPy's error state as before the student's file
         _compare(case, _plain(got), expected, what, hints, check, tolerance, variants)
 
@@ -182,7 +222,7 @@ def _compare(case, got, expected, what, hints, check, tolerance, variants):
         raise ExerciseFailure(f"{case}: {what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}",
                               hints, check)
     if got.dtype != expected.dtype:
-        raise ExerciseFailure(f"{case}: {what} has dtype {got.dtype}, expected {expected.dtype}", hints, check)
+        raise ExerciseFailure(f"{case}: {what} has dtype {got.dtype}, expected {expected.dtype}", DTYPE, "dtype")
     tolerance = tolerance or tolerance_for(expected)
     got, expected = got.detach(), expected.detach()
     if not got.numel():
@@ -213,13 +253,16 @@ def _mismatches(got, expected, bound):
     return (excess > 0) | (logical_not(both_finite) & logical_not(same_special)), excess
 
 
+def _same_values(after, original):
+    """Whether ``after`` still holds ``original``'s values (NaN where it was NaN)."""
+    after, original = after.detach(), original.detach()
+    return bool(((after == original) | (isnan(after) & isnan(original))).all())
+
+
 def check_unchanged(case, originals, used, names, function):
     """The student's ``function`` must leave its inputs as they were (``used`` against ``originals``)."""
     for name, original, after in zip(names, originals, used):
-        if not isinstance(original, Tensor):
-            continue
-        same = (after.detach() == original.detach()) | (isnan(after.detach()) & isnan(original.detach()))
-        if not bool(same.all()):
+        if isinstance(original, Tensor) and not _same_values(after, original):
             raise ExerciseFailure(
                 f"{case}: your {function} changed its input {name} in place (the caller's tensor is now different; "
                 "the expected values were computed by the grader from its own copy of the original)",
@@ -227,6 +270,24 @@ def check_unchanged(case, originals, used, names, function):
                       direction="operations such as x *= ..., x[...] = ..., or out=x write into the caller's array",
                       step="work on new arrays (y = x * 2, not x *= 2), or copy first (x = x.copy())"),
                 f"{function} changed {name}")
+
+
+def check_backward_left_alone(case, tensors):
+    """A backward must leave what it was given as it was: ``tensors`` is ``[(what, before, after)]`` (the op's
+    inputs, its output, the upstream gradient g), each the caller's, which the engine passes on or keeps."""
+    for what, before, after in tensors:
+        if isinstance(before, Tensor) and not _same_values(after, before):
+            raise ExerciseFailure(
+                f"{case}: your backward changed {what} in place (the caller's tensor is now different): a backward "
+                "returns new tensors and leaves its inputs, its output and g as they were",
+                Hints(what=f"your backward must not write into {what}: the engine passes g on to other ops, and the "
+                           "inputs and the output belong to the caller",
+                      direction="x.array[...] = ..., x.array *= ..., g.array += ... or out= write into a tensor "
+                                "that is not yours",
+                      step="compute new tensors (g * mask, not g.array[mask] = 0), or copy first (g = g.clone())",
+                      answer="replace each assignment into a given tensor's .array by an expression that makes a new "
+                             "tensor"),
+                f"backward changed {what.split()[-1]}")
 
 
 def check_forward(case, student, reference, inputs, names, hints, check="forward", tolerance=None, variants=()):
@@ -263,6 +324,7 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
         output = reference(*copies)
         upstream = upstream_for(output, seed)
         expected = grad(output, [copies[i] for i in wrt], upstream, allow_unused=True)
+        expected_output = output.detach()
     used = [duplicate(x) for x in inputs]
     first = names[wrt[0]]
     alone = len(wrt) == 1
@@ -271,16 +333,23 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
         if not isinstance(output, Tensor) or output.grad_fn is None:
             raise ExerciseFailure(f"{case}: the op's output has no graph (grad_fn is None)", hints[first],
                                   f"gradient of {first}")
+        check_unchanged(case, inputs, used, names, "forward")
+        output_before, given = output.detach().clone(), duplicate(upstream)
         with set_grad_enabled(False):
-            got = output.grad_fn.backward(upstream)
+            got = output.grad_fn.backward(given)
+    check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
+                              + [("its output", output_before, output), ("the upstream gradient g", upstream, given)])
+    if isinstance(got, list):
+        raise ExerciseFailure(f"{case}: backward returned a list of {len(got)}; return a tuple, one gradient per "
+                              "input (tinygen's engine takes a list for one gradient)", RETURNS, "returns")
     got = got if isinstance(got, tuple) else (got,)
+    expected = [creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype) if gradient is None else gradient
+                for i, gradient in zip(wrt, expected)]
     if len(got) != len(inputs):
         raise ExerciseFailure(f"{case}: backward returned {len(got)} gradient(s) for {len(inputs)} input(s) "
-                              f"({', '.join(names)}): one per input, in order", hints[first], f"gradient of {first}")
+                              f"({', '.join(names)}): one per input, in order", RETURNS, "returns")
     for i, reference_gradient in zip(wrt, expected):
         name, check = names[i], f"gradient of {names[i]}"
-        if reference_gradient is None:
-            reference_gradient = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
         if got[i] is None:
             raise ExerciseFailure(f"{case}: backward returned None for dL/d{name}, but {name} requires a gradient",
                                   hints[name], check)
@@ -293,8 +362,91 @@ def check_op_backward(case, student, reference, inputs, names, hints, seed=0, se
             symptoms[name](case, got[i])
         compare(case, got[i], reference_gradient, f"dL/d{name}", hints[name], check,
                 variants=(variants or {}).get(name, ()))
+    check_strided(case, student, inputs, names, expected_output, upstream, dict(zip(wrt, expected)))
+    check_interleaved(case, student, inputs, names, upstream, dict(zip(wrt, expected)), seed)
+    check_float32(case, student, reference, inputs, names, seed)
     if second_order:
         check_second_order(case, student, reference, inputs, names, seed)
+
+
+def strided(x):
+    """A leaf with ``x``'s values laid out as a transpose's and a slice's are (``strided_copy``: axes in reverse
+    memory order, every other element), for a Tensor with a dimension; anything else as is."""
+    if not isinstance(x, Tensor) or not x.ndim:
+        return x
+    return Tensor._make(strided_copy(x.detach().array), x.backend).requires_grad_(x.requires_grad)
+
+
+def check_strided(case, student, inputs, names, expected_output, upstream, expected):
+    """The student's op again, on its inputs and the upstream gradient g laid out with strides (the engine passes
+    such a g after a transpose or a slice): the same output and gradients (``expected``: {input index: dL/dinput})
+    are expected."""
+    if not any(isinstance(x, Tensor) and x.ndim for x in [*inputs, upstream]):
+        return
+    case = f"{case}, with the inputs and g laid out with strides"
+    with attempting(case, STRIDED, "strides"):
+        output = student(*[strided(x) for x in inputs])
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(strided(upstream))
+    compare(case, output, expected_output, "the output", STRIDED, "strides")
+    got = got if isinstance(got, tuple) else (got,)
+    for i, gradient in expected.items():
+        compare(case, got[i], gradient, f"dL/d{names[i]}", STRIDED, "strides")
+
+
+def check_interleaved(case, student, inputs, names, upstream, expected, seed=0):
+    """Two of the student's op, as a network has: a forward on the inputs, a forward on other values, then the
+    first one's backward, which must give the first one's gradients (``expected``: {input index: dL/dinput})."""
+    case = f"{case}, with another forward of the op before its backward"
+    with attempting(case, INTERLEAVED, "interleaved"):
+        output = student(*[duplicate(x) for x in inputs])
+        student(*[_other_values(x, seed + 7919 + k) for k, x in enumerate(inputs)])
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(duplicate(upstream))
+    got = got if isinstance(got, tuple) else (got,)
+    for i, gradient in expected.items():
+        compare(case, got[i], gradient, f"dL/d{names[i]}", INTERLEAVED, "interleaved")
+
+
+def _other_values(x, seed):
+    """A floating-point Tensor of ``x``'s shape, dtype and requires_grad with other values; anything else as is."""
+    if not isinstance(x, Tensor) or x.dtype not in (float32, float64):
+        return duplicate(x)
+    return random_tensor(tuple(x.shape), seed, requires_grad=x.requires_grad, dtype=x.dtype)
+
+
+def in_float32(x):
+    """A float32 copy of a float64 Tensor ``x``, with its layout and requires_grad; anything else as is."""
+    if not isinstance(x, Tensor) or x.dtype != float64:
+        return x
+    copy = x.detach().to(dtype=float32)
+    if x.ndim and not x.array.flags.c_contiguous:
+        copy = noncontiguous(copy)
+    return copy.requires_grad_(x.requires_grad)
+
+
+def check_float32(case, student, reference, inputs, names, seed=0):
+    """The op on float32 copies of the float64 inputs: its output must have tinygen's dtype and each gradient its
+    input's (the engine refuses another: a backward that promotes float32 to float64 stops float32 training).
+    Only dtypes are compared; the values were compared in float64."""
+    if not any(isinstance(x, Tensor) and x.dtype == float64 for x in inputs):
+        return
+    inputs, case = [in_float32(x) for x in inputs], f"{case}, in float32"
+    with reference_mode():
+        expected = reference(*[duplicate(x) for x in inputs])
+    used = [duplicate(x) for x in inputs]
+    with attempting(case, DTYPE, "dtype"):
+        output = student(*used)
+        if output.dtype != expected.dtype:
+            raise ExerciseFailure(f"{case}: the output has dtype {output.dtype}, expected {expected.dtype}", DTYPE,
+                                  "dtype")
+        with set_grad_enabled(False):
+            got = output.grad_fn.backward(upstream_for(expected, seed))
+    got = got if isinstance(got, tuple) else (got,)
+    for name, x, gradient in zip(names, used, got):
+        if isinstance(x, Tensor) and x.requires_grad and isinstance(gradient, Tensor) and gradient.dtype != x.dtype:
+            raise ExerciseFailure(f"{case}: dL/d{name} has dtype {gradient.dtype}, but {name} has dtype {x.dtype}: "
+                                  "each gradient has its input's dtype", DTYPE, "dtype")
 
 
 def check_gradients(case, student, reference, inputs, names, hints, seed=0, second_order=False):
@@ -313,7 +465,11 @@ def check_gradients(case, student, reference, inputs, names, hints, seed=0, seco
         if not isinstance(output, Tensor) or not output.requires_grad:
             raise ExerciseFailure(f"{case}: the result does not depend on {', '.join(names[i] for i in wrt)} in the "
                                   "graph (requires_grad is False)", hints[first], f"gradient of {first}")
-        got = grad(output, [used[i] for i in wrt], upstream, allow_unused=True)
+        check_unchanged(case, inputs, used, names, "forward")
+        given = duplicate(upstream).requires_grad_()  # so the engine passes it on as it is, not a private copy
+        got = grad(output, [used[i] for i in wrt], given, allow_unused=True)
+    check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
+                              + [("the upstream gradient g", upstream, given)])
     for i, mine, theirs in zip(wrt, got, expected):
         zeros = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
         compare(case, zeros if mine is None else mine, zeros if theirs is None else theirs, f"dL/d{names[i]}",

@@ -27,6 +27,8 @@ Every ``Delegation`` and ``Tampering`` is recorded when raised, so a student's `
 hide it.
 """
 import contextlib
+import copy
+import dataclasses
 import inspect
 import itertools
 import operator
@@ -239,6 +241,49 @@ class Snapshot:
         return [(owner, name, value) for owner, name, value in self.found if _current(owner, name) is not value]
 
 
+class Contents:
+    """The grader's own data, as found: the lists, dicts, sets, tuples and dataclass instances (cases, hints,
+    tolerances) bound to public names of the ``modules`` (tinygen's exercise modules and the exercise.py graders).
+    ``changed()`` finds those changed in place (``CASES.clear()``, ``object.__setattr__`` on a frozen tolerance),
+    which a rebinding check cannot see, and puts them back. ~0.3 ms: each is compared by its repr."""
+
+    def __init__(self, modules):
+        self.found = []
+        for module in modules:
+            for name, value in list(vars(module).items()):
+                if name.startswith("_") or not _is_data(value):
+                    continue
+                try:
+                    self.found.append((module, name, value, copy.deepcopy(value), repr(value)))
+                except Exception:  # noqa: BLE001 (data that cannot be copied is not watched)
+                    continue
+
+    def changed(self):
+        """[(module, name)] of the data changed in place since it was found; each is put back where it can be."""
+        altered = [(module, name, value, saved) for module, name, value, saved, text in self.found
+                   if repr(value) != text]
+        for _, _, value, saved in altered:
+            _put_back(value, saved)
+        return [(module, name) for module, name, _, _ in altered]
+
+
+def _is_data(value):
+    return isinstance(value, (list, dict, set, tuple)) or (dataclasses.is_dataclass(value)
+                                                           and not isinstance(value, type))
+
+
+def _put_back(value, saved):
+    """Give ``value`` (changed in place) the contents of ``saved``, a deep copy made before (a tuple cannot be)."""
+    if isinstance(value, list):
+        value[:] = copy.deepcopy(saved)
+    elif isinstance(value, (dict, set)):
+        value.clear()
+        value.update(copy.deepcopy(saved))
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            object.__setattr__(value, field.name, copy.deepcopy(getattr(saved, field.name)))
+
+
 def _where(owner, name):
     if inspect.ismodule(owner):
         return f"{owner.__name__}.{name}"
@@ -279,6 +324,8 @@ class Guard:
                         if name.split(".")[0] == "tinygen" and getattr(module, "__file__", None)}
         _active = self
         self._bindings = Snapshot(bindings(self.graders))
+        self._contents = Contents([module for name, module in list(sys.modules.items())
+                                   if name.startswith("tinygen.exercises.") and name != __name__] + list(self.graders))
         self._numpy_errors = numpy.geterr()  # how NumPy treats overflow and the like, for expected values
         self._poison()
         self.armed = True
@@ -334,9 +381,11 @@ class Guard:
         changed = self._bindings.changed()
         for owner, name, value in changed:
             setattr(owner, name, value)
-        if changed:
-            names = ", ".join(_where(owner, name) for owner, name, _ in changed[:3])
-            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        where = [_where(owner, name) for owner, name, _ in changed]
+        where += [f"{_where(owner, name)} (in place)" for owner, name in self._contents.changed()]
+        if where:
+            names = ", ".join(where[:3])
+            more = f" and {len(where) - 3} more" if len(where) > 3 else ""
             message = (f"your code changed {names}{more}, which the grader computes with: a submission may use "
                        "NumPy and tinygen but must leave their functions (and the grader's) as they are")
             self.tampered.append(message)

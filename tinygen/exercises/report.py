@@ -2,6 +2,7 @@
 JSON, JUnit XML, and Gradescope's ``results.json``. Every format carries the same verdicts; none carries more
 than the first hint (the later hints and the answers are for the student to ask for).
 """
+import re
 import xml.etree.ElementTree as ElementTree
 
 import tinygen
@@ -70,21 +71,31 @@ def json_report(results, workspace=None):
     }
 
 
+#: characters XML 1.0 cannot hold, even escaped (a student's ANSI colours, a NUL)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text):
+    """``text`` with each character XML cannot hold written as its escape (``\\x1b``)."""
+    return _NOT_XML.sub(lambda match: ascii(match.group())[1:-1], text)
+
+
 def junit_xml(results):
-    """JUnit XML: one testcase per exercise; a failure is <failure>, an exercise not started is <skipped>."""
+    """JUnit XML: one testcase per exercise; a failure is <failure>, an exercise not started is <skipped>. What the
+    student's code printed or raised may hold characters XML cannot (terminal colours): they are written escaped."""
     suite = ElementTree.Element("testsuite", name="tinygen exercises", tests=str(len(results)),
                                 failures=str(sum(r.status == FAIL for r in results)), errors="0",
                                 skipped=str(sum(r.status == NOT_STARTED for r in results)))
     for result in results:
-        case = ElementTree.SubElement(suite, "testcase", classname="tinygen.exercises", name=result.name)
+        case = ElementTree.SubElement(suite, "testcase", classname="tinygen.exercises", name=_xml(result.name))
         if result.status == FAIL:
-            failure = ElementTree.SubElement(case, "failure", message=result.message.splitlines()[0] if result.message
-                                             else "fail", type=result.check or "fail")
-            failure.text = result.message + (f"\nhint: {result.hint}" if result.hint else "")
+            first = result.message.splitlines()[0] if result.message else "fail"
+            failure = ElementTree.SubElement(case, "failure", message=_xml(first), type=_xml(result.check or "fail"))
+            failure.text = _xml(result.message + (f"\nhint: {result.hint}" if result.hint else ""))
         elif result.status == NOT_STARTED:
-            ElementTree.SubElement(case, "skipped", message=f"not started: {result.message}")
+            ElementTree.SubElement(case, "skipped", message=_xml(f"not started: {result.message}"))
         if result.output:
-            ElementTree.SubElement(case, "system-out").text = result.output
+            ElementTree.SubElement(case, "system-out").text = _xml(result.output)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True)
 
 

@@ -3,13 +3,18 @@ runs), so that nothing a student's code does (``sys.exit``, ``os._exit``, a cras
 tinygen) can end the grading with a pass or reach another exercise; or one exercise in this process
 (``grade_exercise``, what each of those processes runs).
 
-A grading process runs ``grade_child([REQUEST, RESULT_FILE])``: it reads a nonce on stdin, grades, and writes the
-result with the nonce to RESULT_FILE (a process that ends before, or writes no nonce, has failed).
+A grading process runs ``grade_child([REQUEST, RESULT_FILE])``: it reads a key on stdin, grades, and writes the
+result to RESULT_FILE signed with the key (HMAC-SHA256); a process that ends before, or writes no valid signature,
+has failed. The key never appears in the file, so code that reads the result there cannot sign another.
 """
 import concurrent.futures
 import dataclasses
+import faulthandler
 import glob
+import hashlib
+import hmac
 import json
+import linecache
 import os
 import re
 import secrets
@@ -17,6 +22,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 
 from tinygen.exercises.catalog import load_course, lookup
@@ -38,8 +45,8 @@ DELEGATION = Hints(
          "call super() for the method you write",
 )
 TAMPERING = Hints(
-    what="the grader checks your code with NumPy, tinygen and its own functions as they are: your code rebinds "
-         "one of them (an assignment to a library's name or a function's __code__)",
+    what="the grader checks your code with NumPy, tinygen and its own functions and data as they are: your code "
+         "changes one of them (an assignment to a library's name or a function's __code__, the grader's cases)",
     direction="compute your answer with those libraries; do not assign to their names, even to restore them (to "
               "put your class or function in place of tinygen's is the grader's job: it does so itself)",
     step="delete the lines that assign to numpy.<name>, tinygen.<module>.<name> or a function's attributes",
@@ -57,6 +64,9 @@ REVIEW = {
     "processes": r"\bsubprocess\b|os\.system|\bfork\(",
     "importlib": r"\bimportlib\b",
     "file access": r"\bopen\(|read_text|read_bytes",
+    "another framework (torch, jax, tensorflow, scipy)":
+        r"(?m)^\s*(?:import|from)\s+(?:[\w.]+\s*,\s*)*(?:torch|jax|tensorflow|scipy)\b"
+        r"|__import__\(\s*['\"](?:torch|jax|tensorflow|scipy)\b",
 }
 
 
@@ -101,7 +111,7 @@ def grade_exercise(directory, exercise, course, interrupts=False):
     if not os.path.exists(path):
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
-    with open(path) as file:
+    with open(path, encoding="utf-8", errors="replace") as file:  # a file in another encoding is Python's to judge
         source = file.read()
     review = tuple(what for what, pattern in REVIEW.items() if re.search(pattern, source))
     reference = exercise.reference()
@@ -216,24 +226,26 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
     untouched = _untouched_stub(path, exercise)
     if untouched is not None:
         return untouched
-    request = json.dumps({"directory": os.path.abspath(directory), "name": exercise.name,
-                          "from": [os.path.abspath(d) for d in from_dirs]})
     nonce = secrets.token_hex(16)
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(TINYGEN_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     with tempfile.TemporaryDirectory(prefix="tinygen-grade-") as scratch:
-        result_file = os.path.join(scratch, "result.json")
+        result_file, watchdog = os.path.join(scratch, "result.json"), os.path.join(scratch, "watchdog")
+        request = json.dumps({"directory": os.path.abspath(directory), "name": exercise.name,
+                              "from": [os.path.abspath(d) for d in from_dirs],
+                              "watchdog": [watchdog, time.time() + timeout - min(2.0, 0.25 * timeout)]})
         command = [sys.executable, "-c", "import sys; from tinygen.exercises.runner import grade_child; "
                    "grade_child(sys.argv[1:])", request, result_file]
-        try:
-            done = subprocess.run(command, input=nonce + "\n", capture_output=True, text=True, timeout=timeout,
-                                  env=environment)
-        except subprocess.TimeoutExpired as expired:
+        done, output = _run_grading_process(command, nonce, environment, timeout)
+        if not done:
             return Result(exercise.name, FAIL, f"grading took longer than {timeout:g} s and was stopped (an endless "
-                                               "loop, or far too slow)", check="timeout",
-                          output=_tail(expired.stdout, expired.stderr), max_points=exercise.points)
+                                               f"loop, or far too slow){_stopped_at(watchdog, path)}",
+                          check="timeout", output=output, max_points=exercise.points)
         report = _read_report(result_file, nonce)
-    output = _tail(done.stdout, done.stderr)
+    if report is FORGED:
+        return Result(exercise.name, FAIL, "the result file holds a report the grading process did not sign (written "
+                      "or changed by other code: its signature does not match); the exercise counts as failed",
+                      check="forged", output=output, max_points=exercise.points)
     if report is None:
         code = done.returncode
         if code < 0:
@@ -249,11 +261,84 @@ def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
     return result
 
 
+def _run_grading_process(command, nonce, environment, timeout):
+    """Run a grading process in a process group of its own: ``(the process, or None if it ran past ``timeout``, the
+    end of its output)``. Whatever the student's code started (a subprocess, a fork) is ended with it: it would run
+    on after the grading. Of the output only the end is kept, as it comes: a print in an endless loop writes
+    gigabytes before the timeout."""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=environment, start_new_session=_GROUPS)
+    tail = _Tail(process.stdout)
+    timed_out = False
+    try:
+        try:
+            process.stdin.write(f"{nonce}\n".encode())
+            process.stdin.close()
+        except OSError:  # the process ended before it read the key: reported below as having no result
+            pass
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _end_group(process)
+        process.wait()
+        tail.join(5.0)  # the output closes once the group is gone
+    return (None if timed_out else process), tail.text()
+
+
+class _Tail(threading.Thread):
+    """Reads a stream to its end, keeping only the last ``limit`` bytes."""
+
+    def __init__(self, stream, limit=4096):
+        super().__init__(daemon=True)
+        self.stream, self.limit, self.kept = stream, limit, bytearray()
+        self.start()
+
+    def run(self):
+        while chunk := self.stream.read1(65536):
+            self.kept += chunk
+            del self.kept[:-self.limit]
+
+    def text(self):
+        return _tail(bytes(self.kept))
+
+
+_GROUPS = hasattr(os, "killpg")  # POSIX: each grading process leads a process group of its own
+
+
+def _end_group(process):
+    """Kill ``process`` and every process of its group (those the student's code started)."""
+    if not _GROUPS:
+        if process.poll() is None:
+            process.kill()
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # no process of the group is left
+        pass
+
+
+def _stopped_at(watchdog, path):
+    """`` while running mul.py, line 27: <the line>``: the innermost line of the student's file in the stack that
+    the grading process's watchdog (``faulthandler``) wrote shortly before the timeout; "" if none."""
+    try:
+        with open(watchdog) as file:
+            stack = file.read()
+    except OSError:
+        return ""
+    target = os.path.abspath(path)
+    for filename, line in re.findall(r'File "(.+)", line (\d+)', stack):  # the most recent call first
+        if os.path.abspath(filename) == target:
+            text = linecache.getline(target, int(line)).strip()
+            return f"; it was running {os.path.basename(path)}, line {line}" + (f": {text}" if text else "")
+    return ""
+
+
 def _untouched_stub(path, exercise):
     if not os.path.exists(path):
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
-    with open(path) as file:
+    with open(path, encoding="utf-8", errors="replace") as file:
         if file.read() != exercise.stub_text():
             return None
     parts = _STUB_PARTS.findall(exercise.stub_text())
@@ -261,13 +346,28 @@ def _untouched_stub(path, exercise):
                   "stub)", max_points=exercise.points)
 
 
+FORGED = object()  # a report whose signature does not match
+
+
 def _read_report(result_file, nonce):
+    """The result the grading process wrote, as a dict; None if there is none, FORGED if it is not signed."""
     try:
         with open(result_file) as file:
             report = json.load(file)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return None
-    return report["result"] if isinstance(report, dict) and report.get("nonce") == nonce else None
+    except (OSError, ValueError):
+        return FORGED
+    if not isinstance(report, dict) or not isinstance(report.get("result"), str):
+        return FORGED
+    if not hmac.compare_digest(str(report.get("signature")), _signature(nonce, report["result"])):
+        return FORGED
+    return json.loads(report["result"])
+
+
+def _signature(key, text):
+    """The HMAC-SHA256 of ``text`` under ``key``, in hex: only who holds the key can sign a result."""
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def _tail(*streams, limit=2000):
@@ -286,8 +386,13 @@ def grade_child(argv):
     """The grading process: grade one exercise (``argv`` = [REQUEST, RESULT_FILE]) and report it."""
     request, result_file = json.loads(argv[0]), argv[1]
     nonce = sys.stdin.readline().strip()
+    if request.get("watchdog"):  # where the student's code is, shortly before a timeout stops it
+        path, deadline = request["watchdog"]
+        seconds = max(deadline - time.time(), 0.01)
+        faulthandler.dump_traceback_later(seconds, file=open(path, "w"))  # noqa: SIM115 (open while it runs)
     sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]  # `-c` put the current directory first
     course = load_course(request["from"])
     result = grade_exercise(request["directory"], lookup(course, request["name"]), course, interrupts=True)
     with open(result_file, "w") as file:
-        json.dump({"nonce": nonce, "result": result.to_dict()}, file)
+        text = json.dumps(result.to_dict())
+        json.dump({"result": text, "signature": _signature(nonce, text)}, file)

@@ -7,7 +7,9 @@ steps (lr |m_hat| eps' / v_hat per step, twice over), plus float64 rounding.
 """
 import math
 
+from tinygen import creation
 from tinygen.exercises.grading import ExerciseFailure, Hints, attempting, compare, random_tensor, reference_mode
+from tinygen.ops.elementwise import where
 
 SUMMARY = "the update rule of Adam, with bias correction"
 READING = "docs/derivations/adam.md"
@@ -37,6 +39,18 @@ VARIANTS = [
     (dict(decoupled=True), "Adam with AdamW's decoupled weight decay",
      "weight decay shrinks the parameter directly (AdamW's form) instead of being added to the gradient"),
 ]
+EPSILON = Hints(
+    what="your parameters differ from Adam's where a gradient is 0 (so v is 0) or tiny (4e-5): look at eps",
+    direction="eps keeps the step finite where sqrt(v_hat) is 0, and sets its size where sqrt(v_hat) is near eps",
+    step="the denominator is sqrt(v_hat) + eps: eps is added after the square root, not inside it",
+    answer=ANSWER,
+)
+GRADIENT_CHANGED = Hints(
+    what="your step writes into a parameter's gradient (p.grad): weight decay added in place, say",
+    direction="grad += ... and grad *= ... change the array the caller keeps in p.grad",
+    step="make a new array instead: grad = grad + weight_decay * param.array",
+    answer="grad = grad + group['weight_decay'] * param.array (not grad += ...)",
+)
 SETTINGS = [dict(), dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1, eps=1e-6)]
 SHAPES = [(3, 4), (5,)]
 STEPS = 5
@@ -61,23 +75,26 @@ def rule(initial, gradients, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay
             m_hat = m[k] / (1 - beta1 ** t) if correct_m else m[k]
             v_hat = v[k] / (1 - beta2 ** t) if correct_v else v[k]
             params[k] = params[k] - lr * m_hat / (v_hat.sqrt() + eps)
-            effect[k] = effect[k] + lr * m_hat.abs() * widest / v_hat
+            effect[k] = effect[k] + lr * m_hat.abs() * widest / where(v_hat > 0, v_hat, v_hat + 1.0)  # m = 0 at v = 0
         trajectory.append(list(params))
         tolerances.append([2.0 * e + 1e-12 * (p.abs() + 1.0) for e, p in zip(effect, params)])
     return trajectory, tolerances
 
 
 def run(optimizer_class, initial, gradients, settings):
-    """The parameters after each step of ``optimizer_class`` (tinygen's Adam or the student's)."""
+    """The parameters after each step of ``optimizer_class`` (tinygen's Adam or the student's), and the first
+    (step, parameter) whose ``.grad`` the step changed (None if none: a step reads the gradients, never writes)."""
     params = [p.detach().clone().requires_grad_() for p in initial]
     optimizer = optimizer_class(params, **settings)
-    trajectory = []
-    for step_gradients in gradients:
+    trajectory, changed = [], None
+    for step, step_gradients in enumerate(gradients, start=1):
         for p, g in zip(params, step_gradients):
             p.grad = g.clone()
         optimizer.step()
         trajectory.append([p.detach().clone() for p in params])
-    return trajectory
+        touched = [k for k, (p, g) in enumerate(zip(params, step_gradients)) if not bool((p.grad == g).all())]
+        changed = changed or ((step, touched[0]) if touched else None)
+    return trajectory, changed
 
 
 class EpsilonTolerance:
@@ -93,26 +110,49 @@ class EpsilonTolerance:
         return "the most that where eps sits can change it, plus float64 rounding"
 
 
+def zero_and_tiny(shape, step):
+    """A gradient whose first two entries are 0 at every step (v stays 0: only eps keeps the step finite) and whose
+    others are +-(3 to 5)e-5 (sqrt(v) is then near enough eps that eps inside the square root is far off)."""
+    draws = random_tensor(shape, 200 * step, requires_grad=False)
+    count = draws.numel()
+    kept = creation.tensor([0.0, 0.0] + [1.0] * (count - 2), dtype=draws.dtype).reshape(shape)
+    return draws.sign() * (3.0 + 2.0 * draws.abs()) * 1e-5 * kept
+
+
 def grade(student, reference):
-    for number, settings in enumerate(SETTINGS):
+    for settings in SETTINGS:
         initial = [random_tensor(shape, 50 + k, requires_grad=False) for k, shape in enumerate(SHAPES)]
         gradients = [[random_tensor(shape, 100 * step + k, requires_grad=False) for k, shape in enumerate(SHAPES)]
                      for step in range(1, STEPS + 1)]
-        options = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) | settings
-        with reference_mode():
-            expected = run(reference.Adam, initial, gradients, settings)
-            tolerances = rule(initial, gradients, **options)[1]
-            variants = [(rule(initial, gradients, **options, **changes)[0], f"your parameters match {note}",
-                         Hints(what, HINTS.direction, HINTS.step, ANSWER)) for changes, note, what in VARIANTS]
-        described = f"Adam({', '.join(f'{key}={value}' for key, value in settings.items())})"
-        with attempting(described, HINTS, "update"):
-            got = run(student.Adam, initial, gradients, settings)
-        for step in range(STEPS):
-            for k, shape in enumerate(SHAPES):
-                tolerance = EpsilonTolerance(tolerances[step][k])
-                known = [(trajectory[step][k], note, hints) for trajectory, note, hints in variants]
-                if not isinstance(got[step][k], type(expected[step][k])):
-                    raise ExerciseFailure(f"{described}: parameter {k} is not a Tensor after step {step + 1}", HINTS,
-                                          "update")
-                compare(f"{described}, parameter {k} {shape} after step {step + 1}", got[step][k], expected[step][k],
-                        "the parameter", HINTS, "update", tolerance, known)
+        check_steps(student, reference, settings, initial, gradients, "", HINTS)
+    initial = [random_tensor(shape, 60 + k, requires_grad=False) for k, shape in enumerate(SHAPES)]
+    gradients = [[zero_and_tiny(shape, step) for shape in SHAPES] for step in range(1, STEPS + 1)]
+    check_steps(student, reference, {}, initial, gradients, " with gradients 0 in some entries, 4e-5 in the others",
+                EPSILON)
+
+
+def check_steps(student, reference, settings, initial, gradients, about, hints):
+    """Run the student's Adam and tinygen's for ``STEPS`` steps of ``gradients`` and compare each parameter after
+    each step; a match with a known wrong rule is named (``VARIANTS``), and so is a ``.grad`` the step changed."""
+    options = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) | settings
+    with reference_mode():
+        expected = run(reference.Adam, initial, gradients, settings)[0]
+        tolerances = rule(initial, gradients, **options)[1]
+        variants = [(rule(initial, gradients, **options, **changes)[0], f"your parameters match {note}",
+                     Hints(what, HINTS.direction, HINTS.step, ANSWER)) for changes, note, what in VARIANTS]
+    described = f"Adam({', '.join(f'{key}={value}' for key, value in settings.items())}){about}"
+    with attempting(described, hints, "update"):
+        got, changed = run(student.Adam, initial, gradients, settings)
+    if changed is not None:
+        raise ExerciseFailure(f"{described}: your step {changed[0]} changed parameter {changed[1]}'s gradient (.grad) "
+                              "in place; a step reads the gradients and leaves them as they were", GRADIENT_CHANGED,
+                              "gradient changed")
+    for step in range(STEPS):
+        for k, shape in enumerate(SHAPES):
+            tolerance = EpsilonTolerance(tolerances[step][k])
+            known = [(trajectory[step][k], note, named) for trajectory, note, named in variants]
+            if not isinstance(got[step][k], type(expected[step][k])):
+                raise ExerciseFailure(f"{described}: parameter {k} is not a Tensor after step {step + 1}", hints,
+                                      "update")
+            compare(f"{described}, parameter {k} {shape} after step {step + 1}", got[step][k], expected[step][k],
+                    "the parameter", hints, "update", tolerance, known)

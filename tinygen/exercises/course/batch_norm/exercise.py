@@ -48,17 +48,24 @@ UNBIASED = Hints(
     step="((x - mean) ** 2).mean(dim=axes, keepdim=True), or x.var(dim=axes, unbiased=False, keepdim=True)",
     answer=ANSWER_X,
 )
-#: (input shape, with gamma, with beta, second order)
-CASES = [((6, 3), True, True, True), ((3, 2, 2, 3), True, True, False), ((5, 2, 3), False, True, True),
-         ((4, 2), False, False, False)]
+FIXED_EPS = Hints(
+    what=f"your backward uses eps = {EPS:g} whatever the layer's eps is",
+    direction="the layer's eps is self.eps: BatchNorm2d(eps=1e-3) has another than the default",
+    step="(var + self.eps) ** -0.5, the same as the forward's",
+    answer=ANSWER_X,
+)
+#: (input shape, with gamma, with beta, second order, eps)
+CASES = [((6, 3), True, True, True, EPS), ((3, 2, 2, 3), True, True, False, 1e-3), ((5, 2, 3), False, True, True, 0.1),
+         ((4, 2), False, False, False, EPS)]
 
 
-def unbiased_variance_gradient(x, gamma, upstream):
-    """dL/dx of batch norm when the backward (wrongly) uses the variance normalized by 1/(M - 1)."""
+def closed_form_gradient(x, gamma, upstream, eps=EPS, unbiased=True):
+    """dL/dx of batch norm when the backward (wrongly) uses the variance normalized by 1/(M - 1) (``unbiased``), or
+    the variance of the forward with ``eps``."""
     axes = (0,) + tuple(range(2, x.ndim))
     count = x.numel() // x.shape[1]
     centered = x - x.mean(dim=axes, keepdim=True)
-    invstd = ((centered * centered).sum(dim=axes, keepdim=True) / (count - 1) + EPS) ** -0.5
+    invstd = ((centered * centered).sum(dim=axes, keepdim=True) / (count - 1 if unbiased else count) + eps) ** -0.5
     xhat = centered * invstd
     scale = invstd * gamma.reshape((1, -1) + (1,) * (x.ndim - 2)) if gamma is not None else invstd
     return scale * (upstream - upstream.mean(dim=axes, keepdim=True)
@@ -66,24 +73,27 @@ def unbiased_variance_gradient(x, gamma, upstream):
 
 
 def grade(student, reference):
-    for seed, (shape, has_weight, has_bias, second_order) in enumerate(CASES):
+    for seed, (shape, has_weight, has_bias, second_order, eps) in enumerate(CASES):
         x = random_tensor(shape, 10 * seed, low=-2.0, high=2.0)
         affine = [random_tensor((shape[1],), 10 * seed + k, low=0.5, high=1.5) for k in (1, 2)]
         operands = [x] + [a for a, used in zip(affine, (has_weight, has_bias)) if used]
         names = ["x"] + [n for n, used in (("gamma", has_weight), ("beta", has_bias)) if used]
-        case = f"batch norm of x {tuple(shape)}" + "".join(f" with {name}" for name in names[1:])
+        case = f"batch norm of x {tuple(shape)}" + "".join(f" with {name}" for name in names[1:]) + f", eps={eps:g}"
 
         def mine(*operands):
-            return student.BatchNormTraining(EPS, has_weight, has_bias)(*operands)
+            return student.BatchNormTraining(eps, has_weight, has_bias)(*operands)
 
         def theirs(*operands):
-            return reference.BatchNormTraining(EPS, has_weight, has_bias)(*operands)
+            return reference.BatchNormTraining(eps, has_weight, has_bias)(*operands)
 
-        upstream = upstream_for(x, seed)
-        variant = expect(unbiased_variance_gradient, x, affine[0] if has_weight else None, upstream)
+        upstream, gamma = upstream_for(x, seed), affine[0] if has_weight else None
         note = ("it matches batch norm whose variance is normalized by 1/(M - 1), the unbiased estimate, but the "
                 "forward normalizes by 1/M (M = N * H * W values per channel)")
+        known = [(expect(closed_form_gradient, x, gamma, upstream, eps), note, UNBIASED)]
+        if eps != EPS:
+            known.append((expect(closed_form_gradient, x, gamma, upstream, EPS, False),
+                          f"it matches batch norm with eps = {EPS:g}, but this layer's eps is {eps:g}", FIXED_EPS))
         symptom = sums_to_zero((0,) + tuple(range(2, x.ndim)), "dL/dx does not sum to zero over each channel",
                                SUMS_TO_ZERO, "sums to zero")
         check_op_backward(case, mine, theirs, operands, names, HINTS, seed=seed, second_order=second_order,
-                          variants={"x": [(variant, note, UNBIASED)]}, symptoms={"x": symptom})
+                          variants={"x": known}, symptoms={"x": symptom})

@@ -41,6 +41,12 @@ HINTS = {
         answer="-(g * x)",
     ),
 }
+STABLE_BACKWARD = Hints(
+    what="dL/dx is not finite (or not exact) at logits of large magnitude: an exp overflows (inf / inf is nan)",
+    direction="write dL/dx with a function that tinygen already computes stably at any logit",
+    step=HINTS["x"].step,
+    answer=HINTS["x"].answer,
+)
 MODERATE = [-3.0, -1.0, -0.5, 0.0, 0.5, 2.0, 3.0]
 EXTREME = [-1000.0, -40.0, -3.0, -0.5, 0.0, 0.5, 3.0, 40.0, 1000.0]
 TARGETS = [0.0, 1.0, 0.3, 1.0, 0.5, 0.0, 0.7, 1.0, 0.0]
@@ -60,3 +66,8 @@ def grade(student, reference):
         x, t = random_tensor(shape, 2 * seed, low=-4.0, high=4.0), random_tensor(shape, 2 * seed + 1, low=0.0)
         check_op_backward(f"backward at x {shape}, t {shape}", loss(student), loss(reference), [x, t], ["x", "t"],
                           HINTS, seed=seed)
+    x = creation.tensor(EXTREME, dtype=float64).requires_grad_()
+    t = creation.tensor(TARGETS, dtype=float64).requires_grad_()
+    # first order only: 1 / (1 + exp(-x)) is an exact first derivative whose own derivative overflows at -1000
+    check_op_backward(f"backward at logits {EXTREME}, targets {TARGETS}", loss(student), loss(reference), [x, t],
+                      ["x", "t"], {**HINTS, "x": STABLE_BACKWARD}, second_order=False)

@@ -22,6 +22,12 @@ VALUE = Hints(
          "before summing the squares over dim 1",
     answer=ANSWER,
 )
+SCALE = Hints(
+    what="your penalty is not scaled by the lambda_ it is given: 10 is WGAN-GP's usual choice, not the only one",
+    direction="the penalty is lambda_ times the mean of (||gradient|| - 1)^2; lambda_ is an argument",
+    step="multiply by the argument lambda_, not by a number",
+    answer=ANSWER,
+)
 GRAPH = Hints(
     what="the penalty does not depend on the critic's weights in the graph, so it cannot train the critic",
     direction="the input gradient must itself be recorded, to be differentiated again",
@@ -52,8 +58,8 @@ def grade(student, reference):
     first, second = random_tensor((6, 4), 12), random_tensor((4,), 13)
     device = real.device
 
-    def penalty(implementation):
-        return lambda first, second, fake: implementation(critic_for(first, second), real, fake, 10.0,
+    def penalty(implementation, lambda_=10.0):
+        return lambda first, second, fake: implementation(critic_for(first, second), real, fake, lambda_,
                                                           generator=Generator(device, 7))
 
     expected = expect(penalty(reference.gradient_penalty), first, second, fake)
@@ -63,6 +69,11 @@ def grade(student, reference):
     if not isinstance(got, Tensor) or got.ndim != 0:
         raise ExerciseFailure(f"{case}: expected a 0-d Tensor, got {got!r}", VALUE, "value")
     compare(case, got, expected, "the penalty", VALUE, "value")
+    scaled = expect(penalty(reference.gradient_penalty, 2.5), first, second, fake)
+    with attempting(f"{case}, lambda_ 2.5", VALUE, "value"):
+        got_scaled = penalty(student.gradient_penalty, 2.5)(first, second, fake)
+    compare(f"{case}, lambda_ 2.5", got_scaled, scaled, "the penalty", VALUE, "value",
+            variants=[(expected, "it is the penalty for lambda_ = 10", SCALE)])
     if not got.requires_grad:
         raise ExerciseFailure(f"{case}: the penalty does not depend on the critic's weights (requires_grad is "
                               "False)", GRAPH, "graph")

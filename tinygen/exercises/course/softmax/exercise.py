@@ -56,6 +56,15 @@ CROSS_ENTROPY = Hints(
     answer="reduce(-LogSoftmax(1)(input).gather(1, target.unsqueeze(1)).squeeze(1), reduction)",
 )
 
+STABLE_CROSS_ENTROPY = Hints(
+    what="cross_entropy is not finite (or not exact) at logits of +-1000: a log sees a probability that rounded "
+         "to 0",
+    direction="log(softmax(x)) rounds first and takes the log after; a function you wrote computes the log of the "
+              "probabilities in one stable step",
+    step="log_softmax(x) = (x - max) - log(sum of exp(x - max)) never takes the log of 0",
+    answer=CROSS_ENTROPY.answer,
+)
+
 
 def grade(student, reference):
     for name, make in (("softmax", lambda m, dim: m.Softmax(dim)), ("log_softmax", lambda m, dim: m.LogSoftmax(dim))):
@@ -80,3 +89,21 @@ def grade(student, reference):
         references = (lambda r: lambda x, t: reference.cross_entropy(x, t, reduction=r))(reduction)
         check_forward(case, students, references, [logits, target], ["logits", "target"], CROSS_ENTROPY)
         check_gradients(case, students, references, [logits, target], ["logits", "target"], {"logits": CROSS_ENTROPY})
+    check_stable_cross_entropy(student, reference)
+
+
+def check_stable_cross_entropy(student, reference):
+    """cross_entropy at logits of +-1000: finite and exact, as log_softmax makes it (log(softmax(x)) is inf)."""
+    logits = creation.tensor([[-1000.0, 0.0, 1000.0, 999.0], [1000.0, 1000.0, -5.0, 3.0]], dtype=float64)
+    target = creation.tensor([0, 2])
+    case = f"cross_entropy of logits {logits.tolist()}, target {target.tolist()}, reduction='none'"
+
+    def mine(x, t):
+        return student.cross_entropy(x, t, reduction="none")
+
+    def theirs(x, t):
+        return reference.cross_entropy(x, t, reduction="none")
+
+    check_forward(case, mine, theirs, [logits, target], ["logits", "target"], STABLE_CROSS_ENTROPY)
+    check_gradients(case, mine, theirs, [logits.requires_grad_(), target], ["logits", "target"],
+                    {"logits": STABLE_CROSS_ENTROPY})

@@ -13,6 +13,7 @@ SUMMARY = "one training step of WGAN-GP's critic"
 READING = "docs/derivations/gan-losses.md"
 AFTER = ("gradient_penalty", "adam")
 STEPS = 3
+LAMBDA = 4.0  # not WGAN-GP's usual 10: a step must pass on the lambda_ it is given
 
 ANSWER = ("fake = fake.detach(); wasserstein = discriminator_loss(critic(real), critic(fake), 'wasserstein'); "
           "penalty = gradient_penalty(critic, real, fake, lambda_, generator=generator); loss = wasserstein + "
@@ -74,7 +75,7 @@ def _train(step, generator_weight, **changes):
     for number in range(STEPS):
         real = random_tensor((5, 2, 3), 70 + number, requires_grad=False)
         fake = random_tensor((5, 2, 3), 80 + number, requires_grad=False) * generator_weight  # attached to "G"
-        numbers.append(step(critic, optimizer, real, fake, 10.0, Generator(real.device, 90 + number), **changes))
+        numbers.append(step(critic, optimizer, real, fake, LAMBDA, Generator(real.device, 90 + number), **changes))
         trajectory.append([p.detach().clone() for p in critic.parameters()])
     return trajectory, numbers
 
@@ -85,7 +86,7 @@ def grade(student, reference):
         variants = [(_train(reference_step, random_tensor((1,), 1), **changes)[0], note)
                     for changes, note in VARIANTS]
     generator_weight = random_tensor((1,), 1)
-    case = f"{STEPS} critic steps of a small critic (Adam, lr 0.01) on batches (5, 2, 3)"
+    case = f"{STEPS} critic steps of a small critic (Adam, lr 0.01, lambda_ {LAMBDA:g}) on batches (5, 2, 3)"
     with attempting(case, HINTS, "step"):
         got, numbers = _train(student.critic_step, generator_weight)
     if generator_weight.grad is not None:
