@@ -82,6 +82,34 @@ def test_the_command_line_writes_the_reports_and_exits_for_an_autograder(mixed, 
     assert json.loads(capsys.readouterr().out)["passed"] is True
 
 
+@pytest.mark.parametrize("option, target", [
+    ("--junit", "run/checkpoint.npz"), ("--gradescope", "run/metrics.json"), ("--junit", "run/samples.png"),
+    ("--junit", "work/mul.py"), ("--gradescope", "work/README.md"), ("--junit", "model.npz"),
+])
+def test_a_report_never_replaces_a_checkpoint_a_runs_output_or_the_students_work(tmp_path, capsys, option, target):
+    """`--junit FILE` once opened FILE for writing after grading: a run's checkpoint or the student's mul.py named
+    there by mistake was replaced by XML. Now it is refused before grading, and the file is kept."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "work").mkdir()
+    for name in ("run/checkpoint.npz", "run/metrics.json", "run/samples.png", "work/mul.py", "work/README.md",
+                 "model.npz"):
+        (tmp_path / name).write_bytes(b"precious " + name.encode())
+    status = main(["exercises", "check", str(tmp_path / "work"), "mul", option, str(tmp_path / target)])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert f"{option} {tmp_path / target}" in error and "would replace it" in error and len(error.splitlines()) == 1
+    assert (tmp_path / target).read_bytes() == b"precious " + target.encode()
+
+
+def test_report_paths_are_checked_before_grading(tmp_path, capsys):
+    """A missing folder, a directory or one file named twice is an error before the grading, not after it."""
+    for options, expected in [(["--junit", str(tmp_path / "missing" / "j.xml")], "does not exist"),
+                              (["--gradescope", str(tmp_path)], "is a directory"),
+                              (["--junit", str(tmp_path / "r"), "--gradescope", str(tmp_path / "r")], "both name")]:
+        assert main(["exercises", "check", str(tmp_path / "nowhere"), *options]) == 2
+        assert expected in capsys.readouterr().err
+
+
 def test_hints_come_one_level_at_a_time_and_the_answer_only_on_request(workspace, capsys):
     write_solution(workspace, "mul", WRONG_MUL)
     assert main(["exercises", "hint", "mul", str(workspace)]) == 1
