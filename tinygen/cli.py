@@ -283,7 +283,9 @@ def _say(args, message, prefix=""):
 
 
 def _describe(args, error):
-    message = " ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__  # one line
+    notes = [note for note in getattr(error, "__notes__", ()) if isinstance(note, str)]  # what a run kept
+    message = "; ".join([str(error) or type(error).__name__, *notes])
+    message = " ".join(line.strip() for line in message.splitlines())  # one line
     if isinstance(error, MemoryError) and not isinstance(error, OutOfMemory):
         settings = {"train": "--batch-size or --latent-dim", "sample": "--n"}.get(args.command, "settings")
         return f"not enough memory ({message}); smaller {settings} need less"

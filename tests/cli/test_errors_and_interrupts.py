@@ -262,3 +262,56 @@ def test_done_names_only_the_pictures_the_run_drew(tinygen, tmp_path):
     outcome = tinygen("train", "toy", *TOY, "--out", tmp_path / "run")
     assert outcome.status == 0
     assert outcome.out.splitlines()[-1] == f"done: see {tmp_path / 'run' / 'samples.png'}, losses.png, metrics.csv"
+
+
+# --- an error after a checkpoint says the training is saved ---------------------------------------------------------
+
+def disk_full(*args, **kwargs):
+    raise OSError(28, "cannot write 'losses.png': No space left on device (nothing was written)")
+
+
+def test_a_full_disk_at_the_final_pictures_says_the_trained_run_is_saved(tinygen, monkeypatch, tmp_path):
+    """Probe: a disk that filled up while the final pictures were drawn gave only "cannot write 'losses.png'", so a
+    finished run looked failed (and --overwrite would have thrown the trained epochs away). The line says they are
+    saved, and --resume draws the pictures."""
+    from tinygen.training import loop
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(loop, "plot_history", disk_full)
+    outcome = tinygen("train", "toy", *TOY, "--out", out)
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(f"No space left on device (nothing was written); the training is saved: "
+                                           f"{out / 'checkpoint.npz'} holds all 1 epochs; --resume with the same "
+                                           "settings draws the final pictures")
+    monkeypatch.undo()
+    assert tinygen("train", "toy", *TOY, "--out", out, "--resume").status == 0 and (out / "losses.png").exists()
+
+
+def test_an_error_in_a_later_epoch_names_the_checkpoint_kept(tinygen, monkeypatch, tmp_path):
+    from tinygen.training import loop
+
+    original, calls = loop.save_checkpoint, []
+
+    def save_checkpoint(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            disk_full()
+        original(*args, **kwargs)
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(loop, "save_checkpoint", save_checkpoint)
+    outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "256", "--no-progress", "--out", out)
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(f"; {out / 'checkpoint.npz'} (after epoch 1) is intact; continue with "
+                                           "--resume and the same settings")
+
+
+def test_an_error_before_the_first_checkpoint_of_an_overwrite_says_the_previous_run_is_back(tinygen, toy_run,
+                                                                                               monkeypatch):
+    from tinygen.training import loop
+
+    monkeypatch.setattr(loop, "save_checkpoint", disk_full)
+    outcome = tinygen("train", "toy", *TOY, "--out", toy_run, "--overwrite")
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(f"; the previous run that --overwrite set aside is back in {toy_run}")
+    assert (toy_run / "checkpoint.npz").exists() and (toy_run / "samples.png").exists()

@@ -40,6 +40,16 @@ def memory_for(setting, value, advice="try a smaller value"):
         raise OutOfMemory(setting, value, error, advice) from None
 
 
+def add_note(error, note):
+    """Attach ``note`` (what a stopped run kept) to ``error`` as Python 3.11's ``add_note`` does, on 3.10 too: the
+    command line prints the notes after the error's message (``--debug``'s traceback shows them on 3.11)."""
+    if note and note not in getattr(error, "__notes__", ()):
+        try:
+            error.__notes__ = [*getattr(error, "__notes__", ()), note]
+        except AttributeError:
+            pass  # an exception type without a __dict__: its message alone
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run; ``str()`` says where it stopped and what is saved."""
 
