@@ -205,6 +205,34 @@ def test_overwrite_interrupted_before_its_first_checkpoint_puts_the_previous_run
     assert snapshot(toy_run) == before and not (toy_run / PREVIOUS).exists()
 
 
+def test_a_restore_cut_short_is_finished_by_the_next_run_and_never_deleted(toy_run, monkeypatch):
+    """Probe: a second Ctrl-C while --overwrite put the previous run back could leave its checkpoint back in place
+    and its other files still in .previous-run/, which the next run then deleted as the leftovers of a run that had
+    saved. The checkpoint goes back last, so the next run finishes the restore."""
+    from tinygen.training import run_directory
+
+    before = snapshot(toy_run)
+    run = RunDirectory(toy_run)
+    run.set_aside_previous()
+    original, moved = os.replace, []
+
+    def replace(source, target):
+        if moved and moved[-1] == "checkpoint.npz":
+            raise KeyboardInterrupt  # the second Ctrl-C, just after the checkpoint went back
+        original(source, target)
+        moved.append(os.path.basename(target))
+
+    monkeypatch.setattr(run_directory.os, "replace", replace)
+    try:
+        run.restore_previous()
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    with pytest.raises(RunDirectoryTaken):
+        RunDirectory(toy_run).claim()
+    assert snapshot(toy_run) == before and not (toy_run / PREVIOUS).exists()
+
+
 def test_overwrite_keeps_the_previous_run_until_the_first_checkpoint_then_deletes_it(toy_run, monkeypatch):
     old_checkpoint, kept = (toy_run / "checkpoint.npz").read_bytes(), []
     original = loop.save_checkpoint

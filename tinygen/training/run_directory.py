@@ -126,16 +126,19 @@ class RunDirectory:
         return found
 
     def restore_previous(self):
-        """Put the outputs set aside in ``PREVIOUS`` back where they were; returns whether there were any."""
+        """Put the outputs set aside in ``PREVIOUS`` back where they were; returns whether there were any.
+
+        The checkpoint goes back last: ``claim`` takes a checkpoint in place as the sign that a new run has saved,
+        and deletes ``PREVIOUS``, so a restore cut short (a second Ctrl-C, a kill) must not have put it back yet."""
         folder = self.file(PREVIOUS)
         if not os.path.isdir(folder):
             return False
-        for root, _, names in os.walk(folder):
-            for name in names:
-                source = os.path.join(root, name)
-                target = self.file(os.path.relpath(source, folder))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                os.replace(source, target)
+        names = [os.path.relpath(os.path.join(root, name), folder)
+                 for root, _, files in os.walk(folder) for name in files]
+        for name in sorted(names, key=lambda name: name == "checkpoint.npz"):
+            target = self.file(name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(os.path.join(folder, name), target)
         shutil.rmtree(folder)
         return True
 
