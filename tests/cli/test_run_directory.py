@@ -301,3 +301,17 @@ def test_the_write_probe_never_touches_a_users_file(tmp_path):
     train(TrainConfig("toy", epochs=1, subset=256, out=str(tmp_path), progress=False), log=lambda line: None)
     assert (tmp_path / ".write-test").read_text() == "mine"
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".write-test-")]
+
+
+def test_a_leading_tilde_in_a_path_option_is_the_home_directory(tinygen, tmp_path, monkeypatch):
+    """Probe: the shell leaves `--out=~/runs/toy` as it is, so the run went into a folder named `~` in the current
+    directory and was not in ~/runs/toy, where the user looked for it."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    assert tinygen("train", "toy", *TOY, "--out=~/runs/toy").status == 0
+    assert (home / "runs" / "toy" / "checkpoint.npz").exists() and os.listdir(work) == []
+    assert tinygen("sample", "~/runs/toy/checkpoint.npz", "--out=~/grid.png").status == 0
+    assert (home / "grid.png").exists() and os.listdir(work) == []
