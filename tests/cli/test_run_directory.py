@@ -276,6 +276,18 @@ def test_resume_draws_the_last_epochs_picture_if_a_kill_left_it_out(toy_run):
     assert (toy_run / "samples" / "epoch_001.png").read_bytes() == drawn
 
 
+def test_an_out_that_is_a_broken_symbolic_link_says_so(tinygen, tmp_path):
+    """Probe: `--out LINK`, a link to a directory not there (an unmounted disk, a moved folder), said LINK "is a
+    file"."""
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "missing")
+    outcome = tinygen("train", "toy", *TOY, "--out", link)
+    assert outcome.status == 2
+    assert f"the output directory '{link}' is a symbolic link to '{tmp_path / 'missing'}', which does not exist" in \
+        outcome.one_line_error
+    assert not (tmp_path / "missing").exists()
+
+
 def test_an_out_that_is_a_file_or_holds_a_file_named_samples_is_refused_before_any_work(tinygen, toy_run, tmp_path):
     """Probes: `--out CHECKPOINT` said "File exists"; a file named `samples` in --out failed with "[Errno 17] File
     exists" after a whole epoch of training."""

@@ -162,6 +162,9 @@ def run_owning(path):
 def prepare_output(directory):
     """Create ``directory`` if needed and prove it is writable before any training time is spent; returns whether
     it was created."""
+    if os.path.islink(directory) and not os.path.exists(directory):
+        raise NotADirectoryError(f"the output directory {directory!r} is a symbolic link to {os.readlink(directory)!r}, "
+                                 "which does not exist: create that directory, or name another for the run")
     if os.path.lexists(directory) and not os.path.isdir(directory):
         raise NotADirectoryError(f"the output directory {directory!r} is a file: name a directory for the run")
     created = not os.path.isdir(directory)
