@@ -327,3 +327,12 @@ def test_a_leading_tilde_in_a_path_option_is_the_home_directory(tinygen, tmp_pat
     assert (home / "runs" / "toy" / "checkpoint.npz").exists() and os.listdir(work) == []
     assert tinygen("sample", "~/runs/toy/checkpoint.npz", "--out=~/grid.png").status == 0
     assert (home / "grid.png").exists() and os.listdir(work) == []
+
+
+def test_a_pathlib_out_is_a_directory_name(tmp_path):
+    """Probe: `TrainConfig("toy", out=Path("runs/toy"))` was refused: "out must be a directory name, got
+    PosixPath(...)"."""
+    config = TrainConfig("toy", out=tmp_path / "run", epochs=1, subset=64, batch_size=8, progress=False)
+    assert config.out == str(tmp_path / "run")
+    train(config, log=lambda line: None)
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.npz")["config"]["out"] == str(tmp_path / "run")
