@@ -336,3 +336,18 @@ def test_a_pathlib_out_is_a_directory_name(tmp_path):
     assert config.out == str(tmp_path / "run")
     train(config, log=lambda line: None)
     assert load_checkpoint(tmp_path / "run" / "checkpoint.npz")["config"]["out"] == str(tmp_path / "run")
+
+
+def test_sampling_a_run_set_aside_by_a_killed_overwrite_says_where_it_is(tinygen, toy_run, tmp_path):
+    """Probe: an --overwrite run killed in its first epoch (the OOM killer) leaves the previous run in the hidden
+    .previous-run/; `tinygen sample DIR/checkpoint.npz` said only "no checkpoint at ...", as if the run were lost."""
+    before = snapshot(toy_run)
+    RunDirectory(toy_run).set_aside_previous()
+    outcome = tinygen("sample", toy_run / "checkpoint.npz", "--out", tmp_path / "grid.png")
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(
+        f"no checkpoint at {toy_run / 'checkpoint.npz'}: an --overwrite run stopped before its first checkpoint, and "
+        f"the previous run is set aside in {toy_run / PREVIOUS}; `tinygen train MODEL --out {toy_run}` puts it back "
+        "(and stops there, before any work)")
+    assert tinygen("train", "toy", *TOY, "--out", toy_run).status == 2
+    assert snapshot(toy_run) == before
