@@ -59,7 +59,8 @@ def _add_train(commands):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
     parser.add_argument("--out", type=user_path, help="output directory (default runs/MODEL)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoint.npz, to the epochs it was started for (or --epochs)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the run already in OUT (its checkpoint, metrics and pictures); without it, "
                              "a fresh run into a directory that holds one stops before any work")
@@ -110,8 +111,22 @@ def run_graph(args):
     print(f"open {written[-1]} in a browser: buttons or the arrow keys step through the backward passes")
 
 
+def _planned_epochs(model, out):
+    """The epochs a run in ``out`` was started for (its checkpoint's ``epochs``), or None when there is no readable
+    checkpoint of ``model`` there (``train`` then says what is wrong)."""
+    path = os.path.join(out or os.path.join("runs", model), "checkpoint.npz")
+    try:
+        checkpoint = load_checkpoint(path, model=model, device="cpu")
+    except (OSError, ValueError):
+        return None
+    epochs = checkpoint["config"].get("epochs")
+    return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else None
+
+
 def run_train(args):
     out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
+    if args.resume and args.epochs is None:  # the run's own length, not today's default (8 DCGAN epochs were 14)
+        args.epochs = _planned_epochs(args.model, out)
     config = TrainConfig(
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         betas=tuple(args.betas) if args.betas else None, latent_dim=args.latent_dim, seed=args.seed,

@@ -315,3 +315,18 @@ def test_an_error_before_the_first_checkpoint_of_an_overwrite_says_the_previous_
     assert outcome.status == 2
     assert outcome.one_line_error.endswith(f"; the previous run that --overwrite set aside is back in {toy_run}")
     assert (toy_run / "checkpoint.npz").exists() and (toy_run / "samples.png").exists()
+
+
+def test_resume_without_epochs_keeps_the_runs_own_length(tinygen, monkeypatch, tmp_path):
+    """Probe: `--resume` without `--epochs` trained to today's default (a toy's 20, an older DCGAN's 8 became 14),
+    not to the length the run was started with, so a 3-epoch run went on to 20 and replaced its checkpoint."""
+    interrupt_at_step(monkeypatch, 2)
+    out = tmp_path / "run"
+    arguments = ["train", "toy", "--subset", "256", "--no-progress", "--out", out]
+    assert tinygen(*arguments, "--epochs", "3").status == 130
+    monkeypatch.undo()
+    outcome = tinygen(*arguments, "--resume")
+    assert outcome.status == 0 and "training toy for 3 epochs" in outcome.out
+    assert load_checkpoint(out / "checkpoint.npz")["epochs_done"] == 3
+    assert tinygen(*arguments, "--resume", "--epochs", "4").status == 0
+    assert load_checkpoint(out / "checkpoint.npz")["epochs_done"] == 4
