@@ -74,8 +74,9 @@ def _add_train(commands):
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--ops", metavar="DIR", type=user_path, help="train on your own ops: every exercise in the workspace DIR that "
-                                                     "passes the grader (default output runs/MODEL-ops)")
+    parser.add_argument("--ops", metavar="DIR", type=user_path,
+                        help="train on your own ops: every exercise in the workspace DIR that passes the grader "
+                             "(default output runs/MODEL-ops)")
 
 
 def _add_sample(commands):
