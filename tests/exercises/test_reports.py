@@ -198,3 +198,14 @@ def test_junit_xml_holds_terminal_colours_and_nuls_a_submission_printed(workspac
     case = ElementTree.fromstring(junit_xml(results)).find("testcase")
     assert "\\x1b[32m50%\\x1b[0m\\x00" in case.find("system-out").text
     assert case.find("failure").get("type") == "shape of a"
+
+
+def test_a_workspace_that_is_a_file_is_named_as_such(tmp_path, capsys):
+    """Probe: `tinygen exercises start notes.txt` said "[Errno 17] File exists: 'notes.txt'", and `check notes.txt`
+    advised `exercises start notes.txt`, which fails."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for action in ("start", "check"):
+        assert main(["exercises", action, str(notes)]) == 2
+        assert f"the workspace {str(notes)!r} is a file, not a folder" in capsys.readouterr().err
+    assert notes.read_text() == "mine"
