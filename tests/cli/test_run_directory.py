@@ -351,3 +351,19 @@ def test_sampling_a_run_set_aside_by_a_killed_overwrite_says_where_it_is(tinygen
         "(and stops there, before any work)")
     assert tinygen("train", "toy", *TOY, "--out", toy_run).status == 2
     assert snapshot(toy_run) == before
+
+
+def test_a_file_system_without_locks_still_takes_a_run(tinygen, tmp_path, monkeypatch):
+    """Probe: on NFS without lockd, flock fails with ENOLCK, and every run there stopped with "cannot write to the
+    output directory ...: No locks available" although the directory was writable. It trains unlocked, as on
+    Windows."""
+    import errno
+
+    from tinygen.training import run_directory
+
+    def flock(descriptor, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(run_directory.fcntl, "flock", flock)
+    assert tinygen("train", "toy", *TOY, "--out", tmp_path / "run").status == 0
+    assert (tmp_path / "run" / "checkpoint.npz").exists() and not (tmp_path / "run" / LOCK_NAME).exists()

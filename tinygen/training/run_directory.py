@@ -11,11 +11,12 @@
   (``fcntl.flock``) on ``LOCK_NAME`` while the run lasts, and a second process stops at once with a message
   naming the first (its pid and command, written into the lock file). The operating system drops the lock
   when its process ends, however it ends, so a crashed run leaves nothing stuck. (Without ``fcntl``, on
-  Windows, there is no lock.)
+  Windows, there is no lock, nor on a file system that has no locks: ``NO_LOCKS``.)
 
 Readers need no lock: checkpoints and pictures are replaced by an atomic rename, so ``tinygen sample`` may read
 the checkpoint of a run in progress and gets one whole version of it.
 """
+import errno
 import os
 import re
 import shlex
@@ -37,6 +38,8 @@ EPOCH_PICTURE = re.compile(r"epoch_\d{3,}\.png")
 LOCK_NAME = ".tinygen-run.lock"
 #: where ``--overwrite`` keeps the previous run's outputs until the new run has saved its first checkpoint
 PREVIOUS = ".previous-run"
+#: what ``flock`` says on a file system without locks: the run goes on unlocked there, as on Windows
+NO_LOCKS = {getattr(errno, name) for name in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS") if hasattr(errno, name)}
 
 
 class RunDirectoryTaken(FileExistsError):
@@ -222,7 +225,11 @@ def _lock(descriptor, path):
         return True
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    except OSError as error:
+        if error.errno in NO_LOCKS:  # a file system without locks (NFS without lockd, some FUSE): as on Windows
+            return True
+        if not isinstance(error, BlockingIOError):
+            raise
         holder = _holder(path) or "details not written yet"
         raise RunDirectoryInUse(
             f"{os.path.dirname(path) or '.'} is in use by another tinygen process ({holder}); wait for it to "
