@@ -12,7 +12,7 @@ from tinygen.training import load_checkpoint
 from tinygen.training.gan import GANRecipe
 from tinygen.training.stops import interrupts_deferred
 
-from .conftest import TOY
+from .conftest import TOY, snapshot
 
 
 def raises(error):
@@ -217,6 +217,30 @@ def test_sigterm_while_a_checkpoint_is_written_waits_for_it():
         assert finished == ["checkpoint", "metrics"]
     finally:
         signal.signal(signal.SIGTERM, outer)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs POSIX signals")
+def test_a_dropped_ssh_connection_during_an_overwrite_puts_the_previous_run_back(tinygen, toy_run, monkeypatch):
+    """Probe: SIGHUP (the terminal or ssh connection went away) in the first epoch of an --overwrite run killed it
+    outright: the previous run stayed in the hidden .previous-run/ and the directory looked empty. It now stops as
+    Ctrl-C does, and puts the previous run back."""
+    before = snapshot(toy_run)
+    outer = signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as a process starts under a terminal
+    try:
+        original = GANRecipe.train_step
+
+        def train_step(recipe, real):
+            os.kill(os.getpid(), signal.SIGHUP)
+            return original(recipe, real)
+
+        monkeypatch.setattr(GANRecipe, "train_step", train_step)
+        outcome = tinygen("train", "toy", *TOY, "--out", toy_run, "--overwrite")
+        assert outcome.status == 130
+        assert outcome.err.strip().endswith(f"the previous run that --overwrite set aside is back in {toy_run}")
+        assert snapshot(toy_run) == before
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGHUP, outer)
 
 
 # --- WGAN-GP's columns ------------------------------------------------------------------------------------------
