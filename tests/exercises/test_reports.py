@@ -1,6 +1,7 @@
 """Instructors' tools: JSON, JUnit XML and Gradescope reports that carry the console's verdicts, an autograder's exit
 status, graduated hints on request, and an instructor's own exercises picked up from a folder."""
 import json
+import os
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -209,3 +210,19 @@ def test_a_workspace_that_is_a_file_is_named_as_such(tmp_path, capsys):
         assert main(["exercises", action, str(notes)]) == 2
         assert f"the workspace {str(notes)!r} is a file, not a folder" in capsys.readouterr().err
     assert notes.read_text() == "mine"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_report_into_a_stream_is_written_into_it_not_replaced(tmp_path):
+    """`--junit /dev/stdout` or a pipe is written into (a CI log, a `| tee`), never replaced by a regular file."""
+    import threading
+
+    start_workspace(tmp_path / "work")
+    pipe, got = tmp_path / "pipe", []
+    os.mkfifo(pipe)
+    reader = threading.Thread(target=lambda: got.append(pipe.read_text()))
+    reader.start()
+    main(["exercises", "check", str(tmp_path / "work"), "mul", "--junit", str(pipe), "--gradescope", os.devnull])
+    reader.join(timeout=60)
+    assert got and ElementTree.fromstring(got[0]).get("tests") == "1"
+    assert not pipe.is_file() and not os.path.isfile(os.devnull)

@@ -12,7 +12,7 @@ from tinygen.exercises.hints import STATE_FILE, next_hint
 from tinygen.exercises.report import format_results, gradescope_results, json_report, junit_xml
 from tinygen.exercises.runner import DEFAULT_TIMEOUT, PASS, check_workspace
 from tinygen.exercises.workspace import start_workspace
-from tinygen.files import atomic_write
+from tinygen.files import atomic_write, not_a_regular_file
 from tinygen.training.run_directory import run_owning
 
 
@@ -89,9 +89,9 @@ def _check(args):
     else:
         print(format_results(results, args.hint, args.directory))
     if "--junit" in reports:
-        atomic_write(args.junit, lambda file: file.write(junit_xml(results)), binary=False)
+        _write_report(args.junit, junit_xml(results))
     if "--gradescope" in reports:
-        atomic_write(args.gradescope, lambda file: json.dump(gradescope_results(results), file, indent=1), binary=False)
+        _write_report(args.gradescope, json.dumps(gradescope_results(results), indent=1))
     return 0 if all(result.status == PASS for result in results) else 1
 
 
@@ -115,7 +115,8 @@ def _report_paths(args):
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise FileNotFoundError(f"{option} {path}: the directory {directory} does not exist")
-        refusal = _precious(path, args.directory) if os.path.lexists(path) else None
+        stream = os.path.exists(path) and not_a_regular_file(path)  # /dev/stdout, a pipe: written into, not replaced
+        refusal = _precious(path, args.directory) if os.path.lexists(path) and not stream else None
         if refusal:
             raise ValueError(f"{option} {path} is {refusal}: writing the report there would replace it; "
                              f"choose another name, e.g. {example[option]!r}")
@@ -123,6 +124,15 @@ def _report_paths(args):
         raise ValueError(f"--junit and --gradescope both name {args.junit}: one would replace the other; give two "
                          "names")
     return reports
+
+
+def _write_report(path, text):
+    """A file is replaced whole (``atomic_write``); a stream (``/dev/stdout``, a pipe, a device) is written into."""
+    if os.path.exists(path) and not_a_regular_file(path):
+        with open(path, "w") as stream:
+            stream.write(text)
+    else:
+        atomic_write(path, lambda file: file.write(text), binary=False)
 
 
 def _precious(path, workspace):
