@@ -42,6 +42,21 @@ def test_any_output_of_a_run_marks_the_directory_as_taken(leftover, tmp_path):
     assert (tmp_path / leftover).read_bytes() == b"a picture of another run"
 
 
+@pytest.mark.parametrize("mine", ["samples.png", "real.png", os.path.join("samples", "epoch_001.png")])
+def test_overwrite_leaves_files_that_are_no_runs_outputs(mine, tinygen, tmp_path):
+    """Probe: `tinygen sample ... ` (its grid is samples.png by default) and then `tinygen train toy --out .`: refused,
+    "holds another run (samples.png)", and with the --overwrite it proposed, the user's grid (or their real.png)
+    was deleted, in a directory that held no run. Without a checkpoint or metrics there is no run to replace."""
+    (tmp_path / "samples").mkdir()
+    (tmp_path / mine).write_bytes(b"mine")
+    expected = (f"tinygen train: error: {tmp_path} holds another run ({mine}) without its checkpoint.npz or "
+                "metrics.json, or files of yours by those names: move them, or train into another --out directory")
+    for overwrite in ([], ["--overwrite"]):
+        outcome = tinygen("train", "toy", *TOY, "--out", tmp_path, *overwrite)
+        assert outcome.status == 2 and outcome.one_line_error == expected
+    assert (tmp_path / mine).read_bytes() == b"mine" and not (tmp_path / PREVIOUS).exists()
+
+
 def test_a_directory_with_other_files_only_is_free(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     train(TrainConfig("toy", epochs=1, subset=256, eval_size=200, out=str(tmp_path), progress=False),
