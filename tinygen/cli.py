@@ -126,7 +126,7 @@ def _planned_epochs(model, out):
 
 def run_train(args):
     out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
-    if args.resume and args.epochs is None:  # the run's own length, not today's default (8 DCGAN epochs were 14)
+    if args.resume and args.epochs is None:  # the run's own length, not a default changed since
         args.epochs = _planned_epochs(args.model, out)
     config = TrainConfig(
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,

@@ -342,8 +342,8 @@ def test_an_error_before_the_first_checkpoint_of_an_overwrite_says_the_previous_
 
 
 def test_resume_without_epochs_keeps_the_runs_own_length(tinygen, monkeypatch, tmp_path):
-    """Probe: `--resume` without `--epochs` trained to today's default (a toy's 20, an older DCGAN's 8 became 14),
-    not to the length the run was started with, so a 3-epoch run went on to 20 and replaced its checkpoint."""
+    """Probe: `--resume` without `--epochs` trained to today's default (a toy's 20; an older DCGAN's 8 epochs went on
+    to today's default), not to the length the run was started with: a 3-epoch run went on to 20."""
     interrupt_at_step(monkeypatch, 2)
     out = tmp_path / "run"
     arguments = ["train", "toy", "--subset", "256", "--no-progress", "--out", out]
