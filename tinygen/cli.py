@@ -38,6 +38,12 @@ USER_ERRORS = (ValueError, TypeError, OSError, RuntimeError, MemoryError)
 BUGS = (RecursionError, NotImplementedError)
 
 
+def user_path(text):
+    """A path option with a leading ``~`` expanded: the shell leaves ``--out=~/runs`` as it is, and a directory
+    named ``~`` in the current one is never what was meant (the run would seem lost from ``~/runs``)."""
+    return os.path.expanduser(text)
+
+
 def _add_train(commands):
     parser = commands.add_parser("train", help="train a model on the bundled data and write pictures",
                                  description="Train a generative model; defaults depend on the model.")
@@ -52,8 +58,9 @@ def _add_train(commands):
     parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
-    parser.add_argument("--out", help="output directory (default runs/MODEL)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    parser.add_argument("--out", type=user_path, help="output directory (default runs/MODEL)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoint.npz, to the epochs it was started for (or --epochs)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the run already in OUT (its checkpoint, metrics and pictures); without it, "
                              "a fresh run into a directory that holds one stops before any work")
@@ -67,16 +74,17 @@ def _add_train(commands):
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--ops", metavar="DIR", help="train on your own ops: every exercise in the workspace DIR that "
-                                                     "passes the grader (default output runs/MODEL-ops)")
+    parser.add_argument("--ops", metavar="DIR", type=user_path,
+                        help="train on your own ops: every exercise in the workspace DIR that passes the grader "
+                             "(default output runs/MODEL-ops)")
 
 
 def _add_sample(commands):
     parser = commands.add_parser("sample", help="draw samples from a checkpoint")
-    parser.add_argument("checkpoint")
-    parser.add_argument("--out", default="samples.png",
+    parser.add_argument("checkpoint", type=user_path)
+    parser.add_argument("--out", default="samples.png", type=user_path,
                         help="the grid to write; .png or .jpg, as the name says (default samples.png)")
-    parser.add_argument("--gif", help="also write a latent-walk animation to this .gif")
+    parser.add_argument("--gif", type=user_path, help="also write a latent-walk animation to this .gif")
     parser.add_argument("--n", type=int, default=64, help=f"number of samples in the grid (1 to {MAX_SAMPLES})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
@@ -87,7 +95,7 @@ def _add_graph(commands):
                                  description="Trace one training step and write each backward walk's graph (SVG) "
                                              "and backward.html, a page that steps through the walks.")
     parser.add_argument("model", choices=MODELS)
-    parser.add_argument("--out", help="output directory (default runs/MODEL/graph)")
+    parser.add_argument("--out", type=user_path, help="output directory (default runs/MODEL/graph)")
     parser.add_argument("--batch-size", type=int, default=4, help="samples in the traced step (default 4)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("cpu", "cuda", "strict"), help="default: $TINYGEN_DEVICE or cpu")
@@ -104,8 +112,22 @@ def run_graph(args):
     print(f"open {written[-1]} in a browser: buttons or the arrow keys step through the backward passes")
 
 
+def _planned_epochs(model, out):
+    """The epochs a run in ``out`` was started for (its checkpoint's ``epochs``), or None when there is no readable
+    checkpoint of ``model`` there (``train`` then says what is wrong)."""
+    path = os.path.join(out or os.path.join("runs", model), "checkpoint.npz")
+    try:
+        checkpoint = load_checkpoint(path, model=model, device="cpu")
+    except (OSError, ValueError):
+        return None
+    epochs = checkpoint["config"].get("epochs")
+    return epochs if isinstance(epochs, int) and not isinstance(epochs, bool) and epochs > 0 else None
+
+
 def run_train(args):
     out = args.out if args.out is not None or args.ops is None else f"runs/{args.model}-ops"
+    if args.resume and args.epochs is None:  # the run's own length, not a default changed since
+        args.epochs = _planned_epochs(args.model, out)
     config = TrainConfig(
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         betas=tuple(args.betas) if args.betas else None, latent_dim=args.latent_dim, seed=args.seed,
@@ -283,7 +305,9 @@ def _say(args, message, prefix=""):
 
 
 def _describe(args, error):
-    message = " ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__  # one line
+    notes = [note for note in getattr(error, "__notes__", ()) if isinstance(note, str)]  # what a run kept
+    message = "; ".join([str(error) or type(error).__name__, *notes])
+    message = " ".join(line.strip() for line in message.splitlines())  # one line
     if isinstance(error, MemoryError) and not isinstance(error, OutOfMemory):
         settings = {"train": "--batch-size or --latent-dim", "sample": "--n"}.get(args.command, "settings")
         return f"not enough memory ({message}); smaller {settings} need less"

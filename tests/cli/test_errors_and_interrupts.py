@@ -12,7 +12,7 @@ from tinygen.training import load_checkpoint
 from tinygen.training.gan import GANRecipe
 from tinygen.training.stops import interrupts_deferred
 
-from .conftest import TOY
+from .conftest import TOY, snapshot
 
 
 def raises(error):
@@ -219,6 +219,30 @@ def test_sigterm_while_a_checkpoint_is_written_waits_for_it():
         signal.signal(signal.SIGTERM, outer)
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs POSIX signals")
+def test_a_dropped_ssh_connection_during_an_overwrite_puts_the_previous_run_back(tinygen, toy_run, monkeypatch):
+    """Probe: SIGHUP (the terminal or ssh connection went away) in the first epoch of an --overwrite run killed it
+    outright: the previous run stayed in the hidden .previous-run/ and the directory looked empty. It now stops as
+    Ctrl-C does, and puts the previous run back."""
+    before = snapshot(toy_run)
+    outer = signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as a process starts under a terminal
+    try:
+        original = GANRecipe.train_step
+
+        def train_step(recipe, real):
+            os.kill(os.getpid(), signal.SIGHUP)
+            return original(recipe, real)
+
+        monkeypatch.setattr(GANRecipe, "train_step", train_step)
+        outcome = tinygen("train", "toy", *TOY, "--out", toy_run, "--overwrite")
+        assert outcome.status == 130
+        assert outcome.err.strip().endswith(f"the previous run that --overwrite set aside is back in {toy_run}")
+        assert snapshot(toy_run) == before
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGHUP, outer)
+
+
 # --- WGAN-GP's columns ------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -262,3 +286,71 @@ def test_done_names_only_the_pictures_the_run_drew(tinygen, tmp_path):
     outcome = tinygen("train", "toy", *TOY, "--out", tmp_path / "run")
     assert outcome.status == 0
     assert outcome.out.splitlines()[-1] == f"done: see {tmp_path / 'run' / 'samples.png'}, losses.png, metrics.csv"
+
+
+# --- an error after a checkpoint says the training is saved ---------------------------------------------------------
+
+def disk_full(*args, **kwargs):
+    raise OSError(28, "cannot write 'losses.png': No space left on device (nothing was written)")
+
+
+def test_a_full_disk_at_the_final_pictures_says_the_trained_run_is_saved(tinygen, monkeypatch, tmp_path):
+    """Probe: a disk that filled up while the final pictures were drawn gave only "cannot write 'losses.png'", so a
+    finished run looked failed (and --overwrite would have thrown the trained epochs away). The line says they are
+    saved, and --resume draws the pictures."""
+    from tinygen.training import loop
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(loop, "plot_history", disk_full)
+    outcome = tinygen("train", "toy", *TOY, "--out", out)
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(f"No space left on device (nothing was written); the training is saved: "
+                                           f"{out / 'checkpoint.npz'} holds all 1 epochs; --resume with the same "
+                                           "settings draws the final pictures")
+    monkeypatch.undo()
+    assert tinygen("train", "toy", *TOY, "--out", out, "--resume").status == 0 and (out / "losses.png").exists()
+
+
+def test_an_error_in_a_later_epoch_names_the_checkpoint_kept(tinygen, monkeypatch, tmp_path):
+    from tinygen.training import loop
+
+    original, calls = loop.save_checkpoint, []
+
+    def save_checkpoint(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            disk_full()
+        original(*args, **kwargs)
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(loop, "save_checkpoint", save_checkpoint)
+    outcome = tinygen("train", "toy", "--epochs", "2", "--subset", "256", "--no-progress", "--out", out)
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(f"; {out / 'checkpoint.npz'} (after epoch 1) is intact; continue with "
+                                           "--resume and the same settings")
+
+
+def test_an_error_before_the_first_checkpoint_of_an_overwrite_says_the_previous_run_is_back(tinygen, toy_run,
+                                                                                               monkeypatch):
+    from tinygen.training import loop
+
+    monkeypatch.setattr(loop, "save_checkpoint", disk_full)
+    outcome = tinygen("train", "toy", *TOY, "--out", toy_run, "--overwrite")
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(f"; the previous run that --overwrite set aside is back in {toy_run}")
+    assert (toy_run / "checkpoint.npz").exists() and (toy_run / "samples.png").exists()
+
+
+def test_resume_without_epochs_keeps_the_runs_own_length(tinygen, monkeypatch, tmp_path):
+    """Probe: `--resume` without `--epochs` trained to today's default (a toy's 20; an older DCGAN's 8 epochs went on
+    to today's default), not to the length the run was started with: a 3-epoch run went on to 20."""
+    interrupt_at_step(monkeypatch, 2)
+    out = tmp_path / "run"
+    arguments = ["train", "toy", "--subset", "256", "--no-progress", "--out", out]
+    assert tinygen(*arguments, "--epochs", "3").status == 130
+    monkeypatch.undo()
+    outcome = tinygen(*arguments, "--resume")
+    assert outcome.status == 0 and "training toy for 3 epochs" in outcome.out
+    assert load_checkpoint(out / "checkpoint.npz")["epochs_done"] == 3
+    assert tinygen(*arguments, "--resume", "--epochs", "4").status == 0
+    assert load_checkpoint(out / "checkpoint.npz")["epochs_done"] == 4

@@ -42,6 +42,21 @@ def test_any_output_of_a_run_marks_the_directory_as_taken(leftover, tmp_path):
     assert (tmp_path / leftover).read_bytes() == b"a picture of another run"
 
 
+@pytest.mark.parametrize("mine", ["samples.png", "real.png", os.path.join("samples", "epoch_001.png")])
+def test_overwrite_leaves_files_that_are_no_runs_outputs(mine, tinygen, tmp_path):
+    """Probe: `tinygen sample ... ` (its grid is samples.png by default) and then `tinygen train toy --out .`: refused,
+    "holds another run (samples.png)", and with the --overwrite it proposed, the user's grid (or their real.png)
+    was deleted, in a directory that held no run. Without a checkpoint or metrics there is no run to replace."""
+    (tmp_path / "samples").mkdir()
+    (tmp_path / mine).write_bytes(b"mine")
+    expected = (f"tinygen train: error: {tmp_path} holds another run ({mine}) without its checkpoint.npz or "
+                "metrics.json, or files of yours by those names: move them, or train into another --out directory")
+    for overwrite in ([], ["--overwrite"]):
+        outcome = tinygen("train", "toy", *TOY, "--out", tmp_path, *overwrite)
+        assert outcome.status == 2 and outcome.one_line_error == expected
+    assert (tmp_path / mine).read_bytes() == b"mine" and not (tmp_path / PREVIOUS).exists()
+
+
 def test_a_directory_with_other_files_only_is_free(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     train(TrainConfig("toy", epochs=1, subset=256, eval_size=200, out=str(tmp_path), progress=False),
@@ -205,6 +220,34 @@ def test_overwrite_interrupted_before_its_first_checkpoint_puts_the_previous_run
     assert snapshot(toy_run) == before and not (toy_run / PREVIOUS).exists()
 
 
+def test_a_restore_cut_short_is_finished_by_the_next_run_and_never_deleted(toy_run, monkeypatch):
+    """Probe: a second Ctrl-C while --overwrite put the previous run back could leave its checkpoint back in place
+    and its other files still in .previous-run/, which the next run then deleted as the leftovers of a run that had
+    saved. The checkpoint goes back last, so the next run finishes the restore."""
+    from tinygen.training import run_directory
+
+    before = snapshot(toy_run)
+    run = RunDirectory(toy_run)
+    run.set_aside_previous()
+    original, moved = os.replace, []
+
+    def replace(source, target):
+        if moved and moved[-1] == "checkpoint.npz":
+            raise KeyboardInterrupt  # the second Ctrl-C, just after the checkpoint went back
+        original(source, target)
+        moved.append(os.path.basename(target))
+
+    monkeypatch.setattr(run_directory.os, "replace", replace)
+    try:
+        run.restore_previous()
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    with pytest.raises(RunDirectoryTaken):
+        RunDirectory(toy_run).claim()
+    assert snapshot(toy_run) == before and not (toy_run / PREVIOUS).exists()
+
+
 def test_overwrite_keeps_the_previous_run_until_the_first_checkpoint_then_deletes_it(toy_run, monkeypatch):
     old_checkpoint, kept = (toy_run / "checkpoint.npz").read_bytes(), []
     original = loop.save_checkpoint
@@ -248,6 +291,18 @@ def test_resume_draws_the_last_epochs_picture_if_a_kill_left_it_out(toy_run):
     assert (toy_run / "samples" / "epoch_001.png").read_bytes() == drawn
 
 
+def test_an_out_that_is_a_broken_symbolic_link_says_so(tinygen, tmp_path):
+    """Probe: `--out LINK`, a link to a directory not there (an unmounted disk, a moved folder), said LINK "is a
+    file"."""
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "missing")
+    outcome = tinygen("train", "toy", *TOY, "--out", link)
+    assert outcome.status == 2
+    assert f"the output directory '{link}' is a symbolic link to '{tmp_path / 'missing'}', which does not exist" in \
+        outcome.one_line_error
+    assert not (tmp_path / "missing").exists()
+
+
 def test_an_out_that_is_a_file_or_holds_a_file_named_samples_is_refused_before_any_work(tinygen, toy_run, tmp_path):
     """Probes: `--out CHECKPOINT` said "File exists"; a file named `samples` in --out failed with "[Errno 17] File
     exists" after a whole epoch of training."""
@@ -273,3 +328,57 @@ def test_the_write_probe_never_touches_a_users_file(tmp_path):
     train(TrainConfig("toy", epochs=1, subset=256, out=str(tmp_path), progress=False), log=lambda line: None)
     assert (tmp_path / ".write-test").read_text() == "mine"
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".write-test-")]
+
+
+def test_a_leading_tilde_in_a_path_option_is_the_home_directory(tinygen, tmp_path, monkeypatch):
+    """Probe: the shell leaves `--out=~/runs/toy` as it is, so the run went into a folder named `~` in the current
+    directory and was not in ~/runs/toy, where the user looked for it."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    assert tinygen("train", "toy", *TOY, "--out=~/runs/toy").status == 0
+    assert (home / "runs" / "toy" / "checkpoint.npz").exists() and os.listdir(work) == []
+    assert tinygen("sample", "~/runs/toy/checkpoint.npz", "--out=~/grid.png").status == 0
+    assert (home / "grid.png").exists() and os.listdir(work) == []
+
+
+def test_a_pathlib_out_is_a_directory_name(tmp_path):
+    """Probe: `TrainConfig("toy", out=Path("runs/toy"))` was refused: "out must be a directory name, got
+    PosixPath(...)"."""
+    config = TrainConfig("toy", out=tmp_path / "run", epochs=1, subset=64, batch_size=8, progress=False)
+    assert config.out == str(tmp_path / "run")
+    train(config, log=lambda line: None)
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.npz")["config"]["out"] == str(tmp_path / "run")
+
+
+def test_sampling_a_run_set_aside_by_a_killed_overwrite_says_where_it_is(tinygen, toy_run, tmp_path):
+    """Probe: an --overwrite run killed in its first epoch (the OOM killer) leaves the previous run in the hidden
+    .previous-run/; `tinygen sample DIR/checkpoint.npz` said only "no checkpoint at ...", as if the run were lost."""
+    before = snapshot(toy_run)
+    RunDirectory(toy_run).set_aside_previous()
+    outcome = tinygen("sample", toy_run / "checkpoint.npz", "--out", tmp_path / "grid.png")
+    assert outcome.status == 2
+    assert outcome.one_line_error.endswith(
+        f"no checkpoint at {toy_run / 'checkpoint.npz'}: an --overwrite run stopped before its first checkpoint, and "
+        f"the previous run is set aside in {toy_run / PREVIOUS}; `tinygen train MODEL --out {toy_run}` puts it back "
+        "(and stops there, before any work)")
+    assert tinygen("train", "toy", *TOY, "--out", toy_run).status == 2
+    assert snapshot(toy_run) == before
+
+
+def test_a_file_system_without_locks_still_takes_a_run(tinygen, tmp_path, monkeypatch):
+    """Probe: on NFS without lockd, flock fails with ENOLCK, and every run there stopped with "cannot write to the
+    output directory ...: No locks available" although the directory was writable. It trains unlocked, as on
+    Windows."""
+    import errno
+
+    from tinygen.training import run_directory
+
+    def flock(descriptor, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(run_directory.fcntl, "flock", flock)
+    assert tinygen("train", "toy", *TOY, "--out", tmp_path / "run").status == 0
+    assert (tmp_path / "run" / "checkpoint.npz").exists() and not (tmp_path / "run" / LOCK_NAME).exists()

@@ -1,6 +1,7 @@
 """Instructors' tools: JSON, JUnit XML and Gradescope reports that carry the console's verdicts, an autograder's exit
 status, graduated hints on request, and an instructor's own exercises picked up from a folder."""
 import json
+import os
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -80,6 +81,34 @@ def test_the_command_line_writes_the_reports_and_exits_for_an_autograder(mixed, 
     assert json.loads(gradescope.read_text())["score"] == 1
     assert main(["exercises", "check", str(mixed), "tanh", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["passed"] is True
+
+
+@pytest.mark.parametrize("option, target", [
+    ("--junit", "run/checkpoint.npz"), ("--gradescope", "run/metrics.json"), ("--junit", "run/samples.png"),
+    ("--junit", "work/mul.py"), ("--gradescope", "work/README.md"), ("--junit", "model.npz"),
+])
+def test_a_report_never_replaces_a_checkpoint_a_runs_output_or_the_students_work(tmp_path, capsys, option, target):
+    """`--junit FILE` once opened FILE for writing after grading: a run's checkpoint or the student's mul.py named
+    there by mistake was replaced by XML. Now it is refused before grading, and the file is kept."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "work").mkdir()
+    for name in ("run/checkpoint.npz", "run/metrics.json", "run/samples.png", "work/mul.py", "work/README.md",
+                 "model.npz"):
+        (tmp_path / name).write_bytes(b"precious " + name.encode())
+    status = main(["exercises", "check", str(tmp_path / "work"), "mul", option, str(tmp_path / target)])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert f"{option} {tmp_path / target}" in error and "would replace it" in error and len(error.splitlines()) == 1
+    assert (tmp_path / target).read_bytes() == b"precious " + target.encode()
+
+
+def test_report_paths_are_checked_before_grading(tmp_path, capsys):
+    """A missing folder, a directory or one file named twice is an error before the grading, not after it."""
+    for options, expected in [(["--junit", str(tmp_path / "missing" / "j.xml")], "does not exist"),
+                              (["--gradescope", str(tmp_path)], "is a directory"),
+                              (["--junit", str(tmp_path / "r"), "--gradescope", str(tmp_path / "r")], "both name")]:
+        assert main(["exercises", "check", str(tmp_path / "nowhere"), *options]) == 2
+        assert expected in capsys.readouterr().err
 
 
 def test_hints_come_one_level_at_a_time_and_the_answer_only_on_request(workspace, capsys):
@@ -170,3 +199,30 @@ def test_junit_xml_holds_terminal_colours_and_nuls_a_submission_printed(workspac
     case = ElementTree.fromstring(junit_xml(results)).find("testcase")
     assert "\\x1b[32m50%\\x1b[0m\\x00" in case.find("system-out").text
     assert case.find("failure").get("type") == "shape of a"
+
+
+def test_a_workspace_that_is_a_file_is_named_as_such(tmp_path, capsys):
+    """Probe: `tinygen exercises start notes.txt` said "[Errno 17] File exists: 'notes.txt'", and `check notes.txt`
+    advised `exercises start notes.txt`, which fails."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for action in ("start", "check"):
+        assert main(["exercises", action, str(notes)]) == 2
+        assert f"the workspace {str(notes)!r} is a file, not a folder" in capsys.readouterr().err
+    assert notes.read_text() == "mine"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_report_into_a_stream_is_written_into_it_not_replaced(tmp_path):
+    """`--junit /dev/stdout` or a pipe is written into (a CI log, a `| tee`), never replaced by a regular file."""
+    import threading
+
+    start_workspace(tmp_path / "work")
+    pipe, got = tmp_path / "pipe", []
+    os.mkfifo(pipe)
+    reader = threading.Thread(target=lambda: got.append(pipe.read_text()))
+    reader.start()
+    main(["exercises", "check", str(tmp_path / "work"), "mul", "--junit", str(pipe), "--gradescope", os.devnull])
+    reader.join(timeout=60)
+    assert got and ElementTree.fromstring(got[0]).get("tests") == "1"
+    assert not pipe.is_file() and not os.path.isfile(os.devnull)

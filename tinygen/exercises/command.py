@@ -8,10 +8,12 @@ import os
 import sys
 
 from tinygen.exercises.catalog import load_course, lookup
-from tinygen.exercises.hints import next_hint
+from tinygen.exercises.hints import STATE_FILE, next_hint
 from tinygen.exercises.report import format_results, gradescope_results, json_report, junit_xml
 from tinygen.exercises.runner import DEFAULT_TIMEOUT, PASS, check_workspace
 from tinygen.exercises.workspace import start_workspace
+from tinygen.files import atomic_write, not_a_regular_file
+from tinygen.training.run_directory import run_owning
 
 
 def add_exercises_parser(commands):
@@ -80,18 +82,80 @@ def _check(args):
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     if not args.timeout > 0:
         raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    reports = _report_paths(args)
     results = check_workspace(args.directory, args.name, args.from_dirs, jobs=args.jobs, timeout=args.timeout)
     if args.json:
         print(json.dumps(json_report(results, args.directory), indent=1))
     else:
         print(format_results(results, args.hint, args.directory))
-    if args.junit:
-        with open(args.junit, "w") as file:
-            file.write(junit_xml(results))
-    if args.gradescope:
-        with open(args.gradescope, "w") as file:
-            json.dump(gradescope_results(results), file, indent=1)
+    if "--junit" in reports:
+        _write_report(args.junit, junit_xml(results))
+    if "--gradescope" in reports:
+        _write_report(args.gradescope, json.dumps(gradescope_results(results), indent=1))
     return 0 if all(result.status == PASS for result in results) else 1
+
+
+#: files a report never replaces, by suffix: a student's source, a checkpoint (``tinygen.save``), a notebook
+PRECIOUS_SUFFIXES = {".py": "Python source", ".npz": "a checkpoint", ".ipynb": "a notebook"}
+
+
+def _report_paths(args):
+    """The report options given (``--junit``, ``--gradescope``), checked before any grading time is spent: each
+    names a file in a directory that exists, not a directory, not the other report, and never a file of the
+    workspace, source code, a checkpoint or a training run's output (a report replaces the file it names)."""
+    reports = {option: path for option, path in (("--junit", args.junit), ("--gradescope", args.gradescope))
+               if path is not None}
+    example = {"--junit": "junit.xml", "--gradescope": "results.json"}
+    for option, path in reports.items():
+        if not path:
+            raise ValueError(f"{option} is empty: name a file, e.g. {example[option]!r}")
+        if path.endswith(("/", os.sep)) or os.path.isdir(path):
+            raise ValueError(f"{option} {path!r} is a directory: name a file, e.g. "
+                             f"{os.path.join(path, example[option])!r}")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"{option} {path}: the directory {directory} does not exist")
+        stream = os.path.exists(path) and not_a_regular_file(path)  # /dev/stdout, a pipe: written into, not replaced
+        refusal = _precious(path, args.directory) if os.path.lexists(path) and not stream else None
+        if refusal:
+            raise ValueError(f"{option} {path} is {refusal}: writing the report there would replace it; "
+                             f"choose another name, e.g. {example[option]!r}")
+    if len(reports) == 2 and _same_file(*reports.values()):
+        raise ValueError(f"--junit and --gradescope both name {args.junit}: one would replace the other; give two "
+                         "names")
+    return reports
+
+
+def _write_report(path, text):
+    """A file is replaced whole (``atomic_write``); a stream (``/dev/stdout``, a pipe, a device) is written into."""
+    if os.path.exists(path) and not_a_regular_file(path):
+        with open(path, "w") as stream:
+            stream.write(text)
+    else:
+        atomic_write(path, lambda file: file.write(text), binary=False)
+
+
+def _precious(path, workspace):
+    """What the existing file ``path`` is, if a report must not replace it; else None."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in PRECIOUS_SUFFIXES:
+        return PRECIOUS_SUFFIXES[suffix]
+    if os.path.basename(path) in ("README.md", STATE_FILE) and _same_file(os.path.dirname(os.path.abspath(path)),
+                                                                         workspace):
+        return f"a file of the workspace {workspace}"
+    run = run_owning(path)
+    if run is not None:
+        return f"one of the outputs of the training run in {run}"
+    return None
+
+
+def _same_file(first, second):
+    if os.path.abspath(first) == os.path.abspath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False  # one of them does not exist (yet)
 
 
 def _hint(args):

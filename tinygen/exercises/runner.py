@@ -209,6 +209,9 @@ def check_workspace(directory, name=None, from_dirs=(), isolate=True, jobs=None,
     """Grade every exercise in ``directory`` (or only ``name``), tinygen's and those of ``from_dirs``: a list of
     ``Result`` in course order. isolate: each in a process of its own (``jobs`` at a time), stopped after
     ``timeout`` seconds."""
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise ValueError(f"the workspace {directory!r} is a file, not a folder: name the folder that "
+                         "`tinygen exercises start` wrote")
     if not os.path.isdir(directory):
         raise ValueError(f"no workspace at {directory!r}: create one with `tinygen exercises start {directory}`")
     course = load_course(from_dirs)

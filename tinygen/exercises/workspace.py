@@ -13,6 +13,9 @@ def start_workspace(directory, from_dirs=()):
     """Write the README and one stub file per exercise (tinygen's, and those in the folders ``from_dirs``) into
     ``directory`` (created if needed). Existing files are kept. Returns (written, kept) file names."""
     course = load_course(from_dirs)
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(f"the workspace {directory!r} is a file, not a folder: name a folder for the "
+                                 "exercises (it is created if needed)")
     os.makedirs(directory, exist_ok=True)
     files = {"README.md": readme(course)}
     files.update((exercise.filename, exercise.stub_text()) for exercise in course)

@@ -5,8 +5,11 @@ temporary file and renamed, so an interrupted save leaves the previous checkpoin
 re-derived from (seed, epoch) at the start of every epoch, so resuming after epoch k replays exactly
 what an uninterrupted run would have drawn (see ``epoch_seed``).
 """
+import os
+
 from tinygen.serialization import CheckpointError, load, save
 from tinygen.training.config import MODELS
+from tinygen.training.run_directory import PREVIOUS
 
 FORMAT = "tinygen-checkpoint"
 VERSION = 1
@@ -36,7 +39,7 @@ def load_checkpoint(path, model=None, device=None):
     try:
         checkpoint = load(str(path), map_location=device)
     except FileNotFoundError:
-        raise FileNotFoundError(f"no checkpoint at {path}") from None
+        raise FileNotFoundError(f"no checkpoint at {path}{_set_aside(path)}") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a tinygen file but not a training checkpoint (no '{FORMAT}' marker)")
     if checkpoint.get("version") != VERSION:
@@ -59,6 +62,16 @@ def load_checkpoint(path, model=None, device=None):
             f"(use `tinygen train {checkpoint['model']} --resume`, or another --out directory)"
         )
     return checkpoint
+
+
+def _set_aside(path):
+    """Where ``path`` went if an ``--overwrite`` run set it aside and was killed before its first checkpoint."""
+    directory, name = os.path.split(os.fspath(path))
+    if not os.path.exists(os.path.join(directory, PREVIOUS, name)):
+        return ""
+    return (f": an --overwrite run stopped before its first checkpoint, and the previous run is set aside in "
+            f"{os.path.join(directory, PREVIOUS)}; `tinygen train MODEL --out {directory or '.'}` puts it back (and "
+            "stops there, before any work)")
 
 
 def _check_progress(path, epochs_done, history):

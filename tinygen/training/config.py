@@ -2,6 +2,7 @@
 import dataclasses
 import math
 import numbers
+import os
 
 from tinygen.backend import normalize_device
 
@@ -90,6 +91,8 @@ class TrainConfig:
         self.device = normalize_device(self.device)
         if self.out is None:
             self.out = f"runs/{self.model}"
+        if isinstance(self.out, os.PathLike):  # a pathlib.Path, as tmp_path and most scripts hold paths
+            self.out = os.fspath(self.out)
         if not isinstance(self.out, str) or not self.out:
             raise ValueError(f"out must be a directory name, got {self.out!r}")
         positive = dict(epochs=self.epochs, batch_size=self.batch_size, latent_dim=self.latent_dim,

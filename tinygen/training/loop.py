@@ -39,8 +39,8 @@ from tinygen.training.gan import GANRecipe
 from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
 from tinygen.training.run_directory import (PREVIOUS, SAMPLES, RunDirectory,  # noqa: F401  (prepare_output: API)
                                             prepare_output)
-from tinygen.training.stops import (Interrupted, TrainingDiverged, all_finite, first_non_finite, interrupts_deferred,
-                                    memory_for, non_finite)
+from tinygen.training.stops import (Interrupted, TrainingDiverged, add_note, all_finite, first_non_finite,
+                                    interrupts_deferred, memory_for, non_finite)
 from tinygen.training.vae import VAERecipe
 from tinygen.training.wgan_gp import WGANGPRecipe
 from tinygen.viz import image_grid, plot_history, save_png
@@ -108,6 +108,18 @@ class _Progress:
         self.saved = None       # epochs_done of the checkpoint in the directory (written by this run or resumed)
         self.trained = False    # all epochs done: the final pictures are being drawn
 
+    def kept(self, config, checkpoint_path, restored):
+        """What a run stopped by an error left, for a note on the error; None when it saved nothing."""
+        if restored:
+            return f"the previous run that --overwrite set aside is back in {config.out}"
+        if self.saved is None:
+            return None
+        if self.saved >= config.epochs:
+            return (f"the training is saved: {checkpoint_path} holds all {self.saved} epochs; --resume with the "
+                    "same settings draws the final pictures")
+        return (f"{checkpoint_path} (after epoch {self.saved}) is intact; continue with --resume and the same "
+                "settings")
+
     def interrupted(self, config, checkpoint_path):
         if self.trained:
             where = "while drawing the final pictures"
@@ -141,7 +153,10 @@ def train(config, log=print):
             restored = progress.saved is None and run.restore_previous()
             if isinstance(error, KeyboardInterrupt) and not isinstance(error, Interrupted):
                 error = Interrupted(progress.interrupted(config, run.file("checkpoint.npz")))
-            elif not (restored and isinstance(error, (Interrupted, TrainingDiverged))):
+            elif not isinstance(error, (Interrupted, TrainingDiverged)):  # their messages say what was kept
+                add_note(error, progress.kept(config, run.file("checkpoint.npz"), restored))
+                raise
+            elif not restored:
                 raise
             if restored:
                 error = type(error)(f"{error}; the previous run that --overwrite set aside is back in {config.out}")

@@ -6,16 +6,19 @@
   new run writes, so the directory never mixes two runs' pictures (other files in it are left alone), and
   deleted once the new run has saved its first checkpoint. A run that ends before that (Ctrl-C, an error, a
   divergence) puts them back; one killed outright leaves them in ``PREVIOUS``, and the next ``claim`` puts them
-  back. So ``--overwrite`` never leaves a directory with neither run.
+  back. So ``--overwrite`` never leaves a directory with neither run. A directory without a checkpoint or
+  metrics (``RUN_MARKS``) holds no run to replace: ``--overwrite`` refuses to take files there that only
+  have the names of a run's outputs (a ``tinygen sample`` grid, the user's ``real.png``).
 * Only one process writes into a run directory at a time: ``RunDirectory`` holds an advisory lock
   (``fcntl.flock``) on ``LOCK_NAME`` while the run lasts, and a second process stops at once with a message
   naming the first (its pid and command, written into the lock file). The operating system drops the lock
   when its process ends, however it ends, so a crashed run leaves nothing stuck. (Without ``fcntl``, on
-  Windows, there is no lock.)
+  Windows, there is no lock, nor on a file system that has no locks: ``NO_LOCKS``.)
 
 Readers need no lock: checkpoints and pictures are replaced by an atomic rename, so ``tinygen sample`` may read
 the checkpoint of a run in progress and gets one whole version of it.
 """
+import errno
 import os
 import re
 import shlex
@@ -35,8 +38,13 @@ OUTPUTS = ("checkpoint.npz", "metrics.json", "metrics.csv", "samples.png", "loss
 SAMPLES = "samples"
 EPOCH_PICTURE = re.compile(r"epoch_\d{3,}\.png")
 LOCK_NAME = ".tinygen-run.lock"
+#: what only a run writes, first of all: a directory holds a run when it holds one of these (else files by the
+#: names of the other outputs may be the user's own, e.g. a ``tinygen sample`` grid: ``--overwrite`` leaves them)
+RUN_MARKS = ("checkpoint.npz", "metrics.json")
 #: where ``--overwrite`` keeps the previous run's outputs until the new run has saved its first checkpoint
 PREVIOUS = ".previous-run"
+#: what ``flock`` says on a file system without locks: the run goes on unlocked there, as on Windows
+NO_LOCKS = {getattr(errno, name) for name in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS") if hasattr(errno, name)}
 
 
 class RunDirectoryTaken(FileExistsError):
@@ -103,8 +111,14 @@ class RunDirectory:
             raise FileExistsError(f"{samples} is a file, where a run draws its epoch pictures into a folder of that "
                                   "name: move or rename the file, or train into another --out directory")
         found = self.previous_outputs()
+        shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+        marked = any(name in found for name in RUN_MARKS)
+        if found and not resume and not marked:  # nothing to resume or replace: only names that may be the user's
+            raise RunDirectoryTaken(
+                f"{self.path} holds another run ({shown}) without its {' or '.join(RUN_MARKS)}, or files of yours by "
+                "those names: move them, or train into another --out directory"
+            )
         if found and not resume and not overwrite:
-            shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
             raise RunDirectoryTaken(
                 f"{self.path} holds another run ({shown}); continue it with --resume, train into another --out "
                 "directory, or pass --overwrite to replace it"
@@ -126,16 +140,19 @@ class RunDirectory:
         return found
 
     def restore_previous(self):
-        """Put the outputs set aside in ``PREVIOUS`` back where they were; returns whether there were any."""
+        """Put the outputs set aside in ``PREVIOUS`` back where they were; returns whether there were any.
+
+        The checkpoint goes back last: ``claim`` takes a checkpoint in place as the sign that a new run has saved,
+        and deletes ``PREVIOUS``, so a restore cut short (a second Ctrl-C, a kill) must not have put it back yet."""
         folder = self.file(PREVIOUS)
         if not os.path.isdir(folder):
             return False
-        for root, _, names in os.walk(folder):
-            for name in names:
-                source = os.path.join(root, name)
-                target = self.file(os.path.relpath(source, folder))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                os.replace(source, target)
+        names = [os.path.relpath(os.path.join(root, name), folder)
+                 for root, _, files in os.walk(folder) for name in files]
+        for name in sorted(names, key=lambda name: name == "checkpoint.npz"):
+            target = self.file(name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(os.path.join(folder, name), target)
         shutil.rmtree(folder)
         return True
 
@@ -152,13 +169,17 @@ def run_owning(path):
         directory = os.path.dirname(directory)
     elif name not in OUTPUTS:
         return None
-    holds_a_run = any(os.path.exists(os.path.join(directory, own)) for own in ("checkpoint.npz", "metrics.json"))
+    holds_a_run = any(os.path.exists(os.path.join(directory, own)) for own in RUN_MARKS)
     return directory if holds_a_run else None
 
 
 def prepare_output(directory):
     """Create ``directory`` if needed and prove it is writable before any training time is spent; returns whether
     it was created."""
+    if os.path.islink(directory) and not os.path.exists(directory):
+        raise NotADirectoryError(f"the output directory {directory!r} is a symbolic link to "
+                                 f"{os.readlink(directory)!r}, which does not exist: create that directory, or name "
+                                 "another for the run")
     if os.path.lexists(directory) and not os.path.isdir(directory):
         raise NotADirectoryError(f"the output directory {directory!r} is a file: name a directory for the run")
     created = not os.path.isdir(directory)
@@ -216,7 +237,11 @@ def _lock(descriptor, path):
         return True
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    except OSError as error:
+        if error.errno in NO_LOCKS:  # a file system without locks (NFS without lockd, some FUSE): as on Windows
+            return True
+        if not isinstance(error, BlockingIOError):
+            raise
         holder = _holder(path) or "details not written yet"
         raise RunDirectoryInUse(
             f"{os.path.dirname(path) or '.'} is in use by another tinygen process ({holder}); wait for it to "

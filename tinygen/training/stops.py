@@ -40,6 +40,16 @@ def memory_for(setting, value, advice="try a smaller value"):
         raise OutOfMemory(setting, value, error, advice) from None
 
 
+def add_note(error, note):
+    """Attach ``note`` (what a stopped run kept) to ``error`` as Python 3.11's ``add_note`` does, on 3.10 too: the
+    command line prints the notes after the error's message (``--debug``'s traceback shows them on 3.11)."""
+    if note and note not in getattr(error, "__notes__", ()):
+        try:
+            error.__notes__ = [*getattr(error, "__notes__", ()), note]
+        except AttributeError:
+            pass  # an exception type without a __dict__: its message alone
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run; ``str()`` says where it stopped and what is saved."""
 
@@ -74,31 +84,34 @@ def first_non_finite(state, prefix=""):
     return None
 
 
-#: the signals that stop a command as Ctrl-C does: SIGINT, and SIGTERM (``timeout``, ``kill``, a job scheduler)
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+#: the signals that stop a command as Ctrl-C does: SIGINT, SIGTERM (``timeout``, ``kill``, a job scheduler) and
+#: SIGHUP (the terminal or the ssh connection went away)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def stop_signals_interrupt():
-    """Inside the block SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so a run stopped by ``kill`` or a
-    scheduler says what it saved and removes its lock and temporary files (a process that ignores SIGTERM goes on
-    ignoring it). Only in the main thread, where Python handles signals."""
-    terminate = getattr(signal, "SIGTERM", None)
-    if terminate is None or threading.current_thread() is not threading.main_thread():
+    """Inside the block SIGTERM and SIGHUP raise ``KeyboardInterrupt`` as Ctrl-C does, so a run stopped by ``kill``,
+    a scheduler or a dropped ssh connection says what it saved, puts back what ``--overwrite`` set aside and removes
+    its lock and temporary files (a process that ignores one, under ``nohup`` say, goes on ignoring it). Only in the
+    main thread, where Python handles signals."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(terminate)
-    if previous is signal.SIG_DFL:
-        signal.signal(terminate, signal.default_int_handler)
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS if number != signal.SIGINT}
+    for number, handler in previous.items():
+        if handler is signal.SIG_DFL:
+            signal.signal(number, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(terminate, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
 def interrupts_deferred():
-    """Ctrl-C (SIGINT) or SIGTERM inside the block is held until the block has finished, then acts as usual.
+    """Ctrl-C (SIGINT), SIGTERM or SIGHUP inside the block is held until the block has finished, then acts as usual.
 
     Only in the main thread, where Python handles signals; elsewhere the block runs as is."""
     if threading.current_thread() is not threading.main_thread():
