@@ -619,4 +619,26 @@ MUTANTS = [
            "an infinite loss is not a reason to stop",
            ("tests/cli/test_nonfinite.py::"
             "test_the_vae_that_diverges_at_lr_0_4_stops_and_keeps_its_last_finite_epoch",)),
+    # --- this release's settings and the third PyTorch probe ---------------------------------------------------
+    Mutant("older-dcgan-checkpoint-read-at-todays-width", "tinygen/training/config.py",
+           '        before["discriminator_features"] = 64', '        before["discriminator_features"] = 32',
+           "a DCGAN checkpoint from before D's width was a setting loads as today's 32 features",
+           ("tests/test_recipes.py::test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features",)),
+    Mutant("lr-decay-restarts-on-resume", "tinygen/training/loop.py",
+           "steps_done=first_epoch * len(loader))", "steps_done=0)",
+           "a resumed run's learning-rate schedule starts again from its first step",
+           ("tests/test_training.py::test_a_run_whose_learning_rate_decays_resumes_bit_identically_after_ctrl_c",)),
+    Mutant("and-of-integers-is-logical", "tinygen/ops/comparison.py",
+           "getattr(a.backend.xp, ufunc)(a.array, b.array)", 'getattr(a.backend.xp, "logical_" + op)(a.array, b.array)',
+           "& | ^ on integer tensors are logical, not bitwise",
+           ("tests/test_pytorch_idioms.py::test_bitwise_operators_on_integer_tensors_are_bitwise",)),
+    Mutant("write-of-a-graph-value-drops-its-gradient", "tinygen/tensor.py",
+           "if is_grad_enabled() and isinstance(operand, Tensor) and operand.requires_grad:", "if False:",
+           "writing a value that requires grad into a plain tensor stores the values and loses the gradient",
+           ("tests/test_pytorch_idioms.py::test_writing_a_value_that_requires_grad_into_a_plain_tensor_is_refused",)),
+    Mutant("iadd-in-a-graph-refused", "tinygen/tensor.py",
+           "return self + other if self._out_of_place_in_graph() else self.add_(other)", "return self.add_(other)",
+           "out += identity on a layer's output raises instead of giving out + identity",
+           ("tests/test_pytorch_idioms.py::"
+            "test_augmented_assignment_in_a_graph_gives_the_values_and_gradients_of_the_out_of_place_ops",)),
 ]
