@@ -16,6 +16,7 @@ def quiet(**options):
     return TrainConfig(progress=False, **dict(dict(eval_size=200), **options))
 
 
+@pytest.mark.slow  # an end-to-end run (about 18 s): CI's full pass runs it, the quick ones skip it
 def test_toy_gan_covers_the_modes_of_the_ring(tmp_path):
     history = train(quiet(model="toy", epochs=12, out=str(tmp_path)), log=lambda line: None)
     assert history[-1]["modes_covered"] >= 7
@@ -39,7 +40,7 @@ def _parameters(out):
 
 @pytest.mark.parametrize("model, options", [
     ("toy", dict(subset=512)),
-    ("dcgan", dict(subset=128, batch_size=32)),
+    pytest.param("dcgan", dict(subset=128, batch_size=32), marks=pytest.mark.slow),  # about 16 s
 ])
 def test_resume_is_bit_identical_to_an_uninterrupted_run(model, options, tmp_path):
     straight, interrupted = str(tmp_path / "straight"), str(tmp_path / "interrupted")
