@@ -357,6 +357,17 @@ def test_clamp_with_tensor_bounds_values_and_gradients(bounds):
     gradgradcheck(function, [x] + bound_tensors)
 
 
+def test_clamp_with_tensor_bounds_names_itself_for_a_bound_of_another_shape_or_device():
+    x = tinygen.tensor([[1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"clamp: shapes \(1, 2\) and \(3,\) cannot be broadcast"):
+        x.clamp(min=tinygen.tensor([1.0, 2.0, 3.0]))
+    from tinygen.autograd.function import DeviceMismatchError
+
+    on_cpu, on_strict = tinygen.tensor([1.0, 2.0], device="cpu"), tinygen.tensor([1.0, 2.0], device="strict")
+    with pytest.raises(DeviceMismatchError, match="clamp: expected all tensors on one device"):
+        tinygen.clamp(on_cpu, max=on_strict)
+
+
 def test_clamp_with_tensor_bounds_matches_pytorch():
     torch = pytest.importorskip("torch")
     upstream = np.arange(8.0).reshape(2, 4)

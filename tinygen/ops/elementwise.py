@@ -493,6 +493,11 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        for bound in (min, max):  # named as clamp's errors, not those of the comparisons below
+            if isinstance(bound, Tensor):
+                if bound.backend is not x.backend:
+                    raise checks.device_error("clamp", x, bound)
+                checks.broadcast_shapes("clamp", x.shape, bound.shape)
         if min is not None:
             x = where(x < min, min, x)
         return x if max is None else where(x > max, max, x)
