@@ -7,6 +7,7 @@ from tinygen.ops.elementwise import sigmoid, softplus, tanh  # noqa: F401
 from tinygen.ops.shape import flatten, pad  # noqa: F401
 from tinygen.ops.linalg import matmul  # noqa: F401
 from tinygen.ops.activation import *  # noqa: F401,F403
+from tinygen.ops.composed_activation import *  # noqa: F401,F403
 from tinygen.ops.conv import *  # noqa: F401,F403
 from tinygen.ops.pooling import *  # noqa: F401,F403
 from tinygen.ops.normalization import *  # noqa: F401,F403
