@@ -10,6 +10,7 @@ from tinygen.ops.activation import *  # noqa: F401,F403
 from tinygen.ops.composed_activation import *  # noqa: F401,F403
 from tinygen.ops.conv import *  # noqa: F401,F403
 from tinygen.ops.pooling import *  # noqa: F401,F403
+from tinygen.ops.pixel_shuffle import *  # noqa: F401,F403
 from tinygen.ops.normalization import *  # noqa: F401,F403
 from tinygen.ops.dropout import *  # noqa: F401,F403
 from tinygen.losses import *  # noqa: F401,F403
