@@ -296,8 +296,8 @@ def test_regression_losses_of_float32_and_float64_are_float64_as_pytorch(name):
 
 # --- smooth L1 and Huber: one table, each loss at a width where its pieces meet -------------------------
 
-QUADRATIC_THEN_LINEAR = [("smooth_l1_loss", "beta", 1.0), ("smooth_l1_loss", "beta", 0.5), ("smooth_l1_loss", "beta", 0.0),
-                         ("huber_loss", "delta", 1.0), ("huber_loss", "delta", 2.0)]
+QUADRATIC_THEN_LINEAR = [("smooth_l1_loss", "beta", 1.0), ("smooth_l1_loss", "beta", 0.5),
+                         ("smooth_l1_loss", "beta", 0.0), ("huber_loss", "delta", 1.0), ("huber_loss", "delta", 2.0)]
 
 
 def _quadratic_then_linear_call(module, name, argument, width, reduction):

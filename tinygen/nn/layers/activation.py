@@ -9,9 +9,9 @@ from tinygen.ops import composed_activation as composed
 from tinygen.ops.activation import gelu, log_softmax, logsigmoid, silu, softmax
 from tinygen.ops.elementwise import elu, leaky_relu, relu, sigmoid, softplus, tanh
 
-__all__ = ["CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax",
-           "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid", "Softmax", "Softplus", "Softsign", "Tanh",
-           "Threshold"]
+__all__ = ["CELU", "ELU", "GELU", "GLU", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid",
+           "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid", "Softmax", "Softplus",
+           "Softsign", "Tanh", "Threshold"]
 
 
 def _describe(*settings, inplace=False):
