@@ -52,9 +52,7 @@ class ConstantPad2d(_ConstantPad):
     pass
 
 
-class ZeroPad1d(_ConstantPad):
-    dims = 1
-
+class _ZeroPad(_ConstantPad):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -62,8 +60,12 @@ class ZeroPad1d(_ConstantPad):
         return f"{self.padding}"
 
 
-class ZeroPad2d(ZeroPad1d):
-    dims = 2
+class ZeroPad1d(_ZeroPad):
+    dims = 1
+
+
+class ZeroPad2d(_ZeroPad):
+    pass
 
 
 class ReflectionPad1d(_Pad):
