@@ -331,6 +331,18 @@ def test_smooth_l1_and_huber_match_torch_where_the_pieces_meet_too(name, argumen
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_huber_loss_weight_matches_torch_and_gets_a_gradient(reduction):
+    torch = pytest.importorskip("torch")
+    inputs = [uniform((3, 4), -3, 3, 8), uniform((3, 4), -3, 3, 9), uniform((3, 4), 0, 2, 10)]
+    _compare_with_torch(lambda x, t, w: F.huber_loss(x, t, reduction, 0.8, w),
+                        lambda x, t, w: torch.nn.functional.huber_loss(x, t, reduction, 0.8, w), inputs, torch, 3)
+    gradcheck(lambda x, t, w: F.huber_loss(x, t, reduction, 0.8, w), [x.requires_grad_() for x in inputs])
+    with pytest.raises(ValueError, match=r"huber_loss: input shape \(3, 4\) and weight shape \(4,\) differ"):
+        F.huber_loss(inputs[0], inputs[1], weight=inputs[2][0])
+
+
+@pytest.mark.torch
 def test_smooth_l1_and_huber_modules_match_torch():
     torch = pytest.importorskip("torch")
     x, t = uniform((4, 3), -3, 3, 6), uniform((4, 3), -3, 3, 7)

@@ -50,11 +50,15 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     return reduce(difference.abs() if beta == 0 else _quadratic_then_linear(difference, beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), for d = input - target: delta * smooth_l1 with
-    beta = delta. Reduced as in ``mse_loss``."""
+    beta = delta. Each element's loss is multiplied by ``weight`` (input's shape) if given, then reduced as in
+    ``mse_loss`` ("mean" divides by the number of elements, as PyTorch's)."""
     delta = checks.real_number("huber_loss", "delta", delta)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     difference = _difference("huber_loss", input, target, reduction)
-    return reduce(delta * _quadratic_then_linear(difference, delta), reduction)
+    loss = delta * _quadratic_then_linear(difference, delta)
+    if weight is not None:
+        loss = loss * matching_target("huber_loss", input, weight, argument="weight", promote=True)
+    return reduce(loss, reduction)
