@@ -1,4 +1,5 @@
-"""Binary cross-entropy (probabilities and logits), MSE and L1: gradients first, then values, edge cases, errors."""
+"""Binary cross-entropy (probabilities and logits), MSE, L1, smooth L1 and Huber: gradients first, then values, edge
+cases, errors."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -7,6 +8,7 @@ import tinygen as tg
 import tinygen.nn.functional as F
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing import strategies as tst
+from tinygen.testing.strategies import move_off_kinks
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -159,13 +161,17 @@ def test_binary_cross_entropy_with_logits_keeps_tiny_losses_exact():
 
 # --- errors --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss])
+ELEMENTWISE_LOSSES = [F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss,
+                      F.smooth_l1_loss, F.huber_loss]
+
+
+@pytest.mark.parametrize("loss", ELEMENTWISE_LOSSES)
 def test_shape_mismatch_is_an_error_naming_both_shapes(loss):
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
         loss(tg.full((4, 1), 0.5), tg.full((4,), 0.5))
 
 
-@pytest.mark.parametrize("loss", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.mse_loss, F.l1_loss])
+@pytest.mark.parametrize("loss", ELEMENTWISE_LOSSES)
 def test_bad_arguments_are_errors(loss):
     x = tg.full((2, 2), 0.5)
     with pytest.raises(ValueError, match="reduction must be one of"):
@@ -176,6 +182,14 @@ def test_bad_arguments_are_errors(loss):
         loss(x, 0.5)
     with pytest.raises(TypeError, match="floating-point.*int64"):
         loss(tg.ones(2, 2, dtype=tg.int64), x)
+
+
+def test_smooth_l1_beta_and_huber_delta_out_of_range_are_errors():
+    x = tg.zeros(2)
+    with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative, got -0.5"):
+        F.smooth_l1_loss(x, x, beta=-0.5)
+    with pytest.raises(ValueError, match="huber_loss: delta must be positive, got 0"):
+        F.huber_loss(x, x, delta=0)
 
 
 def test_device_mismatch_is_an_error():
@@ -278,3 +292,61 @@ def test_regression_losses_of_float32_and_float64_are_float64_as_pytorch(name):
         assert loss.item() == wide.item()
         loss.backward()
     assert low.grad.dtype == tg.float32 and high.grad.dtype == tg.float64
+
+
+# --- smooth L1 and Huber: one table, each loss at a width where its pieces meet -------------------------
+
+QUADRATIC_THEN_LINEAR = [("smooth_l1_loss", "beta", 1.0), ("smooth_l1_loss", "beta", 0.5),
+                         ("smooth_l1_loss", "beta", 0.0), ("huber_loss", "delta", 1.0), ("huber_loss", "delta", 2.0)]
+
+
+def _quadratic_then_linear_call(module, name, argument, width, reduction):
+    return lambda x, t: getattr(module, name)(x, t, reduction=reduction, **{argument: width})
+
+
+@pytest.mark.parametrize("name, argument, width", QUADRATIC_THEN_LINEAR)
+def test_smooth_l1_and_huber_gradients_first_and_second_order(name, argument, width):
+    """Differences on both pieces, at least 0.05 from |d| = width (where the second derivative jumps) and from 0
+    when the loss is l1 there (beta = 0); the input is a non-contiguous (transposed) view, the upstream random."""
+    difference = uniform((3, 4), -2.5, 2.5, 3).numpy()
+    difference = move_off_kinks(np, difference, (0.0,) if width == 0 else (-width, width), 0.05)
+    t = uniform((3, 4), -1, 1, 4, requires_grad=True)
+    x = (t.detach() + tg.tensor(difference)).T.contiguous().T.detach().requires_grad_(True)
+    assert not x.is_contiguous()
+    call = _quadratic_then_linear_call(F, name, argument, width, "none")
+    gradcheck(call, [x, t])
+    gradgradcheck(call, [x, t])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, argument, width", QUADRATIC_THEN_LINEAR)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_smooth_l1_and_huber_match_torch_where_the_pieces_meet_too(name, argument, width, reduction):
+    torch = pytest.importorskip("torch")
+    t = uniform((2, 5), -1, 1, 5)
+    difference = tg.tensor([[width, -width, 0.0, 0.3, -3.0], [2.5, -0.7, width / 2, 1.1, -1.6]], dtype=tg.float64)
+    _compare_with_torch(_quadratic_then_linear_call(F, name, argument, width, reduction),
+                        _quadratic_then_linear_call(torch.nn.functional, name, argument, width, reduction),
+                        [t + difference, t], torch)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_huber_loss_weight_matches_torch_and_gets_a_gradient(reduction):
+    torch = pytest.importorskip("torch")
+    inputs = [uniform((3, 4), -3, 3, 8), uniform((3, 4), -3, 3, 9), uniform((3, 4), 0, 2, 10)]
+    _compare_with_torch(lambda x, t, w: F.huber_loss(x, t, reduction, 0.8, w),
+                        lambda x, t, w: torch.nn.functional.huber_loss(x, t, reduction, 0.8, w), inputs, torch, 3)
+    gradcheck(lambda x, t, w: F.huber_loss(x, t, reduction, 0.8, w), [x.requires_grad_() for x in inputs])
+    with pytest.raises(ValueError, match=r"huber_loss: input shape \(3, 4\) and weight shape \(4,\) differ"):
+        F.huber_loss(inputs[0], inputs[1], weight=inputs[2][0])
+
+
+@pytest.mark.torch
+def test_smooth_l1_and_huber_modules_match_torch():
+    torch = pytest.importorskip("torch")
+    x, t = uniform((4, 3), -3, 3, 6), uniform((4, 3), -3, 3, 7)
+    for ours, theirs in ((tg.nn.SmoothL1Loss(beta=0.5), torch.nn.SmoothL1Loss(beta=0.5)),
+                         (tg.nn.HuberLoss(reduction="sum", delta=2.0), torch.nn.HuberLoss(reduction="sum", delta=2.0))):
+        expected = theirs(torch.tensor(values_of(x)), torch.tensor(values_of(t))).item()
+        assert ours(x, t).item() == pytest.approx(expected, rel=1e-12)

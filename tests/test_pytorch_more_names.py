@@ -185,7 +185,7 @@ def test_save_and_load_through_a_file_object():
 
 
 @pytest.mark.parametrize("where, name", [(lambda: optim.lr_scheduler, "OneCycleLR"),
-                                         (lambda: nn.init, "orthogonal_"), (lambda: nn.utils, "weight_norm")])
+                                         (lambda: nn.init, "sparse_"), (lambda: nn.utils, "weight_norm")])
 def test_a_missing_name_in_every_namespace_says_tinygen_lacks_it(where, name):
     """Probe: these three namespaces raised Python's bare AttributeError."""
     with pytest.raises(AttributeError, match="tinygen does not have it"):

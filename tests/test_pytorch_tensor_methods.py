@@ -57,7 +57,7 @@ def test_new_tensors_take_dtype_and_device():
     (tinygen, "compile", "use the model itself"),
     (tinygen, "set_default_dtype", "model.double()"),
     (nn, "Conv3d", "Conv1d, Conv2d and ConvTranspose2d"),
-    (F, "celu", "F.elu"),
+    (F, "rrelu", "F.leaky_relu"),
     (optim, "LBFGS", "RMSprop, Adagrad and Adadelta"),
     (tinygen, "not_a_pytorch_name", "coming-from-pytorch"),
 ])
@@ -81,13 +81,13 @@ def test_no_misleading_did_you_mean_for_a_pytorch_name_but_pythons_guess_for_a_t
     tinygen lists gets its hint alone. A typo (``x.matmaul``) keeps Python's guess. Printed by the
     interpreter's own hook and by the traceback module (they guess differently before Python 3.13)."""
     script = "import sys, traceback, tinygen, tinygen.nn as nn, tinygen.nn.functional as F\nx = tinygen.zeros(1)\n"
-    for expression in ("nn.Conv3d", "F.celu", "x.bfloat16", "x.matmaul"):
+    for expression in ("nn.Conv3d", "F.rrelu", "x.bfloat16", "x.matmaul"):
         script += (f"try:\n    {expression}\nexcept AttributeError as error:\n"
                    "    sys.__excepthook__(type(error), error, error.__traceback__); traceback.print_exc()\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     printed = result.stderr
     assert printed.count("does not have it") == 8, printed
-    for misleading in ("'Conv2d'?", "'elu'?", "'float'?"):
+    for misleading in ("'Conv2d'?", "'relu'?", "'float'?"):
         assert misleading not in printed, printed
     assert "Did you mean: 'matmul'?" in printed and printed.count("Did you mean") <= 2, printed
 

@@ -98,11 +98,11 @@ from tinygen.ops.reduction import (  # noqa: F401
     sum,
     var,
 )
+from tinygen.ops.padding import pad  # noqa: F401
 from tinygen.ops.shape import (  # noqa: F401
     broadcast_to,
     cat,
     flatten,
-    pad,
     permute,
     reshape,
     squeeze,

@@ -56,7 +56,8 @@ HINTS = {
                         "TransformerDecoder", "TransformerDecoderLayer")},
     },
     "nn.functional": {
-        "celu": "write it with F.elu: celu(x, alpha) = alpha * F.elu(x / alpha)",
+        "rrelu": "use F.leaky_relu: rrelu in eval mode is leaky_relu with slope (lower + upper) / 2 (its random "
+                 "slopes while training are not drawn)",
     },
     "optim": {
         name: "tinygen's optimizers are SGD, Adam, AdamW, RMSprop, Adagrad and Adadelta"

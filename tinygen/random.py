@@ -122,7 +122,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     if a > b:
         raise ValueError(f"uniform_: the lower bound a={a} is above the upper bound b={b}")
     source = resolve(generator, tensor.device)
-    return _fill(tensor, lambda dtype: source.random(tensor.shape, dtype) * (b - a) + a)
+    return fill_with(tensor, lambda dtype: source.random(tensor.shape, dtype) * (b - a) + a)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
@@ -130,10 +130,10 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     source = resolve(generator, tensor.device)
-    return _fill(tensor, lambda dtype: source.standard_normal(tensor.shape, dtype) * std + mean)
+    return fill_with(tensor, lambda dtype: source.standard_normal(tensor.shape, dtype) * std + mean)
 
 
-def _fill(tensor, draw):
+def fill_with(tensor, draw):
     """Write ``draw(generator_dtype)`` (an array of tensor's shape) into ``tensor`` in place, under ``no_grad``."""
     draw_dtype = tensor.dtype if tensor.dtype in (float32, float64) else float32  # what generators can draw
     with no_grad():

@@ -283,6 +283,13 @@ class _StrictLib:
     stride_tricks = _StrictStrideTricks()
 
 
+class _StrictLinalg:
+    @staticmethod
+    def qr(array, mode="reduced"):
+        """``linalg.qr``, which CuPy has too: (Q, R) as device arrays."""
+        return tuple(_wrap(part) for part in numpy.linalg.qr(_unwrap(array, "linalg.qr"), mode))
+
+
 class _StrictNamespace:
     """The strict array module: NumPy's names, with every function and ufunc wrapped."""
 
@@ -290,6 +297,7 @@ class _StrictNamespace:
     ndarray = StrictArray
     random = _StrictRandom()
     lib = _StrictLib()
+    linalg = _StrictLinalg()
 
     def __getattr__(self, name):
         value = getattr(numpy, name)

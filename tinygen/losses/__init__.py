@@ -2,7 +2,7 @@
 
     classification  binary_cross_entropy, binary_cross_entropy_with_logits
     multiclass      cross_entropy, nll_loss (class indices)
-    regression      mse_loss, l1_loss
+    regression      mse_loss, l1_loss, smooth_l1_loss, huber_loss
     divergence      kl_div
     gan             discriminator_loss, generator_loss (minimax, non-saturating, Wasserstein, hinge),
                     gradient_penalty (WGAN-GP)

@@ -9,6 +9,7 @@ from tinygen.nn.layers.embedding import Embedding  # noqa: F401
 from tinygen.nn.parallel import DataParallel  # noqa: F401
 from tinygen.nn.layers.linear import *  # noqa: F401,F403
 from tinygen.nn.layers.normalization import *  # noqa: F401,F403
+from tinygen.nn.layers.padding import *  # noqa: F401,F403
 from tinygen.nn.layers.pooling import *  # noqa: F401,F403
 from tinygen.nn.layers.shape import *  # noqa: F401,F403
 from tinygen.nn.layers.loss import *  # noqa: F401,F403  (issue 15: loss modules)

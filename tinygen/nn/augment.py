@@ -11,7 +11,7 @@ draws (a shift is a permutation with zero fill, a cut-out a mask), so its backwa
 """
 from tinygen.creation import arange, randint
 from tinygen.ops.indexing import gather
-from tinygen.ops.shape import pad
+from tinygen.ops.padding import pad
 
 __all__ = ["cutout", "diff_augment", "translate"]
 

@@ -4,11 +4,14 @@ Each family lives in its own module; this file only gathers them under one name.
 """
 from tinygen.ops import elementwise as _elementwise
 from tinygen.ops.elementwise import sigmoid, softplus, tanh  # noqa: F401
-from tinygen.ops.shape import flatten, pad  # noqa: F401
+from tinygen.ops.padding import pad  # noqa: F401
+from tinygen.ops.shape import flatten  # noqa: F401
 from tinygen.ops.linalg import matmul  # noqa: F401
 from tinygen.ops.activation import *  # noqa: F401,F403
+from tinygen.ops.composed_activation import *  # noqa: F401,F403
 from tinygen.ops.conv import *  # noqa: F401,F403
 from tinygen.ops.pooling import *  # noqa: F401,F403
+from tinygen.ops.pixel_shuffle import *  # noqa: F401,F403
 from tinygen.ops.normalization import *  # noqa: F401,F403
 from tinygen.ops.dropout import *  # noqa: F401,F403
 from tinygen.losses import *  # noqa: F401,F403

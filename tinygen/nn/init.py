@@ -12,6 +12,9 @@ dims 1 and 0, so its "fan_in" is C_out kH kW, exactly as PyTorch computes it.
     xavier (Glorot):  std = gain * sqrt(2 / (fan_in + fan_out))
     kaiming (He):     std = gain / sqrt(fan),  fan = fan_in or fan_out (``mode``)
     uniform variants: U(-bound, bound) with bound = sqrt(3) * std (same variance)
+
+``trunc_normal_`` draws N(mean, std^2) conditioned on [a, b]; ``orthogonal_`` makes the weight, flattened to
+(shape[0], rest), a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2014). Tests: tests/test_init.py.
 """
 import math
 import numbers
@@ -22,7 +25,7 @@ from tinygen.tensor import Tensor
 
 __all__ = [
     "calculate_gain", "constant_", "dcgan_init_", "dcgan_weights_init", "kaiming_normal_", "kaiming_uniform_",
-    "normal_", "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "normal_", "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]
 
 #: The standard deviation the DCGAN paper (Radford et al., 2016) draws its weights with.
@@ -131,6 +134,59 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
     fan = _fan(tensor, mode, "kaiming_normal_")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with draws from N(mean, std^2) truncated to [a, b] (bounds in values, not in stds, as PyTorch's).
+
+    Rejection: draws outside [a, b] are drawn again until none is left, which gives exactly the truncated
+    distribution (PyTorch maps uniforms through the inverse normal CDF: the same distribution, other numbers).
+    A mean more than 2 std outside [a, b] is refused (PyTorch warns there that its values may be wrong), as
+    few draws would land inside.
+    """
+    _check_tensor("trunc_normal_", tensor)
+    if not a <= b:
+        raise ValueError(f"trunc_normal_: expected a <= b, got a={a}, b={b}")
+    if std < 0:
+        raise ValueError(f"trunc_normal_: std must be non-negative, got {std}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        raise ValueError(f"trunc_normal_: mean {mean} is more than 2 std ({std}) outside [a, b] = [{a}, {b}]; "
+                         "widen [a, b] or move the mean into it")
+    source = tg_random.resolve(generator, tensor.device)
+
+    def draw(dtype):
+        values = source.standard_normal(tensor.shape, dtype) * std + mean
+        outside = (values < a) | (values > b)
+        while outside.any():
+            values[outside] = source.standard_normal((int(outside.sum()),), dtype) * std + mean
+            outside = (values < a) | (values > b)
+        return values
+
+    return tg_random.fill_with(tensor, draw)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix times ``gain``, as PyTorch's: Q of the QR decomposition of a Gaussian
+    (rows = shape[0], columns = the rest; transposed first if wider than tall), each column of Q multiplied by the
+    sign of R's diagonal entry so Q is uniformly (Haar) distributed. Then W W^T = gain^2 I when rows <= columns,
+    W^T W = gain^2 I otherwise (W the flattened weight)."""
+    _check_tensor("orthogonal_", tensor)
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    columns = tensor.numel() // rows
+    source = tg_random.resolve(generator, tensor.device)
+
+    def draw(dtype):
+        xp = tensor.backend.xp
+        gaussian = source.standard_normal((rows, columns), dtype)
+        q, r = xp.linalg.qr(gaussian if rows >= columns else gaussian.T)
+        q = q * xp.sign(xp.diagonal(r))
+        return gain * (q if rows >= columns else q.T).reshape(tensor.shape)
+
+    return tg_random.fill_with(tensor, draw)
 
 
 # --- the DCGAN scheme ----------------------------------------------------------------------------------

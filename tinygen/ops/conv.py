@@ -28,7 +28,8 @@ from tinygen.autograd.function import Function
 from tinygen.ops import checks
 from tinygen.ops.im2col import WindowGeometry, as_pair, correlate, correlate_adjoint, correlate_weight_grad
 from tinygen.ops.linalg import matmul
-from tinygen.ops.shape import pad, squeeze, unsqueeze
+from tinygen.ops.padding import pad
+from tinygen.ops.shape import squeeze, unsqueeze
 from tinygen.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]

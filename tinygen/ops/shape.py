@@ -2,12 +2,12 @@
 
     reshape, permute, broadcast_to   backward: reshape back, inverse permutation, sum_to the input shape
     sum_to                           backward: broadcast_to (the pair are each other's adjoints)
-    cat, pad                         backward: slice the gradient
+    cat                              backward: slice the gradient
     clone, contiguous, to_device     backward: identity (to_device: move the gradient back)
 
 Views (reshape when possible, permute/transpose, squeeze/unsqueeze/flatten, broadcast_to/expand, detach,
 basic slicing) share memory with their input, and its version counter; see ``docs/tensors.md``.
-Tests: tests/test_shape.py.
+Padding is in ``padding``. Tests: tests/test_shape.py.
 """
 import math
 
@@ -139,19 +139,6 @@ class Concatenate(Function):
             grads.append(g[index])
             start += size
         return tuple(grads)
-
-
-class Pad(Function):
-    """y = x with ``widths[d] = (before, after)`` constant entries added around each dim d.  dL/dx = g's centre."""
-
-    def __init__(self, widths, value):
-        self.widths, self.value = widths, value
-
-    def forward(self, x):
-        return self.backend.xp.pad(x, self.widths, mode="constant", constant_values=self.value)
-
-    def backward(self, g):
-        return g[tuple(slice(before, extent - after) for (before, after), extent in zip(self.widths, g.shape))]
 
 
 # --- public functions ----------------------------------------------------------------------------------
@@ -384,23 +371,6 @@ def stack(tensors, dim=0):
         raise ValueError(f"stack: all tensors must have one shape, got {sorted(shapes)}")
     dim = checks.normalize_dim("stack", dim, tensors[0].ndim + 1)
     return cat([unsqueeze(t, dim) for t in tensors], dim)
-
-
-def pad(x, pad, mode="constant", value=0.0):
-    """PyTorch's ``F.pad``: ``pad = (left, right, top, bottom, ...)`` pairs from the last dimension backwards."""
-    checks.require_tensor("pad", x)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected pairs for at most {x.ndim} dims, got {tuple(pad)}")
-    if any(not isinstance(w, int) or w < 0 for w in pad):
-        raise ValueError(f"pad: widths must be non-negative integers, got {tuple(pad)}")
-    widths = [(0, 0)] * x.ndim
-    for pair in range(len(pad) // 2):
-        widths[x.ndim - 1 - pair] = (pad[2 * pair], pad[2 * pair + 1])
-    if not any(before or after for before, after in widths):
-        return x
-    return Pad(tuple(widths), value)(x)
 
 
 def _common_dtype(name, tensors):

@@ -22,7 +22,7 @@ from PIL import Image
 from tinygen import creation
 from tinygen.backend import dtypes
 from tinygen.ops.pooling import interpolate
-from tinygen.ops.shape import pad
+from tinygen.ops.padding import pad
 from tinygen.tensor import Tensor
 
 __all__ = ["CenterCrop", "Compose", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Resize", "ToTensor"]

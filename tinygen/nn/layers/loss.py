@@ -9,7 +9,8 @@ import warnings
 from tinygen import losses
 from tinygen.nn.module import Module
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss", "NLLLoss",
+           "SmoothL1Loss"]
 
 
 def legacy_reduction(name, size_average, reduce, reduction):
@@ -71,6 +72,28 @@ class L1Loss(_Loss):
 
     def forward(self, input, target):
         return losses.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """0.5 (x - y)^2 / beta where |x - y| < beta, else |x - y| - beta / 2; see ``F.smooth_l1_loss``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return losses.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5 (x - y)^2 where |x - y| < delta, else delta (|x - y| - delta / 2); see ``F.huber_loss``."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return losses.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class _ClassIndexLoss(_WeightedLoss):

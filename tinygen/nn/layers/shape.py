@@ -1,11 +1,13 @@
-"""``Flatten`` and ``Unflatten``: reshape layers for moving between image-shaped and vector-shaped data."""
+"""``Flatten`` and ``Unflatten``: reshape layers for moving between image-shaped and vector-shaped data;
+``PixelShuffle`` and ``PixelUnshuffle``: channels traded for resolution and back."""
 import math
 
 from tinygen.nn.module import Module
 from tinygen.ops import checks
+from tinygen.ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from tinygen.ops.shape import flatten, reshape
 
-__all__ = ["Flatten", "Unflatten"]
+__all__ = ["Flatten", "PixelShuffle", "PixelUnshuffle", "Unflatten"]
 
 
 class Flatten(Module):
@@ -52,3 +54,31 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class PixelShuffle(Module):
+    """(*, C r^2, H, W) -> (*, C, H r, W r) with r = ``upscale_factor``; see ``F.pixel_shuffle``."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H r, W r) -> (*, C r^2, H, W) with r = ``downscale_factor``; see ``F.pixel_unshuffle``."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
