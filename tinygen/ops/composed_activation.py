@@ -107,4 +107,3 @@ def threshold(input, threshold, value, inplace=False):
     value = checks.real_number("threshold", "value", value)
     checks.require_tensor("threshold", input)
     return where(input > threshold, input, value)
-
