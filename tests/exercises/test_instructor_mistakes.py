@@ -4,6 +4,7 @@ a stub that hands out the solution."""
 import pytest
 
 from tinygen.cli import main
+from tinygen.exercises import FAIL, check_workspace, start_workspace
 
 from . import instructor
 
@@ -44,3 +45,52 @@ def test_a_mistake_in_an_instructors_exercise_is_a_one_line_error_naming_it(tmp_
         assert error.count("\n") == 1 and f"exercise folder {course / 'softplus'}: " in error and expected in error
     assert not (tmp_path / "work").exists()
 
+
+GRADE = '''
+def grade(student, reference):
+    x = random_tensor((6,), 0, low=-3.0, high=3.0)
+    check_op_backward("softplus of x (6,)", lambda x: student.Softplus(1.0, 20.0)(x),
+                      lambda x: reference.Softplus(1.0, 20.0)(x), [x], ["x"], {"x": HINTS})
+'''
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+@pytest.mark.parametrize("new, expected", [
+    ("\ndef grade(student, reference):\n    student.Softplus(1.0, 20.0)\n",
+     "exercise.py): its grade() returned without comparing an answer (no check_forward, check_op_backward, "
+     "check_gradients or compare ran): it would pass any submission"),
+    (GRADE.replace("check_op_backward(", "check_op_backwards("),
+     "exercise.py, line 16): its grader raised NameError: name 'check_op_backwards' is not defined (a mistake in "
+     "the exercise, not in the submission)"),
+    (GRADE.replace('["x"], {"x": HINTS}', '["y"], {"x": HINTS}'),
+     "exercise.py, line 16): its grader raised KeyError: 'y' (a mistake in the exercise, not in the submission)"),
+])
+def test_a_grade_that_checks_nothing_or_raises_on_its_own_is_the_instructors_error(tmp_path, capsys, isolate, new,
+                                                                                    expected):
+    """Before, a grade() that compared nothing gave every submission, a stub returning zeros included, full marks,
+    and a grade() that raised on its own failed each student with the instructor's exception as theirs."""
+    course = _break(tmp_path, "exercise.py", instructor.EXERCISE[instructor.EXERCISE.index("\ndef grade"):], new)
+    work = tmp_path / "work"
+    assert main(["exercises", "start", str(work), "--from", str(course)]) == 0
+    (work / "softplus.py").write_text("from tinygen.ops import elementwise\n\n\nclass Softplus(elementwise.Softplus):\n"
+                                      "    def backward(self, g):\n        return g * 0\n")
+    with pytest.raises(ValueError, match="^exercise softplus") as error:
+        check_workspace(work, "softplus", [course], isolate=isolate)
+    assert expected in str(error.value)
+    assert main(["exercises", "check", str(work), "softplus", "--from", str(course), "--json"]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_an_exception_of_the_students_code_inside_an_instructors_grade_is_the_students(tmp_path):
+    """The other side: what the student's code raises, also when an instructor's grade() calls it outside a
+    check, is the student's failure (their line is on the traceback), not the exercise's error."""
+    course = _break(tmp_path, "exercise.py", instructor.EXERCISE[instructor.EXERCISE.index("\ndef grade"):],
+                    "\ndef grade(student, reference):\n    student.Softplus(1.0, 20.0)(random_tensor((3,), 0))\n"
+                    + GRADE.replace("def grade(", "def rest("))
+    work = tmp_path / "work"
+    start_workspace(work, [course])
+    (work / "softplus.py").write_text("from tinygen.ops import elementwise\n\n\nclass Softplus(elementwise.Softplus):\n"
+                                      "    def __init__(self, *args):\n        raise TypeError('mine')\n")
+    (result,) = check_workspace(work, "softplus", [course], isolate=False)
+    assert (result.status, result.check) == (FAIL, "crash")
+    assert "TypeError: mine (in softplus.py, line 6" in result.message

@@ -13,7 +13,7 @@ from tinygen import creation
 from tinygen.autograd.api import grad
 from tinygen.autograd.grad_mode import set_grad_enabled
 from tinygen.backend.dtypes import float32, float64
-from tinygen.exercises.honesty import check_untouched, reference_mode
+from tinygen.exercises.honesty import check_untouched, note_comparison, reference_mode
 from tinygen.ops.comparison import isfinite, isnan, logical_not
 from tinygen.ops.elementwise import where
 from tinygen.random import Generator
@@ -204,6 +204,7 @@ def compare(case, got, expected, what, hints, check, tolerance=None, variants=()
     """
     if not isinstance(got, Tensor):
         raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", RETURNS, "returns")
+    note_comparison()
     with reference_mode():  # tinygen's own ops, NumPy's error state as before the student's file
         _compare(case, _plain(got), expected, what, hints, check, tolerance, variants)
 

@@ -33,6 +33,7 @@ from tinygen.exercises.honesty import TINYGEN_DIR, Delegation, Guard, Tampering
 from tinygen.exercises.workspace import load_student_module
 
 PASS, FAIL, NOT_STARTED = "pass", "fail", "not started"
+GRADER_ERROR = "grader error"  # a Result's check when the exercise's grade() is at fault, not the submission
 DEFAULT_TIMEOUT = 300.0
 _STUB_PARTS = re.compile(r'NotImplementedError\("([\w.]+): not written yet')
 
@@ -125,7 +126,11 @@ def grade_exercise(directory, exercise, course, interrupts=False):
             guard.loading = None
             guard.plug(exercise.replacements(module))
             exercise.grade(module, reference)
-        result = Result(exercise.name, PASS, points=exercise.points)
+            compared = guard.comparisons
+        result = Result(exercise.name, PASS, points=exercise.points) if compared else Result(
+            exercise.name, FAIL, f"exercise {exercise.name} ({exercise.grader_path}): its grade() returned without "
+            "comparing an answer (no check_forward, check_op_backward, check_gradients or compare ran): it would pass "
+            "any submission", check=GRADER_ERROR)
     except KeyboardInterrupt as error:
         if not interrupts:
             raise
@@ -168,9 +173,26 @@ def _failure(exercise, error, path):
         return Result(name, FAIL, f"your code calls itself without end (RecursionError){_location(error, path)}: "
                                   "while grading, tinygen's own functions for this exercise run your code, so "
                                   "calling them from your implementation recurses", RECURSION, "recursion")
+    line = _grader_line(error, exercise, path)
+    if line:
+        return Result(name, FAIL, f"exercise {name} ({line}): its grader raised {type(error).__name__}: {error} (a "
+                                  "mistake in the exercise, not in the submission)", check=GRADER_ERROR)
     if not isinstance(error, Exception):  # GeneratorExit and the like: report, never pass
         return Result(name, FAIL, f"your code raised {type(error).__name__}{_location(error, path)}")
     return Result(name, FAIL, f"{type(error).__name__}: {error}{_location(error, path)}", check="crash")
+
+
+def _grader_line(error, exercise, path):
+    """``"/course/softplus/exercise.py, line 14"``: where an instructor's exercise raised ``error`` on its own (its
+    exercise.py or solution.py is on the traceback, the student's file is not); None otherwise. A mistake there
+    (a misspelt check, a wrong argument) is the instructor's, not a failure of the submission."""
+    if exercise.builtin:
+        return None
+    frames = traceback.extract_tb(error.__traceback__)
+    if any(os.path.abspath(frame.filename) == os.path.abspath(path) for frame in frames):
+        return None
+    own = [frame for frame in frames if os.path.dirname(os.path.abspath(frame.filename)) == exercise.folder]
+    return f"{own[-1].filename}, line {own[-1].lineno}" if own else None
 
 
 def _forbidden_files(course, student_path):
@@ -217,10 +239,15 @@ def check_workspace(directory, name=None, from_dirs=(), isolate=True, jobs=None,
     course = load_course(from_dirs)
     chosen = course if name is None else (lookup(course, name),)
     if not isolate:
-        return [grade_exercise(directory, exercise, course) for exercise in chosen]
-    jobs = jobs or min(4, os.cpu_count() or 1)
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(lambda exercise: grade_isolated(directory, exercise, from_dirs, timeout), chosen))
+        results = [grade_exercise(directory, exercise, course) for exercise in chosen]
+    else:
+        jobs = jobs or min(4, os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            results = list(pool.map(lambda exercise: grade_isolated(directory, exercise, from_dirs, timeout), chosen))
+    for result in results:  # the exercise is at fault: an error for its author (exit status 2), not a verdict
+        if result.check == GRADER_ERROR:
+            raise ValueError(result.message)
+    return results
 
 
 def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
