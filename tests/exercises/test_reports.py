@@ -212,6 +212,20 @@ def test_a_workspace_that_is_a_file_is_named_as_such(tmp_path, capsys):
     assert notes.read_text() == "mine"
 
 
+def test_a_folder_named_as_an_exercises_file_fails_that_exercise_only(mixed, capsys):
+    """Probe: a submission with a folder softplus.py (an upload gone wrong) stopped the whole grading with "[Errno
+    21] Is a directory" and exit status 2: no report, and no verdict on the exercises that were there."""
+    (mixed / "sum.py").unlink()
+    (mixed / "sum.py").mkdir()
+    for isolate in (False, True):
+        results = {result.name: result for result in check_workspace(mixed, isolate=isolate)}
+        assert (results["sum"].status, results["sum"].check) == (FAIL, "file")
+        assert results["sum"].message == "sum.py is a folder, expected the Python file of the exercise"
+        assert results["tanh"].status == PASS and results["mul"].status == FAIL
+    assert main(["exercises", "check", str(mixed), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["counts"] == {PASS: 1, FAIL: 2, NOT_STARTED: len(NAMES) - 3}
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_report_into_a_stream_is_written_into_it_not_replaced(tmp_path):
     """`--junit /dev/stdout` or a pipe is written into (a CI log, a `| tee`), never replaced by a regular file."""

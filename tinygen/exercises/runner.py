@@ -109,9 +109,9 @@ def grade_exercise(directory, exercise, course, interrupts=False):
     of its own); otherwise it propagates (Ctrl-C stops the grading).
     """
     path = os.path.join(directory, exercise.filename)
-    if not os.path.exists(path):
-        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
-                      "writes it", max_points=exercise.points)
+    absent = _absent(path, exercise)
+    if absent is not None:
+        return absent
     with open(path, encoding="utf-8", errors="replace") as file:  # a file in another encoding is Python's to judge
         source = file.read()
     review = tuple(what for what, pattern in REVIEW.items() if re.search(pattern, source))
@@ -364,10 +364,23 @@ def _stopped_at(watchdog, path):
     return ""
 
 
-def _untouched_stub(path, exercise):
+def _absent(path, exercise):
+    """The verdict on the student's file ``path`` if there is none to grade: missing (not started), or a folder or
+    other non-file of that name (failed: a submission's upload gone wrong is that exercise's, not the grading's)."""
     if not os.path.exists(path):
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
+    if not os.path.isfile(path):
+        what = "a folder" if os.path.isdir(path) else "not a regular file"
+        return Result(exercise.name, FAIL, f"{exercise.filename} is {what}, expected the Python file of the exercise",
+                      check="file", max_points=exercise.points)
+    return None
+
+
+def _untouched_stub(path, exercise):
+    absent = _absent(path, exercise)
+    if absent is not None:
+        return absent
     with open(path, encoding="utf-8", errors="replace") as file:
         if file.read() != exercise.stub_text():
             return None
