@@ -3,7 +3,8 @@ own: a grader that calls one check cannot be passed by a wrong forward, a float6
 contiguous input."""
 import pytest
 
-from tinygen.exercises.grading import ExerciseFailure, Hints, check_gradients, random_tensor
+from tinygen.backend.dtypes import float64
+from tinygen.exercises.grading import ExerciseFailure, Hints, check_forward, check_gradients, random_tensor
 
 
 def linear(x, w, b):
@@ -34,4 +35,25 @@ def test_check_gradients_fails_a_wrong_forward_a_dtype_leak_and_a_view_of_a_stri
     a constant (whose gradients are right), a float64 result and x.view(-1) on a strided x all passed."""
     with pytest.raises(ExerciseFailure) as failure:
         _check(student)
+    assert failure.value.message.startswith(message)
+
+
+def softplus(x):
+    return (x.exp() + 1.0).log()
+
+
+@pytest.mark.parametrize("student, message", [
+    (lambda x: (x.exp() + 1.0).log() + 1e-3, "softplus of x (2, 3): the output is wrong at index"),
+    (lambda x: softplus(x).to(dtype=float64),
+     "softplus of x (2, 3), in float32: the output has dtype float64, expected float32"),
+    (lambda x: softplus(x.view(-1)).view(*x.shape), "softplus of x (2, 3), with the inputs laid out with strides: "
+                                                    "RuntimeError: view"),
+])
+def test_check_forward_fails_a_dtype_leak_and_a_view_of_a_strided_input(student, message):
+    """Before, check_forward compared the output in float64 on a contiguous input only: a result made float64 (a
+    float64 constant or mask) and x.view(-1) on a strided x passed."""
+    check_forward("softplus of x (2, 3)", lambda x: x.abs() + (-x.abs()).exp().log1p() + (x - x.abs()) / 2, softplus,
+                  [random_tensor((2, 3), 0)], ["x"], HINTS["x"])  # written another way: passes
+    with pytest.raises(ExerciseFailure) as failure:
+        check_forward("softplus of x (2, 3)", student, softplus, [random_tensor((2, 3), 0)], ["x"], HINTS["x"])
     assert failure.value.message.startswith(message)

@@ -300,13 +300,28 @@ def check_backward_left_alone(case, tensors):
 
 def check_forward(case, student, reference, inputs, names, hints, check="forward", tolerance=None, variants=()):
     """Run ``student(*inputs)`` and ``reference(*inputs)`` on copies and compare the outputs; also that the
-    student's forward left its inputs alone. Returns the student's output."""
+    student's forward left its inputs alone, gives the same output on inputs laid out with strides, and keeps
+    tinygen's dtype on float32 copies of them (a float64 constant would pass in float64 alone). Returns the
+    student's output."""
     expected = expect(reference, *inputs)
     used = [duplicate(x) for x in inputs]
     with attempting(case, hints, check):
         got = student(*used)
     check_unchanged(case, inputs, used, names, "forward")
     compare(case, got, expected, "the output", hints, check, tolerance, variants)
+    if any(isinstance(x, Tensor) and x.ndim for x in inputs):
+        strided_case = f"{case}, with the inputs laid out with strides"
+        with attempting(strided_case, STRIDED, "strides"):
+            output = student(*[strided(x) for x in inputs])
+        compare(strided_case, output, expected, "the output", STRIDED, "strides", tolerance)
+    if any(isinstance(x, Tensor) and x.dtype == float64 for x in inputs):
+        float32_case, float32_inputs = f"{case}, in float32", [in_float32(x) for x in inputs]
+        expected = expect(reference, *float32_inputs)
+        with attempting(float32_case, DTYPE, "dtype"):
+            output = student(*[duplicate(x) for x in float32_inputs])
+        if isinstance(output, Tensor) and output.dtype != expected.dtype:
+            raise ExerciseFailure(f"{float32_case}: the output has dtype {output.dtype}, expected {expected.dtype}",
+                                  DTYPE, "dtype")
     return got
 
 
