@@ -94,3 +94,27 @@ def test_an_exception_of_the_students_code_inside_an_instructors_grade_is_the_st
     (result,) = check_workspace(work, "softplus", [course], isolate=False)
     assert (result.status, result.check) == (FAIL, "crash")
     assert "TypeError: mine (in softplus.py, line 6" in result.message
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('AFTER = ("tanh",)', 'AFTER = ("tanh")', "AFTER is 'tanh'; expected a tuple of exercise names, e.g. ('tanh',)"),
+    ("POINTS = 2", 'POINTS = "two"', "POINTS is 'two'; expected a number of points, 0 or more"),
+    ("POINTS = 2", "POINTS = -1", "POINTS is -1; expected a number of points, 0 or more"),
+    ("def grade(student, reference):", "def grade(student):",
+     "grade is grade(student); expected grade(student, reference)"),
+])
+def test_a_definition_of_the_wrong_form_is_named(tmp_path, capsys, old, new, expected):
+    """Before, AFTER = ("tanh") read as the exercises 't', 'a', 'n', 'h'; POINTS = "two" said only "could not
+    convert string to float"; POINTS = -1 scored -1/-1; a grade() without reference failed every student with
+    its TypeError."""
+    course = _break(tmp_path, "exercise.py", old, new)
+    assert main(["exercises", "list", "--from", str(course)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"exercise folder {course / 'softplus'}: {expected}" in error
+
+
+def test_a_folder_of_exercises_given_twice_is_read_once(tmp_path, capsys):
+    """Before: "two exercises are called softplus: rename the instructor's folder", for --from a --from a/."""
+    course = instructor.write_course(tmp_path / "course")
+    assert main(["exercises", "list", "--from", str(course), "--from", f"{course}/"]) == 0
+    assert "the course path (20 exercises" in capsys.readouterr().out

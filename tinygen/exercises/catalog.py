@@ -28,6 +28,7 @@ methods, for classes) and HELPERS are out of its reach (``honesty``).
 import dataclasses
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -164,6 +165,7 @@ def load_exercise(folder, builtin=False):
     for required in ("SUMMARY", "grade"):
         if not hasattr(module, required):
             raise ValueError(f"{where}: exercise.py must define {required}")
+    _check_definitions(where, module)
     replaces = dict(getattr(module, "REPLACES", {}))
     writes = {key: tuple(value) for key, value in getattr(module, "WRITES", {}).items()}
     unknown = set(writes) - set(replaces)
@@ -184,6 +186,32 @@ def _line_in(error, path):
     """The last line of ``path`` that ``error``'s traceback went through; None if none."""
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == path]
     return lines[-1] if lines else None
+
+
+def _check_definitions(where, module):
+    """What exercise.py defines has the form tinygen reads: AFTER = ("tanh") is the string "tanh", not a tuple of
+    one name; a grade() that cannot take (student, reference) would fail every student with a TypeError."""
+    after, points = getattr(module, "AFTER", ()), getattr(module, "POINTS", 1)
+    if not isinstance(after, (tuple, list)) or not all(isinstance(name, str) for name in after):
+        raise ValueError(f"{where}: AFTER is {after!r}; expected a tuple of exercise names, e.g. ('tanh',)")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points >= 0:
+        raise ValueError(f"{where}: POINTS is {points!r}; expected a number of points, 0 or more")
+    for name, arguments in (("grade", 2), ("plug", 1)):
+        function = getattr(module, name, None)
+        if function is None:
+            continue
+        try:
+            inspect.signature(function).bind(*[None] * arguments)
+        except (TypeError, ValueError):
+            expected = "grade(student, reference)" if name == "grade" else "plug(student)"
+            raise ValueError(f"{where}: {name} is {name}{_signature(function)}; expected {expected}") from None
+
+
+def _signature(function):
+    try:
+        return str(inspect.signature(function))
+    except (TypeError, ValueError):
+        return " (not a function)"
 
 
 def _check_targets(where, replaces, writes, helpers):
@@ -218,7 +246,10 @@ def load_course(extra_dirs=()):
     """tinygen's exercises in course order, then those of each folder in ``extra_dirs`` (an instructor's), each
     after the exercises it builds on."""
     exercises = [load_exercise(os.path.join(COURSE_DIR, name), builtin=True) for name in COURSE]
+    given = {}  # a folder named twice (--from a --from ./a) is read once, not taken for two courses of the same names
     for directory in extra_dirs:
+        given.setdefault(os.path.realpath(directory), directory)
+    for directory in given.values():
         if not os.path.isdir(directory):
             raise ValueError(f"--from {directory}: no such folder of exercises")
         folders = sorted(entry.path for entry in os.scandir(directory)
