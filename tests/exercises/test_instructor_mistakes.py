@@ -118,3 +118,10 @@ def test_a_folder_of_exercises_given_twice_is_read_once(tmp_path, capsys):
     course = instructor.write_course(tmp_path / "course")
     assert main(["exercises", "list", "--from", str(course), "--from", f"{course}/"]) == 0
     assert "the course path (20 exercises" in capsys.readouterr().out
+
+
+def test_an_instructors_exercise_named_without_from_says_it_needs_from(tmp_path, capsys):
+    """Before: "unknown exercise 'softplus': expected one of tanh, ...", for a student who forgot --from."""
+    start_workspace(tmp_path / "work", [instructor.write_course(tmp_path / "course")])
+    assert main(["exercises", "hint", "softplus", str(tmp_path / "work")]) == 2
+    assert "(an instructor's exercise needs --from DIR, the folder that holds its folder)" in capsys.readouterr().err

@@ -283,7 +283,8 @@ def lookup(course, name):
     for exercise in course:
         if exercise.name == name:
             return exercise
-    raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(e.name for e in course)}")
+    raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(e.name for e in course)} (an "
+                     "instructor's exercise needs --from DIR, the folder that holds its folder)")
 
 
 def cut_stub(solution):
