@@ -226,6 +226,17 @@ def test_a_folder_named_as_an_exercises_file_fails_that_exercise_only(mixed, cap
     assert json.loads(capsys.readouterr().out)["counts"] == {PASS: 1, FAIL: 2, NOT_STARTED: len(NAMES) - 3}
 
 
+def test_a_file_in_a_folder_of_the_submission_is_pointed_at(tmp_path):
+    """Probe: a submission uploaded as a folder (submission/my-exercises/tanh.py) read "tanh.py is missing" for each
+    exercise, with nothing that said where the files were."""
+    (tmp_path / "my exercises").mkdir()
+    write_solution(tmp_path / "my exercises", "tanh")
+    (result,) = check_workspace(tmp_path, "tanh")
+    assert result.status == NOT_STARTED
+    assert result.message == ("tanh.py is missing (there is my exercises/tanh.py: the exercises' files belong at the "
+                              "top of the workspace, not in a folder of it): `tinygen exercises start` writes it")
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_report_into_a_stream_is_written_into_it_not_replaced(tmp_path):
     """`--junit /dev/stdout` or a pipe is written into (a CI log, a `| tee`), never replaced by a regular file."""

@@ -368,7 +368,12 @@ def _absent(path, exercise):
     """The verdict on the student's file ``path`` if there is none to grade: missing (not started), or a folder or
     other non-file of that name (failed: a submission's upload gone wrong is that exercise's, not the grading's)."""
     if not os.path.exists(path):
-        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
+        folder, name = os.path.split(path)
+        nested = sorted(glob.glob(os.path.join(glob.escape(folder), "*", name))
+                        + glob.glob(os.path.join(glob.escape(folder), "*", "*", name)))
+        where = (f" (there is {os.path.relpath(nested[0], folder)}: the exercises' files belong at the top of the "
+                 "workspace, not in a folder of it)") if nested else ""
+        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing{where}: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
     if not os.path.isfile(path):
         what = "a folder" if os.path.isdir(path) else "not a regular file"
