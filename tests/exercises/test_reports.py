@@ -177,6 +177,22 @@ def test_an_instructors_exercise_is_listed_started_and_graded(tmp_path, capsys):
     assert report["exercises"][-1]["name"] == "softplus" and report["max_score"] == 21
 
 
+def test_an_instructors_own_exercises_are_graded_and_scored_alone(tmp_path, capsys):
+    """Probe: a TA grading a course of the instructor's own exercises could grade all 20 (the 19 built-in ones not
+    started, scored out of 21) or one exercise per command, one report each: `check DIR NAME NAME ...` grades
+    those named, in one report scored out of their points."""
+    course = instructor.write_course(tmp_path / "course")
+    work = tmp_path / "work"
+    start_workspace(work, [course])
+    (work / "softplus.py").write_text((course / "softplus" / "solution.py").read_text())
+    assert main(["exercises", "check", str(work), "softplus", "tanh", "--from", str(course), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in report["exercises"]] == ["tanh", "softplus"]
+    assert (report["score"], report["max_score"]) == (2, 3)
+    assert main(["exercises", "check", str(work), "softplus", "tanhh", "--from", str(course)]) == 2
+    assert "unknown exercise 'tanhh'" in capsys.readouterr().err
+
+
 def test_a_broken_instructor_folder_is_a_clear_error(tmp_path, capsys):
     folder = tmp_path / "course" / "broken"
     folder.mkdir(parents=True)

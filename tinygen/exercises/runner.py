@@ -228,16 +228,20 @@ def _location(error, path):
 # --- each exercise in a process of its own --------------------------------------------------------------------
 
 def check_workspace(directory, name=None, from_dirs=(), isolate=True, jobs=None, timeout=DEFAULT_TIMEOUT):
-    """Grade every exercise in ``directory`` (or only ``name``), tinygen's and those of ``from_dirs``: a list of
-    ``Result`` in course order. isolate: each in a process of its own (``jobs`` at a time), stopped after
-    ``timeout`` seconds."""
+    """Grade every exercise in ``directory`` (or only ``name``, or the names in a list ``name``), tinygen's and those
+    of ``from_dirs``: a list of ``Result`` in course order. isolate: each in a process of its own (``jobs`` at a
+    time), stopped after ``timeout`` seconds."""
     if os.path.lexists(directory) and not os.path.isdir(directory):
         raise ValueError(f"the workspace {directory!r} is a file, not a folder: name the folder that "
                          "`tinygen exercises start` wrote")
     if not os.path.isdir(directory):
         raise ValueError(f"no workspace at {directory!r}: create one with `tinygen exercises start {directory}`")
     course = load_course(from_dirs)
-    chosen = course if name is None else (lookup(course, name),)
+    if name is None:
+        chosen = course
+    else:
+        wanted = {lookup(course, n).name for n in ([name] if isinstance(name, str) else name)}
+        chosen = [exercise for exercise in course if exercise.name in wanted]
     if not isolate:
         results = [grade_exercise(directory, exercise, course) for exercise in chosen]
     else:
