@@ -125,3 +125,21 @@ def test_an_instructors_exercise_named_without_from_says_it_needs_from(tmp_path,
     start_workspace(tmp_path / "work", [instructor.write_course(tmp_path / "course")])
     assert main(["exercises", "hint", "softplus", str(tmp_path / "work")]) == 2
     assert "(an instructor's exercise needs --from DIR, the folder that holds its folder)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_a_grade_that_catches_a_failed_check_is_the_instructors_error(tmp_path, isolate):
+    """Before, a grade() that caught ExerciseFailure (to grade on after a failed case, say) passed a wrong answer
+    with full marks; the right answer still passes."""
+    new = GRADE.replace("    check_op_backward(", "    try:\n        check_op_backward(").replace(
+        "        lambda x: reference", "            lambda x: reference") + "    except Exception:\n        pass\n"
+    course = _break(tmp_path, "exercise.py", instructor.EXERCISE[instructor.EXERCISE.index("\ndef grade"):], new)
+    work = tmp_path / "work"
+    start_workspace(work, [course])
+    (work / "softplus.py").write_text((course / "softplus" / "solution.py").read_text())
+    assert check_workspace(work, "softplus", [course], isolate=isolate)[0].status == "pass"
+    solution = (course / "softplus" / "solution.py").read_text()
+    (work / "softplus.py").write_text(solution.replace("x * self", "-x * self"))
+    with pytest.raises(ValueError, match=r"^exercise softplus \(.*exercise.py\): its grade\(\) returned after 1 failed "
+                                         r"check\(s\) \(it caught the ExerciseFailure\): it would pass a wrong answer"):
+        check_workspace(work, "softplus", [course], isolate=isolate)

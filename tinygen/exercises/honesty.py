@@ -90,6 +90,13 @@ def note_comparison():
         _active.comparisons += 1
 
 
+def note_failure():
+    """Count one failed check in the armed guard: a grade() that returns after one (it caught the failure) would
+    pass a wrong answer."""
+    if _active is not None:
+        _active.failures += 1
+
+
 def _describe(reference, method=None):
     where = f"{reference.__module__}.{reference.__qualname__}"
     return f"tinygen's own {where}.{method}" if method else f"tinygen's own {where}"
@@ -316,6 +323,7 @@ class Guard:
         self.armed = False
         self.loading = None         # the student's file while it is imported (its own compile is allowed)
         self.comparisons = 0        # how many answers the grader compared (``grading.compare``): none is no grading
+        self.failures = 0           # how many checks failed (``grading.ExerciseFailure``): each must end the grading
         self._undo = []             # restores the poisoned attributes, last first
         self._plugged = []          # (reference, replacement, binding sites)
         self._sources = [_normalized(source) for source in self._target_sources()]

@@ -126,11 +126,14 @@ def grade_exercise(directory, exercise, course, interrupts=False):
             guard.loading = None
             guard.plug(exercise.replacements(module))
             exercise.grade(module, reference)
-            compared = guard.comparisons
-        result = Result(exercise.name, PASS, points=exercise.points) if compared else Result(
-            exercise.name, FAIL, f"exercise {exercise.name} ({exercise.grader_path}): its grade() returned without "
-            "comparing an answer (no check_forward, check_op_backward, check_gradients or compare ran): it would pass "
-            "any submission", check=GRADER_ERROR)
+            compared, failed = guard.comparisons, guard.failures
+        result = Result(exercise.name, PASS, points=exercise.points)
+        if not compared or failed:
+            problem = (f"returned after {failed} failed check(s) (it caught the ExerciseFailure): it would pass a "
+                       "wrong answer" if failed else "returned without comparing an answer (no check_forward, "
+                       "check_op_backward, check_gradients or compare ran): it would pass any submission")
+            result = Result(exercise.name, FAIL, f"exercise {exercise.name} ({exercise.grader_path}): its grade() "
+                                                 f"{problem}", check=GRADER_ERROR)
     except KeyboardInterrupt as error:
         if not interrupts:
             raise
