@@ -243,14 +243,20 @@ def test_a_folder_named_as_an_exercises_file_fails_that_exercise_only(mixed, cap
 
 
 def test_a_file_in_a_folder_of_the_submission_is_pointed_at(tmp_path):
-    """Probe: a submission uploaded as a folder (submission/my-exercises/tanh.py) read "tanh.py is missing" for each
-    exercise, with nothing that said where the files were."""
+    """Probe: a submission uploaded as a folder (submission/my-exercises/tanh.py), or with Tanh.py, read "tanh.py is
+    missing" for each exercise, with nothing that said where the file was."""
     (tmp_path / "my exercises").mkdir()
     write_solution(tmp_path / "my exercises", "tanh")
     (result,) = check_workspace(tmp_path, "tanh")
     assert result.status == NOT_STARTED
     assert result.message == ("tanh.py is missing (there is my exercises/tanh.py: the exercises' files belong at the "
                               "top of the workspace, not in a folder of it): `tinygen exercises start` writes it")
+    (tmp_path / "Tanh.py").write_text("x = 1\n")
+    if (tmp_path / "tanh.py").exists():
+        return  # a file system that ignores case (macOS's, Windows'): Tanh.py is tanh.py there
+    (result,) = check_workspace(tmp_path, "tanh")
+    assert result.message == ("tanh.py is missing (there is Tanh.py: the name is tanh.py, in lower case): `tinygen "
+                              "exercises start` writes it")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

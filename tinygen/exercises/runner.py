@@ -378,8 +378,10 @@ def _absent(path, exercise):
         folder, name = os.path.split(path)
         nested = sorted(glob.glob(os.path.join(glob.escape(folder), "*", name))
                         + glob.glob(os.path.join(glob.escape(folder), "*", "*", name)))
-        where = (f" (there is {os.path.relpath(nested[0], folder)}: the exercises' files belong at the top of the "
-                 "workspace, not in a folder of it)") if nested else ""
+        cased = sorted(entry for entry in os.listdir(folder) if entry.lower() == name.lower())
+        where = (f" (there is {cased[0]}: the name is {name}, in lower case)" if cased else
+                 f" (there is {os.path.relpath(nested[0], folder)}: the exercises' files belong at the top of the "
+                 "workspace, not in a folder of it)" if nested else "")
         return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing{where}: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
     if not os.path.isfile(path):
