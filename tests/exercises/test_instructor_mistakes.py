@@ -1,6 +1,8 @@
 """An instructor's mistakes in an exercise of their own (``--from DIR``) are the instructor's one-line error, naming
 the exercise and what is wrong: never a traceback, never "a bug in tinygen", never a student's failure, and never
 a stub that hands out the solution."""
+import textwrap
+
 import pytest
 
 from tinygen.cli import main
@@ -143,3 +145,16 @@ def test_a_grade_that_catches_a_failed_check_is_the_instructors_error(tmp_path, 
     with pytest.raises(ValueError, match=r"^exercise softplus \(.*exercise.py\): its grade\(\) returned after 1 failed "
                                          r"check\(s\) \(it caught the ExerciseFailure\): it would pass a wrong answer"):
         check_workspace(work, "softplus", [course], isolate=isolate)
+
+
+def test_a_reference_whose_gradient_cannot_be_differentiated_is_the_instructors_error(tmp_path):
+    """Before, a reference backward that tinygen cannot differentiate (on raw arrays, or detached) failed every
+    student, a right answer included, with "your first derivative is right, but it cannot be differentiated"."""
+    course = _break(tmp_path, "solution.py", "return g * sigmoid(x * self.beta)",
+                    "return (g * sigmoid(x * self.beta)).detach()")
+    work = tmp_path / "work"
+    start_workspace(work, [course])
+    (work / "softplus.py").write_text(textwrap.dedent(instructor.SOLUTION))
+    with pytest.raises(ValueError, match=r"exercise.py, line 16\): its grader raised ValueError: softplus of x \(6,\), "
+                                         r"second derivative: the reference's dL/dx is not connected to the inputs"):
+        check_workspace(work, "softplus", [course], isolate=False)

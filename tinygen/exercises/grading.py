@@ -548,7 +548,8 @@ def _check_function_float32(case, student, reference, inputs, names, wrt, seed):
 
 def check_second_order(case, student, reference, inputs, names, seed=0):
     """The gradient must itself be differentiable, with the right derivatives: compare d<w, dL/dinputs> with
-    respect to the inputs and the upstream gradient, for random w."""
+    respect to the inputs and the upstream gradient, for random w. A reference whose gradient cannot be
+    differentiated (an instructor's backward on raw arrays) is the grader's error, not the student's failure."""
     wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
     case = f"{case}, second derivative"
 
@@ -559,8 +560,11 @@ def check_second_order(case, student, reference, inputs, names, seed=0):
         total = None
         for k, (i, first_derivative) in enumerate(zip(wrt, firsts)):
             if first_derivative is None or not first_derivative.requires_grad:
-                raise ExerciseFailure(f"{case}: dL/d{names[i]} is not connected to the inputs in the graph, so it "
-                                      "cannot be differentiated", SECOND_ORDER, "second derivative")
+                problem = f"dL/d{names[i]} is not connected to the inputs in the graph, so it cannot be differentiated"
+                if function is reference:
+                    raise ValueError(f"{case}: the reference's {problem}: write its backward with tensor operations, "
+                                     "or check it with second_order=False")
+                raise ExerciseFailure(f"{case}: {problem}", SECOND_ORDER, "second derivative")
             term = (first_derivative * random_tensor(tuple(xs[i].shape), seed + 100 + k, requires_grad=False)).sum()
             total = term if total is None else total + term
         return grad(total, [xs[i] for i in wrt] + [upstream], allow_unused=True)
