@@ -177,6 +177,22 @@ def test_an_instructors_exercise_is_listed_started_and_graded(tmp_path, capsys):
     assert report["exercises"][-1]["name"] == "softplus" and report["max_score"] == 21
 
 
+def test_an_instructors_own_exercises_are_graded_and_scored_alone(tmp_path, capsys):
+    """Probe: a TA grading a course of the instructor's own exercises could grade all 20 (the 19 built-in ones not
+    started, scored out of 21) or one exercise per command, one report each: `check DIR NAME NAME ...` grades
+    those named, in one report scored out of their points."""
+    course = instructor.write_course(tmp_path / "course")
+    work = tmp_path / "work"
+    start_workspace(work, [course])
+    (work / "softplus.py").write_text((course / "softplus" / "solution.py").read_text())
+    assert main(["exercises", "check", str(work), "softplus", "tanh", "--from", str(course), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in report["exercises"]] == ["tanh", "softplus"]
+    assert (report["score"], report["max_score"]) == (2, 3)
+    assert main(["exercises", "check", str(work), "softplus", "tanhh", "--from", str(course)]) == 2
+    assert "unknown exercise 'tanhh'" in capsys.readouterr().err
+
+
 def test_a_broken_instructor_folder_is_a_clear_error(tmp_path, capsys):
     folder = tmp_path / "course" / "broken"
     folder.mkdir(parents=True)
@@ -210,6 +226,37 @@ def test_a_workspace_that_is_a_file_is_named_as_such(tmp_path, capsys):
         assert main(["exercises", action, str(notes)]) == 2
         assert f"the workspace {str(notes)!r} is a file, not a folder" in capsys.readouterr().err
     assert notes.read_text() == "mine"
+
+
+def test_a_folder_named_as_an_exercises_file_fails_that_exercise_only(mixed, capsys):
+    """Probe: a submission with a folder softplus.py (an upload gone wrong) stopped the whole grading with "[Errno
+    21] Is a directory" and exit status 2: no report, and no verdict on the exercises that were there."""
+    (mixed / "sum.py").unlink()
+    (mixed / "sum.py").mkdir()
+    for isolate in (False, True):
+        results = {result.name: result for result in check_workspace(mixed, isolate=isolate)}
+        assert (results["sum"].status, results["sum"].check) == (FAIL, "file")
+        assert results["sum"].message == "sum.py is a folder, expected the Python file of the exercise"
+        assert results["tanh"].status == PASS and results["mul"].status == FAIL
+    assert main(["exercises", "check", str(mixed), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["counts"] == {PASS: 1, FAIL: 2, NOT_STARTED: len(NAMES) - 3}
+
+
+def test_a_file_in_a_folder_of_the_submission_is_pointed_at(tmp_path):
+    """Probe: a submission uploaded as a folder (submission/my-exercises/tanh.py), or with Tanh.py, read "tanh.py is
+    missing" for each exercise, with nothing that said where the file was."""
+    (tmp_path / "my exercises").mkdir()
+    write_solution(tmp_path / "my exercises", "tanh")
+    (result,) = check_workspace(tmp_path, "tanh")
+    assert result.status == NOT_STARTED
+    assert result.message == ("tanh.py is missing (there is my exercises/tanh.py: the exercises' files belong at the "
+                              "top of the workspace, not in a folder of it): `tinygen exercises start` writes it")
+    (tmp_path / "Tanh.py").write_text("x = 1\n")
+    if (tmp_path / "tanh.py").exists():
+        return  # a file system that ignores case (macOS's, Windows'): Tanh.py is tanh.py there
+    (result,) = check_workspace(tmp_path, "tanh")
+    assert result.message == ("tanh.py is missing (there is Tanh.py: the name is tanh.py, in lower case): `tinygen "
+                              "exercises start` writes it")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

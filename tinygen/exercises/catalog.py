@@ -28,9 +28,11 @@ methods, for classes) and HELPERS are out of its reach (``honesty``).
 import dataclasses
 import importlib
 import importlib.util
+import inspect
 import os
 import re
 import sys
+import traceback
 import types
 
 COURSE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "course")
@@ -154,15 +156,24 @@ def load_exercise(folder, builtin=False):
         raise ValueError(f"{where} has no exercise.py (what it asks for and how it is graded)")
     if not any(os.path.exists(os.path.join(folder, f)) for f in ("stub.py", "solution.py")):
         raise ValueError(f"{where} has neither stub.py nor solution.py: the student's file is made from one of them")
-    module = load_module(grader, f"tinygen_exercise_{name}")
+    try:
+        module = load_module(grader, f"tinygen_exercise_{name}")
+    except Exception as error:  # the instructor's mistake, named as such (not "a bug in tinygen")
+        line = getattr(error, "lineno", None) if isinstance(error, SyntaxError) else _line_in(error, grader)
+        raise ValueError(f"{where}: exercise.py does not load{f' (line {line})' if line else ''}: "
+                         f"{type(error).__name__}: {getattr(error, 'msg', None) or error}") from error
     for required in ("SUMMARY", "grade"):
         if not hasattr(module, required):
             raise ValueError(f"{where}: exercise.py must define {required}")
+    _check_definitions(where, module)
     replaces = dict(getattr(module, "REPLACES", {}))
     writes = {key: tuple(value) for key, value in getattr(module, "WRITES", {}).items()}
     unknown = set(writes) - set(replaces)
     if unknown:
         raise ValueError(f"{where}: WRITES names {sorted(unknown)}, which REPLACES does not")
+    _check_targets(where, replaces, writes, tuple(getattr(module, "HELPERS", ())))
+    if not builtin and not os.path.exists(os.path.join(folder, "stub.py")):
+        _check_markers(where, os.path.join(folder, "solution.py"))
     exercise = Exercise(name, folder, module.SUMMARY, getattr(module, "READING", ""),
                         tuple(getattr(module, "AFTER", ())), replaces, writes, tuple(getattr(module, "HELPERS", ())),
                         float(getattr(module, "POINTS", 1)), module.grade, getattr(module, "plug", None), builtin,
@@ -171,11 +182,74 @@ def load_exercise(folder, builtin=False):
     return exercise
 
 
+def _line_in(error, path):
+    """The last line of ``path`` that ``error``'s traceback went through; None if none."""
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == path]
+    return lines[-1] if lines else None
+
+
+def _check_definitions(where, module):
+    """What exercise.py defines has the form tinygen reads: AFTER = ("tanh") is the string "tanh", not a tuple of
+    one name; a grade() that cannot take (student, reference) would fail every student with a TypeError."""
+    after, points = getattr(module, "AFTER", ()), getattr(module, "POINTS", 1)
+    if not isinstance(after, (tuple, list)) or not all(isinstance(name, str) for name in after):
+        raise ValueError(f"{where}: AFTER is {after!r}; expected a tuple of exercise names, e.g. ('tanh',)")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not points >= 0:
+        raise ValueError(f"{where}: POINTS is {points!r}; expected a number of points, 0 or more")
+    for name, arguments in (("grade", 2), ("plug", 1)):
+        function = getattr(module, name, None)
+        if function is None:
+            continue
+        try:
+            inspect.signature(function).bind(*[None] * arguments)
+        except (TypeError, ValueError):
+            expected = "grade(student, reference)" if name == "grade" else "plug(student)"
+            raise ValueError(f"{where}: {name} is {name}{_signature(function)}; expected {expected}") from None
+
+
+def _signature(function):
+    try:
+        return str(inspect.signature(function))
+    except (TypeError, ValueError):
+        return " (not a function)"
+
+
+def _check_targets(where, replaces, writes, helpers):
+    """Every object REPLACES and HELPERS name must exist in tinygen, and every method WRITES names on its class:
+    found now, the mistake is the instructor's one-line error, not a traceback in each student's grading."""
+    named = [(f"REPLACES[{key!r}]", target, writes.get(key, ())) for key, target in replaces.items()]
+    for label, target, methods in named + [("HELPERS", target, ()) for target in helpers]:
+        try:
+            value = resolve(target)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ValueError(f"{where}: {label} names {target!r}, which does not exist ({type(error).__name__}: "
+                             f"{error}); expected 'module:attribute' of tinygen") from error
+        missing = [method for method in methods if not callable(getattr(value, method, None))]
+        if missing:
+            raise ValueError(f"{where}: WRITES names {', '.join(f'{target}.{m}' for m in missing)}, which does not "
+                             "exist")
+
+
+def _check_markers(where, solution):
+    """The student's file is cut from ``solution`` at its markers: without them (or with one unpaired) the stub
+    would hand out the solution, so that is an error."""
+    with open(solution) as file:
+        markers = [line.strip() for line in file if line.strip() in (BEGIN, END)]
+    paired = markers == [BEGIN, END] * (len(markers) // 2)
+    if not markers or not paired:
+        found = f"found {', '.join(markers)}" if markers else "found none"
+        raise ValueError(f"{where}: solution.py needs its lines to write between '{BEGIN}' and '{END}' (the "
+                         f"student's stub is cut there), in pairs; {found}. Or give a stub.py")
+
+
 def load_course(extra_dirs=()):
     """tinygen's exercises in course order, then those of each folder in ``extra_dirs`` (an instructor's), each
     after the exercises it builds on."""
     exercises = [load_exercise(os.path.join(COURSE_DIR, name), builtin=True) for name in COURSE]
+    given = {}  # a folder named twice (--from a --from ./a) is read once, not taken for two courses of the same names
     for directory in extra_dirs:
+        given.setdefault(os.path.realpath(directory), directory)
+    for directory in given.values():
         if not os.path.isdir(directory):
             raise ValueError(f"--from {directory}: no such folder of exercises")
         folders = sorted(entry.path for entry in os.scandir(directory)
@@ -209,7 +283,8 @@ def lookup(course, name):
     for exercise in course:
         if exercise.name == name:
             return exercise
-    raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(e.name for e in course)}")
+    raise ValueError(f"unknown exercise {name!r}: expected one of {', '.join(e.name for e in course)} (an "
+                     "instructor's exercise needs --from DIR, the folder that holds its folder)")
 
 
 def cut_stub(solution):

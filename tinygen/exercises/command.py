@@ -29,7 +29,8 @@ def add_exercises_parser(commands):
     start.add_argument("--from", **course)
     check = actions.add_parser("check", help="grade the exercises in DIR (exit status 1 unless all pass)")
     check.add_argument("directory", metavar="DIR")
-    check.add_argument("name", metavar="NAME", nargs="?", help="grade only this exercise")
+    check.add_argument("names", metavar="NAME", nargs="*",
+                       help="grade only these exercises (say, an instructor's own, scored out of their points alone)")
     check.add_argument("--from", **course)
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON instead of a table")
     check.add_argument("--junit", metavar="FILE", help="also write the verdicts as JUnit XML to FILE")
@@ -83,7 +84,7 @@ def _check(args):
     if not args.timeout > 0:
         raise ValueError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     reports = _report_paths(args)
-    results = check_workspace(args.directory, args.name, args.from_dirs, jobs=args.jobs, timeout=args.timeout)
+    results = check_workspace(args.directory, args.names or None, args.from_dirs, jobs=args.jobs, timeout=args.timeout)
     if args.json:
         print(json.dumps(json_report(results, args.directory), indent=1))
     else:

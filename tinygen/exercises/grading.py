@@ -13,7 +13,7 @@ from tinygen import creation
 from tinygen.autograd.api import grad
 from tinygen.autograd.grad_mode import set_grad_enabled
 from tinygen.backend.dtypes import float32, float64
-from tinygen.exercises.honesty import check_untouched, reference_mode
+from tinygen.exercises.honesty import check_untouched, note_comparison, note_failure, reference_mode
 from tinygen.ops.comparison import isfinite, isnan, logical_not
 from tinygen.ops.elementwise import where
 from tinygen.random import Generator
@@ -85,6 +85,13 @@ STRIDED = Hints(
          "depend on the layout",
     answer="replace view(...) by reshape(...), and raw-buffer code by array operations",
 )
+#: when a function's output is wrong (its gradients may be right: a forward off by a constant)
+FORWARD = Hints(
+    what="the output of your function is wrong, before any gradient (a constant added or a factor missing changes "
+         "the value but maybe not every gradient)",
+    direction="compute the output for a small input by hand and compare it with yours",
+    step="print your output and the formula's for the failing case's shapes",
+)
 #: when an op keeps what its backward needs outside the op
 INTERLEAVED = Hints(
     what="your op keeps what its backward needs outside the op (a global, a class attribute): another forward of "
@@ -112,6 +119,7 @@ class ExerciseFailure(Exception):
     def __init__(self, message, hints=None, check=""):
         super().__init__(message)
         self.message, self.hints, self.check = message, hints, check
+        note_failure()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,6 +212,7 @@ def compare(case, got, expected, what, hints, check, tolerance=None, variants=()
     """
     if not isinstance(got, Tensor):
         raise ExerciseFailure(f"{case}: {what} should be a Tensor, got {type(got).__name__}", RETURNS, "returns")
+    note_comparison()
     with reference_mode():  # tinygen's own ops, NumPy's error state as before the student's file
         _compare(case, _plain(got), expected, what, hints, check, tolerance, variants)
 
@@ -292,13 +301,28 @@ def check_backward_left_alone(case, tensors):
 
 def check_forward(case, student, reference, inputs, names, hints, check="forward", tolerance=None, variants=()):
     """Run ``student(*inputs)`` and ``reference(*inputs)`` on copies and compare the outputs; also that the
-    student's forward left its inputs alone. Returns the student's output."""
+    student's forward left its inputs alone, gives the same output on inputs laid out with strides, and keeps
+    tinygen's dtype on float32 copies of them (a float64 constant would pass in float64 alone). Returns the
+    student's output."""
     expected = expect(reference, *inputs)
     used = [duplicate(x) for x in inputs]
     with attempting(case, hints, check):
         got = student(*used)
     check_unchanged(case, inputs, used, names, "forward")
     compare(case, got, expected, "the output", hints, check, tolerance, variants)
+    if any(isinstance(x, Tensor) and x.ndim for x in inputs):
+        strided_case = f"{case}, with the inputs laid out with strides"
+        with attempting(strided_case, STRIDED, "strides"):
+            output = student(*[strided(x) for x in inputs])
+        compare(strided_case, output, expected, "the output", STRIDED, "strides", tolerance)
+    if any(isinstance(x, Tensor) and x.dtype == float64 for x in inputs):
+        float32_case, float32_inputs = f"{case}, in float32", [in_float32(x) for x in inputs]
+        expected = expect(reference, *float32_inputs)
+        with attempting(float32_case, DTYPE, "dtype"):
+            output = student(*[duplicate(x) for x in float32_inputs])
+        if isinstance(output, Tensor) and output.dtype != expected.dtype:
+            raise ExerciseFailure(f"{float32_case}: the output has dtype {output.dtype}, expected {expected.dtype}",
+                                  DTYPE, "dtype")
     return got
 
 
@@ -450,14 +474,17 @@ def check_float32(case, student, reference, inputs, names, seed=0):
 
 
 def check_gradients(case, student, reference, inputs, names, hints, seed=0, second_order=False):
-    """Compare d(output)/d(inputs), through the engine, of the student's function with tinygen's (for exercises
-    whose answer is a function made of several ops). hints: ``{name: Hints}`` per input."""
+    """Compare the output and d(output)/d(inputs), through the engine, of the student's function with tinygen's (for
+    exercises whose answer is a function made of several ops), then as ``check_op_backward`` does on inputs and g
+    laid out with strides and on float32 copies. hints: ``{name: Hints}`` per input. The output is compared too:
+    a forward off by a constant has the right gradients."""
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     with reference_mode():
         copies = [duplicate(x) for x in inputs]
         output = reference(*copies)
         upstream = upstream_for(output, seed)
         expected = grad(output, [copies[i] for i in wrt], upstream, allow_unused=True)
+        expected_output = output.detach()
     used = [duplicate(x) for x in inputs]
     first = names[wrt[0]]
     with attempting(case, hints[first], f"gradient of {first}"):
@@ -470,17 +497,59 @@ def check_gradients(case, student, reference, inputs, names, hints, seed=0, seco
         got = grad(output, [used[i] for i in wrt], given, allow_unused=True)
     check_backward_left_alone(case, [(f"its input {name}", x, after) for name, x, after in zip(names, inputs, used)]
                               + [("the upstream gradient g", upstream, given)])
-    for i, mine, theirs in zip(wrt, got, expected):
-        zeros = creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype)
-        compare(case, zeros if mine is None else mine, zeros if theirs is None else theirs, f"dL/d{names[i]}",
-                hints[names[i]], f"gradient of {names[i]}")
+    compare(case, output, expected_output, "the output", FORWARD, "forward")
+    expected = {i: creation.zeros(tuple(inputs[i].shape), dtype=inputs[i].dtype) if theirs is None else theirs
+                for i, theirs in zip(wrt, expected)}
+    for i, mine in zip(wrt, got):
+        mine = creation.zeros_like(expected[i]) if mine is None else mine
+        compare(case, mine, expected[i], f"dL/d{names[i]}", hints[names[i]], f"gradient of {names[i]}")
+    _check_function_layouts(case, student, inputs, names, wrt, expected_output, upstream, expected)
+    _check_function_float32(case, student, reference, inputs, names, wrt, seed)
     if second_order:
         check_second_order(case, student, reference, inputs, names, seed)
 
 
+def _gradients_through(student, inputs, wrt, upstream):
+    """(the student's output on ``inputs``, its gradients with respect to ``inputs[wrt]`` for ``upstream``)."""
+    output = student(*inputs)
+    return output, grad(output, [inputs[i] for i in wrt], upstream.requires_grad_(), allow_unused=True)
+
+
+def _check_function_layouts(case, student, inputs, names, wrt, expected_output, upstream, expected):
+    """``check_strided`` for a function: the same output and gradients on inputs and g laid out with strides."""
+    if not any(isinstance(x, Tensor) and x.ndim for x in [*inputs, upstream]):
+        return
+    case = f"{case}, with the inputs and g laid out with strides"
+    with attempting(case, STRIDED, "strides"):
+        output, got = _gradients_through(student, [strided(x) for x in inputs], wrt, strided(upstream))
+    compare(case, output, expected_output, "the output", STRIDED, "strides")
+    for i, mine in zip(wrt, got):
+        mine = creation.zeros_like(expected[i]) if mine is None else mine
+        compare(case, mine, expected[i], f"dL/d{names[i]}", STRIDED, "strides")
+
+
+def _check_function_float32(case, student, reference, inputs, names, wrt, seed):
+    """``check_float32`` for a function: on float32 copies of the float64 inputs, the output has tinygen's dtype and
+    each gradient its input's."""
+    if not any(isinstance(x, Tensor) and x.dtype == float64 for x in inputs):
+        return
+    inputs, case = [in_float32(x) for x in inputs], f"{case}, in float32"
+    with reference_mode():
+        expected = reference(*[duplicate(x) for x in inputs])
+    with attempting(case, DTYPE, "dtype"):
+        output, got = _gradients_through(student, [duplicate(x) for x in inputs], wrt, upstream_for(expected, seed))
+    if output.dtype != expected.dtype:
+        raise ExerciseFailure(f"{case}: the output has dtype {output.dtype}, expected {expected.dtype}", DTYPE, "dtype")
+    for i, gradient in zip(wrt, got):
+        if gradient is not None and gradient.dtype != inputs[i].dtype:
+            raise ExerciseFailure(f"{case}: dL/d{names[i]} has dtype {gradient.dtype}, but {names[i]} has dtype "
+                                  f"{inputs[i].dtype}: each gradient has its input's dtype", DTYPE, "dtype")
+
+
 def check_second_order(case, student, reference, inputs, names, seed=0):
     """The gradient must itself be differentiable, with the right derivatives: compare d<w, dL/dinputs> with
-    respect to the inputs and the upstream gradient, for random w."""
+    respect to the inputs and the upstream gradient, for random w. A reference whose gradient cannot be
+    differentiated (an instructor's backward on raw arrays) is the grader's error, not the student's failure."""
     wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
     case = f"{case}, second derivative"
 
@@ -491,8 +560,11 @@ def check_second_order(case, student, reference, inputs, names, seed=0):
         total = None
         for k, (i, first_derivative) in enumerate(zip(wrt, firsts)):
             if first_derivative is None or not first_derivative.requires_grad:
-                raise ExerciseFailure(f"{case}: dL/d{names[i]} is not connected to the inputs in the graph, so it "
-                                      "cannot be differentiated", SECOND_ORDER, "second derivative")
+                problem = f"dL/d{names[i]} is not connected to the inputs in the graph, so it cannot be differentiated"
+                if function is reference:
+                    raise ValueError(f"{case}: the reference's {problem}: write its backward with tensor operations, "
+                                     "or check it with second_order=False")
+                raise ExerciseFailure(f"{case}: {problem}", SECOND_ORDER, "second derivative")
             term = (first_derivative * random_tensor(tuple(xs[i].shape), seed + 100 + k, requires_grad=False)).sum()
             total = term if total is None else total + term
         return grad(total, [xs[i] for i in wrt] + [upstream], allow_unused=True)

@@ -84,6 +84,19 @@ def check_untouched():
             pass
 
 
+def note_comparison():
+    """Count one comparison of an answer in the armed guard: a grade() that compares nothing would pass anything."""
+    if _active is not None:
+        _active.comparisons += 1
+
+
+def note_failure():
+    """Count one failed check in the armed guard: a grade() that returns after one (it caught the failure) would
+    pass a wrong answer."""
+    if _active is not None:
+        _active.failures += 1
+
+
 def _describe(reference, method=None):
     where = f"{reference.__module__}.{reference.__qualname__}"
     return f"tinygen's own {where}.{method}" if method else f"tinygen's own {where}"
@@ -309,6 +322,8 @@ class Guard:
         self.tampered = []          # the messages of ``Tampering``, in order
         self.armed = False
         self.loading = None         # the student's file while it is imported (its own compile is allowed)
+        self.comparisons = 0        # how many answers the grader compared (``grading.compare``): none is no grading
+        self.failures = 0           # how many checks failed (``grading.ExerciseFailure``): each must end the grading
         self._undo = []             # restores the poisoned attributes, last first
         self._plugged = []          # (reference, replacement, binding sites)
         self._sources = [_normalized(source) for source in self._target_sources()]

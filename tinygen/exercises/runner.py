@@ -33,6 +33,7 @@ from tinygen.exercises.honesty import TINYGEN_DIR, Delegation, Guard, Tampering
 from tinygen.exercises.workspace import load_student_module
 
 PASS, FAIL, NOT_STARTED = "pass", "fail", "not started"
+GRADER_ERROR = "grader error"  # a Result's check when the exercise's grade() is at fault, not the submission
 DEFAULT_TIMEOUT = 300.0
 _STUB_PARTS = re.compile(r'NotImplementedError\("([\w.]+): not written yet')
 
@@ -108,9 +109,9 @@ def grade_exercise(directory, exercise, course, interrupts=False):
     of its own); otherwise it propagates (Ctrl-C stops the grading).
     """
     path = os.path.join(directory, exercise.filename)
-    if not os.path.exists(path):
-        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
-                      "writes it", max_points=exercise.points)
+    absent = _absent(path, exercise)
+    if absent is not None:
+        return absent
     with open(path, encoding="utf-8", errors="replace") as file:  # a file in another encoding is Python's to judge
         source = file.read()
     review = tuple(what for what, pattern in REVIEW.items() if re.search(pattern, source))
@@ -125,7 +126,14 @@ def grade_exercise(directory, exercise, course, interrupts=False):
             guard.loading = None
             guard.plug(exercise.replacements(module))
             exercise.grade(module, reference)
+            compared, failed = guard.comparisons, guard.failures
         result = Result(exercise.name, PASS, points=exercise.points)
+        if not compared or failed:
+            problem = (f"returned after {failed} failed check(s) (it caught the ExerciseFailure): it would pass a "
+                       "wrong answer" if failed else "returned without comparing an answer (no check_forward, "
+                       "check_op_backward, check_gradients or compare ran): it would pass any submission")
+            result = Result(exercise.name, FAIL, f"exercise {exercise.name} ({exercise.grader_path}): its grade() "
+                                                 f"{problem}", check=GRADER_ERROR)
     except KeyboardInterrupt as error:
         if not interrupts:
             raise
@@ -168,9 +176,26 @@ def _failure(exercise, error, path):
         return Result(name, FAIL, f"your code calls itself without end (RecursionError){_location(error, path)}: "
                                   "while grading, tinygen's own functions for this exercise run your code, so "
                                   "calling them from your implementation recurses", RECURSION, "recursion")
+    line = _grader_line(error, exercise, path)
+    if line:
+        return Result(name, FAIL, f"exercise {name} ({line}): its grader raised {type(error).__name__}: {error} (a "
+                                  "mistake in the exercise, not in the submission)", check=GRADER_ERROR)
     if not isinstance(error, Exception):  # GeneratorExit and the like: report, never pass
         return Result(name, FAIL, f"your code raised {type(error).__name__}{_location(error, path)}")
     return Result(name, FAIL, f"{type(error).__name__}: {error}{_location(error, path)}", check="crash")
+
+
+def _grader_line(error, exercise, path):
+    """``"/course/softplus/exercise.py, line 14"``: where an instructor's exercise raised ``error`` on its own (its
+    exercise.py or solution.py is on the traceback, the student's file is not); None otherwise. A mistake there
+    (a misspelt check, a wrong argument) is the instructor's, not a failure of the submission."""
+    if exercise.builtin:
+        return None
+    frames = traceback.extract_tb(error.__traceback__)
+    if any(os.path.abspath(frame.filename) == os.path.abspath(path) for frame in frames):
+        return None
+    own = [frame for frame in frames if os.path.dirname(os.path.abspath(frame.filename)) == exercise.folder]
+    return f"{own[-1].filename}, line {own[-1].lineno}" if own else None
 
 
 def _forbidden_files(course, student_path):
@@ -206,21 +231,30 @@ def _location(error, path):
 # --- each exercise in a process of its own --------------------------------------------------------------------
 
 def check_workspace(directory, name=None, from_dirs=(), isolate=True, jobs=None, timeout=DEFAULT_TIMEOUT):
-    """Grade every exercise in ``directory`` (or only ``name``), tinygen's and those of ``from_dirs``: a list of
-    ``Result`` in course order. isolate: each in a process of its own (``jobs`` at a time), stopped after
-    ``timeout`` seconds."""
+    """Grade every exercise in ``directory`` (or only ``name``, or the names in a list ``name``), tinygen's and those
+    of ``from_dirs``: a list of ``Result`` in course order. isolate: each in a process of its own (``jobs`` at a
+    time), stopped after ``timeout`` seconds."""
     if os.path.lexists(directory) and not os.path.isdir(directory):
         raise ValueError(f"the workspace {directory!r} is a file, not a folder: name the folder that "
                          "`tinygen exercises start` wrote")
     if not os.path.isdir(directory):
         raise ValueError(f"no workspace at {directory!r}: create one with `tinygen exercises start {directory}`")
     course = load_course(from_dirs)
-    chosen = course if name is None else (lookup(course, name),)
+    if name is None:
+        chosen = course
+    else:
+        wanted = {lookup(course, n).name for n in ([name] if isinstance(name, str) else name)}
+        chosen = [exercise for exercise in course if exercise.name in wanted]
     if not isolate:
-        return [grade_exercise(directory, exercise, course) for exercise in chosen]
-    jobs = jobs or min(4, os.cpu_count() or 1)
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(lambda exercise: grade_isolated(directory, exercise, from_dirs, timeout), chosen))
+        results = [grade_exercise(directory, exercise, course) for exercise in chosen]
+    else:
+        jobs = jobs or min(4, os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            results = list(pool.map(lambda exercise: grade_isolated(directory, exercise, from_dirs, timeout), chosen))
+    for result in results:  # the exercise is at fault: an error for its author (exit status 2), not a verdict
+        if result.check == GRADER_ERROR:
+            raise ValueError(result.message)
+    return results
 
 
 def grade_isolated(directory, exercise, from_dirs=(), timeout=DEFAULT_TIMEOUT):
@@ -337,10 +371,30 @@ def _stopped_at(watchdog, path):
     return ""
 
 
-def _untouched_stub(path, exercise):
+def _absent(path, exercise):
+    """The verdict on the student's file ``path`` if there is none to grade: missing (not started), or a folder or
+    other non-file of that name (failed: a submission's upload gone wrong is that exercise's, not the grading's)."""
     if not os.path.exists(path):
-        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing: `tinygen exercises start` "
+        folder, name = os.path.split(path)
+        nested = sorted(glob.glob(os.path.join(glob.escape(folder), "*", name))
+                        + glob.glob(os.path.join(glob.escape(folder), "*", "*", name)))
+        cased = sorted(entry for entry in os.listdir(folder) if entry.lower() == name.lower())
+        where = (f" (there is {cased[0]}: the name is {name}, in lower case)" if cased else
+                 f" (there is {os.path.relpath(nested[0], folder)}: the exercises' files belong at the top of the "
+                 "workspace, not in a folder of it)" if nested else "")
+        return Result(exercise.name, NOT_STARTED, f"{exercise.filename} is missing{where}: `tinygen exercises start` "
                       "writes it", max_points=exercise.points)
+    if not os.path.isfile(path):
+        what = "a folder" if os.path.isdir(path) else "not a regular file"
+        return Result(exercise.name, FAIL, f"{exercise.filename} is {what}, expected the Python file of the exercise",
+                      check="file", max_points=exercise.points)
+    return None
+
+
+def _untouched_stub(path, exercise):
+    absent = _absent(path, exercise)
+    if absent is not None:
+        return absent
     with open(path, encoding="utf-8", errors="replace") as file:
         if file.read() != exercise.stub_text():
             return None
