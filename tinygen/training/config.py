@@ -32,8 +32,9 @@ DEFAULTS = dict(
     **{
         "gan": dict(epochs=20, batch_size=64, lr=3e-4, latent_dim=100, betas=(0.5, 0.999)),
         # DCGAN: D at half G's width, the time it saves spent on more epochs (16 instead of 8: under 4 minutes on 2
-        # cores); D learns at 2 lr (tinygen/training/gan.py)
-        "dcgan": dict(epochs=16, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.5, 0.999), discriminator_features=32),
+        # cores); D learns at 2 lr (tinygen/training/gan.py); Adam's betas (0, 0.9) (FD of seeds 0-2: 95.0 against
+        # 103.3 with (0.5, 0.999), at the same cost)
+        "dcgan": dict(epochs=16, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.0, 0.9), discriminator_features=32),
         # WGAN-GP: Gulrajani et al.'s betas (0, 0.9), a critic step per G step
         "wgan-gp": dict(epochs=10, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.0, 0.9), n_critic=1),
         # VAE: a 3x higher learning rate, decayed linearly to 0 over the second half of the run; a wider latent space
