@@ -155,7 +155,8 @@ def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features
     """Every DCGAN's D had 64 features before its width was a setting: such a checkpoint still samples, and a
     resume under today's defaults (32) is refused by name, not run with a D of another shape."""
     path = tmp_path / "checkpoint.npz"
-    _checkpoint_of_an_older_default(path, "dcgan", lr=2e-4, discriminator_features=64, latent_dim=4, batch_size=8)
+    _checkpoint_of_an_older_default(path, "dcgan", lr=2e-4, betas=(0.5, 0.999), discriminator_features=64, latent_dim=4,
+                                    batch_size=8)
     config = TrainConfig.from_dict(load(str(path))["config"])
     assert (config.recipe, config.discriminator_features, config.lr_decay) == ("default", 64, 0.0)
     assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
@@ -166,7 +167,8 @@ def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features
     error = capsys.readouterr().err
     assert "lr 0.0003 here, 0.0002 in the checkpoint" in error
     assert "discriminator_features 32 here, 64 in the checkpoint" in error
-    assert main(options + ["--lr", "2e-4", "--discriminator-features", "64"]) == 0
+    assert "betas [0.0, 0.9] here, [0.5, 0.999] in the checkpoint" in error
+    assert main(options + ["--lr", "2e-4", "--betas", "0.5", "0.999", "--discriminator-features", "64"]) == 0
     assert load(str(path))["epochs_done"] == 2
 
 
