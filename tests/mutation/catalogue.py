@@ -576,6 +576,21 @@ MUTANTS = [
            "        return FORGED\n", "",
            "a result file rewritten by the student's code (at exit) is believed",
            ("tests/exercises/test_isolation.py::test_a_report_changed_at_exit_is_not_believed",)),
+    Mutant("grader-check-gradients-ignores-the-output", GRADING,
+           '    compare(case, output, expected_output, "the output", FORWARD, "forward")\n', "",
+           "check_gradients compares only the gradients: a function off by a constant passes an instructor's exercise",
+           ("tests/exercises/test_instructor_graders.py::"
+            "test_check_gradients_fails_a_wrong_forward_a_dtype_leak_and_a_view_of_a_strided_input",)),
+    Mutant("grader-passes-a-grade-that-compares-nothing", "tinygen/exercises/runner.py",
+           "        if not compared or failed:\n", "        if failed:\n",
+           "an instructor's grade() that compares no answer gives every submission full marks",
+           ("tests/exercises/test_instructor_mistakes.py::"
+            "test_a_grade_that_checks_nothing_or_raises_on_its_own_is_the_instructors_error",)),
+    Mutant("grader-passes-a-grade-that-catches-failures", "tinygen/exercises/runner.py",
+           "        if not compared or failed:\n", "        if not compared:\n",
+           "an instructor's grade() that catches a failed check passes a wrong answer",
+           ("tests/exercises/test_instructor_mistakes.py::"
+            "test_a_grade_that_catches_a_failed_check_is_the_instructors_error",)),
     # --- run safety in the command line -----------------------------------------------------------------------
     Mutant("fresh-run-overwrites-a-finished-run", "tinygen/training/run_directory.py",
            "if found and not resume and not overwrite:", "if False:",
