@@ -48,7 +48,8 @@ def test_fans_of_a_transposed_convolution_weight_read_dims_one_and_zero():
 @pytest.mark.parametrize("fill, low, high, std", [
     (lambda w: init.uniform_(w, -0.5, 1.5), -0.5, 1.5, 2 / math.sqrt(12)),
     (lambda w: init.normal_(w, 3.0, 0.5), None, None, 0.5),
-    (lambda w: init.xavier_uniform_(w, gain=2.0), -2 * math.sqrt(6 / 300), 2 * math.sqrt(6 / 300), 2 * math.sqrt(2 / 300)),
+    (lambda w: init.xavier_uniform_(w, gain=2.0), -2 * math.sqrt(6 / 300), 2 * math.sqrt(6 / 300),
+     2 * math.sqrt(2 / 300)),
     (lambda w: init.xavier_normal_(w), None, None, math.sqrt(2 / 300)),
     (lambda w: init.kaiming_uniform_(w, a=math.sqrt(5)), -1 / math.sqrt(100), 1 / math.sqrt(100), 1 / math.sqrt(300)),
     (lambda w: init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu"), None, None, math.sqrt(2 / 200)),

@@ -259,7 +259,8 @@ def test_binary_cross_entropy_input_gradient_matches_torch_at_zero_and_one():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_binary_cross_entropy_with_logits_matches_torch(reduction):
     torch = pytest.importorskip("torch")
-    inputs = [uniform((4, 3), -8, 8, 0), uniform((4, 3), 0, 1, 1), uniform((4, 1), 0.5, 2.0, 2), uniform((3,), 0.5, 4, 3)]
+    inputs = [uniform((4, 3), -8, 8, 0), uniform((4, 3), 0, 1, 1), uniform((4, 1), 0.5, 2.0, 2),
+              uniform((3,), 0.5, 4, 3)]
     _compare_with_torch(
         lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, reduction, pos_weight=pw),
         lambda x, t, w, pw: torch.nn.functional.binary_cross_entropy_with_logits(

@@ -91,12 +91,13 @@ def test_layers_match_torch_values_and_repr(name, args):
     (lambda x: F.pad(x[0, 0], (1, 1, 1, 1), "replicate"),
      r"pad: mode 'replicate' with pad of length 4 pads the last 2 dims of a 3-d or 4-d input \(\(C, \*\) or \(N, C, "
      r"\*\)\), got input of shape \(3, 3\)"),
-    (lambda x: F.pad(x[:, :, :0], (1, 1, 1, 1), "replicate"), "pad: mode 'replicate' copies entries, but dim 2 of input of "
-                                                        r"shape \(1, 1, 0, 3\) is empty"),
+    (lambda x: F.pad(x[:, :, :0], (1, 1, 1, 1), "replicate"),
+     "pad: mode 'replicate' copies entries, but dim 2 of input of " r"shape \(1, 1, 0, 3\) is empty"),
     (lambda x: F.pad(x, (1, 1), "symmetric"), "pad: mode must be one of 'constant', 'reflect', 'replicate', "
                                               "'circular', got 'symmetric'"),
     (lambda x: F.pad(x, (1, 1, 1)), r"pad: expected \(before, after\) pairs for at most 4 dims, got \(1, 1, 1\)"),
-    (lambda x: nn.ReflectionPad2d((1, 2)), r"ReflectionPad2d: padding must be an int or a tuple of 4 ints, got \(1, 2\)"),
+    (lambda x: nn.ReflectionPad2d((1, 2)),
+     r"ReflectionPad2d: padding must be an int or a tuple of 4 ints, got \(1, 2\)"),
 ])
 def test_bad_padding_is_a_one_line_error_naming_pad(call, message):
     with pytest.raises(ValueError, match=message):

@@ -50,7 +50,8 @@ def _pad_dim(x, dim, before, after, mode):
     if mode == "reflect":
         left, right = flip(_along(x, dim, 1, before + 1), dim), flip(_along(x, dim, size - 1 - after, size - 1), dim)
     elif mode == "replicate":
-        left, right = _repeated(_along(x, dim, 0, 1), dim, before), _repeated(_along(x, dim, size - 1, size), dim, after)
+        left = _repeated(_along(x, dim, 0, 1), dim, before)
+        right = _repeated(_along(x, dim, size - 1, size), dim, after)
     else:
         left, right = _along(x, dim, size - before, size), _along(x, dim, 0, after)
     return cat([part for part, width in ((left, before), (x, size), (right, after)) if width], dim)
