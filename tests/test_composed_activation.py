@@ -6,6 +6,7 @@ import pytest
 
 import tinygen
 from tinygen import backend as backends, nn
+from tinygen.autograd.function import DeviceMismatchError
 from tinygen.nn import functional as F
 from tinygen.testing import gradcheck, gradgradcheck
 from tinygen.testing.strategies import move_off_kinks
@@ -110,6 +111,11 @@ def test_logsigmoid_is_finite_at_a_thousand_either_way():
 def test_bad_input_is_a_one_line_error_naming_the_op(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_a_prelu_weight_on_another_device_is_named_by_prelu():
+    with pytest.raises(DeviceMismatchError, match="prelu: expected all tensors on one device, got 'strict' and 'cpu'"):
+        F.prelu(tinygen.ones(2, 3, device="strict"), tinygen.ones(3))
 
 
 LAYERS = [

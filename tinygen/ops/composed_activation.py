@@ -93,6 +93,8 @@ def prelu(input, weight):
     """
     input = checks.float_input("prelu", input)
     checks.require_tensor("prelu", weight, "weight")
+    if weight.device != input.device:
+        raise checks.device_error("prelu", input, weight)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.ndim > 1 or weight.numel() not in (1, channels):
         raise ValueError(f"prelu: weight must have 1 entry or one per channel (dim 1 of input of shape "
