@@ -56,8 +56,7 @@ class _ZeroPad(_ConstantPad):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
+    extra_repr = _Pad.extra_repr  # the padding alone, as PyTorch prints ZeroPad2d
 
 
 class ZeroPad1d(_ZeroPad):
