@@ -115,7 +115,7 @@ def test_bad_input_is_a_one_line_error_naming_the_op(call, message):
 
 def test_a_prelu_weight_on_another_device_is_named_by_prelu():
     with pytest.raises(DeviceMismatchError, match="prelu: expected all tensors on one device, got 'strict' and 'cpu'"):
-        F.prelu(tinygen.ones(2, 3, device="strict"), tinygen.ones(3))
+        F.prelu(tinygen.ones(2, 3, device="strict"), tinygen.ones(3, device="cpu"))
 
 
 LAYERS = [
