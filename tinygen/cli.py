@@ -24,9 +24,10 @@ import warnings
 
 import tinygen
 from tinygen.exercises.command import add_exercises_parser, run_exercises
+from tinygen.interrupts import stop_signals_interrupt
 from tinygen.training import MODELS, RECIPES, TrainConfig, build_recipe, load_checkpoint, train
 from tinygen.training.run_directory import run_owning
-from tinygen.training.stops import Interrupted, OutOfMemory, TrainingDiverged, memory_for, stop_signals_interrupt
+from tinygen.training.stops import Interrupted, OutOfMemory, TrainingDiverged, memory_for
 
 #: the most samples ``tinygen sample`` draws into one grid (100 x 100 pictures), and into one latent walk
 MAX_SAMPLES = 10_000

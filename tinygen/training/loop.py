@@ -30,6 +30,7 @@ from tinygen import random as tg_random
 from tinygen.creation import randn
 from tinygen.data import DataLoader, TensorDataset
 from tinygen.files import atomic_write
+from tinygen.interrupts import interrupts_deferred
 from tinygen.metrics import feature_statistics, judge_report, load_judge
 from tinygen.training.checkpoint import epoch_seed, load_checkpoint, save_checkpoint
 from tinygen.training.config import TrainConfig, settings_of_an_older_checkpoint
@@ -39,8 +40,8 @@ from tinygen.training.gan import GANRecipe
 from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
 from tinygen.training.run_directory import (PREVIOUS, SAMPLES, RunDirectory,  # noqa: F401  (prepare_output: API)
                                             prepare_output)
-from tinygen.training.stops import (Interrupted, TrainingDiverged, add_note, all_finite, first_non_finite,
-                                    interrupts_deferred, memory_for, non_finite)
+from tinygen.training.stops import (Interrupted, TrainingDiverged, add_note, all_finite, first_non_finite, memory_for,
+                                    non_finite)
 from tinygen.training.vae import VAERecipe
 from tinygen.training.wgan_gp import WGANGPRecipe
 from tinygen.viz import image_grid, plot_history, save_png

@@ -2,12 +2,17 @@
 
 matplotlib is imported at the first plot, not with tinygen: it is the slowest import of all, and every ``tinygen``
 command would otherwise wait for it (and a Ctrl-C in that wait could only show a traceback).
+
+matplotlib is not safe to interrupt: a Ctrl-C that lands in its C code comes out as another error ("Invalid
+bounding box"), and one that lands in its callbacks is printed and lost. So each plot holds Ctrl-C (and SIGTERM,
+SIGHUP) until its file is written, a fraction of a second, and then stops as usual.
 """
 import functools
 
 import numpy
 
 from tinygen.files import atomic_write
+from tinygen.interrupts import interrupts_deferred
 from tinygen.viz.images import image_format
 
 
@@ -30,6 +35,15 @@ def _save(figure, path):
         _pyplot().close(figure)
 
 
+def _drawn_whole(plot):
+    """``plot`` with stop signals held until it has returned (see the module docstring)."""
+    @functools.wraps(plot)
+    def drawn_whole(*args, **kwargs):
+        with interrupts_deferred():
+            return plot(*args, **kwargs)
+    return drawn_whole
+
+
 #: metrics that are bookkeeping, not curves
 _NOT_PLOTTED = ("epoch", "steps", "seconds")
 #: metrics that live in [0, 1] and read well together
@@ -48,6 +62,7 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+@_drawn_whole
 def plot_history(history, path, title="training"):
     """Curves of the per-epoch metrics (``history``: a list of dicts), one panel per group of comparable ones.
 
@@ -82,6 +97,7 @@ def plot_history(history, path, title="training"):
     _save(figure, path)
 
 
+@_drawn_whole
 def plot_points(points, path, reference=None, title="samples"):
     """A 2-D scatter of generated points (and, faintly, reference points) for the toy GAN."""
     figure, axis = _pyplot().subplots(figsize=(4.5, 4.5))
@@ -96,6 +112,7 @@ def plot_points(points, path, reference=None, title="samples"):
     _save(figure, path)
 
 
+@_drawn_whole
 def plot_latent_space(codes, labels, path, title="latent space (posterior means)"):
     """Scatter of 2-D latent codes coloured by digit label (for a VAE with latent_dim=2)."""
     figure, axis = _pyplot().subplots(figsize=(5, 4.5))
