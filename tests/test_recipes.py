@@ -151,6 +151,7 @@ def _checkpoint_of_an_older_default(path, model, **saved):
     save(checkpoint, str(path))
 
 
+@pytest.mark.slow
 def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features(tmp_path, capsys):
     """Every DCGAN's D had 64 features before its width was a setting: such a checkpoint still samples, and a
     resume under today's defaults (32) is refused by name, not run with a D of another shape."""

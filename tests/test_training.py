@@ -55,6 +55,7 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(model, options, tmp_pat
         assert [entry["epoch"] for entry in json.load(handle)] == [1, 2]
 
 
+@pytest.mark.slow
 def test_a_run_whose_learning_rate_decays_resumes_bit_identically_after_ctrl_c(tmp_path):
     """The VAE's learning rate decays over the second half of the epochs asked for (``lr_decay`` 0.5): a run
     interrupted in its second epoch and resumed with the same settings ends as the uninterrupted run."""

@@ -48,6 +48,7 @@ def test_each_reference_solution_passes(workspace, name):
     assert result.points == result.max_points == 1
 
 
+@pytest.mark.slow
 def test_the_solutions_folder_is_a_finished_workspace():
     results = check_workspace(SOLUTIONS, isolate=False)
     assert [r.name for r in results] == NAMES

@@ -38,6 +38,7 @@ def test_use_student_ops_refuses_an_exercise_that_does_not_pass(workspace):
     assert arithmetic.Mul.__module__ == "tinygen.ops.arithmetic"
 
 
+@pytest.mark.slow
 def test_a_dcgan_trains_on_the_students_ops():
     """With every reference solution swapped in (convolutions, batch norm, Adam, leaky relu, dropout, tanh, the
     engine ...), two DCGAN training steps give the losses that tinygen's own ops give."""

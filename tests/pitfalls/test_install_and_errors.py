@@ -106,6 +106,7 @@ def _pytest_on_one_quick_test(**environment):
     return _run([sys.executable, "-m", "pytest", target, "-q", "-n", "0", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(tinygen.cuda_is_available(), reason="this machine has a GPU: the CUDA tests do run")
 def test_a_cuda_run_without_a_gpu_says_it_tested_nothing_and_fails_when_the_gpu_is_required():
     """``TINYGEN_DEVICE=cuda pytest`` on a machine without CuPy skips every test and pytest reports success: a
