@@ -1,0 +1,226 @@
+"""PyTorch-style custom Functions beyond one output: several outputs (probe: "forward must
+return one Tensor (tinygen ops have one output), got tuple"), ``ctx.mark_non_differentiable`` and
+``ctx.set_materialize_grads`` (probe: AttributeError), and ``ctx.mark_dirty`` (probe: AttributeError).
+Gradients against finite differences (float64, random upstream gradient, a transposed input) and second
+derivatives; what backward receives and what apply returns against PyTorch where it is installed."""
+import numpy as np
+import pytest
+
+import tinygen
+from tinygen.autograd import Function
+from tinygen.testing import gradcheck, gradgradcheck
+
+from helpers import host, random_tensor
+
+
+def transposed(seed):
+    """A float64 (2, 3) leaf that is not contiguous."""
+    return random_tensor((3, 2), seed=seed).detach().t().requires_grad_()
+
+
+def torch_version(definition):
+    """The same definition as a torch.autograd.Function (skips the test without PyTorch)."""
+    torch = pytest.importorskip("torch")
+    return type(definition.__name__, (torch.autograd.Function,), {
+        name: value for name, value in vars(definition).items() if name in ("forward", "backward", "setup_context")})
+
+
+def torch_leaf(tensor):
+    torch = pytest.importorskip("torch")
+    return torch.tensor(host(tensor), requires_grad=True)
+
+
+class ExpAndSquares(Function):
+    """(y, s) = (exp(x), x^2 summed over rows): dL/dx = gy * y + 2 x gs. Saves its input and an output, so the
+    second derivative goes through both."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(x, y)
+        return y, (x * x).sum(0)
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_s):
+        x, y = ctx.saved_tensors
+        return grad_y * y + 2.0 * x * grad_s.unsqueeze(0)
+
+
+def test_two_outputs_values_gradients_and_second_derivatives():
+    x = transposed(1)
+    y, s = ExpAndSquares.apply(x)
+    assert np.allclose(host(y), np.exp(host(x))) and np.allclose(host(s), (host(x) ** 2).sum(0))
+    assert y.requires_grad and s.requires_grad and y.grad_fn.name == "ExpAndSquares[0]"
+    gradcheck(ExpAndSquares.apply, [x])
+    gradgradcheck(ExpAndSquares.apply, [x])
+    gradcheck(lambda x: ExpAndSquares.apply(x)[1], [x])  # one output unused: its gradient arrives as zeros
+
+
+def test_two_outputs_match_pytorch_to_the_second_order():
+    x = transposed(2)
+    theirs = torch_leaf(x)
+    ours = [(out * weight).sum() for out, weight in zip(ExpAndSquares.apply(x), (0.3, -1.7))]
+    reference = [(out * weight).sum() for out, weight in zip(torch_version(ExpAndSquares).apply(theirs), (0.3, -1.7))]
+    (first,) = tinygen.grad(ours[0] + ours[1], [x], create_graph=True)
+    (expected,) = __import__("torch").autograd.grad(reference[0] + reference[1], [theirs], create_graph=True)
+    assert np.allclose(host(first), expected.detach().numpy(), rtol=1e-12)
+    (first ** 2).sum().backward()
+    (expected ** 2).sum().backward()
+    assert np.allclose(host(x.grad), theirs.grad.numpy(), rtol=1e-12)
+
+
+class Recorder(Function):
+    """Five outputs: a float Tensor, a float Tensor marked non-differentiable, an integer Tensor, a number and a
+    float Tensor; backward records what it received, as ``None`` or (shape, dtype name, values)."""
+
+    received = []
+
+    @staticmethod
+    def forward(ctx, x, materialize):
+        ctx.set_materialize_grads(materialize)
+        ctx.save_for_backward(x)
+        marked = x * 3.0
+        ctx.mark_non_differentiable(marked)
+        return x * 2.0, marked, x.argmax(), 7, x.sum()
+
+    @staticmethod
+    def backward(ctx, grad_double, grad_marked, grad_argmax, grad_number, grad_sum):
+        Recorder.received.append([None if grad is None else (tuple(grad.shape), str(grad.dtype).split(".")[-1],
+                                                              grad.detach().numpy().tolist())
+                                  for grad in (grad_double, grad_marked, grad_argmax, grad_number, grad_sum)])
+        (x,) = ctx.saved_tensors
+        grad = x * 0.0
+        if grad_double is not None:
+            grad = grad + 2.0 * grad_double
+        if grad_sum is not None:
+            grad = grad + grad_sum
+        return grad, None
+
+
+def _outputs_and_received(apply, x, materialize):
+    """Which outputs require grad, and what backward received: for a loss of the last output, then (the graph
+    retained) of the first output alone."""
+    Recorder.received = []
+    outputs = apply(x, materialize)
+    required = [getattr(output, "requires_grad", output) for output in outputs]
+    outputs[4].backward(retain_graph=True)
+    outputs[0].sum().backward()
+    return required, Recorder.received
+
+
+def test_what_backward_receives_for_unused_non_differentiable_and_integer_outputs_is_pytorchs():
+    for materialize in (True, False):
+        x = tinygen.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]], dtype=tinygen.float64, requires_grad=True)
+        theirs = torch_leaf(x)
+        ours = _outputs_and_received(Recorder.apply, x, materialize)
+        assert ours == _outputs_and_received(torch_version(Recorder).apply, theirs, materialize)
+        assert ours[0] == [True, False, False, 7, True]
+        assert np.allclose(host(x.grad), theirs.grad.numpy())
+
+
+class HalfAndDouble(Function):
+    """(2 x in x's dtype, 3 x in float32): outputs of two dtypes; each gradient arrives in its output's dtype."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0, x.float() * 3.0
+
+    @staticmethod
+    def backward(ctx, grad_double, grad_single):
+        HalfAndDouble.dtypes = (str(grad_double.dtype).split(".")[-1], str(grad_single.dtype).split(".")[-1])
+        return grad_double * 2.0 + grad_single.double() * 3.0
+
+
+def test_outputs_of_different_dtypes_keep_their_dtypes_as_in_pytorch():
+    x = transposed(3)
+    double, single = HalfAndDouble.apply(x)
+    assert (double.dtype, single.dtype) == (tinygen.float64, tinygen.float32)
+    (double.sum() + (single * 0.5).sum()).backward()
+    assert HalfAndDouble.dtypes == ("float64", "float32") and np.allclose(host(x.grad), 2.0 + 1.5)
+    theirs = torch_leaf(x)
+    double, single = torch_version(HalfAndDouble).apply(theirs)
+    (double.sum() + (single * 0.5).sum()).backward()
+    assert HalfAndDouble.dtypes == ("float64", "float32") and np.allclose(host(x.grad), theirs.grad.numpy())
+
+
+class InputAndTwice(Function):
+    """(x, 2 x): forward returns its input itself as an output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x, x * 2.0
+
+    @staticmethod
+    def backward(ctx, grad_same, grad_twice):
+        return grad_same + 2.0 * grad_twice
+
+
+def test_an_output_that_is_the_input_is_a_new_tensor_with_a_gradient():
+    x = transposed(4)
+    same, twice = InputAndTwice.apply(x)
+    assert same is not x and same.requires_grad and np.array_equal(host(same), host(x))
+    with tinygen.no_grad():
+        same.mul_(10.0)  # the output does not alias the input
+    assert not np.array_equal(host(same), host(x))
+    gradcheck(InputAndTwice.apply, [x])
+    gradgradcheck(InputAndTwice.apply, [x])
+
+
+class AuxLoss(Function):
+    """(x w, mean((x w)^2)): a layer's output and an auxiliary loss on it."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        out = x @ w
+        ctx.save_for_backward(x, w, out)
+        return out, (out * out).mean()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_aux):
+        x, w, out = ctx.saved_tensors
+        grad = grad_out + grad_aux * 2.0 * out / out.numel()
+        return grad @ w.t(), x.t() @ grad
+
+
+def test_a_two_output_function_in_a_module_trains_with_an_optimizer():
+    tinygen.manual_seed(0)
+
+    class Layer(tinygen.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = tinygen.nn.Parameter(tinygen.randn(3, 2, dtype=tinygen.float64))
+
+        def forward(self, x):
+            return AuxLoss.apply(x, self.weight)
+
+    layer, x = Layer(), tinygen.randn(16, 3, dtype=tinygen.float64)
+    target = x @ tinygen.tensor([[1.0, -1.0], [0.5, 2.0], [0.0, 1.0]], dtype=tinygen.float64)
+    optimizer = tinygen.optim.SGD(layer.parameters(), lr=0.1)
+    losses = []
+    for _ in range(30):
+        optimizer.zero_grad()
+        out, aux = layer(x)
+        loss = ((out - target) ** 2).mean() + 0.01 * aux
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]
+    inputs = [x[:4].detach().requires_grad_(), random_tensor((2, 3), seed=5).t()]  # the weight not contiguous
+    gradcheck(AuxLoss.apply, inputs)
+    gradgradcheck(AuxLoss.apply, inputs)
+
+
+class Dirty(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.mark_dirty(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def test_mark_dirty_is_refused_by_name_with_what_to_do_instead():
+    with pytest.raises(NotImplementedError, match=r"^Dirty: ctx.mark_dirty .* is not supported: return a new tensor"):
+        Dirty.apply(transposed(6) * 1.0)
