@@ -1,6 +1,8 @@
-"""PyTorch-style custom Functions beyond one output: several outputs (probe: "forward must
+"""PyTorch-style custom Functions beyond one output and ``forward(ctx, ...)``: several outputs (probe: "forward must
 return one Tensor (tinygen ops have one output), got tuple"), ``ctx.mark_non_differentiable`` and
-``ctx.set_materialize_grads`` (probe: AttributeError), and ``ctx.mark_dirty`` (probe: AttributeError).
+``ctx.set_materialize_grads`` (probe: AttributeError), keyword arguments to ``apply`` (probe: "apply() got an
+unexpected keyword argument"), PyTorch 2's ``setup_context`` (probe: "forward() takes 2 positional arguments but
+3 were given") and ``ctx.mark_dirty`` (probe: AttributeError).
 Gradients against finite differences (float64, random upstream gradient, a transposed input) and second
 derivatives; what backward receives and what apply returns against PyTorch where it is installed."""
 import numpy as np
@@ -224,3 +226,86 @@ class Dirty(Function):
 def test_mark_dirty_is_refused_by_name_with_what_to_do_instead():
     with pytest.raises(NotImplementedError, match=r"^Dirty: ctx.mark_dirty .* is not supported: return a new tensor"):
         Dirty.apply(transposed(6) * 1.0)
+
+
+class Scaled(Function):
+    """y = a b x: keyword arguments to apply are bound to forward's places, as PyTorch binds them."""
+
+    @staticmethod
+    def forward(ctx, x, a=1.0, b=2.0):
+        ctx.scale, ctx.seen = a * b, ctx.needs_input_grad
+        return x * (a * b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.scale, None, None
+
+
+def test_keyword_arguments_to_apply_are_bound_as_pytorch_binds_them():
+    x = transposed(7)
+    y = Scaled.apply(x, 3.0, b=0.5)
+    assert np.allclose(host(y), 1.5 * host(x)) and y.grad_fn.ctx.seen == (True, False, False)
+    assert Scaled.apply(x=x).grad_fn.ctx.seen == (True,)
+    gradcheck(lambda x: Scaled.apply(x, a=-0.7, b=1.3), [x])
+    theirs = torch_version(Scaled).apply(torch_leaf(x), 3.0, b=0.5)
+    assert np.allclose(host(y), theirs.detach().numpy())
+    with pytest.raises(TypeError, match=r"^Scaled.apply: b can be given by keyword only with every argument of "
+                                        r"forward before it"):
+        Scaled.apply(x, b=3.0)  # PyTorch: "forward() missing required argument: 'a' (position 1)"
+    with pytest.raises(TypeError, match="^Scaled.apply: got an unexpected keyword argument 'c'"):
+        Scaled.apply(x, c=3.0)
+
+
+class SetupContextCube(Function):
+    """PyTorch 2's style: y = k x^3 (k defaults to 1), forward without ctx, ``setup_context`` saving the input and
+    the output; backward reads 3 k x^2 as 3 y / x."""
+
+    @staticmethod
+    def forward(x, k=1.0):
+        return k * x * x * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, k = inputs
+        ctx.save_for_backward(x, output)
+        ctx.seen = ctx.needs_input_grad
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, y = ctx.saved_tensors
+        return 3.0 * grad_output * y / x, None
+
+
+class SetupContextPair(Function):
+    """(x + 1, x y) with ``setup_context`` receiving the tuple of outputs."""
+
+    @staticmethod
+    def forward(x, y):
+        return x + 1.0, x * y
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+        ctx.output_type = type(output).__name__
+
+    @staticmethod
+    def backward(ctx, grad_shifted, grad_product):
+        x, y = ctx.saved_tensors
+        return grad_shifted + grad_product * y, grad_product * x
+
+
+def test_setup_context_style_values_gradients_and_second_derivatives():
+    x, y = transposed(8), random_tensor((2, 3), seed=9)
+    assert SetupContextCube.apply(x).grad_fn.ctx.seen == (True, False)  # the default k is an argument too
+    gradcheck(SetupContextCube.apply, [x])
+    gradgradcheck(SetupContextCube.apply, [x])
+    gradcheck(lambda x: SetupContextCube.apply(x, k=-2.0), [x])
+    assert SetupContextPair.apply(x, y)[0].grad_fn.node.ctx.output_type == "tuple"
+    gradcheck(SetupContextPair.apply, [x, y])
+    gradgradcheck(SetupContextPair.apply, [x, y])
+    theirs = torch_leaf(x)
+    reference = torch_version(SetupContextCube).apply(theirs, 0.5)
+    assert np.allclose(host(SetupContextCube.apply(x, 0.5)), reference.detach().numpy())
+    SetupContextCube.apply(x, 0.5).sum().backward()
+    reference.sum().backward()
+    assert np.allclose(host(x.grad), theirs.grad.numpy())

@@ -18,7 +18,8 @@
 Tensors cut out of the graph (nothing it does is recorded) and any other arguments as they are; backward gets
 dL/d(output) as a Tensor and returns one gradient per argument of forward (``None`` for a non-tensor). What
 forward saved comes back in backward as the inputs and output themselves (checked for in-place changes), so a
-backward written with tensor ops can be differentiated again (``create_graph=True``).
+backward written with tensor ops can be differentiated again (``create_graph=True``). PyTorch 2's style, a
+``forward(*args)`` without ctx and a ``setup_context(ctx, inputs, output)``, runs the same way.
 
 Several outputs (forward returns a tuple): a tinygen node has one output, so the node's output packs the
 differentiable outputs (floating-point Tensors not passed to ``ctx.mark_non_differentiable``), raveled and
@@ -27,6 +28,8 @@ concatenated in their common dtype, and ``apply`` returns each as its piece of i
 depend on (``None`` after ``ctx.set_materialize_grads(False)``), ``None`` for a non-Tensor output.
 Tests: tests/test_context_function.py, tests/test_context_function_outputs.py.
 """
+import inspect
+
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.ops.shape import cat
@@ -87,7 +90,11 @@ class ContextNode(Function):
         detached = iter(self.detached)
         inputs = tuple(next(detached) if _is_tensor(arg) else arg for arg in self.args)
         with no_grad():
-            output = self.definition.forward(self.ctx, *inputs)
+            if _has_setup_context(self.definition):
+                output = self.definition.forward(*inputs)
+                self.definition.setup_context(self.ctx, inputs, output)
+            else:
+                output = self.definition.forward(self.ctx, *inputs)
         return self._pack(output)
 
     def _pack(self, output):
@@ -192,14 +199,38 @@ class _Output(Function):
         return cat([flat.new_zeros(self.start), flat, flat.new_zeros(self.packed_size - self.stop)])
 
 
-def apply(definition, args):
-    """``definition.apply(*args)``: the output(s) of ``definition.forward``, recorded as one node."""
+def apply(definition, args, kwargs):
+    """``definition.apply(*args, **kwargs)``: the output(s) of ``definition.forward``, recorded as one node."""
+    args = _arguments(definition, args, kwargs)
     tensors = [arg for arg in args if _is_tensor(arg)]
     if not tensors:
         raise TypeError(f"{definition.__name__}.apply: expected at least one Tensor argument, got "
                         f"{', '.join(type(arg).__name__ for arg in args) or 'none'}")
     node = ContextNode(definition, args)
     return node.unpack(node(*tensors))
+
+
+def _arguments(definition, args, kwargs):
+    """forward's arguments in order, as PyTorch binds them: keyword arguments to their places; with
+    ``setup_context``, forward's defaults filled in too."""
+    setup_context = _has_setup_context(definition)
+    if not kwargs and not setup_context:
+        return args
+    ctx = () if setup_context else (None,)
+    try:
+        bound = inspect.signature(definition.forward).bind(*ctx, *args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{definition.__name__}.apply: {error}") from None
+    if setup_context:
+        bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"{definition.__name__}.apply: {', '.join(bound.kwargs)} can be given by keyword only with "
+                        "every argument of forward before it (apply passes them to forward by position)")
+    return bound.args[len(ctx):]
+
+
+def _has_setup_context(definition):
+    return getattr(definition, "setup_context", None) is not None
 
 
 def _is_tensor(value):

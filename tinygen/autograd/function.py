@@ -65,7 +65,7 @@ class Function:
         return type(self).__name__
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args, **kwargs):
         """PyTorch's calling convention, for an op written as PyTorch writes one (static ``forward(ctx, ...)``
         and ``backward(ctx, grad)`` on Tensors): see tinygen/autograd/context_function.py."""
         from tinygen.autograd import context_function
@@ -74,7 +74,7 @@ class Function:
             raise TypeError(f"{cls.__name__}.apply is for ops written as PyTorch writes them (@staticmethod forward("
                             f"ctx, ...) and backward(ctx, grad)); a tinygen Function is called as "
                             f"{cls.__name__}(settings)(tensors), with forward(self, *arrays)")
-        return context_function.apply(cls, args)
+        return context_function.apply(cls, args, kwargs)
 
     def __call__(self, *inputs):
         """``op(*tensors)``: run ``forward`` on the inputs' arrays and wrap the result. If grad mode is on and an input
