@@ -2,7 +2,7 @@
 return one Tensor (tinygen ops have one output), got tuple"), ``ctx.mark_non_differentiable`` and
 ``ctx.set_materialize_grads`` (probe: AttributeError), keyword arguments to ``apply`` (probe: "apply() got an
 unexpected keyword argument"), PyTorch 2's ``setup_context`` (probe: "forward() takes 2 positional arguments but
-3 were given") and ``ctx.mark_dirty`` (probe: AttributeError).
+3 were given"), ``@once_differentiable`` (probe: no such name) and ``ctx.mark_dirty`` (probe: AttributeError).
 Gradients against finite differences (float64, random upstream gradient, a transposed input) and second
 derivatives; what backward receives and what apply returns against PyTorch where it is installed."""
 import numpy as np
@@ -10,6 +10,7 @@ import pytest
 
 import tinygen
 from tinygen.autograd import Function
+from tinygen.autograd.function import once_differentiable
 from tinygen.testing import gradcheck, gradgradcheck
 
 from helpers import host, random_tensor
@@ -309,3 +310,56 @@ def test_setup_context_style_values_gradients_and_second_derivatives():
     SetupContextCube.apply(x, 0.5).sum().backward()
     reference.sum().backward()
     assert np.allclose(host(x.grad), theirs.grad.numpy())
+
+
+class OnceSquare(Function):
+    """y = x^2 with a backward that cannot be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return 2.0 * x * grad_output
+
+
+def test_once_differentiable_gives_first_derivatives_and_refuses_second_ones_by_name():
+    x = transposed(10)
+    gradcheck(OnceSquare.apply, [x])
+    y = OnceSquare.apply(x)
+    (first,) = tinygen.grad((y * y).sum(), [x], create_graph=True)  # the upstream gradient 2 y requires grad
+    assert np.allclose(host(first), 4.0 * host(x) ** 3) and first.requires_grad
+    with pytest.raises(RuntimeError, match="^OnceSquare: trying to differentiate twice a function that was marked "
+                                           "with @once_differentiable$"):
+        first.sum().backward()
+    (plain,) = tinygen.grad(OnceSquare.apply(x).sum(), [x], create_graph=True)  # nothing upstream to record
+    assert not plain.requires_grad and np.allclose(host(plain), 2.0 * host(x))
+
+
+class OnceTwoOutputs(Function):
+    """(2 x, x^2) with gradients materialized only where used, and a backward that cannot be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(x)
+        return x * 2.0, x * x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_double, grad_square):
+        (x,) = ctx.saved_tensors
+        return 2.0 * x * grad_square  # the first output is never used below: its gradient is None
+
+
+def test_once_differentiable_with_an_unused_output_whose_gradient_is_none():
+    x = transposed(11)
+    square = OnceTwoOutputs.apply(x)[1]
+    (first,) = tinygen.grad((square * square).sum(), [x], create_graph=True)
+    assert np.allclose(host(first), 4.0 * host(x) ** 3)
+    with pytest.raises(RuntimeError, match="^OnceTwoOutputs: trying to differentiate twice"):
+        first.sum().backward()

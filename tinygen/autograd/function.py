@@ -19,11 +19,12 @@ with tinygen's own differentiable ops, the backward pass can itself be recorded
 (``create_graph=True``) and differentiated again: that is how second derivatives work for every op.
 Tests: tests/test_autograd.py.
 """
+import functools
 import inspect
 
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward
-from tinygen.autograd.grad_mode import _mode
+from tinygen.autograd.grad_mode import _mode, no_grad
 from tinygen.autograd.versions import check_output_unchanged, check_unchanged, versions_of
 
 
@@ -160,6 +161,46 @@ class Function:
         self._saved = None
         self._output = None
         self.__dict__.clear()
+
+
+def once_differentiable(backward):
+    """PyTorch's ``@once_differentiable``, under ``@staticmethod``, for a backward(ctx, *grads) that cannot itself be
+    differentiated (it works on raw arrays, say): it runs without recording, and where its gradients would be
+    recorded (``create_graph=True`` with an upstream gradient that requires grad) differentiating them raises."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            results = backward(ctx, *grads)
+        recorded = [grad for grad in grads if isinstance(grad, tensor_module.Tensor) and grad.requires_grad]
+        if not (_mode.enabled and recorded):
+            return results
+        marked = [_DifferentiatedTwice(ctx.node.name)(result, recorded[0]) if isinstance(result, tensor_module.Tensor)
+                  else result for result in (results if isinstance(results, tuple) else (results,))]
+        return tuple(marked) if isinstance(results, tuple) else marked[0]
+
+    return wrapper
+
+
+class _DifferentiatedTwice(Function):
+    """A gradient of a ``@once_differentiable`` backward, unchanged, in a graph that raises if reached: its
+    inputs are the gradient and the upstream gradient, so it is recorded wherever the upstream one is."""
+
+    __slots__ = ("op_name",)  # kept when ``release`` clears the rest, for the name
+
+    def __init__(self, op_name):
+        self.op_name = op_name
+
+    @property
+    def name(self):
+        return f"{self.op_name}.backward"
+
+    def forward(self, result, upstream):
+        return result
+
+    def backward(self, grad_output):
+        raise RuntimeError(f"{self.op_name}: trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
 
 
 def freed_graph_error(node):
