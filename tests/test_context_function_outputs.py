@@ -363,3 +363,35 @@ def test_once_differentiable_with_an_unused_output_whose_gradient_is_none():
     assert np.allclose(host(first), 4.0 * host(x) ** 3)
     with pytest.raises(RuntimeError, match="^OnceTwoOutputs: trying to differentiate twice"):
         first.sum().backward()
+
+
+class ArgMax(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.argmax()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return None
+
+
+class MarkedDouble(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x * 2.0
+        ctx.mark_non_differentiable(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 2.0
+
+
+def test_a_single_integer_or_marked_output_does_not_require_grad_as_in_pytorch():
+    x = transposed(12)
+    index, double = ArgMax.apply(x), MarkedDouble.apply(x)
+    assert not index.requires_grad and index.grad_fn is None and host(index) == np.argmax(host(x))
+    assert not double.requires_grad and np.allclose(host(double), 2.0 * host(x))
+    theirs = torch_leaf(x)
+    assert not torch_version(ArgMax).apply(theirs).requires_grad
+    assert not torch_version(MarkedDouble).apply(theirs).requires_grad
