@@ -24,7 +24,7 @@ backward written with tensor ops can be differentiated again (``create_graph=Tru
 Several outputs (forward returns a tuple): a tinygen node has one output, so the node's output packs the
 differentiable outputs (floating-point Tensors not passed to ``ctx.mark_non_differentiable``), raveled and
 concatenated in their common dtype, and ``apply`` returns each as its piece of it, reshaped and cast back
-(``_Output``). Backward splits dL/d(packed) into one gradient per output: zeros for an output the loss does not
+(``_Output``, whose backward is ``_Place``). Backward splits dL/d(packed) into one gradient per output: zeros for an output the loss does not
 depend on (``None`` after ``ctx.set_materialize_grads(False)``), ``None`` for a non-Tensor output.
 Tests: tests/test_context_function.py, tests/test_context_function_outputs.py.
 """
@@ -32,7 +32,6 @@ import inspect
 
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import no_grad
-from tinygen.ops.shape import cat
 from tinygen.tensor import Tensor
 
 
@@ -176,14 +175,13 @@ class ContextNode(Function):
 
 class _Output(Function):
     """Output ``index`` of a definition with several: its piece of the node's packed output, reshaped and cast
-    back to its dtype. Backward puts dL/d(output) in the piece's place, zeros elsewhere, and tells the node that a
+    back to its dtype. Backward puts dL/d(output) in the piece's place (``_Place``) and tells the node that a
     gradient came through this output (what ``set_materialize_grads(False)`` needs to know)."""
 
     __slots__ = ("op_name",)
 
     def __init__(self, node, index):
         self.node, self.index, self.op_name = node, index, f"{node.name}[{index}]"
-        self.start, self.stop, self.shape, self.dtype = node.pieces[index]
 
     @property
     def name(self):
@@ -191,12 +189,30 @@ class _Output(Function):
 
     def forward(self, packed):
         self.packed_dtype, self.packed_size = packed.dtype, packed.shape[0]
-        return packed[self.start:self.stop].reshape(self.shape).astype(self.dtype)  # a copy: outputs don't alias
+        start, stop, shape, dtype = self.node.pieces[self.index]
+        return packed[start:stop].reshape(shape).astype(dtype)  # a copy: outputs don't alias each other
 
     def backward(self, grad):
         self.node.reached.add(self.index)
-        flat = grad.reshape(-1).to(dtype=self.packed_dtype)
-        return cat([flat.new_zeros(self.start), flat, flat.new_zeros(self.packed_size - self.stop)])
+        return _Place(self.node.pieces[self.index], self.packed_dtype, self.packed_size)(grad)
+
+
+class _Place(Function):
+    """dL/d(packed) from dL/d(one output): the gradient raveled in its piece's place, zeros elsewhere. Linear; its
+    backward cuts the piece out again, so second derivatives go through it."""
+
+    def __init__(self, piece, packed_dtype, packed_size):
+        self.piece, self.packed_dtype, self.packed_size = piece, packed_dtype, packed_size
+
+    def forward(self, grad):
+        start, stop, _, _ = self.piece
+        packed = self.backend.xp.zeros(self.packed_size, dtype=self.packed_dtype)
+        packed[start:stop] = grad.reshape(-1)
+        return packed
+
+    def backward(self, grad_packed):
+        start, stop, shape, dtype = self.piece
+        return grad_packed[start:stop].reshape(shape).to(dtype=dtype)
 
 
 def apply(definition, args, kwargs):
