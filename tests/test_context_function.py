@@ -174,3 +174,37 @@ def test_pytorchs_linear_function_example_with_and_without_its_bias():
     gradcheck(LinearFunction.apply, [x, w])
     gradcheck(LinearFunction.apply, [x, w, b])
     gradgradcheck(LinearFunction.apply, [x, w, b])
+
+
+class DoubleWithVjp(Function):
+    """y = 2 x, its backward written under PyTorch's other name, vjp."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def vjp(ctx, grad_output):
+        return grad_output * 2.0
+
+
+class NoBackward(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+
+def test_vjp_is_backward_and_what_tinygen_lacks_is_one_clear_line():
+    """Probe: a definition with vjp instead of backward, or with neither, raised a NotImplementedError without a
+    message; NoBackward.jvp and .vmap were AttributeErrors."""
+    x = random_tensor((3, 2), seed=10).detach().t().requires_grad_()
+    gradcheck(DoubleWithVjp.apply, [x])
+    gradgradcheck(DoubleWithVjp.apply, [x])
+    with pytest.raises(NotImplementedError, match=r"^NoBackward has no backward: write @staticmethod backward"):
+        NoBackward.apply(x).sum().backward()
+    with pytest.raises(NotImplementedError, match=r"^NoBackward.jvp: tinygen has no forward-mode AD"):
+        NoBackward.jvp(None, x)
+    with pytest.raises(NotImplementedError, match=r"^NoBackward.vmap: tinygen has no vmap"):
+        NoBackward.vmap(None, (0,), x)
+    assert NoBackward.generate_vmap_rule is False
+

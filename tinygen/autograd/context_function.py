@@ -24,8 +24,9 @@ backward written with tensor ops can be differentiated again (``create_graph=Tru
 Several outputs (forward returns a tuple): a tinygen node has one output, so the node's output packs the
 differentiable outputs (floating-point Tensors not passed to ``ctx.mark_non_differentiable``), raveled and
 concatenated in their common dtype, and ``apply`` returns each as its piece of it, reshaped and cast back
-(``_Output``, whose backward is ``_Place``). Backward splits dL/d(packed) into one gradient per output: zeros for an output the loss does not
-depend on (``None`` after ``ctx.set_materialize_grads(False)``), ``None`` for a non-Tensor output.
+(``_Output``, whose backward is ``_Place``). Backward splits dL/d(packed) into one gradient per output: zeros for
+an output the loss does not depend on (``None`` after ``ctx.set_materialize_grads(False)``), ``None`` for a
+non-Tensor output.
 Tests: tests/test_context_function.py, tests/test_context_function_outputs.py.
 """
 import inspect
@@ -141,7 +142,7 @@ class ContextNode(Function):
         return _Output(self, index)(self.saved_output) if index in self.pieces else self.outputs[index]
 
     def backward(self, grad_output):
-        grads = self.definition.backward(self.ctx, *self._output_grads(grad_output))
+        grads = _backward_of(self.definition)(self.ctx, *self._output_grads(grad_output))
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) > len(self.args) and all(grad is None for grad in grads[len(self.args):]):
             grads = grads[:len(self.args)]  # Nones for arguments forward left at their defaults, as PyTorch allows
@@ -243,6 +244,16 @@ def _arguments(definition, args, kwargs):
         raise TypeError(f"{definition.__name__}.apply: {', '.join(bound.kwargs)} can be given by keyword only with "
                         "every argument of forward before it (apply passes them to forward by position)")
     return bound.args[len(ctx):]
+
+
+def _backward_of(definition):
+    """The definition's ``backward``, or ``vjp`` (PyTorch's other name for it) where it writes that instead."""
+    if definition.backward is not Function.backward:
+        return definition.backward
+    if getattr(definition, "vjp", None) is not None:
+        return definition.vjp
+    raise NotImplementedError(f"{definition.__name__} has no backward: write @staticmethod backward(ctx, *grads), "
+                              "returning one gradient per argument of forward")
 
 
 def _has_setup_context(definition):
