@@ -59,6 +59,16 @@ def test_two_outputs_values_gradients_and_second_derivatives():
     gradcheck(lambda x: ExpAndSquares.apply(x)[1], [x])  # one output unused: its gradient arrives as zeros
 
 
+def test_a_second_backward_through_either_output_is_the_freed_graph_error():
+    """Probe: the second output's backward read the released node and raised an AttributeError."""
+    x = transposed(13)
+    y, s = ExpAndSquares.apply(x)
+    y.sum().backward()
+    for output, name in ((y, r"ExpAndSquares\[0\]"), (s, "ExpAndSquares")):
+        with pytest.raises(RuntimeError, match=f"^{name}: trying to backward through the graph a second time"):
+            output.sum().backward()
+
+
 def test_two_outputs_match_pytorch_to_the_second_order():
     x = transposed(2)
     theirs = torch_leaf(x)

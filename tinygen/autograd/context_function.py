@@ -31,7 +31,7 @@ Tests: tests/test_context_function.py, tests/test_context_function_outputs.py.
 """
 import inspect
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import Function, freed_graph_error
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.tensor import Tensor
 
@@ -194,8 +194,11 @@ class _Output(Function):
         return packed[start:stop].reshape(shape).astype(dtype)  # a copy: outputs don't alias each other
 
     def backward(self, grad):
-        self.node.reached.add(self.index)
-        return _Place(self.node.pieces[self.index], self.packed_dtype, self.packed_size)(grad)
+        node = self.node
+        if node._freed:  # a backward through another output released it
+            raise freed_graph_error(node)
+        node.reached.add(self.index)
+        return _Place(node.pieces[self.index], self.packed_dtype, self.packed_size)(grad)
 
 
 class _Place(Function):
