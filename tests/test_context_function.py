@@ -208,3 +208,13 @@ def test_vjp_is_backward_and_what_tinygen_lacks_is_one_clear_line():
         NoBackward.vmap(None, (0,), x)
     assert NoBackward.generate_vmap_rule is False
 
+
+def test_function_ctx_is_importable_where_pytorch_has_it():
+    """Probe: `from torch.autograd.function import FunctionCtx` (for `ctx: FunctionCtx` hints) raised ImportError."""
+    from tinygen.autograd.function import FunctionCtx
+
+    x = tinygen.ones(2, requires_grad=True)
+    assert isinstance(Product.apply(x, x).grad_fn.ctx, FunctionCtx)
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
+        tinygen.autograd.function.NoSuchName  # noqa: B018
+

@@ -215,6 +215,16 @@ class _DifferentiatedTwice(Function):
                            "@once_differentiable")
 
 
+def __getattr__(name):
+    """``FunctionCtx`` (for type hints, ``ctx: FunctionCtx``), where PyTorch has it; it is defined in
+    context_function, which imports this module, so it is looked up when asked for."""
+    if name == "FunctionCtx":
+        from tinygen.autograd.context_function import FunctionCtx
+
+        return FunctionCtx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def freed_graph_error(node):
     """The error for a backward through ``node`` after an earlier backward released it."""
     return RuntimeError(
