@@ -87,14 +87,14 @@ def test_a_saved_input_changed_in_place_is_caught():
         y.sum().backward()
 
 
-class TwoOutputs(Function):
+class ReturnsANumber(Function):
     @staticmethod
     def forward(ctx, x):
-        return x, x
+        return 2.0
 
     @staticmethod
-    def backward(ctx, g1, g2):
-        return g1 + g2
+    def backward(ctx, grad_output):
+        return grad_output
 
 
 class TooFew(Function):
@@ -115,9 +115,8 @@ class GradientForANumber(TooFew):
 
 def test_mistakes_are_clear_errors():
     x = tinygen.ones(2, requires_grad=True)
-    with pytest.raises(TypeError, match="TwoOutputs.forward must return one Tensor .tinygen ops have one output., "
-                                        "got tuple"):
-        TwoOutputs.apply(x)
+    with pytest.raises(TypeError, match="ReturnsANumber.forward must return a Tensor or a tuple, got float"):
+        ReturnsANumber.apply(x)
     with pytest.raises(RuntimeError, match="TooFew.backward returned 1 gradients for the 2 arguments of forward"):
         TooFew.apply(x, 2.0).sum().backward()
     with pytest.raises(RuntimeError, match="returned a gradient for the argument 2.0, which is not a Tensor"):
@@ -175,3 +174,47 @@ def test_pytorchs_linear_function_example_with_and_without_its_bias():
     gradcheck(LinearFunction.apply, [x, w])
     gradcheck(LinearFunction.apply, [x, w, b])
     gradgradcheck(LinearFunction.apply, [x, w, b])
+
+
+class DoubleWithVjp(Function):
+    """y = 2 x, its backward written under PyTorch's other name, vjp."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def vjp(ctx, grad_output):
+        return grad_output * 2.0
+
+
+class NoBackward(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+
+def test_vjp_is_backward_and_what_tinygen_lacks_is_one_clear_line():
+    """Probe: a definition with vjp instead of backward, or with neither, raised a NotImplementedError without a
+    message; NoBackward.jvp and .vmap were AttributeErrors."""
+    x = random_tensor((3, 2), seed=10).detach().t().requires_grad_()
+    gradcheck(DoubleWithVjp.apply, [x])
+    gradgradcheck(DoubleWithVjp.apply, [x])
+    with pytest.raises(NotImplementedError, match=r"^NoBackward has no backward: write @staticmethod backward"):
+        NoBackward.apply(x).sum().backward()
+    with pytest.raises(NotImplementedError, match=r"^NoBackward.jvp: tinygen has no forward-mode AD"):
+        NoBackward.jvp(None, x)
+    with pytest.raises(NotImplementedError, match=r"^NoBackward.vmap: tinygen has no vmap"):
+        NoBackward.vmap(None, (0,), x)
+    assert NoBackward.generate_vmap_rule is False
+
+
+def test_function_ctx_is_importable_where_pytorch_has_it():
+    """Probe: `from torch.autograd.function import FunctionCtx` (for `ctx: FunctionCtx` hints) raised ImportError."""
+    from tinygen.autograd.function import FunctionCtx
+
+    x = tinygen.ones(2, requires_grad=True)
+    assert isinstance(Product.apply(x, x).grad_fn.ctx, FunctionCtx)
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
+        tinygen.autograd.function.NoSuchName  # noqa: B018
+

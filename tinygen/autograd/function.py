@@ -19,11 +19,12 @@ with tinygen's own differentiable ops, the backward pass can itself be recorded
 (``create_graph=True``) and differentiated again: that is how second derivatives work for every op.
 Tests: tests/test_autograd.py.
 """
+import functools
 import inspect
 
 from tinygen import tensor as tensor_module  # a module reference: tensor.py is still loading when we are
 from tinygen.autograd.anomaly import _AnomalyMode, check_forward
-from tinygen.autograd.grad_mode import _mode
+from tinygen.autograd.grad_mode import _mode, no_grad
 from tinygen.autograd.versions import check_output_unchanged, check_unchanged, versions_of
 
 
@@ -42,6 +43,8 @@ class Function:
     moves_device = False
     #: a weak reference to the output, set by ``Tensor.retain_grad()``: the engine hands it its gradient
     retained_output = None
+    #: PyTorch's switch for vmap over a custom Function: tinygen has no vmap, so it changes nothing
+    generate_vmap_rule = False
 
     # Graph bookkeeping lives in slots, so ``release`` can drop everything else (op state, saved arrays)
     # with one ``__dict__.clear()`` while the graph's structure stays walkable.
@@ -65,7 +68,7 @@ class Function:
         return type(self).__name__
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args, **kwargs):
         """PyTorch's calling convention, for an op written as PyTorch writes one (static ``forward(ctx, ...)``
         and ``backward(ctx, grad)`` on Tensors): see tinygen/autograd/context_function.py."""
         from tinygen.autograd import context_function
@@ -74,7 +77,17 @@ class Function:
             raise TypeError(f"{cls.__name__}.apply is for ops written as PyTorch writes them (@staticmethod forward("
                             f"ctx, ...) and backward(ctx, grad)); a tinygen Function is called as "
                             f"{cls.__name__}(settings)(tensors), with forward(self, *arrays)")
-        return context_function.apply(cls, args)
+        return context_function.apply(cls, args, kwargs)
+
+    @classmethod
+    def jvp(cls, ctx, *grad_inputs):
+        """PyTorch's forward-mode rule of a custom Function: tinygen has reverse mode only."""
+        raise NotImplementedError(f"{cls.__name__}.jvp: tinygen has no forward-mode AD, only reverse mode (backward)")
+
+    @classmethod
+    def vmap(cls, info, in_dims, *args):
+        """PyTorch's batching rule of a custom Function: tinygen has no vmap."""
+        raise NotImplementedError(f"{cls.__name__}.vmap: tinygen has no vmap; apply the Function to the whole batch")
 
     def __call__(self, *inputs):
         """``op(*tensors)``: run ``forward`` on the inputs' arrays and wrap the result. If grad mode is on and an input
@@ -160,6 +173,56 @@ class Function:
         self._saved = None
         self._output = None
         self.__dict__.clear()
+
+
+def once_differentiable(backward):
+    """PyTorch's ``@once_differentiable``, under ``@staticmethod``, for a backward(ctx, *grads) that cannot itself be
+    differentiated (it works on raw arrays, say): it runs without recording, and where its gradients would be
+    recorded (``create_graph=True`` with an upstream gradient that requires grad) differentiating them raises."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            results = backward(ctx, *grads)
+        recorded = [grad for grad in grads if isinstance(grad, tensor_module.Tensor) and grad.requires_grad]
+        if not (_mode.enabled and recorded):
+            return results
+        marked = [_DifferentiatedTwice(ctx.node.name)(result, recorded[0]) if isinstance(result, tensor_module.Tensor)
+                  else result for result in (results if isinstance(results, tuple) else (results,))]
+        return tuple(marked) if isinstance(results, tuple) else marked[0]
+
+    return wrapper
+
+
+class _DifferentiatedTwice(Function):
+    """A gradient of a ``@once_differentiable`` backward, unchanged, in a graph that raises if reached: its
+    inputs are the gradient and the upstream gradient, so it is recorded wherever the upstream one is."""
+
+    __slots__ = ("op_name",)  # kept when ``release`` clears the rest, for the name
+
+    def __init__(self, op_name):
+        self.op_name = op_name
+
+    @property
+    def name(self):
+        return f"{self.op_name}.backward"
+
+    def forward(self, result, upstream):
+        return result
+
+    def backward(self, grad_output):
+        raise RuntimeError(f"{self.op_name}: trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
+def __getattr__(name):
+    """``FunctionCtx`` (for type hints, ``ctx: FunctionCtx``), where PyTorch has it; it is defined in
+    context_function, which imports this module, so it is looked up when asked for."""
+    if name == "FunctionCtx":
+        from tinygen.autograd.context_function import FunctionCtx
+
+        return FunctionCtx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def freed_graph_error(node):
