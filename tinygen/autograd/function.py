@@ -43,8 +43,6 @@ class Function:
     moves_device = False
     #: a weak reference to the output, set by ``Tensor.retain_grad()``: the engine hands it its gradient
     retained_output = None
-    #: PyTorch's switch for vmap over a custom Function: tinygen has no vmap, so it changes nothing
-    generate_vmap_rule = False
 
     # Graph bookkeeping lives in slots, so ``release`` can drop everything else (op state, saved arrays)
     # with one ``__dict__.clear()`` while the graph's structure stays walkable.
@@ -78,16 +76,6 @@ class Function:
                             f"ctx, ...) and backward(ctx, grad)); a tinygen Function is called as "
                             f"{cls.__name__}(settings)(tensors), with forward(self, *arrays)")
         return context_function.apply(cls, args, kwargs)
-
-    @classmethod
-    def jvp(cls, ctx, *grad_inputs):
-        """PyTorch's forward-mode rule of a custom Function: tinygen has reverse mode only."""
-        raise NotImplementedError(f"{cls.__name__}.jvp: tinygen has no forward-mode AD, only reverse mode (backward)")
-
-    @classmethod
-    def vmap(cls, info, in_dims, *args):
-        """PyTorch's batching rule of a custom Function: tinygen has no vmap."""
-        raise NotImplementedError(f"{cls.__name__}.vmap: tinygen has no vmap; apply the Function to the whole batch")
 
     def __call__(self, *inputs):
         """``op(*tensors)``: run ``forward`` on the inputs' arrays and wrap the result. If grad mode is on and an input
