@@ -86,7 +86,6 @@ def test_the_default_gans_sample_from_the_average_of_g(model, tmp_path):
     assert not np.array_equal(host(recipe.generate(z)), before)
 
 
-
 @pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp"])
 def test_a_training_step_moves_the_average_of_g_by_the_configured_decay(model, tmp_path):
     """After G's step the average becomes d a + (1 - d) p, with d the run's ``average_decay`` once the warm-up
@@ -99,6 +98,7 @@ def test_a_training_step_moves_the_average_of_g_by_the_configured_decay(model, t
     for averaged, old, new in zip(recipe.average_generator.parameters(), before, after):
         np.testing.assert_allclose(host(averaged), 0.5 * old + 0.5 * new, rtol=1e-5, atol=1e-7)
     assert recipe.average.num_updates == 101
+
 
 def test_at_the_end_of_an_epoch_the_averaged_generators_batch_norms_measure_its_own_activations(tmp_path):
     """``evaluate`` sets each batch norm of the average of G to the statistics of the activations that reach it
@@ -204,7 +204,7 @@ def test_a_checkpoint_from_before_the_decay_setting_averaged_g_at_0_999(model, r
     config = TrainConfig.from_dict(config)
     assert config.average_decay == decay
     average = getattr(build_recipe(config), "average", None)
-    assert (average and average.decay) == decay
+    assert (None if average is None else average.decay) == decay
 
 
 def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
@@ -255,7 +255,6 @@ def test_the_width_and_the_decay_are_checked_settings(tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
-
 def test_the_decay_of_the_average_of_g_is_a_checked_setting_of_the_default_gans(tmp_path, capsys):
     """A number in [0, 1) for the default recipes that sample from an average of G; the seed recipes and the other
     families sample from G itself, and a decay given to them is refused by name."""
@@ -275,7 +274,7 @@ def test_the_decay_of_the_average_of_g_is_a_checked_setting_of_the_default_gans(
         assert error.count("\n") == 1 and "average_decay" in error
 
 
-def test_the_average_decay_option_reaches_the_run(monkeypatch, tmp_path, capsys):
+def test_the_average_decay_option_reaches_the_run(monkeypatch, tmp_path):
     from tinygen import cli
 
     runs = []
@@ -295,6 +294,7 @@ def test_a_run_resumes_only_with_its_own_decay(tmp_path):
     with pytest.raises(ValueError, match=r"settings differ from the checkpoint's \(average_decay 0.99 here, 0.9 in "
                                          r"the checkpoint\)"):
         train(resumed, log=lambda line: None)
+
 
 # --- the convolutional VAE ------------------------------------------------------------------------------------
 
