@@ -73,7 +73,7 @@ class TrainConfig:
     eval_size: int = 1000       # held out from the bundled data for evaluation (and samples scored per epoch)
     n_critic: int = None        # WGAN-GP: critic steps per generator step
     discriminator_features: int = None  # DCGAN: channels of D's first convolution (doubled at the second)
-    average_decay: float = None  # default GANs: share of itself the average of G (samples come from it) keeps per step
+    average_decay: float = None  # default GANs: the average of G that samples come from keeps this share per step
     lr_decay: float = None      # the learning rate decays linearly to 0 over this last fraction of the steps (0: none)
     gp_lambda: float = 10.0     # WGAN-GP: weight of the gradient penalty
     beta: float = 1.0           # VAE: weight of the KL term
