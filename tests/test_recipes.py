@@ -86,6 +86,20 @@ def test_the_default_gans_sample_from_the_average_of_g(model, tmp_path):
     assert not np.array_equal(host(recipe.generate(z)), before)
 
 
+@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan-gp"])
+def test_a_training_step_moves_the_average_of_g_by_the_configured_decay(model, tmp_path):
+    """After G's step the average becomes d a + (1 - d) p, with d the run's ``average_decay`` once the warm-up
+    (1 + t) / (10 + t) is above it (at t = 100 updates: 0.918 > 0.5)."""
+    recipe = build_recipe(quiet(model=model, latent_dim=4, batch_size=8, average_decay=0.5, out=str(tmp_path)))
+    recipe.average.num_updates = 100
+    before = [host(parameter).copy() for parameter in recipe.average_generator.parameters()]
+    recipe.train_step(tinygen.rand(8, 1, 28, 28) * 2 - 1)
+    after = [host(parameter) for parameter in recipe.generator.parameters()]
+    for averaged, old, new in zip(recipe.average_generator.parameters(), before, after):
+        np.testing.assert_allclose(host(averaged), 0.5 * old + 0.5 * new, rtol=1e-5, atol=1e-7)
+    assert recipe.average.num_updates == 101
+
+
 def test_at_the_end_of_an_epoch_the_averaged_generators_batch_norms_measure_its_own_activations(tmp_path):
     """``evaluate`` sets each batch norm of the average of G to the statistics of the activations that reach it
     on the fixed noise (``STATISTICS_BATCHES`` batches from the run's seed), not the training G's copied ones;
@@ -141,25 +155,28 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
 
 
 def _checkpoint_of_an_older_default(path, model, **saved):
-    """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features`` and ``lr_decay`` were
-    settings: ``saved`` are the settings that run had (then the defaults), and its config names neither."""
+    """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay`` and
+    ``average_decay`` were settings: ``saved`` are the settings that run had (then the defaults), and its config
+    names none of the three."""
     config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
     save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
     checkpoint = load(str(path))
-    for name in ("discriminator_features", "lr_decay"):
+    for name in ("discriminator_features", "lr_decay", "average_decay"):
         del checkpoint["config"][name]
     save(checkpoint, str(path))
 
 
 @pytest.mark.slow
 def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features(tmp_path, capsys):
-    """Every DCGAN's D had 64 features before its width was a setting: such a checkpoint still samples, and a
-    resume under today's defaults (32) is refused by name, not run with a D of another shape."""
+    """Every DCGAN's D had 64 features before its width was a setting, and its average of G kept 0.999: such a
+    checkpoint still samples, and a resume under today's defaults (32, 0.99) is refused by name, not run with a D
+    of another shape or another average."""
     path = tmp_path / "checkpoint.npz"
     _checkpoint_of_an_older_default(path, "dcgan", lr=2e-4, betas=(0.5, 0.999), discriminator_features=64, latent_dim=4,
-                                    batch_size=8)
+                                    batch_size=8, average_decay=0.999)
     config = TrainConfig.from_dict(load(str(path))["config"])
     assert (config.recipe, config.discriminator_features, config.lr_decay) == ("default", 64, 0.0)
+    assert config.average_decay == 0.999
     assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "dcgan", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
                "--out", str(tmp_path), "--no-progress", "--resume"]
@@ -169,8 +186,26 @@ def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features
     assert "lr 0.0003 here, 0.0002 in the checkpoint" in error
     assert "discriminator_features 32 here, 64 in the checkpoint" in error
     assert "betas [0.0, 0.9] here, [0.5, 0.999] in the checkpoint" in error
-    assert main(options + ["--lr", "2e-4", "--betas", "0.5", "0.999", "--discriminator-features", "64"]) == 0
-    assert load(str(path))["epochs_done"] == 2
+    assert "average_decay 0.99 here, 0.999 in the checkpoint" in error
+    assert main(options + ["--lr", "2e-4", "--betas", "0.5", "0.999", "--discriminator-features", "64",
+                           "--average-decay", "0.999"]) == 0
+    resumed = load(str(path))
+    assert resumed["epochs_done"] == 2
+    assert resumed["config"]["average_decay"] == resumed["state"]["average"]["decay"] == 0.999
+
+
+@pytest.mark.parametrize("model, recipe, decay", [("gan", "default", 0.999), ("dcgan", "default", 0.999),
+                                                  ("wgan-gp", "default", 0.999), ("dcgan", "seed", None),
+                                                  ("vae", "default", None)])
+def test_a_checkpoint_from_before_the_decay_setting_averaged_g_at_0_999(model, recipe, decay, tmp_path):
+    """Every default GAN's average of G kept 0.999 per update before its decay was a setting; the seed recipes and
+    the VAE kept no average."""
+    config = quiet(model=model, recipe=recipe, latent_dim=4, out=str(tmp_path)).to_dict()
+    del config["average_decay"]
+    config = TrainConfig.from_dict(config)
+    assert config.average_decay == decay
+    average = getattr(build_recipe(config), "average", None)
+    assert (None if average is None else average.decay) == decay
 
 
 def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
@@ -219,6 +254,47 @@ def test_the_width_and_the_decay_are_checked_settings(tmp_path, capsys):
         quiet(model="vae", lr_decay=1.5)
     assert main(["train", "gan", "--discriminator-features", "8", "--out", str(tmp_path), "--no-progress"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_decay_of_the_average_of_g_is_a_checked_setting_of_the_default_gans(tmp_path, capsys):
+    """A number in [0, 1) for the default recipes that sample from an average of G; the seed recipes and the other
+    families sample from G itself, and a decay given to them is refused by name."""
+    assert [quiet(model=model).average_decay for model in ("gan", "dcgan", "wgan-gp")] == [0.999, 0.99, 0.99]
+    assert quiet(model="wgan-gp", average_decay=0).average_decay == 0.0  # the average is G's latest weights
+    for bad in (1, 1.5, -0.1, float("nan"), "0.9", True):
+        with pytest.raises(ValueError, match=rf"^average_decay must be a number in \[0, 1\) .*, got {bad!r}$"):
+            quiet(model="dcgan", average_decay=bad)
+    for model, recipe in (("dcgan", "seed"), ("wgan-gp", "seed"), ("vae", "default"), ("toy", "default")):
+        assert quiet(model=model, recipe=recipe).average_decay is None
+        refused = rf"^average_decay is a setting of the default recipes of gan, dcgan, wgan-gp only, .*; the {recipe} "
+        with pytest.raises(ValueError, match=refused + rf"recipe of {model} keeps none \(got 0.9\)$"):
+            quiet(model=model, recipe=recipe, average_decay=0.9)
+    for options in (["dcgan", "--average-decay", "1"], ["dcgan", "--recipe", "seed", "--average-decay", "0.9"]):
+        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "average_decay" in error
+
+
+def test_the_average_decay_option_reaches_the_run(monkeypatch, tmp_path):
+    from tinygen import cli
+
+    runs = []
+    monkeypatch.setattr(cli, "train", runs.append)
+    assert main(["train", "wgan-gp", "--average-decay", "0.95", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert main(["train", "wgan-gp", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert [config.average_decay for config in runs] == [0.95, 0.99]
+    assert build_recipe(runs[0]).average.decay == 0.95
+
+
+def test_a_run_resumes_only_with_its_own_decay(tmp_path):
+    """The decay is recorded in the checkpoint; resuming with another is refused by name, not averaged anew."""
+    config = quiet(model="gan", latent_dim=4, subset=64, batch_size=8, epochs=1, average_decay=0.9, out=str(tmp_path))
+    save_checkpoint(tmp_path / "checkpoint.npz", config, build_recipe(config), 1, [{"epoch": 1, "loss_d": 1.0}])
+    assert load(str(tmp_path / "checkpoint.npz"))["config"]["average_decay"] == 0.9
+    resumed = dataclasses.replace(config, epochs=2, resume=True, average_decay=0.99)
+    with pytest.raises(ValueError, match=r"settings differ from the checkpoint's \(average_decay 0.99 here, 0.9 in "
+                                         r"the checkpoint\)"):
+        train(resumed, log=lambda line: None)
 
 
 # --- the convolutional VAE ------------------------------------------------------------------------------------

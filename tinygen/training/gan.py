@@ -30,12 +30,12 @@ from tinygen.training.recipe import frozen
 
 @dataclasses.dataclass(frozen=True)
 class GANSetup:
-    """What a GAN recipe is made of: its networks, the loss, the average of G and the augmentation."""
+    """What a GAN recipe is made of: its networks, the loss and the augmentation (whether samples come from an average
+    of G, and its decay, is the run's setting ``average_decay``)."""
 
     make_generator: typing.Callable          # latent_dim -> Module
     make_discriminator: typing.Callable      # (features=config.discriminator_features, for a DCGAN) -> Module
     loss: str = "nonsaturating"              # or "hinge"
-    average_decay: float = None              # EMA of G's weights to sample from (None: sample from G itself)
     augment_shift: int = 0                   # DiffAugment: shift D's images by up to this many pixels (0: off)
     discriminator_lr_scale: float = 1.0      # D's learning rate is this times the run's (G's) learning rate
     joint_pass: bool = False                 # D's step sees real and fake in one batch (for a D without batch norm)
@@ -47,9 +47,9 @@ SETUPS = {
     ("toy", "seed"): GANSetup(ToyGenerator, ToyDiscriminator),
     ("gan", "default"): GANSetup(functools.partial(MLPGenerator, batch_norm=True),
                                  functools.partial(MLPDiscriminator, spectral_norm=True), loss="hinge",
-                                 average_decay=0.999, joint_pass=True),
-    ("dcgan", "default"): GANSetup(DCGANGenerator, SpectralNormDiscriminator, loss="hinge", average_decay=0.999,
-                                   augment_shift=2, discriminator_lr_scale=2.0, joint_pass=True),
+                                 joint_pass=True),
+    ("dcgan", "default"): GANSetup(DCGANGenerator, SpectralNormDiscriminator, loss="hinge", augment_shift=2,
+                                   discriminator_lr_scale=2.0, joint_pass=True),
     ("toy", "default"): GANSetup(ToyGenerator, ToyDiscriminator),
 }
 
@@ -63,8 +63,8 @@ class GANRecipe(AdversarialRecipe):
         self.discriminator = setup.make_discriminator(**width).to(config.device)
         self.generator_optimizer = self.adam(self.generator)
         self.discriminator_optimizer = self.adam(self.discriminator, setup.discriminator_lr_scale)
-        if setup.average_decay is not None:
-            self.average_generator_weights(setup.make_generator, setup.average_decay)
+        if config.average_decay is not None:
+            self.average_generator_weights(setup.make_generator, config.average_decay)
         if config.model == "toy":
             self.sample_kind = "points"
 

@@ -4,16 +4,14 @@ Every batch trains the critic C on
     L_C = mean C(G(z)) - mean C(x) + lambda * mean (||grad C(x_hat)||_2 - 1)^2
 and every ``n_critic``-th batch also trains the generator on L_G = -mean C(G(z)).
 The critic's output is a raw score (no sigmoid) and it has no batch norm: the penalty is per sample.
-The default recipe samples from an exponential moving average of G's weights (``AdversarialRecipe``).
+The default recipe samples from an exponential moving average of G's weights (``AdversarialRecipe``), which keeps
+``average_decay`` of itself per G step.
 """
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.losses import discriminator_loss, generator_loss, gradient_penalty
 from tinygen.models import DCGANGenerator, WGANCritic
 from tinygen.training.adversarial import AdversarialRecipe
 from tinygen.training.recipe import frozen
-
-#: the decay of the average of G's weights per recipe (None: sample from G itself)
-AVERAGE_DECAY = {"seed": None, "default": 0.999}
 
 
 class WGANGPRecipe(AdversarialRecipe):
@@ -24,8 +22,8 @@ class WGANGPRecipe(AdversarialRecipe):
         self.generator_optimizer = self.adam(self.generator)
         self.critic_optimizer = self.adam(self.critic)
         self.steps = 0
-        if AVERAGE_DECAY[config.recipe] is not None:
-            self.average_generator_weights(DCGANGenerator, AVERAGE_DECAY[config.recipe])
+        if config.average_decay is not None:
+            self.average_generator_weights(DCGANGenerator, config.average_decay)
 
     def players(self):
         return {"generator": self.generator, "critic": self.critic}
