@@ -170,7 +170,8 @@ def test_ctrl_c_while_a_checkpoint_and_its_metrics_are_written_waits_for_both():
 def test_ctrl_c_while_a_plot_is_drawn_stops_after_its_file_is_whole(monkeypatch, tmp_path):
     """CI: a soak run interrupted at random stopped with "ValueError: Invalid bounding box": matplotlib's C code
     swallows a KeyboardInterrupt that lands in it and reports a bad argument (about 1 Ctrl-C in 300 during a loss
-    plot; others were printed as "Exception ignored" and lost). A plot now holds the signal until its file is written."""
+    plot; others were printed as "Exception ignored" and lost). A plot now holds the signal until its file is
+    written."""
     write = plots.atomic_write
 
     def interrupted_while_drawing(path, draw, **options):
