@@ -165,8 +165,7 @@ class ContextNode(Function):
         grads = []
         for index, output in enumerate(self.outputs):
             if index in self.pieces and (materialize or index in reached):
-                start, stop, shape, dtype = self.pieces[index]
-                grads.append(packed_grad[start:stop].reshape(shape).to(dtype=dtype))
+                grads.append(_cut(packed_grad, self.pieces[index]))
             elif _is_tensor(output) and materialize:
                 grads.append(output.new_zeros(output.shape))
             else:
@@ -215,8 +214,13 @@ class _Place(Function):
         return packed
 
     def backward(self, grad_packed):
-        start, stop, shape, dtype = self.piece
-        return grad_packed[start:stop].reshape(shape).to(dtype=dtype)
+        return _cut(grad_packed, self.piece)
+
+
+def _cut(packed, piece):
+    """One output's piece of a packed Tensor, in that output's shape and dtype (differentiable: tensor ops)."""
+    start, stop, shape, dtype = piece
+    return packed[start:stop].reshape(shape).to(dtype=dtype)
 
 
 def apply(definition, args, kwargs):
