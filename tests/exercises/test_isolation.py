@@ -1,8 +1,11 @@
 """Each exercise is graded in a process of its own: whatever a submission does (exits, crashes, loops, forges the
 grader's report), that exercise fails and the others are graded; and the exit status says so."""
+import collections
 import os
 import re
+import subprocess
 import sys
+import threading
 import time
 
 try:
@@ -47,10 +50,37 @@ def test_a_submission_that_exits_when_it_is_imported_fails(workspace):
 def test_a_submission_that_never_ends_is_stopped(workspace):
     _mul_doing(workspace, "        while True:\n            pass\n")
     result = grade(workspace, "mul", isolate=True, timeout=3)
-    assert (result.status, result.check) == (FAIL, "timeout")
+    assert (result.status, result.check) == (FAIL, "timeout"), result.message
     assert "took longer than 3 s" in result.message
     # where it was, from the stack written shortly before the timeout
     assert re.search(r"; it was running mul.py, line 2[67]: (while True:|pass)$", result.message), result
+
+
+def test_the_watchdog_never_crashes_a_submission_that_prints_in_a_loop(tmp_path):
+    """The watchdog that says where a timed-out submission was used faulthandler, which reads the stack without the
+    GIL: now and then it crashed the grading process (SIGSEGV in CI, a submission printing in a loop), and a slow
+    but correct submission would have failed. Here it writes 2000 times while the main thread prints, which must
+    still be printing afterwards, and the stack it wrote last names the loop."""
+    stack = tmp_path / "stack"
+    code = ("import numpy as np\n"
+            "from tinygen.exercises.runner import _write_main_stack_later\n"
+            f"for i in range(2000): _write_main_stack_later({str(stack)!r}, 0.001 * i)\n"
+            "def backward(g, depth):\n"
+            "    if depth:\n"
+            "        return backward(g, depth - 1)\n"
+            "    while True:\n"
+            "        print('debugging mul', g.shape)\n"
+            "backward(np.zeros((3, 4)), 30)\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = collections.deque(maxlen=50)
+    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):  # still printing after the last write: it did not crash
+            process.wait(4.0)
+    finally:
+        process.kill()
+        process.wait()
+    assert re.match(r'File "<string>", line [789]\n', stack.read_text()), (stack.read_text(), list(output))
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX's")
@@ -121,7 +151,7 @@ def test_a_print_in_an_endless_loop_keeps_only_the_end_of_the_output(workspace):
     _mul_doing(workspace, "        while True:\n            print('debugging mul', g.shape)\n")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = grade(workspace, "mul", isolate=True, timeout=4)
-    assert (result.status, result.check) == (FAIL, "timeout")
+    assert (result.status, result.check) == (FAIL, "timeout"), result.message
     assert "debugging mul (3, 4)\ndebugging mul" in result.output and len(result.output) <= 2000
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # kilobytes on Linux
     assert grown < 20_000, f"the grader's memory grew by {grown} kB"

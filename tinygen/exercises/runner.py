@@ -9,7 +9,6 @@ has failed. The key never appears in the file, so code that reads the result the
 """
 import concurrent.futures
 import dataclasses
-import faulthandler
 import glob
 import hashlib
 import hmac
@@ -357,7 +356,7 @@ def _end_group(process):
 
 def _stopped_at(watchdog, path):
     """`` while running mul.py, line 27: <the line>``: the innermost line of the student's file in the stack that
-    the grading process's watchdog (``faulthandler``) wrote shortly before the timeout; "" if none."""
+    the grading process's watchdog (``_write_main_stack_later``) wrote shortly before the timeout; "" if none."""
     try:
         with open(watchdog) as file:
             stack = file.read()
@@ -439,14 +438,33 @@ def _signal_name(number):
         return f"signal {number}"
 
 
+def _write_main_stack_later(path, seconds):
+    """After ``seconds``, write the main thread's stack to ``path``, the most recent call first, one
+    ``File "...", line N`` per frame (what ``_stopped_at`` reads): where the student's code is shortly before a timeout.
+
+    A daemon thread reads the stack with ``sys._current_frames()``, which holds the GIL. faulthandler's watchdog
+    reads it without the GIL, and so can crash the process it watches (SIGSEGV, seen on a submission printing in a
+    loop): a slow but correct submission would fail. Code that never releases the GIL (a C loop) gets no stack."""
+    main = threading.main_thread().ident
+
+    def write():
+        frame = sys._current_frames().get(main)
+        stack = traceback.extract_stack(frame)[::-1] if frame is not None else []
+        with open(path, "w") as file:
+            file.writelines(f'File "{entry.filename}", line {entry.lineno}\n' for entry in stack)
+
+    timer = threading.Timer(seconds, write)
+    timer.daemon = True
+    timer.start()
+
+
 def grade_child(argv):
     """The grading process: grade one exercise (``argv`` = [REQUEST, RESULT_FILE]) and report it."""
     request, result_file = json.loads(argv[0]), argv[1]
     nonce = sys.stdin.readline().strip()
     if request.get("watchdog"):  # where the student's code is, shortly before a timeout stops it
         path, deadline = request["watchdog"]
-        seconds = max(deadline - time.time(), 0.01)
-        faulthandler.dump_traceback_later(seconds, file=open(path, "w"))  # noqa: SIM115 (open while it runs)
+        _write_main_stack_later(path, max(deadline - time.time(), 0.0))
     sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]  # `-c` put the current directory first
     course = load_course(request["from"])
     result = grade_exercise(request["directory"], lookup(course, request["name"]), course, interrupts=True)
