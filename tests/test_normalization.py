@@ -176,6 +176,23 @@ def test_evaluation_mode_uses_running_stats():
     assert_close(y, (host(x) - shaped(mean)) / np.sqrt(shaped(var) + 1e-5) * shaped(weight) + shaped(bias))
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 4, 5), (0, 3, 4, 5)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_evaluation_without_a_graph_agrees_with_the_recorded_path(shape, affine):
+    """Where no graph is recorded, evaluation-mode batch norm scales and shifts the raw arrays in one pass
+    (``_scale_and_shift_rows``): the values of the tensor ops it stands for, on a non-contiguous float32 input."""
+    x = random_tensor(shape[::-1], seed=1, dtype=tinygen.float32, requires_grad=False).permute(*range(len(shape))[::-1])
+    channels = (shape[1],)
+    mean = random_tensor(channels, seed=2, dtype=tinygen.float32, requires_grad=False)
+    var = random_tensor(channels, seed=3, low=0.5, high=2.0, dtype=tinygen.float32, requires_grad=False)
+    weight, bias = [random_tensor(channels, seed=seed, dtype=tinygen.float32) if affine else None for seed in (4, 5)]
+    recorded = F.batch_norm(x.detach().requires_grad_(), mean, var, weight, bias, training=False)
+    with tinygen.no_grad():
+        sampled = F.batch_norm(x, mean, var, weight, bias, training=False)
+    assert recorded.grad_fn is not None and sampled.grad_fn is None and sampled.shape == x.shape
+    np.testing.assert_allclose(host(sampled), host(recorded.detach()), rtol=1e-6, atol=1e-6)
+
+
 def test_errors_are_clear():
     x = tinygen.randn(4, 3, 2, 2)
     with pytest.raises(ValueError, match=r"batch_norm: running_mean must have shape \(3,\), one value per channel"):

@@ -327,13 +327,26 @@ def _average_instance_stats(x, dims):
 
 
 def _normalize_with_running_stats(x, running_mean, running_var, weight, bias, eps):
-    """y = x * scale + shift per channel, scale = gamma / sqrt(running_var + eps), shift = beta - mean * scale."""
+    """y = x * scale + shift per channel, scale = gamma / sqrt(running_var + eps), shift = beta - mean * scale.
+    Where no graph is recorded (sampling in eval mode), ``_scale_and_shift_rows`` does the same in one pass."""
     invstd = (running_var.detach() + eps) ** -0.5
     scale = invstd if weight is None else weight * invstd
     shift = -running_mean.detach() * scale
     if bias is not None:
         shift = shift + bias
+    if not (is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias))):
+        return _scale_and_shift_rows(x, scale, shift)
     return x * _per_channel(scale, x.ndim) + _per_channel(shift, x.ndim)
+
+
+def _scale_and_shift_rows(x, scale, shift):
+    """x * scale + shift per channel on the raw arrays, without a graph: one new array, shifted in place, with x as
+    rows (N, C * M) against (C * M,) spread vectors (a (1, C, 1, 1) broadcast loops over short runs of M)."""
+    xp, positions = x.backend.xp, math.prod(x.shape[2:])
+    rows = x.array.reshape(x.shape[0], x.shape[1] * positions)
+    output = rows * xp.repeat(scale.array, positions)
+    output += xp.repeat(shift.array, positions)
+    return Tensor._make(output.reshape(x.shape), x.backend)
 
 
 def _update_running_stats(running_mean, running_var, batch_mean, batch_var, count, momentum):
