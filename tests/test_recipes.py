@@ -209,7 +209,8 @@ def test_a_checkpoint_from_before_the_decay_setting_averaged_g_at_0_999(model, r
 
 
 def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
-    """... and trained on its digits unshifted: it samples, and resumes once both settings are given as they were."""
+    """A VAE run from before these settings kept its learning rate and trained on unshifted digits: its checkpoint
+    samples, and resumes once both settings are given as they were."""
     path = tmp_path / "checkpoint.npz"
     _checkpoint_of_an_older_default(path, "vae", lr=1e-3, latent_dim=16, lr_decay=0.0, batch_size=32, augment_shift=0)
     config = TrainConfig.from_dict(load(str(path))["config"])
