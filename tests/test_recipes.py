@@ -155,13 +155,13 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
 
 
 def _checkpoint_of_an_older_default(path, model, **saved):
-    """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay`` and
-    ``average_decay`` were settings: ``saved`` are the settings that run had (then the defaults), and its config
-    names none of the three."""
+    """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay``,
+    ``average_decay`` and ``augment_shift`` were settings: ``saved`` are the settings that run had (then the
+    defaults), and its config names none of the four."""
     config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
     save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
     checkpoint = load(str(path))
-    for name in ("discriminator_features", "lr_decay", "average_decay"):
+    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift"):
         del checkpoint["config"][name]
     save(checkpoint, str(path))
 
@@ -209,14 +209,22 @@ def test_a_checkpoint_from_before_the_decay_setting_averaged_g_at_0_999(model, r
 
 
 def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
+    """A VAE run from before these settings kept its learning rate and trained on unshifted digits: its checkpoint
+    samples, and resumes once both settings are given as they were."""
     path = tmp_path / "checkpoint.npz"
-    _checkpoint_of_an_older_default(path, "vae", lr=1e-3, latent_dim=16, lr_decay=0.0, batch_size=32)
-    assert TrainConfig.from_dict(load(str(path))["config"]).lr_decay == 0.0
+    _checkpoint_of_an_older_default(path, "vae", lr=1e-3, latent_dim=16, lr_decay=0.0, batch_size=32, augment_shift=0)
+    config = TrainConfig.from_dict(load(str(path))["config"])
+    assert (config.lr_decay, config.augment_shift) == (0.0, 0)
+    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "vae", "--latent-dim", "16", "--lr", "1e-3", "--batch-size", "32", "--subset", "64",
                "--epochs", "2", "--out", str(tmp_path), "--no-progress", "--resume"]
+    capsys.readouterr()
     assert main(options) == 2
-    assert "lr_decay 0.5 here, 0.0 in the checkpoint" in capsys.readouterr().err
-    assert main(options + ["--lr-decay", "0"]) == 0
+    error = capsys.readouterr().err
+    assert "lr_decay 0.5 here, 0.0 in the checkpoint" in error
+    assert "augment_shift 1 here, 0 in the checkpoint" in error
+    assert main(options + ["--lr-decay", "0", "--augment-shift", "0"]) == 0
+    assert load(str(path))["config"]["augment_shift"] == 0
 
 
 def test_the_learning_rate_decays_linearly_to_zero_over_the_last_fraction_of_the_steps():
@@ -295,6 +303,80 @@ def test_a_run_resumes_only_with_its_own_decay(tmp_path):
     with pytest.raises(ValueError, match=r"settings differ from the checkpoint's \(average_decay 0.99 here, 0.9 in "
                                          r"the checkpoint\)"):
         train(resumed, log=lambda line: None)
+
+
+# --- the VAE's shifted training images -----------------------------------------------------------------------
+
+def _move(original, image, shift):
+    """The (dy, dx), |dy|, |dx| <= ``shift``, that moves ``original`` (H, W) onto ``image`` (zeros filled in), or
+    None."""
+    padded, (height, width) = np.pad(original, shift), original.shape
+    for dy in range(-shift, shift + 1):
+        for dx in range(-shift, shift + 1):
+            if np.array_equal(image, padded[shift - dy:shift - dy + height, shift - dx:shift - dx + width]):
+                return dy, dx
+    return None
+
+
+def test_the_vae_sees_half_its_training_images_shifted_by_up_to_augment_shift_pixels(tmp_path):
+    """Each image stays or, with probability 1/2, moves by its own (dy, dx), |dy|, |dx| <= 1, the background (0)
+    filled in: of 400 images about 200 + 200 / 9 = 222 stay where they were, and every move is drawn."""
+    recipe = build_recipe(quiet(model="vae", latent_dim=4, out=str(tmp_path)))
+    assert recipe.config.augment_shift == 1
+    images = ScalePixels(0.0, 1.0)(load_mnist()[0][:400])
+    tinygen.manual_seed(0)
+    seen = host(recipe.augment(images))[:, 0]
+    moves = [_move(original, image, 1) for original, image in zip(host(images)[:, 0], seen)]
+    assert None not in moves
+    assert 222 - 40 < moves.count((0, 0)) < 222 + 40
+    assert len(set(moves)) == 9
+
+
+def test_only_training_batches_are_shifted_never_the_held_out_digits(tmp_path):
+    """``train_step`` passes its batch through ``augment``; ``evaluate`` does not: with the same weights and draws
+    the held-out -ELBO is the same with or without shifts."""
+    shifted, plain = (build_recipe(quiet(model="vae", latent_dim=4, augment_shift=shift, out=str(tmp_path)))
+                      for shift in (3, 0))
+    plain.load_state_dict(shifted.state_dict())
+    held_out = ScalePixels(0.0, 1.0)(load_mnist()[0][-64:])
+    scores = []
+    for recipe in (shifted, plain):
+        tinygen.manual_seed(1)
+        scores.append(recipe.evaluate(held_out))
+    assert scores[0] == scores[1]
+    augmented, augment = [], shifted.augment
+    shifted.augment = lambda images: augmented.append(images.shape[0]) or augment(images)
+    shifted.train_step(held_out[:16])
+    shifted.evaluate(held_out)
+    assert augmented == [16]
+
+
+def test_augment_shift_is_a_checked_setting_of_the_vaes(tmp_path, capsys):
+    """Whole pixels from 0 (off) to 27 for the VAEs: 1 for the default MLP VAE, 0 for its seed recipe and the
+    convolutional VAE; the GANs have no such setting (the DCGAN's D shifts its images by its recipe)."""
+    assert [quiet(model="vae").augment_shift, quiet(model="vae", recipe="seed").augment_shift,
+            quiet(model="conv-vae").augment_shift, quiet(model="dcgan").augment_shift] == [1, 0, 0, None]
+    assert quiet(model="conv-vae", augment_shift=27).augment_shift == 27
+    for bad in (-1, 28, 1.0, "1", True):
+        with pytest.raises(ValueError, match=rf"^augment_shift must be a whole number of pixels from 0 \(no shift\) "
+                                             rf"to 27, got {bad!r}$"):
+            quiet(model="vae", augment_shift=bad)
+    with pytest.raises(ValueError, match=r"^augment_shift is a setting of vae, conv-vae only, not of dcgan \(got 2\)$"):
+        quiet(model="dcgan", augment_shift=2)
+    for options in (["vae", "--augment-shift", "-1"], ["gan", "--augment-shift", "1"]):
+        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "augment_shift" in error
+
+
+def test_the_augment_shift_option_reaches_the_run(monkeypatch, tmp_path):
+    from tinygen import cli
+
+    runs = []
+    monkeypatch.setattr(cli, "train", runs.append)
+    assert main(["train", "conv-vae", "--augment-shift", "2", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert main(["train", "vae", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert [config.augment_shift for config in runs] == [2, 1]
 
 
 # --- the convolutional VAE ------------------------------------------------------------------------------------
