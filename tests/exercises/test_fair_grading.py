@@ -3,10 +3,12 @@ told so, and still gets the right expected value), algebraically equal forms pas
 it is relative to the tolerance."""
 import re
 
+import numpy as np
+
 import pytest
 
 from tinygen.exercises import FAIL, PASS
-from tinygen.exercises.grading import FLOAT64, ExerciseFailure, compare
+from tinygen.exercises.grading import FLOAT64, ExerciseFailure, compare, random_tensor
 import tinygen
 
 from .workspaces import grade, solution_text, workspace, write_solution  # noqa: F401
@@ -210,3 +212,12 @@ def test_a_file_in_another_encoding_is_graded(workspace):
     (workspace / "tanh.py").write_bytes(text.encode("latin-1"))
     assert grade(workspace, "tanh", isolate=True).status == PASS
     assert grade(workspace, "tanh").status == PASS
+
+
+def test_the_graders_inputs_are_the_same_numbers_on_every_device():
+    """A submission gets the same verdict and the same message on a laptop and on a GPU: the grader draws its inputs
+    on the host and moves them to the device (a GPU's own generator draws other numbers from the same seed)."""
+    x = random_tensor((3, 4), seed=5, low=-2.0, high=3.0)
+    assert x.device == tinygen.get_default_device() and x.requires_grad
+    expected = np.random.default_rng(5).random((3, 4)) * 5.0 - 2.0  # the CPU generator's stream from that seed
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), expected)

@@ -12,6 +12,7 @@ import dataclasses
 from tinygen import creation
 from tinygen.autograd.api import grad
 from tinygen.autograd.grad_mode import set_grad_enabled
+from tinygen.backend import get_default_device
 from tinygen.backend.dtypes import float32, float64
 from tinygen.exercises.honesty import check_untouched, note_comparison, note_failure, reference_mode
 from tinygen.ops.comparison import isfinite, isnan, logical_not
@@ -150,9 +151,11 @@ def tolerance_for(tensor):
 # --- inputs -----------------------------------------------------------------------------------------------------
 
 def random_tensor(shape, seed, low=-1.0, high=1.0, requires_grad=True, dtype=float64):
-    """Uniform values in [low, high) on the default device (float64, for exact comparisons)."""
-    draws = creation.rand(shape, generator=Generator(None, seed), dtype=dtype)
-    values = draws * (high - low) + low
+    """Uniform values in [low, high) on the default device (float64, for exact comparisons). They are drawn on the
+    host, then moved: every device grades with the same numbers, so a submission gets the same verdict and message
+    on a laptop and on a GPU (a GPU's own generator would draw others from the same seed)."""
+    draws = creation.rand(shape, generator=Generator("cpu", seed), dtype=dtype, device="cpu")
+    values = (draws * (high - low) + low).to(get_default_device())
     return values.requires_grad_() if requires_grad else values
 
 
