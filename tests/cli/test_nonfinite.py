@@ -40,7 +40,10 @@ def test_the_vae_that_diverges_at_lr_0_4_stops_and_keeps_its_last_finite_epoch(t
                       "--latent-dim", "16", "--lr-decay", "0", "--augment-shift", "0", "--out", out, "--no-progress")
     assert outcome.status == 3, outcome
     line = outcome.one_line_error
-    assert line.startswith("tinygen train: stopped at epoch 2, step ") and " of 8: loss is " in line, line
+    # where a real divergence first shows (a step's loss, or the optimizer's state at the epoch's end) depends on the
+    # device's random stream (CuPy's generator is not NumPy's); the injected failures below pin each place
+    assert line.startswith("tinygen train: stopped at epoch 2, "), line
+    assert (" step " in line and " of 8: loss is " in line) or "at its end: optimizer.vae/state/" in line, line
     assert f"kept: {out / 'checkpoint.npz'} after epoch 1" in line and "lower --lr (now 0.4)" in line
     assert "done" not in outcome.out
     checkpoint = load_checkpoint(out / "checkpoint.npz")

@@ -245,10 +245,12 @@ def _strict_function(name, function):
 
 
 class _StrictGenerator:
-    """CuPy's ``Generator`` offers these methods only (no ``normal``, ``permutation``, ``choice``, ``shuffle``)."""
+    """CuPy's ``Generator`` offers these methods only (no ``normal``, ``permutation``, ``choice``, ``shuffle``).
+    Its bit generator is Philox, not NumPy's PCG64: CuPy's (XORWOW) is not NumPy's either, so the host integers a
+    ``tinygen.Generator`` draws with NumPy from the same seed are another stream, not these numbers again."""
 
     def __init__(self, seed):
-        self._generator = numpy.random.default_rng(seed)
+        self._generator = numpy.random.Generator(numpy.random.Philox(seed))
 
     def random(self, size=None, dtype=numpy.float64):
         return _wrap(self._generator.random(size, dtype=dtype))
