@@ -341,11 +341,11 @@ def _normalize_with_running_stats(x, running_mean, running_var, weight, bias, ep
 
 def _scale_and_shift_rows(x, scale, shift):
     """x * scale + shift per channel on the raw arrays, without a graph: one new array, shifted in place, with x as
-    rows (N, C * M) against (C * M,) spread vectors (a (1, C, 1, 1) broadcast loops over short runs of M)."""
+    rows (N, C * M) against ``_spread`` vectors (C * M,)."""
     xp, positions = x.backend.xp, math.prod(x.shape[2:])
     rows = x.array.reshape(x.shape[0], x.shape[1] * positions)
-    output = rows * xp.repeat(scale.array, positions)
-    output += xp.repeat(shift.array, positions)
+    output = rows * _spread(xp, scale.array, rows)
+    output += _spread(xp, shift.array, rows)
     return Tensor._make(output.reshape(x.shape), x.backend)
 
 
