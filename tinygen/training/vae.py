@@ -42,9 +42,8 @@ class VAERecipe(Recipe):
 
     def augment(self, images):
         """The training batch as the VAE sees it: each image, with probability 1/2, moved by up to ``augment_shift``
-        pixels each way (the images themselves when the setting is 0). The coin is a host integer, drawn after the
-        shifts from the same stream: a device draw could repeat the shifts' draws on a device whose two streams
-        start from one seed."""
+        pixels each way (the images themselves when the setting is 0). The coin is a host integer drawn after the
+        shifts, from the same stream as they are (``randint``)."""
         shift = self.config.augment_shift
         if not shift:
             return images
