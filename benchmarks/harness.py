@@ -17,15 +17,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the chec
 import numpy  # noqa: E402
 
 import tinygen  # noqa: E402
+from tinygen.cores import blas_threads  # noqa: E402
 
 try:
     import torch  # noqa: E402
 except ImportError:  # PyTorch is an optional oracle
     torch = None
-
-
-def threads():
-    return len(os.sched_getaffinity(0))
 
 
 _clock = time.perf_counter
@@ -42,7 +39,7 @@ def setup(thread_count=None, cpu_time=False):
     """Give PyTorch as many threads as NumPy's BLAS uses, choose the clock, and print what is being compared."""
     global _clock
     _clock = time.process_time if cpu_time else time.perf_counter
-    count = thread_count or threads()
+    count = thread_count or blas_threads()
     if torch is not None:
         torch.set_num_threads(count)
     print(f"tinygen {tinygen.__version__}, numpy {numpy.__version__}, "

@@ -18,19 +18,23 @@ import time
 from harness import add_timing_option, median_seconds, row, setup, tinygen, torch
 from train_step import DCGAN_GENERATOR, LATENT, build
 
+from tinygen.cores import map_on_cores
 from tinygen.training.pictures import GENERATE_BATCH
 
 
 def make_draw(library, count, seed=0):
-    """A function that maps ``count`` fixed codes to images in eval mode, ``GENERATE_BATCH`` at a time."""
+    """A function that maps ``count`` fixed codes to images in eval mode, ``GENERATE_BATCH`` at a time; tinygen's
+    batches are spread over the cores as ``tinygen.training.pictures.generate`` spreads them (``map_on_cores``),
+    PyTorch's run one after another, each on all cores (its own intra-op threads)."""
     library.manual_seed(seed)
     generator = build(library, DCGAN_GENERATOR, "cpu").eval()
     codes = library.randn(count, LATENT)
+    spread = map_on_cores if library is tinygen else (lambda function, items: [function(item) for item in items])
 
     def draw():
         with library.no_grad():
-            return library.cat([generator(codes[start:start + GENERATE_BATCH])
-                                for start in range(0, count, GENERATE_BATCH)])
+            return library.cat(spread(lambda start: generator(codes[start:start + GENERATE_BATCH]),
+                                      range(0, count, GENERATE_BATCH)))
 
     return draw
 

@@ -10,6 +10,7 @@ import numpy
 
 from tinygen import nn
 from tinygen.autograd.grad_mode import no_grad
+from tinygen.cores import map_on_cores
 from tinygen.metrics.frechet import frechet_distance, gaussian_statistics
 from tinygen.metrics.scores import class_coverage, inception_score
 from tinygen.serialization import load
@@ -46,13 +47,13 @@ def load_judge(device=None, path=WEIGHTS):
 
 
 def _features_and_probabilities(judge, images):
-    """Host arrays: the judge's features (N, 64) and class probabilities (N, 10), in batches."""
-    features, probabilities = [], []
+    """Host arrays: the judge's features (N, 64) and class probabilities (N, 10), in batches spread over the cores."""
+    def judge_batch(start):
+        features = judge.features(images[start:start + BATCH])
+        return features.numpy(), nn.functional.softmax(judge.head(features), dim=1).numpy()
+
     with no_grad():
-        for start in range(0, images.shape[0], BATCH):
-            batch = judge.features(images[start:start + BATCH])
-            features.append(batch.numpy())
-            probabilities.append(nn.functional.softmax(judge.head(batch), dim=1).numpy())
+        features, probabilities = zip(*map_on_cores(judge_batch, range(0, images.shape[0], BATCH)))
     return numpy.concatenate(features), numpy.concatenate(probabilities)
 
 

@@ -37,7 +37,7 @@ from tinygen.training.config import TrainConfig, settings_of_an_older_checkpoint
 from tinygen.training.data import load_training_data
 from tinygen.training.diagnostics import diagnose
 from tinygen.training.gan import GANRecipe
-from tinygen.training.pictures import save_latent_space, save_latent_walk, save_samples
+from tinygen.training.pictures import generate, save_latent_space, save_latent_walk, save_samples
 from tinygen.training.run_directory import (PREVIOUS, SAMPLES, RunDirectory,  # noqa: F401  (prepare_output: API)
                                             prepare_output)
 from tinygen.training.stops import (Interrupted, TrainingDiverged, add_note, all_finite, first_non_finite, memory_for,
@@ -228,7 +228,7 @@ def _train(config, run, progress, log):
         _stop_unless_finite_state(recipe, config, epoch + 1, progress)
         entry.update(recipe.evaluate(held_out))
         if judge is not None:
-            samples = recipe.generate(judge_noise)
+            samples = generate(recipe, judge_noise)
             if not all_finite([samples]):
                 raise _diverged(config, epoch + 1, "after the epoch", "the generator's samples hold nan or inf",
                                 progress)
