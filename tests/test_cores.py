@@ -169,3 +169,24 @@ def test_the_judges_scores_do_not_depend_on_how_its_batches_are_spread(monkeypat
     spread_features, spread_probabilities = judge_module._features_and_probabilities(judge, images)
     np.testing.assert_allclose(spread_features, features, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(spread_probabilities, probabilities, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not cores._blas_controller().info(), reason="threadpoolctl finds no BLAS to limit")
+def test_set_num_threads_sets_the_blas_threads_and_how_the_items_spread():
+    """PyTorch's names: ``set_num_threads(1)`` runs the products on one BLAS thread and the items one after
+    another; setting the count back restores both."""
+    before = tinygen.get_num_threads()
+    try:
+        tinygen.set_num_threads(1)
+        assert tinygen.get_num_threads() == _real_blas_threads() == 1
+        here = threading.get_ident()
+        assert cores.map_on_cores(lambda item: threading.get_ident(), range(3)) == [here] * 3
+    finally:
+        tinygen.set_num_threads(before)
+    assert tinygen.get_num_threads() == _real_blas_threads() == before
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True, "2", None])
+def test_set_num_threads_says_what_it_expected(threads):
+    with pytest.raises(ValueError, match=r"set_num_threads: expected a positive whole number of threads, got "):
+        tinygen.set_num_threads(threads)

@@ -53,6 +53,7 @@ from tinygen.creation import (  # noqa: F401
     zeros_like,
 )
 from tinygen.random import Generator, manual_seed  # noqa: F401
+from tinygen.cores import get_num_threads, set_num_threads  # noqa: F401
 from tinygen.ops.arithmetic import add, div, floor_divide, mul, neg, pow, remainder, sub  # noqa: F401
 from tinygen.ops.comparison import allclose, equal, isfinite, isnan, logical_not  # noqa: F401
 from tinygen.ops.comparison import logical_and, logical_or, logical_xor  # noqa: F401

@@ -42,6 +42,20 @@ def blas_threads():
     return min((library["num_threads"] for library in _blas_controller().info()), default=1)
 
 
+def get_num_threads():
+    """PyTorch's ``torch.get_num_threads()``: the threads a product and ``map_on_cores`` use (``blas_threads``)."""
+    return blas_threads()
+
+
+def set_num_threads(threads):
+    """PyTorch's ``torch.set_num_threads(n)``: from here on products run on ``n`` BLAS threads, and
+    ``map_on_cores`` spreads its items over ``n`` threads (one: one after another). Without a BLAS that threadpoolctl
+    can limit there is nothing to set, and everything runs on one thread."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"set_num_threads: expected a positive whole number of threads, got {threads!r}")
+    _blas_controller().limit(limits=threads)
+
+
 @functools.lru_cache(maxsize=None)
 def _pool(threads):
     return concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tinygen-core")

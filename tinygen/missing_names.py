@@ -23,8 +23,6 @@ HINTS = {
                              "tensors and convert models with model.double()",
         "compile": "tinygen runs every op as written; use the model itself",
         "jit": "there is no TorchScript; use the model itself",
-        "set_num_threads": "NumPy's BLAS picks its threads; set OMP_NUM_THREADS before starting Python",
-        "get_num_threads": "NumPy's BLAS picks its threads (threadpoolctl shows them)",
         "einsum": "write it with matmul, sum and broadcasting",
         "bernoulli": "use (tinygen.rand(*shape) < p).float()",
         "normal": "use tinygen.randn(*shape) * std + mean",
