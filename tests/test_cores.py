@@ -119,6 +119,16 @@ def test_with_one_blas_thread_or_one_item_the_items_run_in_the_calling_thread(mo
     assert cores.map_on_cores(lambda item: threading.get_ident(), range(1)) == [here]
 
 
+def test_only_the_cpu_backend_spreads_the_items(two_cores):
+    """The strict stand-in follows CuPy's backend, whose device runs each batch on all of itself: one after
+    another, in the calling thread."""
+    strict, cpu = tinygen.backend.get_backend("strict"), tinygen.backend.get_backend("cpu")
+    assert strict.map_on_cores(lambda item: threading.get_ident(), range(3)) == [threading.get_ident()] * 3
+    barrier = threading.Barrier(2, timeout=WAIT)
+    assert len(set(cpu.map_on_cores(lambda item: (barrier.wait(), threading.get_ident())[1], range(2)))) == 2
+
+
+@pytest.mark.skipif(tinygen.get_default_device() != "cpu", reason="only the CPU backend spreads batches over cores")
 @pytest.mark.parametrize("model", ["dcgan", "vae"])
 def test_generate_spreads_the_batches_in_eval_mode_and_matches_one_pass(two_cores, model, monkeypatch):
     """Batches of 2 codes over two threads, two batches at once: every module runs in eval mode without a graph,
