@@ -119,13 +119,11 @@ def test_with_one_blas_thread_or_one_item_the_items_run_in_the_calling_thread(mo
     assert cores.map_on_cores(lambda item: threading.get_ident(), range(1)) == [here]
 
 
-def test_only_the_cpu_backend_spreads_the_items(two_cores):
-    """The strict stand-in follows CuPy's backend, whose device runs each batch on all of itself: one after
-    another, in the calling thread."""
-    strict, cpu = tinygen.backend.get_backend("strict"), tinygen.backend.get_backend("cpu")
-    assert strict.map_on_cores(lambda item: threading.get_ident(), range(3)) == [threading.get_ident()] * 3
-    barrier = threading.Barrier(2, timeout=WAIT)
-    assert len(set(cpu.map_on_cores(lambda item: (barrier.wait(), threading.get_ident())[1], range(2)))) == 2
+@pytest.mark.parametrize("device", ["strict", "cuda"])
+def test_items_on_another_device_run_one_after_another_in_the_calling_thread(two_cores, device):
+    """A GPU runs each batch on all of itself (and the strict stand-in does as CuPy)."""
+    here = threading.get_ident()
+    assert cores.map_on_cores(lambda item: threading.get_ident(), range(3), device) == [here] * 3
 
 
 @pytest.mark.skipif(tinygen.get_default_device() != "cpu", reason="only the CPU backend spreads batches over cores")

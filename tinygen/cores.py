@@ -5,12 +5,13 @@ into independent pieces (the batches of a forward pass without a graph, the imag
 faster with a piece per core at a time, each piece's products on one BLAS thread: two pieces that each asked the
 BLAS for every core would fight over the cores and run slower than one piece at a time.
 
-``map_on_cores(function, items)`` is ``[function(item) for item in items]``, run that way: on as many threads
-as the BLAS has (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or the cores; threadpoolctl reads and limits
-them), with the BLAS held to one thread meanwhile. Each thread runs in the caller's grad mode (a thread-local
-setting). The items run one after another in the calling thread instead when the BLAS has one thread or there is
-one item, when threadpoolctl finds no BLAS it can limit, and inside one of these threads (no nesting). A process
-forked from one that has the threads makes its own.
+``map_on_cores(function, items, device)`` is ``[function(item) for item in items]``, run that way: on as many
+threads as the BLAS has (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``set_num_threads`` or the cores;
+threadpoolctl reads and limits them), with the BLAS held to one thread meanwhile. Each thread runs in the
+caller's grad mode (a thread-local setting). The items run one after another in the calling thread instead for
+arrays on another device than the CPU (a GPU runs each item on all of itself; the strict stand-in does as CuPy),
+when the BLAS has one thread or there is one item, when threadpoolctl finds no BLAS it can limit, and inside one
+of these threads (no nesting). A process forked from one that has the threads makes its own.
 Tests: tests/test_cores.py.
 """
 import concurrent.futures
@@ -65,11 +66,12 @@ if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's t
     os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
-def map_on_cores(function, items):
+def map_on_cores(function, items, device="cpu"):
     """``[function(item) for item in items]``, the items spread over a thread per BLAS thread, each product on
-    one BLAS thread (see the module's docstring for when it runs them one after another instead)."""
+    one BLAS thread, when their arrays live on ``device`` "cpu"; on another device one after another (see the
+    module's docstring for the other times it does so)."""
     items, threads = list(items), blas_threads()
-    if _worker.active or threads <= 1 or len(items) <= 1:
+    if device != "cpu" or _worker.active or threads <= 1 or len(items) <= 1:
         return [function(item) for item in items]
     run = functools.partial(_run_in_worker, function, is_grad_enabled())
     with _blas_controller().limit(limits=1):

@@ -52,11 +52,6 @@ class Backend:
         """A random generator offering ``random(size, dtype)`` and ``standard_normal(size, dtype)``."""
         return self.xp.random.default_rng(seed)
 
-    def map_on_cores(self, function, items):
-        """``[function(item) for item in items]``: independent pieces of work (batches of a forward pass without a
-        graph). The CPU backend spreads them over its cores (``tinygen.cores``); a GPU runs each on all of it."""
-        return [function(item) for item in items]
-
     def synchronize(self):
         """Wait for queued device work to finish (for honest timings); nothing to wait for on the CPU."""
 

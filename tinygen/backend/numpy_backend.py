@@ -7,7 +7,6 @@ import numpy
 
 from tinygen.backend.base import Backend
 from tinygen.backend.device import device as Device
-from tinygen.cores import map_on_cores
 
 #: glibc's mallopt parameters, and the values tinygen sets (see ``keep_freed_memory_for_reuse``)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -32,9 +31,6 @@ class NumpyBackend(Backend):
 
     def to_numpy(self, array):
         return array
-
-    def map_on_cores(self, function, items):
-        return map_on_cores(function, items)
 
 
 def _is_foreign_wrapper(data):

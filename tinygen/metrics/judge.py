@@ -10,6 +10,7 @@ import numpy
 
 from tinygen import nn
 from tinygen.autograd.grad_mode import no_grad
+from tinygen.cores import map_on_cores
 from tinygen.metrics.frechet import frechet_distance, gaussian_statistics
 from tinygen.metrics.scores import class_coverage, inception_score
 from tinygen.serialization import load
@@ -52,7 +53,7 @@ def _features_and_probabilities(judge, images):
         return features.numpy(), nn.functional.softmax(judge.head(features), dim=1).numpy()
 
     with no_grad():
-        features, probabilities = zip(*images.backend.map_on_cores(judge_batch, range(0, images.shape[0], BATCH)))
+        features, probabilities = zip(*map_on_cores(judge_batch, range(0, images.shape[0], BATCH), images.device))
     return numpy.concatenate(features), numpy.concatenate(probabilities)
 
 

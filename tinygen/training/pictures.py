@@ -1,6 +1,7 @@
 """What a run draws: sample grids from fixed noise, the latent walk, loss curves, and per-family plots."""
 import math
 
+from tinygen.cores import map_on_cores
 from tinygen.ops.shape import cat
 from tinygen.training.recipe import evaluation_mode
 from tinygen.viz import image_grid, plot_latent_space, plot_points, save_gif, save_image
@@ -12,7 +13,7 @@ GENERATE_BATCH = 256
 
 def generate(recipe, noise):
     """``recipe.generate(noise)``, ``GENERATE_BATCH`` codes at a time, the batches spread over the CPU's cores
-    (``Backend.map_on_cores``). In eval mode each sample depends on its own code only, so the batches change
+    (``map_on_cores``). In eval mode each sample depends on its own code only, so the batches change
     nothing but the memory and the time it takes. The networks switch to eval mode once, around all the batches:
     each batch's own switch then finds them in eval mode and leaves them so, and no thread switches one back while
     another still draws."""
@@ -20,7 +21,7 @@ def generate(recipe, noise):
         return recipe.generate(noise)
     batches = [noise[start:start + GENERATE_BATCH] for start in range(0, noise.shape[0], GENERATE_BATCH)]
     with evaluation_mode(*recipe.networks().values()):
-        return cat(noise.backend.map_on_cores(recipe.generate, batches))
+        return cat(map_on_cores(recipe.generate, batches, noise.device))
 
 
 def square_columns(count):
