@@ -7,6 +7,7 @@ import sys
 import pytest
 from PIL import Image
 
+import tinygen
 from tinygen.cli import main
 
 
@@ -46,6 +47,7 @@ def test_info(capsys):
     assert run("info") == 0
     printed = capsys.readouterr().out
     assert "tinygen" in printed and "default device" in printed and "cuda:" in printed
+    assert f"cpu threads: {tinygen.get_num_threads()} (" in printed
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -241,6 +241,8 @@ def run_info(args):
 
     print(f"tinygen {tinygen.__version__} (python {sys.version.split()[0]}, numpy {numpy.__version__})")
     print(f"default device: {tinygen.get_default_device()} (set TINYGEN_DEVICE to change it)")
+    print(f"cpu threads: {tinygen.get_num_threads()} (NumPy's BLAS; samples are drawn a batch per thread; "
+          "OMP_NUM_THREADS changes it)")
     from tinygen.backend.cupy_backend import cuda_unavailable_reason
 
     reason = cuda_unavailable_reason()
