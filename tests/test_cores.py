@@ -24,7 +24,7 @@ def two_cores(monkeypatch):
 
 
 def _real_blas_threads():
-    return min(library["num_threads"] for library in cores._blas_controller().info())
+    return min((library["num_threads"] for library in cores._blas_controller().info()), default=1)
 
 
 def test_the_results_come_back_in_the_order_of_the_items(two_cores):
@@ -109,6 +109,38 @@ def test_an_error_in_an_item_reaches_the_caller_and_the_blas_gets_its_threads_ba
     with pytest.raises(ValueError, match="item 3"):
         cores.map_on_cores(fails_on_three, range(6))
     assert _real_blas_threads() == before
+
+
+CTRL_C = """
+import os, signal, time
+from tinygen import cores
+cores.blas_threads = lambda: 2
+threads = lambda: min((library["num_threads"] for library in cores._blas_controller().info()), default=1)
+before, started = threads(), []
+def item(number):
+    started.append(number)
+    if number == 1:
+        time.sleep(0.2)  # every item is handed to the pool by now
+        os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)
+try:
+    cores.map_on_cores(item, range(40))
+    print("no KeyboardInterrupt")
+except KeyboardInterrupt:
+    time.sleep(0.5)  # the items under way end; nothing else may start
+    print(len(started), threads() == before)
+"""
+
+
+def test_ctrl_c_while_items_run_stops_the_map_and_cancels_the_items_not_started():
+    """What Ctrl-C under ``tinygen sample`` meets: SIGINT arrives while the main thread waits for the pool (in a
+    process of its own: a test runner's worker may not run tests in the main thread, where signals arrive). The
+    wait ends with KeyboardInterrupt at once, the items not yet started never start, and the BLAS gets its threads
+    back."""
+    done = subprocess.run([sys.executable, "-c", CTRL_C], capture_output=True, text=True, timeout=WAIT)
+    assert done.returncode == 0, done.stderr
+    started, restored = done.stdout.split()
+    assert int(started) < 15 and restored == "True", done.stdout  # about 6; 25 when the rest start
 
 
 def test_with_one_blas_thread_or_one_item_the_items_run_in_the_calling_thread(monkeypatch):
