@@ -116,31 +116,35 @@ import os, signal, time
 from tinygen import cores
 cores.blas_threads = lambda: 2
 threads = lambda: min((library["num_threads"] for library in cores._blas_controller().info()), default=1)
-before, started = threads(), []
+before, started, ended = threads(), [], []
 def item(number):
     started.append(number)
     if number == 1:
         time.sleep(0.2)  # every item is handed to the pool by now
         os.kill(os.getpid(), signal.SIGINT)
     time.sleep(0.05)
+    ended.append(number)
 try:
     cores.map_on_cores(item, range(40))
     print("no KeyboardInterrupt")
 except KeyboardInterrupt:
-    time.sleep(0.5)  # the items under way end; nothing else may start
-    print(len(started), threads() == before)
+    under_way = len(started) - len(ended)
+    time.sleep(0.5)  # nothing else may start
+    print(len(started), under_way, threads() == before)
 """
 
 
 def test_ctrl_c_while_items_run_stops_the_map_and_cancels_the_items_not_started():
-    """What Ctrl-C under ``tinygen sample`` meets: SIGINT arrives while the main thread waits for the pool (in a
-    process of its own: a test runner's worker may not run tests in the main thread, where signals arrive). The
-    wait ends with KeyboardInterrupt at once, the items not yet started never start, and the BLAS gets its threads
-    back."""
+    """What Ctrl-C under ``tinygen sample`` or a run's per-epoch draw meets: SIGINT arrives while the main thread
+    waits for the pool (in a process of its own: a test runner's worker may not run tests in the main thread, where
+    signals arrive). The items not yet started never start, KeyboardInterrupt comes once the ones under way have
+    ended (so a checkpoint written next cannot meet a batch still running in eval mode), and the BLAS gets its
+    threads back."""
     done = subprocess.run([sys.executable, "-c", CTRL_C], capture_output=True, text=True, timeout=WAIT)
     assert done.returncode == 0, done.stderr
-    started, restored = done.stdout.split()
+    started, under_way, restored = done.stdout.split()
     assert int(started) < 15 and restored == "True", done.stdout  # about 6; 25 when the rest start
+    assert under_way == "0", done.stdout
 
 
 def test_with_one_blas_thread_or_one_item_the_items_run_in_the_calling_thread(monkeypatch):

@@ -11,7 +11,9 @@ threadpoolctl reads and limits them), with the BLAS held to one thread meanwhile
 caller's grad mode (a thread-local setting). The items run one after another in the calling thread instead for
 arrays on another device than the CPU (a GPU runs each item on all of itself; the strict stand-in does as CuPy),
 when the BLAS has one thread or there is one item, when threadpoolctl finds no BLAS it can limit, and inside one
-of these threads (no nesting). A process forked from one that has the threads makes its own.
+of these threads (no nesting). A process forked from one that has the threads makes its own. When an item fails
+or Ctrl-C comes, the items not started never start, and ``map_on_cores`` raises once the ones under way have
+ended: what the caller does next (put a network back in training mode, save a checkpoint) never overlaps them.
 Tests: tests/test_cores.py.
 """
 import concurrent.futures
@@ -75,7 +77,13 @@ def map_on_cores(function, items, device="cpu"):
         return [function(item) for item in items]
     run = functools.partial(_run_in_worker, function, is_grad_enabled())
     with _blas_controller().limit(limits=1):
-        return list(_pool(threads).map(run, items))
+        futures = [_pool(threads).submit(run, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        finally:  # an error or Ctrl-C: the items not started never start, and the caller goes on after the rest end
+            for future in futures:
+                future.cancel()
+            concurrent.futures.wait(futures)
 
 
 def _run_in_worker(function, grad_enabled, item):
