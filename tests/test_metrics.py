@@ -49,3 +49,12 @@ def test_precomputed_real_statistics_give_the_same_report():
     assert judge_report(judge, generated, real) == judge_report(judge, generated, real_statistics=feature_statistics(judge, real))
     with pytest.raises(ValueError, match="either real images or their real_statistics"):
         judge_report(judge, generated)
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_too_few_images_to_score_say_so(count):
+    import tinygen
+
+    judge, real = load_judge(), tinygen.rand(5, 1, 28, 28) * 2 - 1
+    with pytest.raises(ValueError, match=rf"expected at least 2 feature vectors \(N, d\), got shape \({count}, 64\)"):
+        judge_report(judge, tinygen.rand(count, 1, 28, 28), real)

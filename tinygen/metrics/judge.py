@@ -53,7 +53,8 @@ def _features_and_probabilities(judge, images):
         return features.numpy(), nn.functional.softmax(judge.head(features), dim=1).numpy()
 
     with no_grad():
-        features, probabilities = zip(*map_on_cores(judge_batch, range(0, images.shape[0], BATCH), images.device))
+        starts = range(0, max(images.shape[0], 1), BATCH)  # no images: one empty batch, (0, 64) features
+        features, probabilities = zip(*map_on_cores(judge_batch, starts, images.device))
     return numpy.concatenate(features), numpy.concatenate(probabilities)
 
 
