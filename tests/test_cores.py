@@ -53,6 +53,16 @@ def test_each_item_runs_in_the_callers_grad_mode(two_cores, grad_enabled):
     assert modes == [grad_enabled] * 4
 
 
+def _printed_by(script, what):
+    """What ``script`` prints, run in a Python process of its own (which a hang cannot take the tests down with)."""
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{what} did not finish in {WAIT} s")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 NESTED = """
 import threading
 from tinygen import cores
@@ -66,12 +76,7 @@ print(all(inner == [thread] * 3 for thread, inner in cores.map_on_cores(outer, r
 def test_an_item_that_maps_again_runs_its_own_items_in_its_thread():
     """Nesting would wait for pool threads that are all busy waiting (for ever: its own process, since the pool's
     threads never end): the inner map runs in the item's thread."""
-    try:
-        done = subprocess.run([sys.executable, "-c", NESTED], capture_output=True, text=True, timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"map_on_cores inside map_on_cores did not finish in {WAIT} s")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True"
+    assert _printed_by(NESTED, "map_on_cores inside map_on_cores") == "True"
 
 
 FORKED = """
@@ -90,12 +95,7 @@ print(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
 def test_a_forked_child_maps_on_threads_of_its_own():
     """The parent's pool threads do not exist in a forked child: a map there on the parent's pool would wait for
     ever."""
-    try:
-        done = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, text=True, timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"map_on_cores in a forked child did not finish in {WAIT} s")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0"
+    assert _printed_by(FORKED, "map_on_cores in a forked child") == "0"
 
 
 def test_an_error_in_an_item_reaches_the_caller_and_the_blas_gets_its_threads_back(two_cores):
@@ -140,11 +140,10 @@ def test_ctrl_c_while_items_run_stops_the_map_and_cancels_the_items_not_started(
     signals arrive). The items not yet started never start, KeyboardInterrupt comes once the ones under way have
     ended (so a checkpoint written next cannot meet a batch still running in eval mode), and the BLAS gets its
     threads back."""
-    done = subprocess.run([sys.executable, "-c", CTRL_C], capture_output=True, text=True, timeout=WAIT)
-    assert done.returncode == 0, done.stderr
-    started, under_way, restored = done.stdout.split()
-    assert int(started) < 15 and restored == "True", done.stdout  # about 6; 25 when the rest start
-    assert under_way == "0", done.stdout
+    printed = _printed_by(CTRL_C, "map_on_cores under Ctrl-C")
+    started, under_way, restored = printed.split()
+    assert int(started) < 15 and restored == "True", printed  # about 6; 25 when the rest start
+    assert under_way == "0", printed
 
 
 def test_with_one_blas_thread_or_one_item_the_items_run_in_the_calling_thread(monkeypatch):
