@@ -1,9 +1,10 @@
 """Independent pieces of work on all the CPU cores the BLAS may use.
 
 NumPy runs each array operation on one core; only its BLAS (the matrix products) uses more. A job that splits
-into independent pieces (the batches of a forward pass without a graph, the image blocks of a convolution) runs
+into independent pieces (the batches of a forward pass without a graph: drawing samples, the judge's scores) runs
 faster with a piece per core at a time, each piece's products on one BLAS thread: two pieces that each asked the
-BLAS for every core would fight over the cores and run slower than one piece at a time.
+BLAS for every core would fight over the cores and run slower than one piece at a time. (A training step's
+pieces depend on each other; its products already use every core.)
 
 ``map_on_cores(function, items, device)`` is ``[function(item) for item in items]``, run that way: on as many
 threads as the BLAS has (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``set_num_threads`` or the cores;
