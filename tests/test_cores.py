@@ -114,6 +114,7 @@ def test_an_error_in_an_item_reaches_the_caller_and_the_blas_gets_its_threads_ba
 CTRL_C = """
 import os, signal, time
 from tinygen import cores
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job starts with SIGINT ignored
 cores.blas_threads = lambda: 2
 threads = lambda: min((library["num_threads"] for library in cores._blas_controller().info()), default=1)
 before, started, ended = threads(), [], []
