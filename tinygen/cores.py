@@ -73,8 +73,9 @@ def map_on_cores(function, items, device="cpu"):
     """``[function(item) for item in items]``, the items spread over a thread per BLAS thread, each product on
     one BLAS thread, when their arrays live on ``device`` "cpu"; on another device one after another (see the
     module's docstring for the other times it does so)."""
-    items, threads = list(items), blas_threads()
-    if device != "cpu" or _worker.active or threads <= 1 or len(items) <= 1:
+    items = list(items)
+    threads = 1 if device != "cpu" or _worker.active else blas_threads()  # no BLAS query for a GPU's arrays
+    if threads <= 1 or len(items) <= 1:
         return [function(item) for item in items]
     run = functools.partial(_run_in_worker, function, is_grad_enabled())
     with _blas_controller().limit(limits=1):
