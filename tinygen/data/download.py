@@ -6,14 +6,9 @@ byte count matches the server's Content-Length and the md5 matches the published
 the temporary file is removed: the destination is either the complete, verified file or absent.
 """
 import hashlib
-import http.client
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
-
-from tqdm import tqdm
 
 from tinygen.data.idx import CorruptDataError
 
@@ -28,6 +23,7 @@ class DownloadError(OSError):
 
 def _stream(response, out, url, progress, name):
     """Copy the response body into ``out``; return (bytes received, md5 hex digest)."""
+    from tqdm import tqdm  # imported when a download runs, as the network modules are: see download_file
     declared = response.headers.get("Content-Length")
     total = int(declared) if declared is not None else None
     digest, received = hashlib.md5(), 0
@@ -48,6 +44,12 @@ def download_file(url, destination, md5, progress=True, timeout=60.0):
     Raises ``DownloadError`` when the transfer fails and ``CorruptDataError`` when the bytes arrive but their
     checksum is wrong (a damaged file or a mirror serving something else); nothing is left behind either way.
     """
+    # Imported here, not at the top: every ``import tinygen`` would pay about 50 ms for them (a tenth of it), and
+    # every grading process, while a download happens once per machine.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
