@@ -45,10 +45,11 @@ def tracing():
         tracemalloc.stop()
 
 
-# (model, batch size, steps measured); WGAN-GP trains its generator every 5th step, so its steps are a multiple of 5
+# (model, batch size, steps measured): training loops under tracemalloc, 3-30 s each, so end-to-end and slow; the
+# graph-lifetime tests below stay in the quick run
 LOOPS = [
-    ("gan", 8, 50),
-    ("wgan-gp", 2, 30),  # a double backward (the gradient penalty) every step
+    pytest.param("gan", 8, 50, marks=pytest.mark.slow),
+    pytest.param("wgan-gp", 2, 30, marks=pytest.mark.slow),  # a double backward (the gradient penalty) every step
     pytest.param("dcgan", 2, 20, marks=pytest.mark.slow),
     pytest.param("vae", 16, 60, marks=pytest.mark.slow),
     pytest.param("toy", 64, 100, marks=pytest.mark.slow),
