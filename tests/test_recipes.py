@@ -10,7 +10,7 @@ from tinygen import nn
 from tinygen.cli import main
 from tinygen.data import ScalePixels, load_mnist
 from tinygen.losses import elbo
-from tinygen.models import ConvVAE, DCGANDiscriminator
+from tinygen.models import VAE, ConvVAE, DCGANDiscriminator
 from tinygen.serialization import load, save
 from tinygen.training import DEFAULTS, SEED_DEFAULTS, TrainConfig, build_recipe, save_checkpoint, train
 
@@ -156,12 +156,12 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
 
 def _checkpoint_of_an_older_default(path, model, **saved):
     """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay``,
-    ``average_decay`` and ``augment_shift`` were settings: ``saved`` are the settings that run had (then the
-    defaults), and its config names none of the four."""
+    ``average_decay``, ``augment_shift`` and ``activation`` were settings: ``saved`` are the settings that run had
+    (then the defaults), and its config names none of the five."""
     config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
     save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
     checkpoint = load(str(path))
-    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift"):
+    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift", "activation"):
         del checkpoint["config"][name]
     save(checkpoint, str(path))
 
@@ -209,12 +209,15 @@ def test_a_checkpoint_from_before_the_decay_setting_averaged_g_at_0_999(model, r
 
 
 def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
-    """A VAE run from before these settings kept its learning rate and trained on unshifted digits: its checkpoint
-    samples, and resumes once both settings are given as they were."""
+    """A VAE run from before these settings kept its learning rate, trained on unshifted digits and had ReLU hidden
+    layers: its checkpoint samples with them, and resumes once the settings are given as they were."""
     path = tmp_path / "checkpoint.npz"
-    _checkpoint_of_an_older_default(path, "vae", lr=1e-3, latent_dim=16, lr_decay=0.0, batch_size=32, augment_shift=0)
+    _checkpoint_of_an_older_default(path, "vae", lr=1e-3, latent_dim=16, lr_decay=0.0, batch_size=32, augment_shift=0,
+                                    activation="relu")
     config = TrainConfig.from_dict(load(str(path))["config"])
-    assert (config.lr_decay, config.augment_shift) == (0.0, 0)
+    assert (config.lr_decay, config.augment_shift, config.activation) == (0.0, 0, "relu")
+    assert [type(layer) for layer in build_recipe(config).vae.modules() if type(layer) in (nn.ReLU, nn.SiLU)] == \
+        [nn.ReLU, nn.ReLU]
     assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "vae", "--latent-dim", "16", "--lr", "1e-3", "--batch-size", "32", "--subset", "64",
                "--epochs", "2", "--out", str(tmp_path), "--no-progress", "--resume"]
@@ -223,8 +226,30 @@ def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning
     error = capsys.readouterr().err
     assert "lr_decay 0.5 here, 0.0 in the checkpoint" in error
     assert "augment_shift 1 here, 0 in the checkpoint" in error
-    assert main(options + ["--lr-decay", "0", "--augment-shift", "0"]) == 0
-    assert load(str(path))["config"]["augment_shift"] == 0
+    assert "activation 'silu' here, 'relu' in the checkpoint" in error
+    assert main(options + ["--lr-decay", "0", "--augment-shift", "0", "--activation", "relu"]) == 0
+    assert [load(str(path))["config"][name] for name in ("augment_shift", "activation")] == [0, "relu"]
+
+
+def test_the_activation_is_a_checked_setting_of_the_mlp_vae(tmp_path, capsys):
+    """SiLU hidden layers for the default MLP VAE, ReLU for its seed recipe (and as an option); the other families
+    have no such setting. The setting builds the network: a ReLU VAE and a SiLU VAE differ only in those layers."""
+    assert [quiet(model="vae").activation, quiet(model="vae", recipe="seed").activation,
+            quiet(model="conv-vae").activation, quiet(model="dcgan").activation] == ["silu", "relu", None, None]
+    for activation, layer in (("silu", nn.SiLU), ("relu", nn.ReLU)):
+        network = build_recipe(quiet(model="vae", latent_dim=4, activation=activation, out=str(tmp_path))).vae
+        assert [type(m) for m in network.modules() if type(m) in (nn.ReLU, nn.SiLU)] == [layer, layer]
+    for bad in ("tanh", "ReLU", "", 1):
+        with pytest.raises(ValueError, match=rf"^activation must be one of 'relu', 'silu', got {bad!r}$"):
+            quiet(model="vae", activation=bad)
+    with pytest.raises(ValueError, match=r"^activation is a setting of vae only, not of conv-vae \(got 'silu'\)$"):
+        quiet(model="conv-vae", activation="silu")
+    with pytest.raises(ValueError, match=r"^VAE: activation must be one of 'relu', 'silu', got 'tanh'$"):
+        VAE(activation="tanh")
+    for options in (["vae", "--activation", "tanh"], ["gan", "--activation", "silu"]):
+        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "activation" in error
 
 
 def test_the_learning_rate_decays_linearly_to_zero_over_the_last_fraction_of_the_steps():

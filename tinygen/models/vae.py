@@ -5,7 +5,7 @@ one. Both encode to a diagonal Gaussian q(z | x) and decode to Bernoulli logits 
     z = mu + exp(logvar / 2) * eps                       (the reparameterization trick)
     decoder: z -> (N, 1, 28, 28) Bernoulli logits
 
-    VAE:      x (784) -> 400 -> ReLU;                  z -> 400 -> ReLU -> 784
+    VAE:      x (784) -> 400 -> ReLU;                  z -> 400 -> ReLU -> 784      (or SiLU, x sigmoid(x))
     ConvVAE:  x -> Conv 1->32 k4 s2 (14x14) -> ReLU -> Conv 32->64 k4 s2 (7x7) -> ReLU -> 3136 -> 256 -> ReLU;
               z -> 256 -> ReLU -> 3136 -> ReLU -> (64, 7, 7) -> ConvTranspose 64->32 k4 s2 (14x14) -> ReLU
                 -> ConvTranspose 32->1 k4 s2 (28x28)
@@ -25,6 +25,8 @@ from tinygen import nn
 from tinygen.losses import reparameterize
 
 IMAGE_SHAPE = (1, 28, 28)
+#: the fully connected VAE's hidden activations, by name
+ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU}
 
 
 class GaussianVAE(nn.Module):
@@ -59,17 +61,19 @@ class GaussianVAE(nn.Module):
 
 
 class VAE(GaussianVAE):
-    """The fully connected VAE: one hidden layer of ``hidden`` units on each side."""
+    """The fully connected VAE: one hidden layer of ``hidden`` units on each side, ``activation`` "relu" or
+    "silu" (smooth: its gradient does not vanish below 0, so no unit goes dead)."""
 
-    def __init__(self, latent_dim=16, hidden=400, image_shape=IMAGE_SHAPE, logvar_range=None):
+    def __init__(self, latent_dim=16, hidden=400, image_shape=IMAGE_SHAPE, logvar_range=None, activation="relu"):
         super().__init__(latent_dim, logvar_range)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"VAE: activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {activation!r}")
         pixels = math.prod(image_shape)
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(pixels, hidden), nn.ReLU())
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(pixels, hidden), ACTIVATIONS[activation]())
         self.to_mu = nn.Linear(hidden, latent_dim)
         self.to_logvar = nn.Linear(hidden, latent_dim)
-        self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, pixels), nn.Unflatten(1, image_shape)
-        )
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), ACTIVATIONS[activation](),
+                                     nn.Linear(hidden, pixels), nn.Unflatten(1, image_shape))
 
 
 class ConvVAE(GaussianVAE):

@@ -31,7 +31,9 @@ class VAERecipe(Recipe):
 
     def __init__(self, config):
         super().__init__(config)
-        self.vae = ARCHITECTURES[config.model, config.recipe](latent_dim=config.latent_dim).to(config.device)
+        network = ARCHITECTURES[config.model, config.recipe]
+        activation = {} if config.activation is None else {"activation": config.activation}  # the MLP VAE's setting
+        self.vae = network(latent_dim=config.latent_dim, **activation).to(config.device)
         self.optimizer = self.adam(self.vae)
 
     def networks(self):
