@@ -62,7 +62,7 @@ class GaussianVAE(nn.Module):
 
 class VAE(GaussianVAE):
     """The fully connected VAE: one hidden layer of ``hidden`` units on each side, ``activation`` "relu" or
-    "silu" (smooth: its gradient does not vanish below 0, so no unit goes dead)."""
+    "silu" (x sigmoid(x): smooth, and its gradient below 0 is small but not 0, so no unit stops learning)."""
 
     def __init__(self, latent_dim=16, hidden=400, image_shape=IMAGE_SHAPE, logvar_range=None, activation="relu"):
         super().__init__(latent_dim, logvar_range)

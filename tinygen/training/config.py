@@ -5,6 +5,7 @@ import numbers
 import os
 
 from tinygen.backend import normalize_device
+from tinygen.models.vae import ACTIVATIONS as VAE_ACTIVATIONS
 
 MODELS = ("gan", "dcgan", "wgan-gp", "vae", "conv-vae", "toy")
 #: "default": tinygen's recipes (see tinygen/training/gan.py); "seed": the first release's, kept for comparison
@@ -66,7 +67,7 @@ AUGMENT_MODELS = ("vae", "conv-vae")
 MAX_SHIFT = 27
 #: families whose hidden layers' activation is a setting (``activation``), and the activations they take
 ACTIVATION_MODELS = ("vae",)
-ACTIVATIONS = ("relu", "silu")
+ACTIVATIONS = tuple(VAE_ACTIVATIONS)
 
 
 @dataclasses.dataclass
