@@ -208,6 +208,11 @@ def test_a_checkpoint_from_before_the_decay_setting_averaged_g_at_0_999(model, r
     assert (None if average is None else average.decay) == decay
 
 
+def _hidden_activations(vae):
+    """The classes of a VAE's ReLU and SiLU layers, in order."""
+    return [type(layer) for layer in vae.modules() if type(layer) in (nn.ReLU, nn.SiLU)]
+
+
 def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning_rate(tmp_path, capsys):
     """A VAE run from before these settings kept its learning rate, trained on unshifted digits and had ReLU hidden
     layers: its checkpoint samples with them, and resumes once the settings are given as they were."""
@@ -216,8 +221,7 @@ def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning
                                     activation="relu")
     config = TrainConfig.from_dict(load(str(path))["config"])
     assert (config.lr_decay, config.augment_shift, config.activation) == (0.0, 0, "relu")
-    assert [type(layer) for layer in build_recipe(config).vae.modules() if type(layer) in (nn.ReLU, nn.SiLU)] == \
-        [nn.ReLU, nn.ReLU]
+    assert _hidden_activations(build_recipe(config).vae) == [nn.ReLU, nn.ReLU]
     assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "vae", "--latent-dim", "16", "--lr", "1e-3", "--batch-size", "32", "--subset", "64",
                "--epochs", "2", "--out", str(tmp_path), "--no-progress", "--resume"]
@@ -238,7 +242,7 @@ def test_the_activation_is_a_checked_setting_of_the_mlp_vae(tmp_path, capsys):
             quiet(model="conv-vae").activation, quiet(model="dcgan").activation] == ["silu", "relu", None, None]
     for activation, layer in (("silu", nn.SiLU), ("relu", nn.ReLU)):
         network = build_recipe(quiet(model="vae", latent_dim=4, activation=activation, out=str(tmp_path))).vae
-        assert [type(m) for m in network.modules() if type(m) in (nn.ReLU, nn.SiLU)] == [layer, layer]
+        assert _hidden_activations(network) == [layer, layer]
     for bad in ("tanh", "ReLU", "", 1):
         with pytest.raises(ValueError, match=rf"^activation must be one of 'relu', 'silu', got {bad!r}$"):
             quiet(model="vae", activation=bad)
