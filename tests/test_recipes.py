@@ -381,10 +381,10 @@ def test_only_training_batches_are_shifted_never_the_held_out_digits(tmp_path):
 
 
 def test_augment_shift_is_a_checked_setting_of_the_vaes(tmp_path, capsys):
-    """Whole pixels from 0 (off) to 27 for the VAEs: 1 for the default MLP VAE, 0 for its seed recipe and the
-    convolutional VAE; the GANs have no such setting (the DCGAN's D shifts its images by its recipe)."""
+    """Whole pixels from 0 (off) to 27 for the VAEs: 1 for the default MLP and convolutional VAEs, 0 for the MLP
+    VAE's seed recipe; the GANs have no such setting (the DCGAN's D shifts its images by its recipe)."""
     assert [quiet(model="vae").augment_shift, quiet(model="vae", recipe="seed").augment_shift,
-            quiet(model="conv-vae").augment_shift, quiet(model="dcgan").augment_shift] == [1, 0, 0, None]
+            quiet(model="conv-vae").augment_shift, quiet(model="dcgan").augment_shift] == [1, 0, 1, None]
     assert quiet(model="conv-vae", augment_shift=27).augment_shift == 27
     for bad in (-1, 28, 1.0, "1", True):
         with pytest.raises(ValueError, match=rf"^augment_shift must be a whole number of pixels from 0 \(no shift\) "
