@@ -54,9 +54,10 @@ DEFAULTS = dict(
         "vae": dict(epochs=160, batch_size=128, lr=3e-3, latent_dim=32, betas=(0.9, 0.999), lr_decay=0.5,
                     augment_shift=1, activation="silu"),
         # conv VAE: half the training digits shifted by up to a pixel, which keeps it learning longer: 45 epochs instead
-        # of 30, as long on 2 cores as 0.82-0.83 of the seed DCGAN recipe's 15 epochs (so under 3 minutes where that
-        # takes 3 min 14 s): held-out -ELBO of seeds 0-2 104.2 / 104.5 / 104.6 against 106.5 / 106.5 / 105.9 (105.4 on
-        # seed 0 in 45 epochs unshifted); lr 3e-3 decayed over the second half, as the MLP VAE's, scored worse (109.0)
+        # of 30, which take 0.82-0.83 of the time of the seed DCGAN recipe's 15 on 2 cores (so under 3 minutes where
+        # that takes 3 min 14 s): held-out -ELBO of seeds 0-2 104.2 / 104.5 / 104.6 against 106.5 / 106.5 / 105.9
+        # (105.4 on seed 0 in 45 epochs unshifted); lr 3e-3 decayed over the second half, as the MLP VAE's, scored
+        # worse (109.0)
         "conv-vae": dict(epochs=45, batch_size=128, lr=1e-3, latent_dim=16, betas=(0.9, 0.999), augment_shift=1),
     },
 )
