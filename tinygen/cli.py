@@ -77,7 +77,8 @@ def _add_train(commands):
                              "that keeps this share of itself per step, in [0, 1) (default: 0.99; 0.999 for gan)")
     parser.add_argument("--augment-shift", type=int, metavar="PIXELS",
                         help="vae, conv-vae: half the training images move by up to this many pixels each way, 0 "
-                             "for none (default: the recipe's; 1 for the vae, 0 for its seed recipe and conv-vae)")
+                             "for none (default: the recipe's; 1 for the vae and conv-vae, 0 for the vae's seed "
+                             "recipe)")
     parser.add_argument("--activation", metavar="NAME",
                         help="vae: the hidden layers' activation, relu or silu (default: the recipe's; silu, relu "
                              "for its seed recipe)")
