@@ -55,11 +55,12 @@ def profile(function_name, input_shape, weight_shape, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--profile", metavar="CASE", help="cProfile tinygen's forward+backward of one case (D1 ... G2)")
+    parser.add_argument("--profile", metavar="CASE", choices=[case[0].split()[0] for case in CASES],
+                        help="cProfile tinygen's forward+backward of one case (D1 ... G2)")
     add_timing_option(parser)
     arguments = parser.parse_args()
     if arguments.profile:
-        case = next(case for case in CASES if case[0].startswith(arguments.profile))
+        case = next(case for case in CASES if case[0].split()[0] == arguments.profile)
         profile(*case[1:], arguments.repeats)
         return
     setup(cpu_time=arguments.cpu_time)

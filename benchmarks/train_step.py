@@ -182,7 +182,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=MODELS,
+                        help="which steps to time (default: all); quote the names with a space, e.g. \"MLP GAN\"")
     parser.add_argument("--no-memory", action="store_true")
     add_timing_option(parser)
     args = parser.parse_args()
