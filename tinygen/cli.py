@@ -69,7 +69,7 @@ def _add_train(commands):
     parser.add_argument("--n-critic", type=int, help="WGAN-GP: critic steps per generator step (default: the recipe's)")
     parser.add_argument("--lr-decay", type=float, metavar="FRACTION",
                         help="decay the learning rate linearly to 0 over this last fraction of the run, 0 to 1 "
-                             "(default: the recipe's; 0.5 for the VAE, 0 for the others)")
+                             "(default: the recipe's; 0.5 for the VAE and the conv VAE, 0 for the others)")
     parser.add_argument("--discriminator-features", type=int, metavar="N",
                         help="DCGAN: channels of D's first convolution (default: the recipe's, 32; seed recipe 64)")
     parser.add_argument("--average-decay", type=float, metavar="DECAY",
