@@ -123,3 +123,17 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     train(quiet(model="toy", epochs=1, subset=256, out=str(tmp_path)), log=lambda line: None)
     with pytest.raises(ValueError, match=r"settings differ from the checkpoint's \(lr 0.01 here, 0.001 in the checkpoint\)"):
         train(quiet(model="toy", epochs=2, subset=256, lr=0.01, out=str(tmp_path), resume=True), log=lambda line: None)
+
+
+def test_every_setting_of_a_run_is_checked_on_resume_or_named_as_free_to_change():
+    """A setting added to ``TrainConfig`` must join the settings a resume compares (``RESUME_SETTINGS``), or this
+    list of those a resumed run may change: else a resume with another value would go unnoticed, or fail with a
+    checkpoint that does not fit the networks instead of the refusal that names the setting."""
+    import dataclasses
+
+    from tinygen.training.loop import RESUME_SETTINGS
+
+    free_to_change = {"epochs", "device", "out", "progress", "resume", "overwrite"}
+    checked_by_load_checkpoint = {"model"}  # another model's checkpoint is refused by name when it is read
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    assert fields - free_to_change - checked_by_load_checkpoint == set(RESUME_SETTINGS)
