@@ -156,12 +156,12 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
 
 def _checkpoint_of_an_older_default(path, model, **saved):
     """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay``,
-    ``average_decay``, ``augment_shift`` and ``activation`` were settings: ``saved`` are the settings that run had
-    (then the defaults), and its config names none of the five."""
+    ``average_decay``, ``augment_shift``, ``activation`` and ``critic_norm`` were settings: ``saved`` are the
+    settings that run had (then the defaults), and its config names none of the six."""
     config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
     save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
     checkpoint = load(str(path))
-    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift", "activation"):
+    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift", "activation", "critic_norm"):
         del checkpoint["config"][name]
     save(checkpoint, str(path))
 
@@ -254,6 +254,51 @@ def test_the_activation_is_a_checked_setting_of_the_mlp_vae(tmp_path, capsys):
         assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and "activation" in error
+
+
+def _layer_norms(network):
+    return [module for module in network.modules() if isinstance(module, nn.LayerNorm)]
+
+
+def test_the_critic_norm_is_a_checked_setting_of_wgan_gp(tmp_path, capsys):
+    """A layer norm in the default WGAN-GP critic, none in its seed recipe's (as an option too); the other families
+    have no such setting. The setting builds the critic: with "none" it has no layer norm and two parameters fewer."""
+    assert [quiet(model="wgan-gp").critic_norm, quiet(model="wgan-gp", recipe="seed").critic_norm,
+            quiet(model="dcgan").critic_norm, quiet(model="vae").critic_norm] == ["layer", "none", None, None]
+    layered = build_recipe(quiet(model="wgan-gp", latent_dim=4, out=str(tmp_path))).critic
+    plain = build_recipe(quiet(model="wgan-gp", latent_dim=4, critic_norm="none", out=str(tmp_path))).critic
+    assert [tuple(norm.normalized_shape) for norm in _layer_norms(layered)] == [(128, 7, 7)]
+    assert _layer_norms(plain) == [] and len(list(layered.parameters())) == len(list(plain.parameters())) + 2
+    for bad in ("batch", "Layer", "", 1):  # None is not among them: it means the recipe's default
+        with pytest.raises(ValueError, match=rf"^critic_norm must be one of 'none', 'layer', got {bad!r}$"):
+            quiet(model="wgan-gp", critic_norm=bad)
+    with pytest.raises(ValueError, match=r"^critic_norm is a setting of wgan-gp only, not of dcgan \(got 'layer'\)$"):
+        quiet(model="dcgan", critic_norm="layer")
+    for options in (["wgan-gp", "--critic-norm", "batch"], ["gan", "--critic-norm", "layer"]):
+        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "critic_norm" in error
+
+
+@pytest.mark.slow
+def test_a_wgan_gp_checkpoint_from_before_the_critic_norm_setting_has_a_critic_without_layer_norm(tmp_path, capsys):
+    """Every WGAN-GP critic had no layer norm before ``critic_norm`` was a setting: such a checkpoint samples, and a
+    resume under today's default is refused by name, not run with a critic of other parameters."""
+    path = tmp_path / "checkpoint.npz"
+    _checkpoint_of_an_older_default(path, "wgan-gp", critic_norm="none", latent_dim=4, batch_size=8)
+    config = TrainConfig.from_dict(load(str(path))["config"])
+    assert config.critic_norm == "none" and _layer_norms(build_recipe(config).critic) == []
+    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
+    options = ["train", "wgan-gp", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
+               "--out", str(tmp_path), "--no-progress", "--resume"]
+    capsys.readouterr()
+    assert main(options) == 2
+    error = capsys.readouterr().err
+    assert "critic_norm 'layer' here, 'none' in the checkpoint" in error
+    assert "average_decay 0.99 here, 0.999 in the checkpoint" in error  # the older default's average, too
+    assert main(options + ["--critic-norm", "none", "--average-decay", "0.999"]) == 0
+    resumed = load(str(path))
+    assert resumed["epochs_done"] == 2 and resumed["config"]["critic_norm"] == "none"
 
 
 def test_the_learning_rate_decays_linearly_to_zero_over_the_last_fraction_of_the_steps():

@@ -153,6 +153,34 @@ def test_the_gradient_penalty_keeps_its_graph_and_trains_the_critic():
     gradcheck(penalty_of, [weight], check_noncontiguous=False)
 
 
+def test_the_default_critics_layer_norm_keeps_the_penalty_per_sample_and_its_gradient_exact():
+    """The default WGAN-GP critic has a layer norm where D has batch norm. Batch norm would make each sample's score
+    depend on the rest of the batch, and the penalty on each sample's input gradient meaningless; a layer norm
+    normalizes each sample on its own: a sample scores the same alone as in a batch. The penalty's gradient with
+    respect to the layer norm's scale and the first convolution's weight (a second derivative through the layer
+    norm) matches finite differences."""
+    tinygen.manual_seed(1)
+    critic = WGANCritic(features=2, layer_norm=True).double()
+    norms = [module for module in critic.modules() if isinstance(module, nn.LayerNorm)]
+    assert len(norms) == 1 and tuple(norms[0].normalized_shape) == (4, 7, 7)
+    assert not any(isinstance(module, nn.LayerNorm) for module in WGANCritic(features=2).modules())
+    batch = _images(8, size=3)
+    alone = np.concatenate([host(critic(batch[i:i + 1])) for i in range(3)])
+    np.testing.assert_allclose(host(critic(batch)), alone, rtol=1e-12)
+
+    real, fake = _images(9), _images(10)
+    with tinygen.no_grad():
+        norms[0].weight.copy_(tinygen.rand(4, 7, 7, dtype=tinygen.float64) + 0.5)  # not all ones: a real scale
+    for layer, name in ((norms[0], "weight"), (critic.net[0], "weight")):
+        parameter = getattr(layer, name).detach().clone().requires_grad_()
+
+        def penalty_of(value, layer=layer, name=name):
+            layer._parameters[name] = value   # the critic computes with the parameter under test
+            return gradient_penalty(critic, real, fake, generator=Generator(seed=11))
+
+        gradcheck(penalty_of, [parameter], check_noncontiguous=False)
+
+
 # --- initialization ----------------------------------------------------------------------------------------
 
 def test_dcgan_init_reaches_every_linear_and_transposed_convolution_of_the_generator():

@@ -8,7 +8,9 @@
                    -> Flatten -> Linear -> 1 logit
 
 Weights are initialized with the paper's N(0, 0.02) scheme (``nn.init.dcgan_init_``). The WGAN-GP critic
-is D without batch norm (the penalty is per sample, and batch norm mixes samples) and without dropout.
+is D without batch norm (the penalty is per sample, and batch norm mixes samples) and without dropout; with
+``layer_norm`` it normalizes each sample's (128, 7, 7) activations where D has batch norm (Gulrajani et al.'s
+drop-in replacement, which keeps the penalty per sample).
 ``SpectralNormDiscriminator`` (the default recipe's D) is that critic with every layer divided by its largest
 singular value (Miyato et al. 2018): D's slope is bounded, so it cannot overfit 9,000 digits with a steep boundary.
 """
@@ -44,14 +46,17 @@ def _unchanged(layer):
     return layer
 
 
-def _convolutional_critic(features, batch_norm, dropout, normalize=_unchanged):
-    """Two stride-2 convolutions (28 -> 14 -> 7), then a linear read-out of one logit; ``normalize`` wraps each."""
+def _convolutional_critic(features, batch_norm, dropout, normalize=_unchanged, layer_norm=False):
+    """Two stride-2 convolutions (28 -> 14 -> 7), then a linear read-out of one logit; ``normalize`` wraps each.
+    After the second convolution: batch norm, or layer norm over each sample's (2 features, 7, 7), or neither."""
     layers = [normalize(nn.Conv2d(1, features, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
     if dropout:
         layers.append(nn.Dropout(dropout))
     layers.append(normalize(nn.Conv2d(features, 2 * features, 4, stride=2, padding=1, bias=not batch_norm)))
     if batch_norm:
         layers.append(nn.BatchNorm2d(2 * features))
+    elif layer_norm:
+        layers.append(nn.LayerNorm([2 * features, 7, 7]))
     layers.append(nn.LeakyReLU(0.2))
     if dropout:
         layers.append(nn.Dropout(dropout))
@@ -71,11 +76,12 @@ class DCGANDiscriminator(nn.Module):
 
 
 class WGANCritic(nn.Module):
-    """The DCGAN discriminator without batch norm and dropout; its output is a raw score, not a logit."""
+    """The DCGAN discriminator without batch norm and dropout, and with ``layer_norm`` a layer norm in batch norm's
+    place (the default WGAN-GP recipe's; not the seed recipe's); its output is a raw score, not a logit."""
 
-    def __init__(self, features=FEATURES):
+    def __init__(self, features=FEATURES, layer_norm=False):
         super().__init__()
-        self.net = _convolutional_critic(features, batch_norm=False, dropout=0.0)
+        self.net = _convolutional_critic(features, batch_norm=False, dropout=0.0, layer_norm=layer_norm)
         nn.init.dcgan_init_(self)
 
     def forward(self, images):

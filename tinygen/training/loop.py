@@ -297,7 +297,7 @@ def _diverged(config, epoch, when, what, progress):
 #: settings a resumed run must share with the checkpoint, or it would not continue the same run
 RESUME_SETTINGS = ("recipe", "batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic",
                    "gp_lambda", "beta", "discriminator_features", "lr_decay", "average_decay", "augment_shift",
-                   "activation")
+                   "activation", "critic_norm")
 
 
 def _check_same_settings(config, saved, path):

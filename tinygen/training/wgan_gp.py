@@ -3,7 +3,8 @@
 Every batch trains the critic C on
     L_C = mean C(G(z)) - mean C(x) + lambda * mean (||grad C(x_hat)||_2 - 1)^2
 and every ``n_critic``-th batch also trains the generator on L_G = -mean C(G(z)).
-The critic's output is a raw score (no sigmoid) and it has no batch norm: the penalty is per sample.
+The critic's output is a raw score (no sigmoid) and it has no batch norm: the penalty is per sample. The default
+recipe's critic has a layer norm in its place (``critic_norm``), which normalizes each sample on its own.
 The default recipe samples from an exponential moving average of G's weights (``AdversarialRecipe``), which keeps
 ``average_decay`` of itself per G step.
 """
@@ -18,7 +19,7 @@ class WGANGPRecipe(AdversarialRecipe):
     def __init__(self, config):
         super().__init__(config)
         self.generator = DCGANGenerator(latent_dim=config.latent_dim).to(config.device)
-        self.critic = WGANCritic().to(config.device)
+        self.critic = WGANCritic(layer_norm=config.critic_norm == "layer").to(config.device)
         self.generator_optimizer = self.adam(self.generator)
         self.critic_optimizer = self.adam(self.critic)
         self.steps = 0
