@@ -166,6 +166,15 @@ def _checkpoint_of_an_older_default(path, model, **saved):
     save(checkpoint, str(path))
 
 
+def _samples_but_resumes_only_as_it_was(path, resume_options, capsys):
+    """An older checkpoint draws samples as it is; resumed with today's defaults (``resume_options``) it is refused,
+    exit status 2: the error line, which names every setting that differs."""
+    assert main(["sample", str(path), "--out", str(path.parent / "grid.png"), "--n", "4"]) == 0
+    capsys.readouterr()
+    assert main(resume_options) == 2
+    return capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features(tmp_path, capsys):
     """Every DCGAN's D had 64 features before its width was a setting, and its average of G kept 0.999: such a
@@ -177,12 +186,9 @@ def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features
     config = TrainConfig.from_dict(load(str(path))["config"])
     assert (config.recipe, config.discriminator_features, config.lr_decay) == ("default", 64, 0.0)
     assert config.average_decay == 0.999
-    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "dcgan", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
                "--out", str(tmp_path), "--no-progress", "--resume"]
-    capsys.readouterr()
-    assert main(options) == 2
-    error = capsys.readouterr().err
+    error = _samples_but_resumes_only_as_it_was(path, options, capsys)
     assert "lr 0.0003 here, 0.0002 in the checkpoint" in error
     assert "discriminator_features 32 here, 64 in the checkpoint" in error
     assert "betas [0.0, 0.9] here, [0.5, 0.999] in the checkpoint" in error
@@ -222,12 +228,9 @@ def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning
     config = TrainConfig.from_dict(load(str(path))["config"])
     assert (config.lr_decay, config.augment_shift, config.activation) == (0.0, 0, "relu")
     assert _hidden_activations(build_recipe(config).vae) == [nn.ReLU, nn.ReLU]
-    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "vae", "--latent-dim", "16", "--lr", "1e-3", "--batch-size", "32", "--subset", "64",
                "--epochs", "2", "--out", str(tmp_path), "--no-progress", "--resume"]
-    capsys.readouterr()
-    assert main(options) == 2
-    error = capsys.readouterr().err
+    error = _samples_but_resumes_only_as_it_was(path, options, capsys)
     assert "lr_decay 0.5 here, 0.0 in the checkpoint" in error
     assert "augment_shift 1 here, 0 in the checkpoint" in error
     assert "activation 'silu' here, 'relu' in the checkpoint" in error
@@ -288,12 +291,9 @@ def test_a_wgan_gp_checkpoint_from_before_the_critic_norm_setting_has_a_critic_w
     _checkpoint_of_an_older_default(path, "wgan-gp", critic_norm="none", latent_dim=4, batch_size=8)
     config = TrainConfig.from_dict(load(str(path))["config"])
     assert config.critic_norm == "none" and _layer_norms(build_recipe(config).critic) == []
-    assert main(["sample", str(path), "--out", str(tmp_path / "grid.png"), "--n", "4"]) == 0
     options = ["train", "wgan-gp", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
                "--out", str(tmp_path), "--no-progress", "--resume"]
-    capsys.readouterr()
-    assert main(options) == 2
-    error = capsys.readouterr().err
+    error = _samples_but_resumes_only_as_it_was(path, options, capsys)
     assert "critic_norm 'layer' here, 'none' in the checkpoint" in error
     assert "average_decay 0.99 here, 0.999 in the checkpoint" in error  # the older default's average, too
     assert main(options + ["--critic-norm", "none", "--average-decay", "0.999"]) == 0

@@ -158,20 +158,8 @@ class TrainConfig:
         elif self.augment_shift is not None:
             raise ValueError(f"augment_shift is a setting of {', '.join(AUGMENT_MODELS)} only, not of {self.model} "
                              f"(got {self.augment_shift!r})")
-        if self.model in ACTIVATION_MODELS:
-            if self.activation not in ACTIVATIONS:
-                raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got "
-                                 f"{self.activation!r}")
-        elif self.activation is not None:
-            raise ValueError(f"activation is a setting of {', '.join(ACTIVATION_MODELS)} only, not of {self.model} "
-                             f"(got {self.activation!r})")
-        if self.model in CRITIC_NORM_MODELS:
-            if self.critic_norm not in CRITIC_NORMS:
-                raise ValueError(f"critic_norm must be one of {', '.join(map(repr, CRITIC_NORMS))}, got "
-                                 f"{self.critic_norm!r}")
-        elif self.critic_norm is not None:
-            raise ValueError(f"critic_norm is a setting of {', '.join(CRITIC_NORM_MODELS)} only, not of {self.model} "
-                             f"(got {self.critic_norm!r})")
+        self._check_named_choice("activation", ACTIVATION_MODELS, ACTIVATIONS)
+        self._check_named_choice("critic_norm", CRITIC_NORM_MODELS, CRITIC_NORMS)
         for name, value in positive.items():
             if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -197,6 +185,15 @@ class TrainConfig:
         for name in ("progress", "resume", "overwrite"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    def _check_named_choice(self, name, families, choices):
+        """A setting that names one of ``choices`` in the ``families`` that have it, and is unset in the others."""
+        value = getattr(self, name)
+        if self.model in families:
+            if value not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        elif value is not None:
+            raise ValueError(f"{name} is a setting of {', '.join(families)} only, not of {self.model} (got {value!r})")
 
     def to_dict(self):
         return dataclasses.asdict(self)
