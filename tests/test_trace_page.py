@@ -222,13 +222,18 @@ def test_in_a_browser_a_training_steps_page_ends_in_the_trained_parameters(brows
     assert len(passes) == len(STEP_PASSES[model])
     critic = "critic" if model == "wgan-gp" else "discriminator"
     trains = {"loss_d": critic, "loss_c": critic, "loss_g": "generator"}
+    # WGAN-GP's penalty differentiates the critic at interpolated images, an unnamed leaf that requires grad. Its
+    # critic's layer norm makes the input gradient depend on the input, so the critic's backward reaches that leaf
+    # too: the one leaf of a training pass that is not the trained network's parameter.
+    also_reached = {("wgan-gp", "loss_c"): ["leaf"]}
     for index, (name, _) in enumerate(STEP_PASSES[model]):
         Select(browser.find_element("id", "pass")).select_by_index(index)
         body.click()
         body.send_keys(Keys.END)
         leaves = [row[0] for row in state(browser)["rows"]]
         if name in trains:
-            assert leaves and all(leaf.startswith(trains[name] + ".") for leaf in leaves), (name, leaves)
+            others = [leaf for leaf in leaves if not leaf.startswith(trains[name] + ".")]
+            assert len(leaves) > len(others) and others == also_reached.get((model, name), []), (name, leaves)
     assert console_problems(browser) == []
 
 
