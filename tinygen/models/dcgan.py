@@ -46,16 +46,17 @@ def _unchanged(layer):
     return layer
 
 
-def _convolutional_critic(features, batch_norm, dropout, normalize=_unchanged, layer_norm=False):
+def _convolutional_critic(features, norm, dropout, normalize=_unchanged):
     """Two stride-2 convolutions (28 -> 14 -> 7), then a linear read-out of one logit; ``normalize`` wraps each.
-    After the second convolution: batch norm, or layer norm over each sample's (2 features, 7, 7), or neither."""
+    After the second convolution ``norm``: "batch" (batch norm, which makes that convolution's bias redundant),
+    "layer" (layer norm over each sample's (2 features, 7, 7)) or None."""
     layers = [normalize(nn.Conv2d(1, features, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
     if dropout:
         layers.append(nn.Dropout(dropout))
-    layers.append(normalize(nn.Conv2d(features, 2 * features, 4, stride=2, padding=1, bias=not batch_norm)))
-    if batch_norm:
+    layers.append(normalize(nn.Conv2d(features, 2 * features, 4, stride=2, padding=1, bias=norm != "batch")))
+    if norm == "batch":
         layers.append(nn.BatchNorm2d(2 * features))
-    elif layer_norm:
+    elif norm == "layer":
         layers.append(nn.LayerNorm([2 * features, 7, 7]))
     layers.append(nn.LeakyReLU(0.2))
     if dropout:
@@ -67,7 +68,7 @@ def _convolutional_critic(features, batch_norm, dropout, normalize=_unchanged, l
 class DCGANDiscriminator(nn.Module):
     def __init__(self, features=FEATURES, dropout=0.3):
         super().__init__()
-        self.net = _convolutional_critic(features, batch_norm=True, dropout=dropout)
+        self.net = _convolutional_critic(features, norm="batch", dropout=dropout)
         nn.init.dcgan_init_(self)
 
     def forward(self, images):
@@ -81,7 +82,7 @@ class WGANCritic(nn.Module):
 
     def __init__(self, features=FEATURES, layer_norm=False):
         super().__init__()
-        self.net = _convolutional_critic(features, batch_norm=False, dropout=0.0, layer_norm=layer_norm)
+        self.net = _convolutional_critic(features, norm="layer" if layer_norm else None, dropout=0.0)
         nn.init.dcgan_init_(self)
 
     def forward(self, images):
@@ -95,7 +96,7 @@ class SpectralNormDiscriminator(nn.Module):
 
     def __init__(self, features=FEATURES):
         super().__init__()
-        self.net = _convolutional_critic(features, batch_norm=False, dropout=0.0, normalize=nn.utils.spectral_norm)
+        self.net = _convolutional_critic(features, norm=None, dropout=0.0, normalize=nn.utils.spectral_norm)
 
     def forward(self, images):
         """(N, 1, 28, 28) -> (N, 1) logits."""
