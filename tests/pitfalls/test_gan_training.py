@@ -164,6 +164,9 @@ def test_the_default_critics_layer_norm_keeps_the_penalty_per_sample_and_its_gra
     norms = [module for module in critic.modules() if isinstance(module, nn.LayerNorm)]
     assert len(norms) == 1 and tuple(norms[0].normalized_shape) == (4, 7, 7)
     assert not any(isinstance(module, nn.LayerNorm) for module in WGANCritic(features=2).modules())
+    for bad in ("layer", 1, None):  # a truthy string must not quietly mean True
+        with pytest.raises(TypeError, match=rf"^WGANCritic: layer_norm must be True or False, got {bad!r}$"):
+            WGANCritic(features=2, layer_norm=bad)
     batch = _images(8, size=3)
     alone = np.concatenate([host(critic(batch[i:i + 1])) for i in range(3)])
     np.testing.assert_allclose(host(critic(batch)), alone, rtol=1e-12)

@@ -81,6 +81,8 @@ class WGANCritic(nn.Module):
     place (the default WGAN-GP recipe's; not the seed recipe's); its output is a raw score, not a logit."""
 
     def __init__(self, features=FEATURES, layer_norm=False):
+        if not isinstance(layer_norm, bool):
+            raise TypeError(f"WGANCritic: layer_norm must be True or False, got {layer_norm!r}")
         super().__init__()
         self.net = _convolutional_critic(features, norm="layer" if layer_norm else None, dropout=0.0)
         nn.init.dcgan_init_(self)
