@@ -203,7 +203,7 @@ def _train(config, run, progress, log):
     if first_epoch and not os.path.exists(_epoch_picture_path(run, first_epoch)):
         _draw_epoch_picture(run, recipe, grid_noise, held_out, first_epoch)  # killed between checkpoint and picture
     judge = load_judge(config.device) if recipe.sample_kind == "image" and config.model != "vae" else None
-    held_out_statistics = feature_statistics(judge, held_out) if judge is not None else None
+    held_out_statistics = feature_statistics(judge, recipe.as_samples(held_out)) if judge is not None else None
     with memory_for("latent_dim", config.latent_dim):
         judge_noise = randn(config.eval_size, recipe.latent_dim, generator=fixed, device=config.device)
     parameters = [parameter for network in recipe.networks().values() for parameter in network.parameters()]
@@ -297,7 +297,7 @@ def _diverged(config, epoch, when, what, progress):
 #: settings a resumed run must share with the checkpoint, or it would not continue the same run
 RESUME_SETTINGS = ("recipe", "batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic",
                    "gp_lambda", "beta", "discriminator_features", "lr_decay", "average_decay", "augment_shift",
-                   "activation", "critic_norm")
+                   "activation", "critic_norm", "decoder")
 
 
 def _check_same_settings(config, saved, path):

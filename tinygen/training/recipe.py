@@ -22,6 +22,14 @@ class Recipe:
         self.latent_dim = config.latent_dim
         self.schedules = []  # learning-rate schedules, stepped after every training step (``plan``)
 
+    def as_samples(self, images):
+        """Images in ``pixel_range`` mapped to [-1, 1], the range samples come in: how the judge must see real
+        digits to compare them with samples (the images themselves where ``pixel_range`` is already [-1, 1])."""
+        low, high = self.pixel_range
+        if (low, high) == (-1.0, 1.0):
+            return images
+        return (images - low) * (2.0 / (high - low)) - 1.0
+
     # --- what the checkpoint holds --------------------------------------------------------------
     def networks(self):
         """``{name: Module}``."""
