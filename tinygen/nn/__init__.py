@@ -2,6 +2,7 @@
 from tinygen.nn.module import Module, Parameter  # noqa: F401
 from tinygen.nn import functional  # noqa: F401
 from tinygen.nn.layers.activation import *  # noqa: F401,F403
+from tinygen.nn.layers.causal_conv import CausalConv2d  # noqa: F401
 from tinygen.nn.layers.container import *  # noqa: F401,F403
 from tinygen.nn.layers.conv import *  # noqa: F401,F403
 from tinygen.nn.layers.dropout import *  # noqa: F401,F403
