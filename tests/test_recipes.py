@@ -486,6 +486,49 @@ def test_conv_vae_elbo_is_reconstruction_plus_kl_and_training_lowers_it(tmp_path
     assert last < first - 100
 
 
+def _autoregressive_conv_vae():
+    tinygen.manual_seed(3)
+    vae = ConvVAE(latent_dim=3, channels=4, hidden=16, autoregressive=True).to(tinygen.float64)
+    with tinygen.no_grad():  # a context that matters: weights of the size training gives them
+        vae.context.weight.mul_(8.0)
+    return vae
+
+
+def test_the_autoregressive_conv_vae_adds_a_causal_context_to_its_decoder():
+    """logits(z, x) = decoder(z) + context(x), context a 5x5 CausalConv2d: pixel i's logit moves with the
+    pixels before it and with no other pixel of x."""
+    vae = _autoregressive_conv_vae()
+    assert isinstance(vae.context, nn.CausalConv2d) and vae.context.kernel_size == (5, 5)
+    assert ConvVAE().context is None
+    z, x = tinygen.randn(2, 3, dtype=tinygen.float64), tinygen.rand(2, 1, 28, 28, dtype=tinygen.float64)
+    np.testing.assert_allclose(host(vae.logits(z, x)), host(vae.decoder(z) + vae.context(x)), rtol=1e-12)
+    after = host(x).copy()
+    after[:, :, 10, 12:] = after[:, :, 11:] = 0.5  # pixel (10, 12) and every pixel after it
+    moved = host(vae.logits(z, tinygen.tensor(after))) != host(vae.logits(z, x))
+    assert not moved[:, :, 10, 12].any() and moved[:, :, 10, 13].all() and not moved[:, :, :9].any()
+    with pytest.raises(TypeError, match=r"^ConvVAE: autoregressive must be True or False, got 'yes'$"):
+        ConvVAE(autoregressive="yes")
+
+
+def test_the_autoregressive_conv_vae_draws_pixel_by_pixel_the_image_its_logits_describe():
+    """decode(z) draws x in raster order, each pixel its Bernoulli mean given z and the pixels before it. The
+    readable form (a whole ``logits(z, x)`` per pixel, 784 of them) gives the same logits as the fast window-by-
+    window loop, and the drawn image is the fixed point x = sigmoid(logits(z, x)). No graph is built."""
+    vae = _autoregressive_conv_vae()
+    z = tinygen.randn(2, 3, dtype=tinygen.float64, requires_grad=True)
+    logits = vae.decode(z)
+    assert logits.shape == (2, 1, 28, 28) and not logits.requires_grad
+    with tinygen.no_grad():
+        image = tinygen.zeros(2, 1, 28, 28, dtype=tinygen.float64)
+        for row in range(28):
+            for column in range(28):
+                image[:, :, row, column] = vae.logits(z, image).sigmoid()[:, :, row, column]
+        readable = vae.logits(z, image)
+        np.testing.assert_allclose(host(logits), host(readable), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(host(vae.logits(z, logits.sigmoid())), host(logits), rtol=1e-10, atol=1e-12)
+        assert np.abs(host(logits) - host(vae.decoder(z))).max() > 1.0  # the context moved the logits
+
+
 @pytest.mark.slow
 def test_train_conv_vae_writes_its_pictures(tmp_path):
     history = train(quiet(model="conv-vae", epochs=1, subset=64, batch_size=32, latent_dim=2, out=str(tmp_path)),
