@@ -253,7 +253,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def convolution(name, input, weight, bias, stride, padding, dilation, groups):
     """``conv2d`` with ``name`` (an op or layer) in its error messages; the checked entry point layers use."""
-    input, unbatched = _check_operands(name, input, weight, bias, groups, transposed=False)
+    input, unbatched = check_operands(name, input, weight, bias, groups, transposed=False)
     if isinstance(padding, str):
         input, padding = _string_padding(name, input, weight, stride, padding, dilation)
     geometry = WindowGeometry(
@@ -273,7 +273,7 @@ def convolution(name, input, weight, bias, stride, padding, dilation, groups):
 
 def transposed_convolution(name, input, weight, bias, stride, padding, output_padding, groups, dilation):
     """``conv_transpose2d`` with ``name`` (an op or layer) in its error messages."""
-    input, unbatched = _check_operands(name, input, weight, bias, groups, transposed=True)
+    input, unbatched = check_operands(name, input, weight, bias, groups, transposed=True)
     geometry = WindowGeometry(
         weight.shape[2:], as_pair(name, "stride", stride, 1), as_pair(name, "padding", padding, 0),
         as_pair(name, "dilation", dilation, 1),
@@ -297,7 +297,7 @@ def transposed_convolution(name, input, weight, bias, stride, padding, output_pa
     return squeeze(y, 0) if unbatched else y
 
 
-def _check_operands(name, input, weight, bias, groups, transposed):
+def check_operands(name, input, weight, bias, groups, transposed):
     """Types, dims, dtypes and channel counts; returns the input as 4-D and whether it was unbatched (3-D)."""
     checks.require_tensor(name, input)
     checks.require_tensor(name, weight, "weight")
