@@ -156,12 +156,13 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
 
 def _checkpoint_of_an_older_default(path, model, **saved):
     """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay``,
-    ``average_decay``, ``augment_shift``, ``activation`` and ``critic_norm`` were settings: ``saved`` are the
-    settings that run had (then the defaults), and its config names none of the six."""
+    ``average_decay``, ``augment_shift``, ``activation``, ``critic_norm`` and ``decoder`` were settings: ``saved``
+    are the settings that run had (then the defaults), and its config names none of the seven."""
     config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
     save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
     checkpoint = load(str(path))
-    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift", "activation", "critic_norm"):
+    for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift", "activation", "critic_norm",
+                 "decoder"):
         del checkpoint["config"][name]
     save(checkpoint, str(path))
 
@@ -299,6 +300,45 @@ def test_a_wgan_gp_checkpoint_from_before_the_critic_norm_setting_has_a_critic_w
     assert main(options + ["--critic-norm", "none", "--average-decay", "0.999"]) == 0
     resumed = load(str(path))
     assert resumed["epochs_done"] == 2 and resumed["config"]["critic_norm"] == "none"
+
+
+def test_the_decoder_is_a_checked_setting_of_the_conv_vae(tmp_path, capsys):
+    """An autoregressive decoder for the default conv VAE, a plain one as an option; the other families have no
+    such setting. The setting builds the network: "plain" has no context and two parameters fewer."""
+    assert [quiet(model="conv-vae").decoder, quiet(model="vae").decoder, quiet(model="dcgan").decoder] == [
+        "autoregressive", None, None]
+    autoregressive = build_recipe(quiet(model="conv-vae", latent_dim=4, out=str(tmp_path))).vae
+    plain = build_recipe(quiet(model="conv-vae", latent_dim=4, decoder="plain", out=str(tmp_path))).vae
+    assert isinstance(autoregressive.context, nn.CausalConv2d) and plain.context is None
+    assert len(list(autoregressive.parameters())) == len(list(plain.parameters())) + 2
+    for bad in ("pixelcnn", "Plain", "", 1):  # None is not among them: it means the recipe's default
+        with pytest.raises(ValueError, match=rf"^decoder must be one of 'plain', 'autoregressive', got {bad!r}$"):
+            quiet(model="conv-vae", decoder=bad)
+    with pytest.raises(ValueError, match=r"^decoder is a setting of conv-vae only, not of vae \(got 'plain'\)$"):
+        quiet(model="vae", decoder="plain")
+    for options in (["conv-vae", "--decoder", "pixelcnn"], ["vae", "--decoder", "plain"]):
+        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "decoder" in error
+
+
+@pytest.mark.slow
+def test_a_conv_vae_checkpoint_from_before_the_decoder_setting_has_a_plain_decoder(tmp_path, capsys):
+    """Every conv VAE's decoder was plain before ``decoder`` was a setting (and its lr constant, its digits
+    unshifted): such a checkpoint samples, and a resume under today's default is refused by name, not run with a
+    network of other parameters; given its settings back, it resumes."""
+    path = tmp_path / "checkpoint.npz"
+    _checkpoint_of_an_older_default(path, "conv-vae", decoder="plain", lr_decay=0.0, augment_shift=0, latent_dim=4,
+                                    batch_size=8)
+    config = TrainConfig.from_dict(load(str(path))["config"])
+    assert config.decoder == "plain" and build_recipe(config).vae.context is None
+    options = ["train", "conv-vae", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
+               "--out", str(tmp_path), "--no-progress", "--resume"]
+    error = _samples_but_resumes_only_as_it_was(path, options, capsys)
+    assert "decoder 'autoregressive' here, 'plain' in the checkpoint" in error
+    assert main(options + ["--decoder", "plain", "--lr-decay", "0", "--augment-shift", "0"]) == 0
+    resumed = load(str(path))
+    assert resumed["epochs_done"] == 2 and resumed["config"]["decoder"] == "plain"
 
 
 def test_the_learning_rate_decays_linearly_to_zero_over_the_last_fraction_of_the_steps():

@@ -85,6 +85,9 @@ def _add_train(commands):
     parser.add_argument("--critic-norm", metavar="NAME",
                         help="wgan-gp: layer (a layer norm after the critic's second convolution) or none (default: "
                              "the recipe's; layer, none for its seed recipe)")
+    parser.add_argument("--decoder", metavar="NAME",
+                        help="conv-vae: autoregressive (each pixel's logit also reads the pixels before it) or plain "
+                             "(default: autoregressive)")
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -150,6 +153,7 @@ def run_train(args):
         recipe=args.recipe, overwrite=args.overwrite, lr_decay=args.lr_decay,
         discriminator_features=args.discriminator_features, average_decay=args.average_decay,
         augment_shift=args.augment_shift, activation=args.activation, critic_norm=args.critic_norm,
+        decoder=args.decoder,
     )
     epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
     print(f"tinygen {tinygen.__version__}: training {config.model} for {epochs} on {config.device}, "

@@ -32,8 +32,10 @@ class VAERecipe(Recipe):
     def __init__(self, config):
         super().__init__(config)
         network = ARCHITECTURES[config.model, config.recipe]
-        activation = {} if config.activation is None else {"activation": config.activation}  # the MLP VAE's setting
-        self.vae = network(latent_dim=config.latent_dim, **activation).to(config.device)
+        options = {} if config.activation is None else {"activation": config.activation}  # the MLP VAE's setting
+        if config.decoder is not None:  # the conv VAE's
+            options["autoregressive"] = config.decoder == "autoregressive"
+        self.vae = network(latent_dim=config.latent_dim, **options).to(config.device)
         self.optimizer = self.adam(self.vae)
 
     def networks(self):
