@@ -239,6 +239,23 @@ def test_a_vae_checkpoint_from_before_the_decay_setting_kept_a_constant_learning
     assert [load(str(path))["config"][name] for name in ("augment_shift", "activation")] == [0, "relu"]
 
 
+def _a_named_choice_is_checked(name, family, choices, bad_values, other_family, tmp_path, capsys):
+    """What a setting that names one of ``choices`` must refuse, each in one line: a name it does not know, the
+    setting given to a family that does not have it, and both from the command line (exit status 2)."""
+    listed = ", ".join(map(repr, choices))
+    for bad in bad_values:
+        with pytest.raises(ValueError, match=rf"^{name} must be one of {listed}, got {bad!r}$"):
+            quiet(model=family, **{name: bad})
+    with pytest.raises(ValueError, match=rf"^{name} is a setting of {family} only, not of {other_family} "
+                                         rf"\(got {choices[0]!r}\)$"):
+        quiet(model=other_family, **{name: choices[0]})
+    flag = "--" + name.replace("_", "-")
+    for options in ([family, flag, bad_values[0]], [other_family, flag, choices[0]]):
+        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and name in error
+
+
 def test_the_activation_is_a_checked_setting_of_the_mlp_vae(tmp_path, capsys):
     """SiLU hidden layers for the default MLP VAE, ReLU for its seed recipe (and as an option); the other families
     have no such setting. The setting builds the network: a ReLU VAE and a SiLU VAE differ only in those layers."""
@@ -247,17 +264,10 @@ def test_the_activation_is_a_checked_setting_of_the_mlp_vae(tmp_path, capsys):
     for activation, layer in (("silu", nn.SiLU), ("relu", nn.ReLU)):
         network = build_recipe(quiet(model="vae", latent_dim=4, activation=activation, out=str(tmp_path))).vae
         assert _hidden_activations(network) == [layer, layer]
-    for bad in ("tanh", "ReLU", "", 1):
-        with pytest.raises(ValueError, match=rf"^activation must be one of 'relu', 'silu', got {bad!r}$"):
-            quiet(model="vae", activation=bad)
-    with pytest.raises(ValueError, match=r"^activation is a setting of vae only, not of conv-vae \(got 'silu'\)$"):
-        quiet(model="conv-vae", activation="silu")
+    _a_named_choice_is_checked("activation", "vae", ("relu", "silu"), ("tanh", "ReLU", "", 1), "conv-vae", tmp_path,
+                               capsys)
     with pytest.raises(ValueError, match=r"^VAE: activation must be one of 'relu', 'silu', got 'tanh'$"):
         VAE(activation="tanh")
-    for options in (["vae", "--activation", "tanh"], ["gan", "--activation", "silu"]):
-        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
-        error = capsys.readouterr().err
-        assert error.count("\n") == 1 and "activation" in error
 
 
 def _layer_norms(network):
@@ -273,15 +283,9 @@ def test_the_critic_norm_is_a_checked_setting_of_wgan_gp(tmp_path, capsys):
     plain = build_recipe(quiet(model="wgan-gp", latent_dim=4, critic_norm="none", out=str(tmp_path))).critic
     assert [tuple(norm.normalized_shape) for norm in _layer_norms(layered)] == [(128, 7, 7)]
     assert _layer_norms(plain) == [] and len(list(layered.parameters())) == len(list(plain.parameters())) + 2
-    for bad in ("batch", "Layer", "", 1):  # None is not among them: it means the recipe's default
-        with pytest.raises(ValueError, match=rf"^critic_norm must be one of 'none', 'layer', got {bad!r}$"):
-            quiet(model="wgan-gp", critic_norm=bad)
-    with pytest.raises(ValueError, match=r"^critic_norm is a setting of wgan-gp only, not of dcgan \(got 'layer'\)$"):
-        quiet(model="dcgan", critic_norm="layer")
-    for options in (["wgan-gp", "--critic-norm", "batch"], ["gan", "--critic-norm", "layer"]):
-        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
-        error = capsys.readouterr().err
-        assert error.count("\n") == 1 and "critic_norm" in error
+    # (None is not a bad value: it means the recipe's default)
+    _a_named_choice_is_checked("critic_norm", "wgan-gp", ("none", "layer"), ("batch", "Layer", "", 1), "dcgan",
+                               tmp_path, capsys)
 
 
 @pytest.mark.slow
@@ -311,15 +315,8 @@ def test_the_decoder_is_a_checked_setting_of_the_conv_vae(tmp_path, capsys):
     plain = build_recipe(quiet(model="conv-vae", latent_dim=4, decoder="plain", out=str(tmp_path))).vae
     assert isinstance(autoregressive.context, nn.CausalConv2d) and plain.context is None
     assert len(list(autoregressive.parameters())) == len(list(plain.parameters())) + 2
-    for bad in ("pixelcnn", "Plain", "", 1):  # None is not among them: it means the recipe's default
-        with pytest.raises(ValueError, match=rf"^decoder must be one of 'plain', 'autoregressive', got {bad!r}$"):
-            quiet(model="conv-vae", decoder=bad)
-    with pytest.raises(ValueError, match=r"^decoder is a setting of conv-vae only, not of vae \(got 'plain'\)$"):
-        quiet(model="vae", decoder="plain")
-    for options in (["conv-vae", "--decoder", "pixelcnn"], ["vae", "--decoder", "plain"]):
-        assert main(["train", *options, "--out", str(tmp_path), "--no-progress"]) == 2
-        error = capsys.readouterr().err
-        assert error.count("\n") == 1 and "decoder" in error
+    _a_named_choice_is_checked("decoder", "conv-vae", ("plain", "autoregressive"), ("pixelcnn", "Plain", "", 1), "vae",
+                               tmp_path, capsys)
 
 
 @pytest.mark.slow
