@@ -92,7 +92,8 @@ class VAE(GaussianVAE):
 
 
 class ConvVAE(GaussianVAE):
-    """The convolutional VAE: two stride-2 convolutions down (28 -> 14 -> 7), two transposed ones up."""
+    """The convolutional VAE: two stride-2 convolutions down (28 -> 14 -> 7), two transposed ones up; with
+    ``autoregressive``, a 5x5 causal ``context`` of the pixels before each pixel added to its logit."""
 
     def __init__(self, latent_dim=16, channels=32, hidden=256, logvar_range=None, autoregressive=False):
         super().__init__(latent_dim, logvar_range)

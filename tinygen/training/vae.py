@@ -3,7 +3,8 @@ Welling 2014).
 
 Loss per image = reconstruction (Bernoulli NLL of the pixels in [0, 1], summed over pixels)
                + beta * KL(q(z|x) || N(0, I)) (summed over latent dims), averaged over the batch:
-this is -ELBO in nats per image.
+this is -ELBO in nats per image. The conv VAE's default decoder is autoregressive (``decoder``, see
+``models.ConvVAE``): the reconstruction term is then the NLL of each pixel given z and the pixels before it.
 
 With ``augment_shift`` s > 0 each training image is, with probability 1/2, moved by its own (dy, dx) with
 |dy|, |dx| <= s (``tinygen.nn.augment.translate``, background filled in) and the loss is that of the moved image:
