@@ -311,3 +311,91 @@ def test_grad_of_a_non_leaf_target_runs_no_backward_beyond_it():
     assert gh.tolist() == [4.0, 8.0] and calls == []
     (gx,) = tinygen.grad((h * h).sum(), [x])
     assert gx.tolist() == [8.0, 16.0] and calls == [1]
+
+
+# --- backward(inputs=...) ---------------------------------------------------------------------------------------
+
+def test_backward_into_given_inputs_only_accumulates_their_grad():
+    """``backward(inputs=[x])`` accumulates dL/dx into ``x.grad`` (again on a second call) and leaves every other
+    tensor's ``.grad`` alone; the values are ``grad()``'s. ``inputs`` may be one Tensor."""
+    x, w, b = random_tensor((3, 2), seed=40), random_tensor((2, 2), seed=41), random_tensor((2,), seed=42)
+    upstream = random_tensor((3, 2), seed=43, requires_grad=False)
+    y = (x @ w + b).tanh()
+    expected = tinygen.grad(y, [x, w], upstream, retain_graph=True)
+    y.backward(upstream, retain_graph=True, inputs=[x, w])
+    assert_close(x.grad, host(expected[0]))
+    assert_close(w.grad, host(expected[1]))
+    assert b.grad is None
+    tinygen.autograd.backward([y], [upstream], inputs=x)
+    assert_close(x.grad, 2 * host(expected[0]))
+    assert_close(w.grad, host(expected[1])) and b.grad is None
+
+
+def test_backward_into_inputs_runs_only_the_nodes_that_lead_to_them():
+    """A node from which no input can be reached does not run its backward: the work is only what the inputs'
+    gradients need (a WGAN-GP critic step need not differentiate the penalty's interpolated images)."""
+    calls = []
+
+    class Twice(tinygen.autograd.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, g):
+            calls.append(1)
+            return g * 2
+
+    x, w = tinygen.tensor([1.0, 2.0], requires_grad=True), tinygen.tensor([3.0, 4.0], requires_grad=True)
+    loss = (Twice()(x) * w).sum()
+    loss.backward(inputs=[w], retain_graph=True)
+    assert w.grad.tolist() == [2.0, 4.0] and x.grad is None and calls == []
+    loss.backward()
+    assert x.grad.tolist() == [6.0, 8.0] and w.grad.tolist() == [4.0, 8.0] and calls == [1]
+
+
+def test_backward_into_a_non_leaf_or_an_unused_input():
+    """A non-leaf input gets its ``.grad`` (and the leaves behind it do not); an input the output does not depend
+    on keeps its ``.grad``, as in PyTorch."""
+    x, unused = random_tensor((3,), seed=44), random_tensor((3,), seed=45)
+    h = x * 3.0
+    (h * h).sum().backward(inputs=[h, unused])
+    assert_close(h.grad, 2 * 3.0 * host(x))
+    assert x.grad is None and unused.grad is None
+
+
+def test_backward_into_inputs_with_create_graph_can_be_differentiated_again():
+    a = random_tensor((4,), seed=46)
+    (a ** 3).sum().backward(inputs=[a], create_graph=True)
+    assert a.grad.requires_grad
+    assert_close(a.grad, 3 * host(a) ** 2)
+    (second,) = tinygen.grad(a.grad.sum(), [a])
+    assert_close(second, 6 * host(a))
+
+
+@pytest.mark.parametrize("inputs, error, message", [
+    ([], RuntimeError, r"^backward: inputs is empty; name the tensors whose \.grad to accumulate into"),
+    ([(1.0,)], TypeError, r"^backward: expected Tensors, got tuple$"),
+    (["x"], TypeError, r"^backward: expected Tensors, got str$"),
+    ("constant", RuntimeError, r"^backward: input 0 \(shape \(3,\)\) does not require grad$"),
+])
+def test_bad_backward_inputs_are_one_line_errors(inputs, error, message):
+    x = random_tensor((3,), seed=47)
+    if inputs == "constant":
+        inputs = [tinygen.ones(3)]
+    with pytest.raises(error, match=message):
+        (x * 2).sum().backward(inputs=inputs)
+    assert x.grad is None
+
+
+def test_backward_into_inputs_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch_oracle import to_torch
+
+    x, w, b = random_tensor((4, 3), seed=48), random_tensor((3, 2), seed=49), random_tensor((2,), seed=50)
+    h = x @ w
+    ((h + b).sigmoid() ** 2).sum().backward(inputs=[w, h])
+    tx, tw, tb = (to_torch(t, requires_grad=True) for t in (x, w, b))
+    th = tx @ tw
+    ((th + tb).sigmoid() ** 2).sum().backward(inputs=[tw, th])
+    assert_close(w.grad, tw.grad.numpy())
+    assert_close(h.grad, th.grad.numpy())
+    assert x.grad is None and b.grad is None and tx.grad is None and tb.grad is None

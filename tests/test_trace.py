@@ -251,3 +251,18 @@ def test_the_leaves_of_a_pass_are_where_its_gradients_went():
     with trace() as t:
         z.backward()
     assert [leaf for leaf, _, _ in t.leaves] == [x] and w.grad is None
+
+
+def test_a_backward_into_given_inputs_is_a_backward_pass_that_lands_only_in_them():
+    """``backward(inputs=[w])`` is traced as a "backward" pass (it adds to ``.grad``) whose leaves are its inputs,
+    marked as added onto an existing ``.grad`` on the second call; only the nodes leading to them are visited."""
+    x, w = tinygen.tensor([1.0, 2.0], requires_grad=True), tinygen.tensor([3.0, 4.0], requires_grad=True)
+    loss = ((x * 2) * w).sum()
+    with trace() as t:
+        loss.backward(inputs=[w], retain_graph=True)
+        loss.backward(inputs=[w])
+    first, second = t.passes
+    assert (first.kind, second.kind) == ("backward", "backward")
+    assert [(leaf, summary.values, onto) for leaf, summary, onto in first.leaves] == [(w, [2.0, 4.0], False)]
+    assert [(leaf, onto) for leaf, _, onto in second.leaves] == [(w, True)]
+    assert [visit.name for visit in first.visits] == ["Sum", "Mul"] and x.grad is None

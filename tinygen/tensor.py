@@ -197,15 +197,16 @@ class Tensor:
         return self.to(dtype=other.dtype)
 
     # --- autograd ------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad (only into the ``.grad``
+        of ``inputs``, a Tensor or a sequence of them, when given).
 
         ``gradient`` is dL/d(self); it may be left out only for a one-element tensor (it is then 1).
         The graph's saved values are freed afterwards unless ``retain_graph=True``.
         """
         from tinygen.autograd import backward
 
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def detach(self):
         """The same values (shared memory) cut out of the graph: a leaf that does not require grad. It shares the

@@ -1,6 +1,7 @@
 """The two entry points of reverse mode, with PyTorch's signatures.
 
-``backward(y)``        accumulates dy/dx into ``x.grad`` for every leaf x that requires grad.
+``backward(y)``        accumulates dy/dx into ``x.grad`` for every leaf x that requires grad (``inputs=[x1, x2]``:
+                       into those tensors' ``.grad`` only, running only the nodes that lead to them).
 ``grad(y, [x1, x2])``  returns (dy/dx1, dy/dx2) and touches no ``.grad``; with ``create_graph=True`` the
                        results are part of a new graph, so they can be differentiated again (gradient penalty).
 Tests: tests/test_autograd.py.
@@ -79,12 +80,33 @@ def _walk(*args, **kwargs):
         raise
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``.
+
+    With ``inputs`` (a Tensor or a sequence of them, each requiring grad), only their ``.grad`` is accumulated (a
+    non-leaf input's too) and every other tensor is left alone; nodes that lead to no input do not run, so the
+    walk does only the work those gradients need. An input the tensors do not depend on keeps its ``.grad``.
+    """
     outputs = _as_list(tensors, "backward")
     gradients = _as_list(grad_tensors, "backward")
+    targets = _backward_inputs(inputs)
     roots = _root_gradients("backward", outputs, gradients)
-    _walk(outputs, roots, create_graph if retain_graph is None else retain_graph, create_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    _walk(outputs, roots, retain_graph, create_graph, targets=targets, accumulate=targets is not None)
+
+
+def _backward_inputs(inputs):
+    """``backward``'s ``inputs`` as a list (``None`` when not given): non-empty, and each requiring grad."""
+    targets = _as_list(inputs, "backward")
+    if targets is None:
+        return None
+    if not targets:
+        raise RuntimeError("backward: inputs is empty; name the tensors whose .grad to accumulate into, or leave "
+                           "inputs out for every leaf")
+    for position, tensor in enumerate(targets):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"backward: input {position} (shape {tensor.shape}) does not require grad")
+    return targets
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -15,8 +15,9 @@ else is a named helper the loop calls, defined below it in the order it is calle
 targets (``_GradTargets``), ``autograd.trace()`` (``_begin_trace``; the tracer's lines are skippable),
 ``retain_grad()`` (``_hand_out``), freed graphs and anomaly mode (``_call_backward``), the checks of what a backward
 returned (``_check_input_grads``: the count, type and device (messages in tinygen/autograd/checks.py), shape, dtype,
-anomaly mode's finiteness; per-node checks and observers are called right after it, one line each), and
-``release``, which frees what the forward saved. docs/reverse-mode.md walks through the loop.
+anomaly mode's finiteness; per-node checks and observers are called right after it, one line each),
+``release``, which frees what the forward saved, and ``_deliver``, which hands the gradients to ``.grad`` or to
+``grad()``. docs/reverse-mode.md walks through the loop.
 Tests: tests/test_autograd.py (tests/test_custom_function_errors.py for the checks, tests/test_trace.py for the
 trace).
 """
@@ -28,16 +29,18 @@ from tinygen.autograd.trace import _Tracing
 from tinygen.tensor import Tensor
 
 
-def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None):
+def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None, accumulate=False):
     """Backpropagate ``output_grads`` from ``outputs``.
 
-    With ``targets`` (a list of Tensors), return their gradients as a list (``None`` where unreachable) and
-    leave every ``.grad`` alone. Without, accumulate into the ``.grad`` of every leaf that requires grad.
+    With ``targets`` (a list of Tensors), only the nodes that lead to a target run, and the targets' gradients are
+    returned as a list (``None`` where unreachable), every ``.grad`` left alone; with ``accumulate`` too, they are
+    accumulated into the targets' own ``.grad`` instead (``backward(inputs=...)``). Without ``targets``, into the
+    ``.grad`` of every leaf that requires grad.
     """
     grads = _seed(outputs, output_grads)  # dL/d(a node's output) or dL/d(a leaf), summed as contributions arrive
     order = topological_order([root for root in grads if isinstance(root, Function)])
     wanted = None if targets is None else _GradTargets(targets, order)
-    tracer = _begin_trace(outputs, output_grads, create_graph, targets)  # None unless inside autograd.trace()
+    tracer = _begin_trace(outputs, output_grads, create_graph, targets, accumulate)  # None unless in autograd.trace()
     with set_grad_enabled(create_graph):  # the backward pass is itself recorded only when asked to
         for node in order:
             grad = grads.pop(node, None)
@@ -57,10 +60,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None
                 tracer.visited(node, grad, input_grads)
     if tracer is not None:
         tracer.end_pass(grads, wanted)
-    if wanted is not None:
-        return wanted.gradients(grads)
-    _accumulate_into_leaves(grads, create_graph)  # what is left in grads: the leaves' gradients
-    return None
+    return _deliver(grads, wanted, accumulate, create_graph)  # what is left in grads: the leaves' gradients
 
 
 def topological_order(roots):
@@ -132,12 +132,14 @@ def _nodes_leading_to(order, targets):
     return useful
 
 
-def _begin_trace(outputs, output_grads, create_graph, targets):
-    """The trace recording this walk (``autograd.trace()``, tinygen/autograd/trace.py), told that it begins; ``None``
-    when no trace is active, and then the walk does nothing else for tracing (one ``is not None`` per node)."""
+def _begin_trace(outputs, output_grads, create_graph, targets, accumulate):
+    """The trace recording this walk (``autograd.trace()``, tinygen/autograd/trace.py), told that it begins and of
+    which kind it is ("backward": into ``.grad``; "grad": returned); ``None`` when no trace is active, and then the
+    walk does nothing else for tracing (one ``is not None`` per node)."""
     tracer = _Tracing.active
     if tracer is not None:
-        tracer.begin_pass(outputs, output_grads, create_graph, targets)
+        kind = "grad" if targets is not None and not accumulate else "backward"
+        tracer.begin_pass(outputs, output_grads, create_graph, kind)
     return tracer
 
 
@@ -202,8 +204,23 @@ def _check_input_grads(node, input_grads):
             check_finite(node.backend.xp, grad.array, node.name, "backward", site_of(node))
 
 
+def _deliver(leaf_grads, wanted, accumulate, create_graph):
+    """Where the walk's gradients go: into every leaf's ``.grad`` (``backward()``), returned for ``grad()``'s targets,
+    or into those targets' own ``.grad`` (``backward(inputs=...)``, ``accumulate``). Returns ``grad()``'s list."""
+    if wanted is None:
+        _accumulate_into_leaves(leaf_grads, create_graph)
+        return None
+    gradients = wanted.gradients(leaf_grads)
+    if not accumulate:
+        return gradients
+    landed = {target: grad for target, grad in zip(wanted.targets, gradients) if grad is not None}
+    _accumulate_into_leaves(landed, create_graph)
+    return None
+
+
 def _accumulate_into_leaves(leaf_grads, create_graph):
-    """``leaf.grad += g``. A fresh ``.grad`` never shares memory with another tensor (so in-place edits are safe)."""
+    """``leaf.grad += g`` (for ``backward(inputs=...)``, a non-leaf input's ``.grad`` too). A fresh ``.grad`` never
+    shares memory with another tensor (so in-place edits are safe)."""
     seen = set()
     for leaf, grad in leaf_grads.items():
         if not leaf.requires_grad:

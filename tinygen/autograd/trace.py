@@ -107,15 +107,15 @@ class BackwardPass:
 
     def finished(self, leaf_grads, wanted=None):
         """Record where the walk's gradients went: for ``backward()``, each leaf whose ``.grad`` takes one (a leaf
-        that stopped requiring grad is skipped, as the engine skips it); for ``grad()``, each target and the
-        gradient returned for it (a non-leaf target's too)."""
+        that stopped requiring grad is skipped, as the engine skips it); for ``grad()`` and ``backward(inputs=...)``,
+        each target and the gradient it gets (a non-leaf target's too)."""
         if wanted is not None:
             landed = [(target, grad) for target, grad in zip(wanted.targets, wanted.gradients(leaf_grads))
                       if grad is not None]
         else:
             landed = [(leaf, grad) for leaf, grad in leaf_grads.items() if leaf.requires_grad]
         for leaf, grad in landed:
-            onto_existing = wanted is None and leaf.grad is not None
+            onto_existing = self.kind == "backward" and leaf.grad is not None
             self.leaves.append((leaf, GradientSummary(grad, self._keep), onto_existing))
         self.complete = True
 
@@ -140,8 +140,7 @@ class Trace:
         self._open = []  # walks begun and not yet finished, innermost last (a backward may run inside one)
 
     # --- the engine's hooks (called only while this trace is active) --------------------------------
-    def begin_pass(self, outputs, seeds, create_graph, targets):
-        kind = "backward" if targets is None else "grad"
+    def begin_pass(self, outputs, seeds, create_graph, kind):
         walk = BackwardPass(outputs, seeds, create_graph, kind, self.keep_gradients)
         self.passes.append(walk)
         self._open.append(walk)

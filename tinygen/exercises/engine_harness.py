@@ -8,14 +8,14 @@ along its ``next_edges``, summing where edges meet. The exercise asks for both:
     backward_walk(order, grads, call_backward) -> None    grads: {node or leaf Tensor: gradient}, updated in place
 
 ``student_run_backward(topological_order, backward_walk)`` makes a function with the signature of
-``engine.run_backward(outputs, output_grads, retain_graph, create_graph, targets=None)``; the exercise binds it
-in place of ``tinygen.autograd.engine.run_backward`` (and so of ``tinygen.autograd.api.run_backward``), and the
-student's ``topological_order`` in place of the engine's. Everything that is not the algorithm is done here with
+``engine.run_backward(outputs, output_grads, retain_graph, create_graph, targets=None, accumulate=False)``; the
+exercise binds it in place of ``tinygen.autograd.engine.run_backward`` (and so of
+``tinygen.autograd.api.run_backward``), and the student's ``topological_order`` in place of the engine's. Everything that is not the algorithm is done here with
 the engine's own named helpers, called as ``run_backward`` calls them: the roots' gradients (``_seed``), pruning
 for ``grad()`` (``_GradTargets``), ``autograd.trace()`` (``_begin_trace``), retained gradients and ``grad()``'s
 targets (``_hand_out``), freed graphs and anomaly mode (``_call_backward``), the checks of what a backward
-returned (``_check_input_grads``), freeing the graph (``release``) and accumulating into ``.grad``
-(``_accumulate_into_leaves``), so the student's engine behaves like tinygen's in every other respect. Mistakes
+returned (``_check_input_grads``), freeing the graph (``release``) and handing the gradients to ``.grad`` or
+to ``grad()`` (``_deliver``), so the student's engine behaves like tinygen's in every other respect. Mistakes
 of the student's walk that the engine would never make are stopped with an ``EngineMistake`` that says what
 happened.
 """
@@ -84,13 +84,14 @@ class _Walk:
 def student_run_backward(topological_order, backward_walk):
     """``engine.run_backward`` made of the student's ``topological_order`` and ``backward_walk``."""
 
-    def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None):
+    def run_backward(outputs, output_grads, retain_graph, create_graph, targets=None, accumulate=False):
         seeds = engine._seed(outputs, output_grads)
         order = topological_order([root for root in seeds if isinstance(root, Function)])
         if not isinstance(order, (list, tuple)):
             raise EngineMistake(f"topological_order returned {type(order).__name__}: a list of nodes", "order")
         wanted = None if targets is None else engine._GradTargets(targets, order)
-        walk = _Walk(wanted, retain_graph, engine._begin_trace(outputs, output_grads, create_graph, targets))
+        tracer = engine._begin_trace(outputs, output_grads, create_graph, targets, accumulate)
+        walk = _Walk(wanted, retain_graph, tracer)
         grads = GradientTable(walk.called, seeds)
         with set_grad_enabled(create_graph):  # record the backward pass itself only when asked to
             backward_walk(order, grads, walk.call_backward)
@@ -101,10 +102,7 @@ def student_run_backward(topological_order, backward_walk):
                                 "(pop each node's gradient when you use it)", "stranded")
         leaf_grads = dict(grads)
         if walk.tracer is not None:
-            walk.tracer.end_pass(leaf_grads)
-        if wanted is not None:
-            return wanted.gradients(leaf_grads)
-        engine._accumulate_into_leaves(leaf_grads, create_graph)
-        return None
+            walk.tracer.end_pass(leaf_grads, wanted)
+        return engine._deliver(leaf_grads, wanted, accumulate, create_graph)
 
     return run_backward
