@@ -139,7 +139,7 @@ def test_every_setting_of_a_run_is_checked_on_resume_or_named_as_free_to_change(
     assert fields - free_to_change - checked_by_load_checkpoint == set(RESUME_SETTINGS)
 
 
-@pytest.mark.parametrize("model", ["conv-vae", "dcgan"])
+@pytest.mark.parametrize("model", ["conv-vae", "gan"])
 def test_a_generator_that_returns_the_held_out_digits_scores_a_frechet_distance_of_zero(model, monkeypatch, tmp_path):
     """The judge compares samples (in [-1, 1]) with the held-out digits in that same range, whatever range the
     family trains in (the VAEs' [0, 1]): samples that are the held-out digits score 0 and every class."""
