@@ -292,10 +292,8 @@ def test_forward_sees_needs_input_grad_as_pytorch_ctx_does():
     assert hasattr(recorded, "positive") and not hasattr(unrecorded, "positive")
 
 
-def test_grad_of_a_non_leaf_target_runs_no_backward_beyond_it():
-    """grad(y, [h]) takes h's gradient as the walk passes h's node; the node's own backward (towards x) is not
-    needed and is not run (it was, and its result was thrown away)."""
-    calls = []
+def _doubling_that_counts_its_backward_calls(calls):
+    """A Function node computing 2x whose backward appends to ``calls`` each time it runs."""
 
     class Twice(tinygen.autograd.Function):
         def forward(self, x):
@@ -305,8 +303,15 @@ def test_grad_of_a_non_leaf_target_runs_no_backward_beyond_it():
             calls.append(1)
             return g * 2
 
+    return Twice()
+
+
+def test_grad_of_a_non_leaf_target_runs_no_backward_beyond_it():
+    """grad(y, [h]) takes h's gradient as the walk passes h's node; the node's own backward (towards x) is not
+    needed and is not run (it was, and its result was thrown away)."""
+    calls = []
     x = tinygen.tensor([1.0, 2.0], requires_grad=True)
-    h = Twice()(x)
+    h = _doubling_that_counts_its_backward_calls(calls)(x)
     (gh,) = tinygen.grad((h * h).sum(), [h])
     assert gh.tolist() == [4.0, 8.0] and calls == []
     (gx,) = tinygen.grad((h * h).sum(), [x])
@@ -335,17 +340,8 @@ def test_backward_into_inputs_runs_only_the_nodes_that_lead_to_them():
     """A node from which no input can be reached does not run its backward: the work is only what the inputs'
     gradients need (a WGAN-GP critic step need not differentiate the penalty's interpolated images)."""
     calls = []
-
-    class Twice(tinygen.autograd.Function):
-        def forward(self, x):
-            return x * 2
-
-        def backward(self, g):
-            calls.append(1)
-            return g * 2
-
     x, w = tinygen.tensor([1.0, 2.0], requires_grad=True), tinygen.tensor([3.0, 4.0], requires_grad=True)
-    loss = (Twice()(x) * w).sum()
+    loss = (_doubling_that_counts_its_backward_calls(calls)(x) * w).sum()
     loss.backward(inputs=[w], retain_graph=True)
     assert w.grad.tolist() == [2.0, 4.0] and x.grad is None and calls == []
     loss.backward()

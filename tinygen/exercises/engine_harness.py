@@ -10,14 +10,14 @@ along its ``next_edges``, summing where edges meet. The exercise asks for both:
 ``student_run_backward(topological_order, backward_walk)`` makes a function with the signature of
 ``engine.run_backward(outputs, output_grads, retain_graph, create_graph, targets=None, accumulate=False)``; the
 exercise binds it in place of ``tinygen.autograd.engine.run_backward`` (and so of
-``tinygen.autograd.api.run_backward``), and the student's ``topological_order`` in place of the engine's. Everything that is not the algorithm is done here with
-the engine's own named helpers, called as ``run_backward`` calls them: the roots' gradients (``_seed``), pruning
-for ``grad()`` (``_GradTargets``), ``autograd.trace()`` (``_begin_trace``), retained gradients and ``grad()``'s
-targets (``_hand_out``), freed graphs and anomaly mode (``_call_backward``), the checks of what a backward
-returned (``_check_input_grads``), freeing the graph (``release``) and handing the gradients to ``.grad`` or
-to ``grad()`` (``_deliver``), so the student's engine behaves like tinygen's in every other respect. Mistakes
-of the student's walk that the engine would never make are stopped with an ``EngineMistake`` that says what
-happened.
+``tinygen.autograd.api.run_backward``), and the student's ``topological_order`` in place of the engine's. Everything
+that is not the algorithm is done here with the engine's own named helpers, called as ``run_backward`` calls them:
+the roots' gradients (``_seed``), pruning for ``grad()`` (``_GradTargets``), ``autograd.trace()``
+(``_begin_trace``), retained gradients and ``grad()``'s targets (``_hand_out``), freed graphs and anomaly mode
+(``_call_backward``), the checks of what a backward returned (``_check_input_grads``), freeing the graph
+(``release``) and handing the gradients to ``.grad`` or to ``grad()`` (``_deliver``), so the student's engine
+behaves like tinygen's in every other respect. Mistakes of the student's walk that the engine would never make are
+stopped with an ``EngineMistake`` that says what happened.
 """
 from tinygen.autograd import engine
 from tinygen.autograd.function import Function
