@@ -371,6 +371,8 @@ def test_backward_into_inputs_with_create_graph_can_be_differentiated_again():
     ([], RuntimeError, r"^backward: inputs is empty; name the tensors whose \.grad to accumulate into"),
     ([(1.0,)], TypeError, r"^backward: expected Tensors, got tuple$"),
     (["x"], TypeError, r"^backward: expected Tensors, got str$"),
+    ("x", TypeError, r"^backward: expected a Tensor or a sequence of Tensors, got str$"),
+    (3, TypeError, r"^backward: expected a Tensor or a sequence of Tensors, got int$"),
     ("constant", RuntimeError, r"^backward: input 0 \(shape \(3,\)\) does not require grad$"),
 ])
 def test_bad_backward_inputs_are_one_line_errors(inputs, error, message):
@@ -395,3 +397,15 @@ def test_backward_into_inputs_matches_pytorch():
     assert_close(w.grad, tw.grad.numpy())
     assert_close(h.grad, th.grad.numpy())
     assert x.grad is None and b.grad is None and tx.grad is None and tb.grad is None
+
+
+def test_inputs_may_be_any_iterable_of_tensors_as_model_parameters_are():
+    """PyTorch scripts pass ``model.parameters()``, a generator, to ``grad`` and to ``backward(inputs=...)``."""
+    layer = tinygen.nn.Linear(2, 1, dtype=tinygen.float64)
+    x = random_tensor((3, 2), seed=51, requires_grad=False)
+    expected = tinygen.grad(layer(x).sum(), list(layer.parameters()))
+    got = tinygen.grad(layer(x).sum(), layer.parameters())
+    layer(x).sum().backward(inputs=layer.parameters())
+    for want, gradient, parameter in zip(expected, got, layer.parameters()):
+        assert_close(gradient, host(want))
+        assert_close(parameter.grad, host(want))

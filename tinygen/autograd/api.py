@@ -14,11 +14,12 @@ from tinygen.tensor import Tensor
 
 
 def _as_list(value, name):
+    """A Tensor, or any iterable of them (``model.parameters()``, a generator, as PyTorch takes), as a list."""
     if isinstance(value, Tensor):
         return [value]
     if value is None:
         return None
-    if not isinstance(value, (list, tuple)):
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(f"{name}: expected a Tensor or a sequence of Tensors, got {type(value).__name__}")
     items = list(value)
     for item in items:
