@@ -130,13 +130,15 @@ def test_an_unbatched_image_is_one_of_a_batch(channels):
     ("channels", r"expects \d input channels, but the input of shape \(2, \d, 6, 6\) has \d"),
     ("dims", r"expected a 4-D input \(N, C, H, W\) or a 3-D unbatched one \(C, H, W\), got shape \(6, 6\)"),
     ("dtype", r"input, weight and bias must share one floating-point dtype, got input float32, weight float64"),
+    ("device", r"expected all tensors on one device, got 'strict' and 'cpu'"),
 ])
 def test_a_bad_input_is_a_one_line_error_naming_the_layer(channels, wrong, message):
     layer = _layer(*channels, 3)
     x = {"channels": tinygen.zeros(2, channels[0] + 1, 6, 6, dtype=tinygen.float64),
          "dims": tinygen.zeros(6, 6, dtype=tinygen.float64),
-         "dtype": tinygen.zeros(2, channels[0], 6, 6)}[wrong]
-    with pytest.raises((ValueError, TypeError), match=r"^CausalConv2d\(.*\): .*" + message) as raised:
+         "dtype": tinygen.zeros(2, channels[0], 6, 6),
+         "device": tinygen.zeros(2, channels[0], 6, 6, dtype=tinygen.float64, device="strict")}[wrong]
+    with pytest.raises((ValueError, TypeError, RuntimeError), match=r"^CausalConv2d\(.*\): .*" + message) as raised:
         layer(x)
     assert "\n" not in str(raised.value)
 
