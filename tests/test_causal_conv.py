@@ -133,10 +133,10 @@ def test_an_unbatched_image_is_one_of_a_batch(channels):
     ("device", r"expected all tensors on one device, got 'strict' and 'cpu'"),
 ])
 def test_a_bad_input_is_a_one_line_error_naming_the_layer(channels, wrong, message):
-    layer = _layer(*channels, 3)
-    x = {"channels": tinygen.zeros(2, channels[0] + 1, 6, 6, dtype=tinygen.float64),
-         "dims": tinygen.zeros(6, 6, dtype=tinygen.float64),
-         "dtype": tinygen.zeros(2, channels[0], 6, 6),
+    layer = _layer(*channels, 3).to("cpu")  # the CPU whatever the session's device, so that "strict" is another one
+    x = {"channels": tinygen.zeros(2, channels[0] + 1, 6, 6, dtype=tinygen.float64, device="cpu"),
+         "dims": tinygen.zeros(6, 6, dtype=tinygen.float64, device="cpu"),
+         "dtype": tinygen.zeros(2, channels[0], 6, 6, device="cpu"),
          "device": tinygen.zeros(2, channels[0], 6, 6, dtype=tinygen.float64, device="strict")}[wrong]
     with pytest.raises((ValueError, TypeError, RuntimeError), match=r"^CausalConv2d\(.*\): .*" + message) as raised:
         layer(x)
