@@ -5,13 +5,15 @@ objects fails the exercise with a message that says so; so does rebinding a func
 (or a builtin) that the grader computes with; and grading leaves tinygen exactly as it was."""
 import builtins
 import re
+import sys
+import types
 
 import numpy
 import pytest
 
 import tinygen
 from tinygen.autograd import engine
-from tinygen.exercises import FAIL, PASS, grading
+from tinygen.exercises import FAIL, PASS, grading, honesty
 from tinygen.exercises.catalog import lookup, resolve
 from tinygen.exercises.grading import Tolerance
 from tinygen.losses import vae
@@ -327,3 +329,42 @@ def test_an_answer_whose_arrays_agree_with_anything_is_compared_as_plain_numbers
     assert result.status == FAIL, result
     if tinygen.get_default_device() == "cpu":  # elsewhere NumPy's subclass does not even mix with the arrays
         assert "is wrong at index" in result.message, result
+
+
+CHANGES = {  # what comes between two guards, then rebound by the second guard's "student"
+    "a function added to a module": (arithmetic, "_added", lambda: "tinygen's"),
+    "a number replaced by a function": (arithmetic, "_PYTHON_NUMBERS", lambda: "tinygen's"),
+    "a class added to a module": (arithmetic, "_Added", type("_Added", (), {"__module__": arithmetic.__name__,
+                                                                           "method": lambda self: "tinygen's"})),
+    "a module imported": (types.ModuleType("tinygen.imported_since"), "function", lambda: "tinygen's"),
+}
+
+
+@pytest.mark.parametrize("what", CHANGES)
+def test_a_guard_notes_what_changed_since_the_last_one(monkeypatch, what):
+    """The guards of one process share what they note while the library is as it was (``honesty.Library``); what
+    changes in between is noted by the next guard, so rebinding it while armed is tampering."""
+    module, name, value = CHANGES[what]
+    with honesty.Guard():
+        pass
+    monkeypatch.setattr(module, name, value, raising=False)
+    if module.__name__ not in sys.modules:
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    with honesty.Guard() as guard:
+        if isinstance(value, type):
+            value.method, name = (lambda self: "the student's"), f"{name}.method"
+        else:
+            setattr(module, name, lambda: "the student's")
+        with pytest.raises(honesty.Tampering, match=f"your code changed {module.__name__}.{name},"):
+            honesty.check_untouched()
+    assert guard.tampered and getattr(module, CHANGES[what][1]) is value  # put back
+    assert (value().method() if isinstance(value, type) else value()) == "tinygen's"
+
+
+def test_guards_share_what_they_note_while_nothing_changes():
+    with honesty.Guard():
+        pass
+    noted = honesty.library_snapshot()
+    with honesty.Guard() as guard:
+        assert guard._bindings is noted
+    assert honesty.library_snapshot() is noted
