@@ -63,37 +63,37 @@ def _source_copy(destination):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("editable", [False, True], ids=["pip-install", "pip-install-editable"])
-def test_pip_install_works_in_a_fresh_environment(editable, tmp_path):
+def test_pip_install_works_in_a_fresh_environment(tmp_path):
     """Installs that only work in the developer's environment: the build imports the package (and so needs its
     dependencies before they are installed), package data (the bundled digits, the judge's weights) is left
     out of the wheel, or the console script is missing. A fresh venv, an install from a copy of the source,
-    then the package is imported and used from another directory."""
+    then the package is imported and used from another directory; then the same for an editable install over it
+    (one venv for both: its dependencies are installed once)."""
     source = _source_copy(tmp_path / "source")
     python = _fresh_venv(tmp_path / "venv")
-    _pip_install(python, *(["-e", "."] if editable else ["."]), cwd=source)
-
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    check = _run([str(python), "-c", (
-        "import pathlib, tinygen\n"
-        "from tinygen.data import load_mnist\n"
-        "from tinygen.metrics import load_judge\n"
-        "images, labels = load_mnist()\n"
-        "load_judge()\n"
-        "x = tinygen.randn(3, requires_grad=True)\n"
-        "(x * x).sum().backward()\n"
-        "print(pathlib.Path(tinygen.__file__).resolve().parent, images.shape)\n"
-    )], cwd=outside)
-    assert check.returncode == 0, check.stderr[-3000:]
-    location = pathlib.Path(check.stdout.split()[0])
-    if editable:
-        assert location == (source / "tinygen").resolve()
-    else:
-        assert "site-packages" in location.parts
-    assert "(10000, 1, 28, 28)" in check.stdout
-    info = _run([str(python.parent / "tinygen"), "info"], cwd=outside)
-    assert info.returncode == 0 and f"tinygen {tinygen.__version__}" in info.stdout, info.stderr
+    for editable in (False, True):
+        _pip_install(python, *(["-e", "."] if editable else ["."]), cwd=source)
+        check = _run([str(python), "-c", (
+            "import pathlib, tinygen\n"
+            "from tinygen.data import load_mnist\n"
+            "from tinygen.metrics import load_judge\n"
+            "images, labels = load_mnist()\n"
+            "load_judge()\n"
+            "x = tinygen.randn(3, requires_grad=True)\n"
+            "(x * x).sum().backward()\n"
+            "print(pathlib.Path(tinygen.__file__).resolve().parent, images.shape)\n"
+        )], cwd=outside)
+        assert check.returncode == 0, check.stderr[-3000:]
+        location = pathlib.Path(check.stdout.split()[0])
+        if editable:
+            assert location == (source / "tinygen").resolve()
+        else:
+            assert "site-packages" in location.parts
+        assert "(10000, 1, 28, 28)" in check.stdout
+        info = _run([str(python.parent / "tinygen"), "info"], cwd=outside)
+        assert info.returncode == 0 and f"tinygen {tinygen.__version__}" in info.stdout, info.stderr
 
 
 # --- a device run that tests nothing -------------------------------------------------------------------------
