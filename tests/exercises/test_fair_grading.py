@@ -1,7 +1,9 @@
 """Fair grading: expected values come from the grader's own copies of the inputs (a forward that changes its input is
 told so, and still gets the right expected value), algebraically equal forms pass, and a failure says how far off
 it is relative to the tolerance."""
+import os
 import re
+import sys
 
 import numpy as np
 
@@ -160,6 +162,22 @@ def test_a_file_that_imports_another_of_the_workspace_passes_from_any_directory(
     monkeypatch.chdir(elsewhere)
     assert grade(workspace, "tanh", isolate=True).status == PASS
     assert grade(workspace, "tanh").status == PASS
+
+
+def test_a_fix_of_the_same_size_made_within_the_second_is_what_is_graded(workspace, monkeypatch):
+    """With Python caching bytecode (as it does unless told not to), a wrong file fixed by one character and graded
+    again within the same second ran as it was: the cached copy beside it matched the file's size and time. The
+    student's file is compiled from its source each time, and nothing is written beside it."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    wrong = ("sum_to(g * a, b.shape)", "sum_to(g * b, b.shape)")
+    assert len(wrong[0]) == len(wrong[1])
+    write_solution(workspace, "mul", wrong)
+    written = os.stat(workspace / "mul.py").st_mtime_ns
+    assert grade(workspace, "mul").status == FAIL
+    write_solution(workspace, "mul")
+    os.utime(workspace / "mul.py", ns=(written, written))
+    assert grade(workspace, "mul").status == PASS
+    assert sorted(path.name for path in workspace.iterdir()) == ["mul.py"]
 
 
 def test_numpy_errors_raised_by_the_students_settings_are_the_students_only(workspace):

@@ -126,13 +126,17 @@ def resolve(target):
 
 def load_module(path, name):
     """Import the Python file ``path`` afresh under ``name``: in ``sys.modules`` while it runs (``dataclasses``
-    reads a class's module there, e.g. under ``from __future__ import annotations``), not kept there after."""
+    reads a class's module there, e.g. under ``from __future__ import annotations``), not kept there after.
+    Compiled from its source each time, never from or into a ``__pycache__`` beside it: a cached copy is trusted
+    by the file's size and its time to the second, so a file rewritten within a second at the same size (a
+    one-character fix) ran as it was before."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     previous = sys.modules.get(name)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        code = spec.loader.source_to_code(spec.loader.get_data(spec.origin), spec.origin)
+        exec(code, vars(module))  # what exec_module does, without the cache
     finally:
         if previous is None:
             sys.modules.pop(name, None)
