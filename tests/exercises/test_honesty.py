@@ -337,6 +337,7 @@ CHANGES = {  # what comes between two guards, then rebound by the second guard's
     "a class added to a module": (arithmetic, "_Added", type("_Added", (), {"__module__": arithmetic.__name__,
                                                                            "method": lambda self: "tinygen's"})),
     "a module imported": (types.ModuleType("tinygen.imported_since"), "function", lambda: "tinygen's"),
+    "a function rebound": (arithmetic, "_tensor_and_number", lambda: "tinygen's"),
 }
 
 

@@ -231,40 +231,36 @@ def bindings(modules=None, graders=()):
 
 class Library:
     """The watched modules' ``bindings()`` as a ``Snapshot``, noted once and reused by the next guard while it is
-    what ``bindings()`` would note again: the same modules, the same names in them and in the classes they define,
-    the same objects where it noted one, and elsewhere still none that it would note. Noting takes ~20 ms, this
-    check ~3 ms (a few C-level passes); a test session arms hundreds of guards."""
+    what ``bindings()`` would note again: the same modules; in them and in the classes they define, the same kind of
+    object at each place (what ``bindings()`` selects on: a callable, a module, in a class a descriptor too); and
+    the same object at each binding it noted. Noting takes ~20 ms, this check ~3 ms (a few C-level passes); a test
+    session arms hundreds of guards."""
 
     def __init__(self):
         self.modules = watched_modules()
         self.snapshot = Snapshot(bindings(self.modules))
         self.classes = list({id(owner): owner for owner, _, _ in self.snapshot.found if inspect.isclass(owner)}
                             .values())
-        self.names, self.kinds = self._names_and_kinds()
+        self.kinds = self._kinds()
 
-    def _names_and_kinds(self):
-        """Every name bound in the modules, then in the classes, in order; and for each, whether ``bindings()``
-        would note what it holds (in a module: a callable or a module; in a class, a descriptor too)."""
-        in_modules = [vars(module) for _, module in self.modules]
-        in_classes = list(map(vars, self.classes))
-        names = list(itertools.chain.from_iterable(in_modules + in_classes))
-        objects = list(itertools.chain.from_iterable(map(dict.values, in_modules)))
+    def _kinds(self):
+        """For each object bound in the modules, then in the classes, in order: whether ``bindings()`` would note
+        it (in a module: a callable or a module; in a class, a descriptor too)."""
+        objects = list(itertools.chain.from_iterable(dict.values(vars(module)) for _, module in self.modules))
         kinds = list(map(operator.or_, map(callable, objects), map(isinstance, objects, itertools.repeat(ModuleType))))
-        objects = list(itertools.chain.from_iterable(map(operator.methodcaller("values"), in_classes)))
+        objects = list(itertools.chain.from_iterable(map(operator.methodcaller("values"), map(vars, self.classes))))
         kinds += map(any, zip(map(callable, objects), map(hasattr, map(type, objects), itertools.repeat("__get__")),
                               map(isinstance, objects, itertools.repeat(ModuleType))))
-        return names, kinds
+        return kinds
 
     def is_current(self):
-        """Whether ``bindings()`` would note what this did."""
+        """Whether ``bindings()`` would note what this did (a renamed binding it noted is a changed one)."""
         modules = watched_modules()
         if len(modules) != len(self.modules) or any(name != noted or module is not noted_module
                                                     for (name, module), (noted, noted_module)
                                                     in zip(modules, self.modules)):
             return False
-        names, kinds = self._names_and_kinds()
-        return (len(names) == len(self.names) and not any(map(operator.is_not, names, self.names))
-                and kinds == self.kinds and not self.snapshot.changed())
+        return self._kinds() == self.kinds and not self.snapshot.changed()
 
 
 def library_snapshot():
