@@ -205,16 +205,16 @@ def watched_modules():
             if module is not None and name.partition(".")[0] in WATCHED]
 
 
-def bindings(modules=None, graders=()):
-    """[(owner, name, value)]: what a grader relies on staying as it is. For every module of ``modules`` (by
-    default ``watched_modules()``): its functions, classes and submodules (``callable`` or a module; for tinygen's
-    exercise modules and the ``graders`` (exercise.py modules, not in ``sys.modules``), every name: a tolerance is
-    a number); the methods, descriptors and modules bound on each class it defines whose attributes can be set
-    (``NumpyBackend.xp``; an immutable type, as NumPy's ndarray, refuses ``setattr``); and the code, defaults and
-    keyword defaults of each Python function it defines."""
+def bindings(modules, graders=()):
+    """[(owner, name, value)]: what a grader relies on staying as it is. For every module of ``modules`` ([(name,
+    module)], as ``watched_modules()`` gives): its functions, classes and submodules (``callable`` or a module; for
+    tinygen's exercise modules and the ``graders`` (exercise.py modules, not in ``sys.modules``), every name: a
+    tolerance is a number); the methods, descriptors and modules bound on each class it defines whose attributes
+    can be set (``NumpyBackend.xp``; an immutable type, as NumPy's ndarray, refuses ``setattr``); and the code,
+    defaults and keyword defaults of each Python function it defines."""
     found = []
     modules = [(name, module, name.startswith("tinygen.exercises.") and name != __name__)
-               for name, module in (watched_modules() if modules is None else modules)]
+               for name, module in modules]
     for module_name, module, every_name in modules + [(grader.__name__, grader, True) for grader in graders]:
         for name, value in list(vars(module).items()):
             if every_name or callable(value) or inspect.ismodule(value):
@@ -264,7 +264,7 @@ class Library:
 
 
 def library_snapshot():
-    """``Snapshot(bindings())``: the last one, where it is still current (``Library``)."""
+    """``Snapshot(bindings(watched_modules()))``: the last one, where it is still current (``Library``)."""
     global _library
     if _library is None or not _library.is_current():
         _library = Library()
