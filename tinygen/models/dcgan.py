@@ -13,8 +13,18 @@ is D without batch norm (the penalty is per sample, and batch norm mixes samples
 drop-in replacement, which keeps the penalty per sample).
 ``SpectralNormDiscriminator`` (the default recipe's D) is that critic with every layer divided by its largest
 singular value (Miyato et al. 2018): D's slope is bounded, so it cannot overfit 9,000 digits with a steep boundary.
+
+The default recipe is self-conditioned (Liu et al. 2020, "Diverse image generation via self-conditioned GANs"; here
+on fixed k-means clusters of the training images, ``tinygen/training/clusters.py``): ``ClusterConditionedGenerator``
+draws its cluster k from z and makes a digit of it, and D with ``clusters`` judges an image as one of its cluster
+(Miyato and Koyama's projection: D(x, k) = w . phi(x) + e_k . phi(x), phi(x) the features before the read-out).
 """
+import statistics
+
 from tinygen import nn
+from tinygen.creation import tensor, zeros
+from tinygen.ops.indexing import one_hot
+from tinygen.ops.shape import cat
 
 FEATURES = 64
 
@@ -40,6 +50,68 @@ class DCGANGenerator(nn.Module):
     def forward(self, z):
         """(N, latent_dim) -> (N, 1, 28, 28) in [-1, 1]."""
         return self.net(z)
+
+
+class ClusterConditionedGenerator(nn.Module):
+    """G of a self-conditioned GAN: z's first coordinate chooses a cluster k of the training images, the rest and k's
+    one-hot code make the digit, G(z) = DCGANGenerator(cat(z[1:], onehot(k)));
+
+        k(z) = #{j : z_0 > t_j},  t_j = Phi^-1(s_0 + ... + s_j)  (Phi: the standard normal's CDF)
+
+    so z ~ N(0, I) draws cluster k with probability s_k, its share of the training images, and G stays a function
+    of z alone: sampling, the average of G and latent walks are as for any G. ``set_clusters`` gives the clusters'
+    centers (which cluster a training image is in: ``cluster_of_images``) and shares (equal until then); both are
+    buffers, kept in the checkpoint."""
+
+    def __init__(self, latent_dim=100, clusters=10, features=FEATURES, image_shape=(1, 28, 28)):
+        if not isinstance(clusters, int) or isinstance(clusters, bool) or clusters < 2:
+            raise ValueError(f"ClusterConditionedGenerator: clusters must be a whole number of at least 2, got "
+                             f"{clusters!r}")
+        if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim < 1:
+            raise ValueError(f"ClusterConditionedGenerator: latent_dim must be a positive whole number (its first "
+                             f"coordinate chooses the cluster), got {latent_dim!r}")
+        super().__init__()
+        self.latent_dim, self.clusters = latent_dim, clusters
+        self.body = DCGANGenerator(latent_dim - 1 + clusters, features)
+        self.register_buffer("thresholds", tensor(_thresholds([1.0 / clusters] * clusters)))
+        self.register_buffer("centers", zeros(clusters, *image_shape))
+
+    def set_clusters(self, centers, shares):
+        """(clusters, *image_shape) mean image of each cluster; (clusters,) the probability of each, non-negative
+        numbers adding up to 1."""
+        if tuple(centers.shape) != tuple(self.centers.shape):
+            raise ValueError(f"set_clusters: expected centers of shape {tuple(self.centers.shape)}, got "
+                             f"{tuple(centers.shape)}")
+        shares = [float(share) for share in shares]
+        if len(shares) != self.clusters or min(shares) < 0 or abs(sum(shares) - 1) > 1e-6:
+            raise ValueError(f"set_clusters: expected {self.clusters} non-negative shares adding up to 1, got "
+                             f"{len(shares)} adding up to {sum(shares):g}")
+        self.centers.copy_(centers)
+        self.thresholds.copy_(tensor(_thresholds(shares), device=self.thresholds.device))
+
+    def cluster(self, z):
+        """(N, latent_dim) -> (N,) int64: the cluster each code draws."""
+        return (z[:, :1] > self.thresholds).sum(1)
+
+    def cluster_of_images(self, images):
+        """(N, *image_shape) -> (N,) int64: the cluster of each image, the one with the nearest center c:
+        argmin_c |x - c|^2 = argmin_c |c|^2 - 2 x . c (|x|^2 is the same for every c)."""
+        centers = self.centers.flatten(1)
+        return ((centers * centers).sum(1) - 2 * images.flatten(1) @ centers.T).argmin(1)
+
+    def forward(self, z):
+        """(N, latent_dim) -> (N, 1, 28, 28) in [-1, 1]."""
+        code = one_hot(self.cluster(z), self.clusters).to(z.dtype)
+        return self.body(cat([z[:, 1:], code], dim=1))
+
+
+def _thresholds(shares):
+    """t_j = Phi^-1(s_0 + ... + s_j) for j < K - 1 (a cumulative share of 0 or 1 at +-8: Phi(-8) is 6e-16)."""
+    normal, cumulative, thresholds = statistics.NormalDist(), 0.0, []
+    for share in shares[:-1]:
+        cumulative += share
+        thresholds.append(min(max(normal.inv_cdf(min(max(cumulative, 1e-300), 1 - 1e-16)), -8.0), 8.0))
+    return thresholds
 
 
 def _unchanged(layer):
@@ -94,12 +166,29 @@ class WGANCritic(nn.Module):
 
 class SpectralNormDiscriminator(nn.Module):
     """The critic's layers, each spectrally normalized (``nn.utils.spectral_norm``); a logit out. Its weights keep
-    PyTorch's default initialization: the normalization fixes their scale, not the N(0, 0.02) draw."""
+    PyTorch's default initialization: the normalization fixes their scale, not the N(0, 0.02) draw.
 
-    def __init__(self, features=FEATURES):
+    With ``clusters`` K, it also reads each image's cluster k (projection): D(x, k) = net(x) + e_k . phi(x), where
+    phi(x) is the input of the net's read-out (2 features x 7 x 7) and e_k is column k of ``embed``, a spectrally
+    normalized Linear(K, 2 features x 7 x 7) applied to k's one-hot code."""
+
+    def __init__(self, features=FEATURES, clusters=0):
+        if not isinstance(clusters, int) or isinstance(clusters, bool) or clusters < 0:
+            raise ValueError(f"SpectralNormDiscriminator: clusters must be a whole number (0: none), got {clusters!r}")
         super().__init__()
+        self.clusters = clusters
         self.net = _convolutional_critic(features, norm=None, dropout=0.0, normalize=nn.utils.spectral_norm)
+        if clusters:
+            self.embed = nn.utils.spectral_norm(nn.Linear(clusters, 2 * features * 7 * 7, bias=False))
 
-    def forward(self, images):
-        """(N, 1, 28, 28) -> (N, 1) logits."""
-        return self.net(images)
+    def forward(self, images, clusters=None):
+        """(N, 1, 28, 28) and, with ``clusters``, (N,) int64 clusters -> (N, 1) logits."""
+        if (clusters is None) != (not self.clusters):
+            raise ValueError("SpectralNormDiscriminator: " + (
+                f"it was made with {self.clusters} clusters: give each image's cluster" if self.clusters
+                else "it was made without clusters (clusters=0): give none"))
+        if not self.clusters:
+            return self.net(images)
+        features = self.net[:-1](images)
+        code = one_hot(clusters, self.clusters).to(features.dtype)
+        return self.net[-1](features) + (self.embed(code) * features).sum(1, keepdim=True)
