@@ -61,6 +61,7 @@ def test_a_long_training_loop_runs_in_constant_memory(model, batch, steps):
     tinygen.manual_seed(0)
     recipe = build_recipe(TrainConfig(model=model, progress=False))
     real = tinygen.rand(*((batch, 2) if model == "toy" else (batch, 1, 28, 28)))
+    recipe.prepare(real)  # the DCGAN's clusters
     with tracing():
         for _ in range(10):  # warm-up, traced: every array alive between steps is replaced at least once
             recipe.train_step(real)

@@ -60,6 +60,7 @@ def test_a_few_training_steps_change_the_parameters_with_finite_losses(model, tm
     batch = tinygen.rand(8, 2) * 2 - 1 if model == "toy" else tinygen.rand(8, 1, 28, 28) * 2 - 1
     if model.endswith("vae"):
         batch = (batch + 1) / 2
+    recipe.prepare(batch)  # the DCGAN's clusters
     for _ in range(2):
         metrics = recipe.train_step(batch)
     assert all(np.isfinite(value) for value in metrics.values())

@@ -35,10 +35,11 @@ def test_the_seed_recipe_is_the_first_release(model, tmp_path):
 @pytest.mark.parametrize("model", ["gan", "dcgan"])
 def test_the_default_gans_normalize_every_layer_of_d_and_train_it_with_the_hinge_loss(model, tmp_path):
     """Every Linear and Conv2d of the default D is spectrally normalized (it has ``weight_orig``), there is no
-    batch norm in D; the DCGAN's D learns at twice G's rate on shifted images, the MLP GAN's G has batch norm."""
+    batch norm in D; the DCGAN's D learns at twice G's rate on shifted images and reads each image's cluster (its
+    projection's embedding is normalized too), the MLP GAN's G has batch norm."""
     recipe = build_recipe(quiet(model=model, out=str(tmp_path)))
     layers = [module for module in recipe.discriminator.modules() if isinstance(module, (nn.Linear, nn.Conv2d))]
-    assert len(layers) == 3 and all(hasattr(layer, "weight_orig") for layer in layers)
+    assert len(layers) == (4 if model == "dcgan" else 3) and all(hasattr(layer, "weight_orig") for layer in layers)
     assert not any(isinstance(module, nn.BatchNorm2d) for module in recipe.discriminator.modules())
     assert recipe.setup.loss == "hinge"
     g_lr, d_lr = (optimizer.param_groups[0]["lr"] for optimizer in recipe.optimizers().values())
@@ -91,6 +92,7 @@ def test_a_training_step_moves_the_average_of_g_by_the_configured_decay(model, t
     """After G's step the average becomes d a + (1 - d) p, with d the run's ``average_decay`` once the warm-up
     (1 + t) / (10 + t) is above it (at t = 100 updates: 0.918 > 0.5)."""
     recipe = build_recipe(quiet(model=model, latent_dim=4, batch_size=8, average_decay=0.5, out=str(tmp_path)))
+    recipe.prepare(tinygen.rand(8, 1, 28, 28) * 2 - 1)  # the DCGAN's clusters
     recipe.average.num_updates = 100
     before = [host(parameter).copy() for parameter in recipe.average_generator.parameters()]
     recipe.train_step(tinygen.rand(8, 1, 28, 28) * 2 - 1)
@@ -106,7 +108,7 @@ def test_at_the_end_of_an_epoch_the_averaged_generators_batch_norms_measure_its_
     sampling then reads them in eval mode."""
     from tinygen.training.adversarial import STATISTICS_BATCH_SIZE, STATISTICS_BATCHES
 
-    config = quiet(model="dcgan", latent_dim=4, seed=5, out=str(tmp_path))
+    config = quiet(model="dcgan", latent_dim=4, seed=5, clusters=0, out=str(tmp_path))  # G's net reads z itself
     recipe = build_recipe(config)
     for _ in range(2):
         recipe.train_step(tinygen.rand(8, 1, 28, 28) * 2 - 1)
@@ -156,13 +158,13 @@ def test_a_checkpoint_from_before_recipes_is_a_seed_run(tmp_path, capsys):
 
 def _checkpoint_of_an_older_default(path, model, **saved):
     """A default-recipe checkpoint as tinygen wrote it before ``discriminator_features``, ``lr_decay``,
-    ``average_decay``, ``augment_shift``, ``activation``, ``critic_norm`` and ``decoder`` were settings: ``saved``
-    are the settings that run had (then the defaults), and its config names none of the seven."""
+    ``average_decay``, ``augment_shift``, ``activation``, ``critic_norm``, ``decoder`` and ``clusters`` were
+    settings: ``saved`` are the settings that run had (then the defaults), and its config names none of the eight."""
     config = quiet(model=model, epochs=1, subset=64, eval_size=1000, out=str(path.parent), **saved)  # the CLI's
     save_checkpoint(path, config, build_recipe(config), 1, [{"epoch": 1, "loss": 1.0}])
     checkpoint = load(str(path))
     for name in ("discriminator_features", "lr_decay", "average_decay", "augment_shift", "activation", "critic_norm",
-                 "decoder"):
+                 "decoder", "clusters"):
         del checkpoint["config"][name]
     save(checkpoint, str(path))
 
@@ -178,14 +180,14 @@ def _samples_but_resumes_only_as_it_was(path, resume_options, capsys):
 
 @pytest.mark.slow
 def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features(tmp_path, capsys):
-    """Every DCGAN's D had 64 features before its width was a setting, and its average of G kept 0.999: such a
-    checkpoint still samples, and a resume under today's defaults (32, 0.99) is refused by name, not run with a D
-    of another shape or another average."""
+    """Every DCGAN's D had 64 features before its width was a setting, its average of G kept 0.999 and it had no
+    clusters: such a checkpoint still samples, and a resume under today's defaults (32, 0.99, 20) is refused by
+    name, not run with a D of another shape, another average or other networks."""
     path = tmp_path / "checkpoint.npz"
     _checkpoint_of_an_older_default(path, "dcgan", lr=2e-4, betas=(0.5, 0.999), discriminator_features=64, latent_dim=4,
-                                    batch_size=8, average_decay=0.999)
+                                    batch_size=8, average_decay=0.999, clusters=0)
     config = TrainConfig.from_dict(load(str(path))["config"])
-    assert (config.recipe, config.discriminator_features, config.lr_decay) == ("default", 64, 0.0)
+    assert (config.recipe, config.discriminator_features, config.lr_decay, config.clusters) == ("default", 64, 0.0, 0)
     assert config.average_decay == 0.999
     options = ["train", "dcgan", "--latent-dim", "4", "--batch-size", "8", "--subset", "64", "--epochs", "2",
                "--out", str(tmp_path), "--no-progress", "--resume"]
@@ -194,8 +196,9 @@ def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features
     assert "discriminator_features 32 here, 64 in the checkpoint" in error
     assert "betas [0.0, 0.9] here, [0.5, 0.999] in the checkpoint" in error
     assert "average_decay 0.99 here, 0.999 in the checkpoint" in error
+    assert f"clusters {DEFAULTS['dcgan']['clusters']} here, 0 in the checkpoint" in error
     assert main(options + ["--lr", "2e-4", "--betas", "0.5", "0.999", "--discriminator-features", "64",
-                           "--average-decay", "0.999"]) == 0
+                           "--average-decay", "0.999", "--clusters", "0"]) == 0
     resumed = load(str(path))
     assert resumed["epochs_done"] == 2
     assert resumed["config"]["average_decay"] == resumed["state"]["average"]["decay"] == 0.999
@@ -351,6 +354,7 @@ def test_a_run_with_lr_decay_steps_each_optimizer_with_its_own_rate(tmp_path):
     schedule up where the saved one stopped."""
     config = quiet(model="dcgan", latent_dim=4, batch_size=8, lr=1e-3, lr_decay=0.5, out=str(tmp_path))
     recipe = build_recipe(config)
+    recipe.prepare(tinygen.rand(8, 1, 28, 28) * 2 - 1)  # the DCGAN's clusters
     recipe.plan(total_steps=4)
     seen = []
     for _ in range(4):

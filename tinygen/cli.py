@@ -88,6 +88,10 @@ def _add_train(commands):
     parser.add_argument("--decoder", metavar="NAME",
                         help="conv-vae: autoregressive (each pixel's logit also reads the pixels before it) or plain "
                              "(default: autoregressive)")
+    parser.add_argument("--clusters", type=int, metavar="K",
+                        help="dcgan: G and D are conditioned on K k-means clusters of the training images, 0 for "
+                             "none; clusters beyond the distinct images (a small --subset) stay empty (default: "
+                             "80; the seed recipe has none)")
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="WGAN-GP: gradient penalty weight")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -153,7 +157,7 @@ def run_train(args):
         recipe=args.recipe, overwrite=args.overwrite, lr_decay=args.lr_decay,
         discriminator_features=args.discriminator_features, average_decay=args.average_decay,
         augment_shift=args.augment_shift, activation=args.activation, critic_norm=args.critic_norm,
-        decoder=args.decoder,
+        decoder=args.decoder, clusters=args.clusters,
     )
     epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
     print(f"tinygen {tinygen.__version__}: training {config.model} for {epochs} on {config.device}, "

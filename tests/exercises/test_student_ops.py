@@ -49,6 +49,7 @@ def test_a_dcgan_trains_on_the_students_ops():
     def two_steps():
         tinygen.manual_seed(0)
         recipe = build_recipe(TrainConfig("dcgan", latent_dim=8, progress=False, device=tinygen.get_default_device()))
+        recipe.prepare(real)  # the DCGAN's clusters
         return [recipe.train_step(real) for _ in range(2)]
 
     with use_student_ops(SOLUTIONS, isolate=False) as swapped:

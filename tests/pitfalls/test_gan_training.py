@@ -77,6 +77,7 @@ def test_the_d_step_sends_no_gradient_to_g_and_the_g_step_leaves_d_alone(model, 
     tinygen.manual_seed(0)
     recipe = build_recipe(TrainConfig(model, batch_size=8, n_critic=1, latent_dim=4, out=str(tmp_path),
                                       progress=False))
+    recipe.prepare(_batch(model))  # the DCGAN's clusters
     spy = _StepSpy(recipe, discriminator_name)
     for _ in range(2):
         before = spy.snapshot(recipe.generator, "grad")

@@ -38,9 +38,11 @@ DEFAULTS = dict(
         # the same cost); the average of G that samples come from keeps 0.99 of itself per step (FD of seeds 0-2: 86.0
         # / 91.2 / 96.6 against 92.4 / 95.3 / 97.3 with 0.999, at 16 epochs); 24 epochs, about as long as the seed
         # recipe's 15 on 2 cores (its epochs of 64 cost 1.5 times these of 32), so under the 4 minutes of a machine
-        # where the seed recipe takes 3 min 14 s (FD of seeds 0-2: 65.0 / 69.1 / 76.6; 72.8 / 83.8 / 79.3 at 20)
+        # where the seed recipe takes 3 min 14 s (FD of seeds 0-2: 65.0 / 69.1 / 76.6; 72.8 / 83.8 / 79.3 at 20);
+        # self-conditioned on 80 k-means clusters of the training digits (FD of seed 0 with 20 / 40 / 80 / 160
+        # clusters: 29.3 / 28.6 / 20.6 / 26.5 against 65.0 without; seeds 0-2 at 80: FD_K80_ALL)
         "dcgan": dict(epochs=24, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.0, 0.9), discriminator_features=32,
-                      average_decay=0.99),
+                      average_decay=0.99, clusters=80),
         # WGAN-GP: Gulrajani et al.'s betas (0, 0.9), a critic step per G step; the average of G keeps 0.99 of itself
         # per G step (FD of seeds 0-2: 94.0 / 121.8 / 115.3 against 98.1 / 125.4 / 117.9 with 0.999); the critic
         # standardizes each sample's activations after its second convolution, Gulrajani et al.'s layer norm (FD of
@@ -89,6 +91,8 @@ CRITIC_NORMS = ("none", "layer")
 #: (each pixel's logit also reads the pixels before it: ``models.ConvVAE(autoregressive=True)``)
 DECODER_MODELS = ("conv-vae",)
 DECODERS = ("plain", "autoregressive")
+#: families whose default recipe may be self-conditioned on k-means clusters of the training images (``clusters``)
+CLUSTER_MODELS = ("dcgan",)
 
 
 @dataclasses.dataclass
@@ -115,6 +119,7 @@ class TrainConfig:
     activation: str = None      # MLP VAE: its hidden layers' activation, "relu" or "silu"
     critic_norm: str = None     # WGAN-GP: "layer" (a layer norm after the critic's second convolution) or "none"
     decoder: str = None         # conv VAE: "autoregressive" (a pixel's logit reads the pixels before it) or "plain"
+    clusters: int = None        # default DCGAN: G and D are conditioned on this many k-means clusters (0: none)
     gp_lambda: float = 10.0     # WGAN-GP: weight of the gradient penalty
     beta: float = 1.0           # VAE: weight of the KL term
     progress: bool = True       # show a progress bar
@@ -160,6 +165,13 @@ class TrainConfig:
             raise ValueError(f"average_decay is a setting of the default recipes of {', '.join(AVERAGE_MODELS)} only, "
                              f"which sample from an average of G's weights; the {self.recipe} recipe of {self.model} "
                              f"keeps none (got {self.average_decay!r})")
+        if self.recipe == "default" and self.model in CLUSTER_MODELS:
+            if not _is_integer(self.clusters) or self.clusters < 0 or self.clusters == 1:
+                raise ValueError(f"clusters must be 0 (none) or a whole number of k-means clusters of at least 2, "
+                                 f"got {self.clusters!r}")
+        elif self.clusters is not None:
+            raise ValueError(f"clusters is a setting of the default recipe of {', '.join(CLUSTER_MODELS)} only, not "
+                             f"of the {self.recipe} recipe of {self.model} (got {self.clusters!r})")
         if self.model in AUGMENT_MODELS:
             if not _is_integer(self.augment_shift) or not 0 <= self.augment_shift <= MAX_SHIFT:
                 raise ValueError(f"augment_shift must be a whole number of pixels from 0 (no shift) to {MAX_SHIFT}, "
@@ -220,12 +232,15 @@ def settings_of_an_older_checkpoint(values):
     """A checkpoint's saved settings, with each setting it lacks at the value every run had before that setting
     existed: an unnamed recipe is the seed recipe, a DCGAN's D has 64 features, the learning rate does not decay,
     the average of a default GAN's G keeps 0.999 per update, a VAE's training images are not shifted and its
-    hidden layers are ReLUs, a WGAN-GP critic has no layer norm, a conv VAE's decoder is plain."""
+    hidden layers are ReLUs, a WGAN-GP critic has no layer norm, a conv VAE's decoder is plain, a default DCGAN has
+    no clusters."""
     before = dict(recipe="seed", lr_decay=0.0)
     if values.get("model") in WIDTH_MODELS:
         before["discriminator_features"] = 64
     if values.get("model") in AVERAGE_MODELS and values.get("recipe", before["recipe"]) == "default":
         before["average_decay"] = 0.999
+        if values.get("model") in CLUSTER_MODELS:
+            before["clusters"] = 0
     if values.get("model") in AUGMENT_MODELS:
         before["augment_shift"] = 0
     if values.get("model") in ACTIVATION_MODELS:

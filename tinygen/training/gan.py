@@ -13,18 +13,28 @@ default ones were chosen on the judge's scores of seed 0 (benchmarks/quality.py)
 normalized D, samples from the EMA of G; the DCGAN's D also sees shifted images, learns twice as fast as G
 (Heusel et al.'s two time-scale rule) and has half G's width (``discriminator_features`` 32: the time it saves
 goes to more epochs), the MLP GAN's G has batch norm.
+
+With ``clusters`` K (the default DCGAN's), the GAN is self-conditioned: before the first step ``prepare`` splits the
+training images into K clusters (k-means, ``tinygen/training/clusters.py``); G draws a cluster k from z and makes an
+image of it (``ClusterConditionedGenerator``), D judges each image as one of its cluster, a real image's the
+cluster of its nearest center, a fake's the k it was made for (``SpectralNormDiscriminator(clusters=K)``):
+    D: minimize  L_D(D(T(x), k(x)), D(T(G(z)), k(z)))      G: minimize  L_G(D(T(G(z)), k(z)))
+No labels are used; G is still one unconditional model of the digits, z -> G(z).
 """
 import dataclasses
 import functools
 import typing
 
+from tinygen import random as tg_random
 from tinygen.losses import discriminator_loss, generator_loss
-from tinygen.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
-                            SpectralNormDiscriminator)
+from tinygen.models import (ClusterConditionedGenerator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
+                            MLPGenerator, SpectralNormDiscriminator)
 from tinygen.models.toy import ToyDiscriminator, ToyGenerator, mode_coverage
 from tinygen.nn.augment import diff_augment
+from tinygen.ops.indexing import one_hot
 from tinygen.ops.shape import cat
 from tinygen.training.adversarial import AdversarialRecipe
+from tinygen.training.clusters import kmeans
 from tinygen.training.recipe import frozen
 
 
@@ -58,13 +68,19 @@ class GANRecipe(AdversarialRecipe):
     def __init__(self, config):
         super().__init__(config)
         setup = self.setup = SETUPS[config.model, config.recipe]
-        self.generator = setup.make_generator(latent_dim=config.latent_dim).to(config.device)
+        make_generator, conditioning = setup.make_generator, {}
+        self.clusters = config.clusters or 0
+        if self.clusters:
+            make_generator = functools.partial(ClusterConditionedGenerator, clusters=self.clusters)
+            conditioning = {"clusters": self.clusters}
+        self.generator = make_generator(latent_dim=config.latent_dim).to(config.device)
         width = {} if config.discriminator_features is None else {"features": config.discriminator_features}
-        self.discriminator = setup.make_discriminator(**width).to(config.device)
+        self.discriminator = setup.make_discriminator(**width, **conditioning).to(config.device)
         self.generator_optimizer = self.adam(self.generator)
         self.discriminator_optimizer = self.adam(self.discriminator, setup.discriminator_lr_scale)
         if config.average_decay is not None:
-            self.average_generator_weights(setup.make_generator, config.average_decay)
+            self.average_generator_weights(make_generator, config.average_decay)
+        self.prepared = not self.clusters
         if config.model == "toy":
             self.sample_kind = "points"
 
@@ -74,30 +90,60 @@ class GANRecipe(AdversarialRecipe):
     def optimizers(self):
         return {"generator": self.generator_optimizer, "discriminator": self.discriminator_optimizer}
 
+    def prepare(self, images):
+        """With ``clusters``: k-means of the training images (seeded by the run's seed); every G draws the clusters
+        in proportion to their sizes and tells a real image's cluster by its nearest center."""
+        if self.clusters:
+            draws = tg_random.Generator(images.device, seed=self.config.seed)
+            assignment, centers = kmeans(images, self.clusters, generator=draws)
+            shares = (one_hot(assignment, self.clusters).sum(0) / images.shape[0]).tolist()
+            for network in self.networks().values():
+                if isinstance(network, ClusterConditionedGenerator):
+                    network.set_clusters(centers, shares)
+        self.prepared = True
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.prepared = True  # a self-conditioned G's checkpoint holds its clusters
+
     def augment(self, images):
         """T: what D sees of every image, real or generated (the identity when the recipe has no augmentation)."""
         return diff_augment(images, self.setup.augment_shift) if self.setup.augment_shift else images
 
-    def discriminate(self, real, fake):
+    def judge(self, images, clusters):
+        """D's logits for ``images`` as D sees them (augmented), of ``clusters`` if the GAN is self-conditioned."""
+        conditioning = (clusters,) if self.clusters else ()
+        return self.discriminator(self.augment(images), *conditioning)
+
+    def discriminate(self, real, fake, real_clusters=None, fake_clusters=None):
         """D's logits for the real and the fake batch: two passes, or with ``joint_pass`` one pass over both (the
         same numbers for a D without batch norm, whose output for a sample does not depend on the others; half
         the passes, and a spectrally normalized D runs one power iteration instead of two)."""
         if not self.setup.joint_pass:
-            return self.discriminator(self.augment(real)), self.discriminator(self.augment(fake))
-        logits = self.discriminator(self.augment(cat([real, fake])))
+            return self.judge(real, real_clusters), self.judge(fake, fake_clusters)
+        clusters = cat([real_clusters, fake_clusters]) if self.clusters else None
+        logits = self.judge(cat([real, fake]), clusters)
         return logits[:real.shape[0]], logits[real.shape[0]:]
 
     def train_step(self, real):
-        fake = self.generator(self.noise(real.shape[0]))
+        if not self.prepared:
+            raise RuntimeError("GANRecipe: a self-conditioned GAN (clusters) clusters the training images first: "
+                               "call prepare(training_images) before train_step")
+        z = self.noise(real.shape[0])
+        fake = self.generator(z)
+        real_clusters = fake_clusters = None
+        if self.clusters:
+            real_clusters, fake_clusters = self.generator.cluster_of_images(real), self.generator.cluster(z)
 
-        real_logits, fake_logits = self.discriminate(real, fake.detach())  # detached: this step must not reach G
+        # detached: this step must not reach G
+        real_logits, fake_logits = self.discriminate(real, fake.detach(), real_clusters, fake_clusters)
         loss_d = discriminator_loss(real_logits, fake_logits, self.setup.loss)
         self.discriminator_optimizer.zero_grad()
         loss_d.backward()
         self.discriminator_optimizer.step()
 
         with frozen(self.discriminator):
-            loss_g = generator_loss(self.discriminator(self.augment(fake)), self.setup.loss)
+            loss_g = generator_loss(self.judge(fake, fake_clusters), self.setup.loss)
         self.generator_optimizer.zero_grad()
         loss_g.backward()
         self.generator_optimizer.step()

@@ -193,6 +193,8 @@ def _train(config, run, progress, log):
         if moved:
             log(f"--overwrite: the previous run's {len(moved)} files are set aside in "
                 f"{run.file(PREVIOUS)} and deleted when this run saves its first checkpoint")
+    if not config.resume:
+        recipe.prepare(train_data)  # a resumed run's checkpoint holds what this made
 
     loader = DataLoader(TensorDataset(train_data), batch_size=config.batch_size, shuffle=True, drop_last=True,
                         generator=tg_random.Generator(seed=config.seed))
@@ -297,7 +299,7 @@ def _diverged(config, epoch, when, what, progress):
 #: settings a resumed run must share with the checkpoint, or it would not continue the same run
 RESUME_SETTINGS = ("recipe", "batch_size", "lr", "latent_dim", "betas", "seed", "subset", "eval_size", "n_critic",
                    "gp_lambda", "beta", "discriminator_features", "lr_decay", "average_decay", "augment_shift",
-                   "activation", "critic_norm", "decoder")
+                   "activation", "critic_norm", "decoder", "clusters")
 
 
 def _check_same_settings(config, saved, path):

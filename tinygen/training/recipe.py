@@ -70,6 +70,10 @@ class Recipe:
         """Adam on ``network``'s parameters at the run's betas and ``lr_scale`` times its learning rate."""
         return optim.Adam(network.parameters(), lr=lr_scale * self.config.lr, betas=self.config.betas)
 
+    def prepare(self, images):
+        """Before a fresh run's first step, with its training images (a self-conditioned GAN clusters them; a
+        resumed run's checkpoint holds what this made). Nothing for most recipes."""
+
     def plan(self, total_steps, steps_done=0):
         """Before the first step: the run has ``total_steps`` steps, ``steps_done`` of them already done (resumed).
 

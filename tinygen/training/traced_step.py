@@ -40,6 +40,7 @@ def draw_training_step(model, out, batch_size=4, seed=0, device=None, log=print)
     manual_seed(seed)
     recipe = build_recipe(config)
     train, _, _ = load_training_data(config, recipe.pixel_range)
+    recipe.prepare(train)  # before the trace: the DCGAN's k-means of the digits is not part of a step
     with trace(keep_gradients=False) as recorded:
         recipe.train_step(train[:batch_size])
     try:  # only now: a setting refused above leaves no empty directory behind
