@@ -52,12 +52,14 @@ def _lloyd_fixed_point(points, assignment, centers):
 
 def test_kmeans_ends_at_a_fixed_point_of_lloyds_steps_and_repeats_with_its_seed():
     """On points with no clusters at all (uniform noise), k-means still ends where neither step changes anything,
-    its (N, *) points' centers have their shape, and the same generator seed gives the same clusters."""
-    points = np.random.default_rng(1).random((300, 2, 3)).astype(np.float32)
+    its (N, *) points' centers have their shape and dtype (float64 here), and the same generator seed gives the same
+    clusters; integer points have float32 centers."""
+    points = np.random.default_rng(1).random((300, 2, 3))
     runs = [kmeans(tinygen.tensor(points), 7, iterations=200, generator=tinygen.random.Generator(seed=3))
             for _ in range(2)]
     assignment, centers = (host(part) for part in runs[0])
-    assert centers.shape == (7, 2, 3) and set(assignment) == set(range(7))
+    assert centers.shape == (7, 2, 3) and centers.dtype == np.float64 and set(assignment) == set(range(7))
+    assert kmeans(tinygen.tensor((points * 10).astype(np.int64)), 3)[1].dtype == tinygen.float32
     _lloyd_fixed_point(points.reshape(300, 6), assignment, centers.reshape(7, 6))
     np.testing.assert_array_equal(assignment, host(runs[1][0]))
 

@@ -183,12 +183,13 @@ class SpectralNormDiscriminator(nn.Module):
 
     def forward(self, images, clusters=None):
         """(N, 1, 28, 28) and, with ``clusters``, (N,) int64 clusters -> (N, 1) logits."""
-        if (clusters is None) != (not self.clusters):
-            raise ValueError("SpectralNormDiscriminator: " + (
-                f"it was made with {self.clusters} clusters: give each image's cluster" if self.clusters
-                else "it was made without clusters (clusters=0): give none"))
         if not self.clusters:
+            if clusters is not None:
+                raise ValueError("SpectralNormDiscriminator: it was made without clusters (clusters=0): give none")
             return self.net(images)
+        if clusters is None:
+            raise ValueError(f"SpectralNormDiscriminator: it was made with {self.clusters} clusters: give each "
+                             "image's cluster")
         features = self.net[:-1](images)
         code = one_hot(clusters, self.clusters).to(features.dtype)
         return self.net[-1](features) + (self.embed(code) * features).sum(1, keepdim=True)

@@ -36,8 +36,8 @@ def kmeans_plus_plus(points, clusters, generator):
 
 
 def kmeans(points, clusters, iterations=30, generator=None):
-    """(N, *) points -> ((N,) int64 cluster of each point, (clusters, *) centers): each point is in the cluster of
-    its nearest center. ``generator`` (a ``tinygen.random.Generator``, default the global one) draws the seeds.
+    """(N, *) points -> ((N,) int64 cluster of each point, (clusters, *) centers, float32 for integer points): each
+    point is in the cluster of its nearest center. ``generator`` (a ``tinygen.random.Generator``, default the global one) draws the seeds.
     With fewer distinct points than clusters, the clusters left over stay empty (their seeds repeat a point, and a
     point goes to the first of equally near centers)."""
     if not isinstance(clusters, int) or isinstance(clusters, bool) or clusters < 1 or not points.shape[0]:
@@ -45,7 +45,8 @@ def kmeans(points, clusters, iterations=30, generator=None):
                          f"{points.shape[0]} points and clusters={clusters!r}")
     generator = tg_random.resolve(generator, points.device)
     with no_grad():
-        flat = points.reshape(points.shape[0], -1).float()
+        flat = points.reshape(points.shape[0], -1)
+        flat = flat if flat.is_floating_point() else flat.float()  # float64 points stay float64
         centers = kmeans_plus_plus(flat, clusters, generator)
         assignment = squared_distances(flat, centers).argmin(1)
         for _ in range(iterations):
@@ -56,4 +57,4 @@ def kmeans(points, clusters, iterations=30, generator=None):
             if bool((moved == assignment).all()):
                 break
             assignment = moved
-    return assignment, centers.reshape(clusters, *points.shape[1:]).to(points.dtype)
+    return assignment, centers.reshape(clusters, *points.shape[1:])
