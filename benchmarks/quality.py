@@ -5,11 +5,11 @@
 
 Each run is exactly ``tinygen train MODEL --seed S`` (the defaults of ``--recipe``), into OUT/MODEL-seedS. The
 scores are those of its last epoch, by tinygen's own judge on the 1,000 held-out digits: Frechet distance (lower
-is better; real digits score about 37), inception-style score (at most 10), digit classes covered, and for the
-VAEs the held-out -ELBO in nats per image. Time: the wall-clock of the run (training, the per-epoch scores,
-pictures and checkpoints) and its process CPU time (user + system, all threads). On a busy machine the wall-clock
-grows with the load; run on a quiet one for the README. ``--pictures DIR`` copies the first seed's sample grids
-there as MODEL-samples.png.
+is better; 1,000 training digits drawn at random score about 20), inception-style score (at most 10), digit
+classes covered, and for the VAEs the held-out -ELBO in nats per image. Time: the wall-clock of the run (training,
+the per-epoch scores, pictures and checkpoints) and its process CPU time (user + system, all threads). On a busy
+machine the wall-clock grows with the load; run on a quiet one for the README. ``--pictures DIR`` copies the first
+seed's sample grids there as MODEL-samples.png.
 """
 import argparse
 import os

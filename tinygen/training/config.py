@@ -36,12 +36,13 @@ DEFAULTS = dict(
         # DCGAN: D at half G's width, the time it saves spent on more epochs; D learns at 2 lr
         # (tinygen/training/gan.py); Adam's betas (0, 0.9) (FD of seeds 0-2: 95.0 against 103.3 with (0.5, 0.999), at
         # the same cost); the average of G that samples come from keeps 0.99 of itself per step (FD of seeds 0-2: 86.0
-        # / 91.2 / 96.6 against 92.4 / 95.3 / 97.3 with 0.999, at 16 epochs); 24 epochs, about as long as the seed
-        # recipe's 15 on 2 cores (its epochs of 64 cost 1.5 times these of 32), so under the 4 minutes of a machine
-        # where the seed recipe takes 3 min 14 s (FD of seeds 0-2: 65.0 / 69.1 / 76.6; 72.8 / 83.8 / 79.3 at 20);
-        # self-conditioned on 80 k-means clusters of the training digits (FD of seed 0 with 20 / 40 / 80 / 160
-        # clusters: 29.3 / 28.6 / 20.6 / 26.5 against 65.0 without; seeds 0-2 at 80: FD_K80_ALL)
-        "dcgan": dict(epochs=24, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.0, 0.9), discriminator_features=32,
+        # / 91.2 / 96.6 against 92.4 / 95.3 / 97.3 with 0.999, at 16 epochs); self-conditioned on 80 k-means
+        # clusters of the training digits (FD of seed 0 at 24 epochs with 20 / 40 / 80 / 160 clusters: 29.3 / 28.6 /
+        # 20.6 / 26.5 against 65.0 without); 20 epochs (FD of seeds 0-2: 18.3 / 25.3 / 26.1, IS 9.08 / 9.11 / 9.05;
+        # at 24: 20.6 / 25.3 / 22.9; at 16: 23.1 / 25.3 / 28.9), about 1.04 times as long as the seed recipe's 15
+        # on 2 cores (an epoch of 32s costs 0.78 of one of its 64s), so under the 4 minutes of a machine where the
+        # seed recipe takes 3 min 14 s (24 would take 1.24 times as long, at that limit)
+        "dcgan": dict(epochs=20, batch_size=32, lr=3e-4, latent_dim=100, betas=(0.0, 0.9), discriminator_features=32,
                       average_decay=0.99, clusters=80),
         # WGAN-GP: Gulrajani et al.'s betas (0, 0.9), a critic step per G step; the average of G keeps 0.99 of itself
         # per G step (FD of seeds 0-2: 94.0 / 121.8 / 115.3 against 98.1 / 125.4 / 117.9 with 0.999); the critic
