@@ -128,7 +128,8 @@ def test_the_generator_tells_an_images_cluster_by_its_nearest_center():
         with pytest.raises(ValueError, match=r"^set_clusters: expected 5 non-negative shares adding up to 1"):
             generator.set_clusters(tinygen.zeros(5, 1, 28, 28), shares)
     for bad in (1, 0, 2.5):
-        with pytest.raises(ValueError, match="ClusterConditionedGenerator: clusters must be a whole number of at least 2"):
+        with pytest.raises(ValueError, match="ClusterConditionedGenerator: clusters must be a whole number of at "
+                                             "least 2"):
             ClusterConditionedGenerator(clusters=bad)
 
 

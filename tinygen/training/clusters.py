@@ -37,9 +37,9 @@ def kmeans_plus_plus(points, clusters, generator):
 
 def kmeans(points, clusters, iterations=30, generator=None):
     """(N, *) points -> ((N,) int64 cluster of each point, (clusters, *) centers, float32 for integer points): each
-    point is in the cluster of its nearest center. ``generator`` (a ``tinygen.random.Generator``, default the global one) draws the seeds.
-    With fewer distinct points than clusters, the clusters left over stay empty (their seeds repeat a point, and a
-    point goes to the first of equally near centers)."""
+    point is in the cluster of its nearest center. ``generator`` (a ``tinygen.random.Generator``, default the global
+    one) draws the seeds. With fewer distinct points than clusters, the clusters left over stay empty (their seeds
+    repeat a point, and a point goes to the first of equally near centers)."""
     if not isinstance(clusters, int) or isinstance(clusters, bool) or clusters < 1 or not points.shape[0]:
         raise ValueError(f"kmeans: expected points and a whole number of clusters of at least 1, got "
                          f"{points.shape[0]} points and clusters={clusters!r}")
