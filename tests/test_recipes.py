@@ -181,7 +181,7 @@ def _samples_but_resumes_only_as_it_was(path, resume_options, capsys):
 @pytest.mark.slow
 def test_a_dcgan_checkpoint_from_before_the_width_setting_has_a_d_of_64_features(tmp_path, capsys):
     """Every DCGAN's D had 64 features before its width was a setting, its average of G kept 0.999 and it had no
-    clusters: such a checkpoint still samples, and a resume under today's defaults (32, 0.99, 20) is refused by
+    clusters: such a checkpoint still samples, and a resume under today's defaults (32, 0.99, 80) is refused by
     name, not run with a D of another shape, another average or other networks."""
     path = tmp_path / "checkpoint.npz"
     _checkpoint_of_an_older_default(path, "dcgan", lr=2e-4, betas=(0.5, 0.999), discriminator_features=64, latent_dim=4,
