@@ -1,5 +1,6 @@
 """The self-conditioned DCGAN (the default recipe's ``clusters``): k-means of the training images, a generator that
 draws its cluster from z, a discriminator that reads each image's cluster, and the recipe that joins them."""
+import re
 import statistics
 
 import numpy as np
@@ -153,6 +154,9 @@ def test_the_discriminator_adds_the_projection_of_the_images_cluster():
         conditioned(images)
     with pytest.raises(ValueError, match=r"made without clusters \(clusters=0\): give none"):
         plain_d(images, clusters)
+    for shape in ((1,), (5, 1), (4,)):
+        with pytest.raises(ValueError, match=re.escape(f"expected one cluster per image, of shape (5,), got {shape}")):
+            conditioned(images, tinygen.zeros(*shape, dtype=tinygen.int64))
 
 
 def test_the_discriminator_step_reads_real_images_by_center_and_fakes_by_their_draw(tmp_path, monkeypatch):
@@ -224,6 +228,16 @@ def test_clusters_is_a_checked_setting_of_the_default_dcgan(tmp_path, capsys):
         assert main(["train", *options, "--out", str(tmp_path / "cli"), "--no-progress"]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and "clusters" in error
+
+
+def test_more_clusters_than_training_digits_is_refused_before_any_network_is_made(tmp_path, capsys):
+    """20,000 clusters of 9,000 digits, or 10**9 (whose networks could not be made): one line naming clusters and
+    the number of digits, before k-means or the networks take time or memory."""
+    for clusters in (20_000, 10**9):
+        assert main(["train", "dcgan", "--clusters", str(clusters), "--out", str(tmp_path), "--no-progress"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1
+        assert f"clusters {clusters} is more than the 9000 training samples: at most one cluster per" in error
 
 
 def test_a_small_subset_leaves_the_clusters_it_cannot_fill_empty(tmp_path):

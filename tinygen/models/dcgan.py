@@ -190,6 +190,9 @@ class SpectralNormDiscriminator(nn.Module):
         if clusters is None:
             raise ValueError(f"SpectralNormDiscriminator: it was made with {self.clusters} clusters: give each "
                              "image's cluster")
+        if tuple(clusters.shape) != (images.shape[0],):  # (1,) would broadcast one cluster over every image
+            raise ValueError(f"SpectralNormDiscriminator: expected one cluster per image, of shape "
+                             f"({images.shape[0]},), got {tuple(clusters.shape)}")
         features = self.net[:-1](images)
         code = one_hot(clusters, self.clusters).to(features.dtype)
         return self.net[-1](features) + (self.embed(code) * features).sum(1, keepdim=True)

@@ -19,6 +19,9 @@ def load_training_data(config, pixel_range):
         images, digits = load_mnist(device=config.device)
         images = ScalePixels(*pixel_range)(images)
         (train, _), (held_out, labels) = split_images(images, digits, config.eval_size)
+    if config.clusters and config.clusters > train.shape[0]:  # a --subset may leave some empty, not most
+        raise ValueError(f"clusters {config.clusters} is more than the {train.shape[0]} training samples: at most one "
+                         "cluster per training image")
     if config.subset is not None:
         if config.subset > train.shape[0]:
             raise ValueError(f"subset {config.subset} is larger than the {train.shape[0]} training samples")

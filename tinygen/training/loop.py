@@ -167,9 +167,10 @@ def train(config, log=print):
 def _train(config, run, progress, log):
     checkpoint_path = run.file("checkpoint.npz")
     tg_random.manual_seed(config.seed)  # the initial weights, too, follow from the seed
+    # the data before the networks: its size bounds a setting that sizes them (clusters); loading draws nothing
+    train_data, held_out, held_out_labels = load_training_data(config, RECIPES[config.model].pixel_range)
     with memory_for("latent_dim", config.latent_dim):
         recipe = build_recipe(config)
-    train_data, held_out, held_out_labels = load_training_data(config, recipe.pixel_range)
 
     history, first_epoch = [], 0
     if config.resume:
