@@ -19,6 +19,7 @@ on fixed k-means clusters of the training images, ``tinygen/training/clusters.py
 draws its cluster k from z and makes a digit of it, and D with ``clusters`` judges an image as one of its cluster
 (Miyato and Koyama's projection: D(x, k) = w . phi(x) + e_k . phi(x), phi(x) the features before the read-out).
 """
+import itertools
 import statistics
 
 from tinygen import nn
@@ -106,12 +107,11 @@ class ClusterConditionedGenerator(nn.Module):
 
 
 def _thresholds(shares):
-    """t_j = Phi^-1(s_0 + ... + s_j) for j < K - 1 (a cumulative share of 0 or 1 at +-8: Phi(-8) is 6e-16)."""
-    normal, cumulative, thresholds = statistics.NormalDist(), 0.0, []
-    for share in shares[:-1]:
-        cumulative += share
-        thresholds.append(min(max(normal.inv_cdf(min(max(cumulative, 1e-300), 1 - 1e-16)), -8.0), 8.0))
-    return thresholds
+    """t_j = Phi^-1(s_0 + ... + s_j) for j < K - 1, each cumulative share kept within [Phi(-8), Phi(8)]: 0 and 1 have
+    no inverse (Phi(-8) is 6e-16)."""
+    normal = statistics.NormalDist()
+    low, high = normal.cdf(-8.0), normal.cdf(8.0)
+    return [normal.inv_cdf(min(max(cumulative, low), high)) for cumulative in itertools.accumulate(shares[:-1])]
 
 
 def _unchanged(layer):

@@ -236,12 +236,13 @@ def settings_of_an_older_checkpoint(values):
     hidden layers are ReLUs, a WGAN-GP critic has no layer norm, a conv VAE's decoder is plain, a default DCGAN has
     no clusters."""
     before = dict(recipe="seed", lr_decay=0.0)
+    default_recipe = values.get("recipe", before["recipe"]) == "default"
     if values.get("model") in WIDTH_MODELS:
         before["discriminator_features"] = 64
-    if values.get("model") in AVERAGE_MODELS and values.get("recipe", before["recipe"]) == "default":
+    if values.get("model") in AVERAGE_MODELS and default_recipe:
         before["average_decay"] = 0.999
-        if values.get("model") in CLUSTER_MODELS:
-            before["clusters"] = 0
+    if values.get("model") in CLUSTER_MODELS and default_recipe:
+        before["clusters"] = 0
     if values.get("model") in AUGMENT_MODELS:
         before["augment_shift"] = 0
     if values.get("model") in ACTIVATION_MODELS:
