@@ -325,6 +325,30 @@ def test_gradients_through_the_phases_and_the_blocks_on_permuted_operands(monkey
         gradgradcheck(lambda a, w: function(a, w, stride=2, padding=1), operands)
 
 
+@pytest.mark.parametrize("function, reference, input_shape, weight_shape", [
+    (F.conv2d, conv2d_reference, (3, 1, 6, 5), (4, 1, 4, 4)),  # a single channel in: the product per image
+    (F.conv_transpose2d, conv_transpose2d_reference, (3, 5, 3, 4), (5, 1, 4, 4)),  # one out (5 > 2*2*1: col2im)
+])
+def test_single_channel_windows_agree_with_the_formula(monkeypatch, function, reference, input_shape, weight_shape):
+    """One-channel images take their own products (the NCHW output, or y's rows, read per image): values against
+    the formula, and first and second derivatives against finite differences in float64, on transposed operands
+    and in blocks of one image (DCGAN's first and last layers, k 4, s 2, p 1)."""
+    from tinygen.ops import im2col
+
+    monkeypatch.setattr(im2col, "BLOCK_BYTES", 1)
+
+    def transposed(*shape):  # rows and columns swapped in memory
+        swapped = shape[:-2] + shape[:-3:-1]
+        return tinygen.randn(*swapped, dtype=tinygen.float64).transpose(-2, -1).detach().requires_grad_()
+
+    x, weight = transposed(*input_shape), transposed(*weight_shape)
+    assert not (x.is_contiguous() or weight.is_contiguous())
+    np.testing.assert_allclose(function(x, weight, stride=2, padding=1).detach().numpy(),
+                               reference(x, weight, stride=2, padding=1).detach().numpy(), rtol=1e-12, atol=1e-12)
+    gradcheck(lambda a, w: function(a, w, stride=2, padding=1), [x, weight])
+    gradgradcheck(lambda a, w: function(a, w, stride=2, padding=1), [x, weight])
+
+
 @pytest.mark.parametrize("function", [F.conv2d, F.conv_transpose2d])
 def test_an_empty_batch_gives_an_empty_output_and_a_zero_weight_gradient(function):
     x = tinygen.randn(0, 3, 8, 8, requires_grad=True)

@@ -233,9 +233,8 @@ class MaskedScale(Function):
     def forward(self, g):
         if self.scale == 0:
             return g * self.mask  # a boolean factor keeps g's dtype
-        factor = self.backend.xp.asarray(self.mask.astype(g.dtype))  # 1 where kept, 0 elsewhere ...
-        factor *= 1.0 - self.scale
-        factor += self.scale                                          # ... now 1 or scale
+        factor = self.backend.xp.asarray(self.mask * checks.typed_scalar(1.0 - self.scale, g))  # 1 - scale or 0 ...
+        factor += checks.typed_scalar(self.scale, g)                                            # ... now 1 or scale
         factor *= g
         return factor
 

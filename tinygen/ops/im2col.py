@@ -164,13 +164,24 @@ def image_blocks(batch, numbers_per_image, itemsize):
 
 def correlate(backend, x, weight, geometry, output_size):
     """y[n, o, i, j] = sum_{c,a,b} w[o, c, a, b] x_pad[n, c, i*s + a*d, j*s + b*d]:
-    (N, C, H, W), (O, C, kH, kW) -> (N, O, Ho, Wo). im2col(x) times the weight matrix, a block of images at a time."""
+    (N, C, H, W), (O, C, kH, kW) -> (N, O, Ho, Wo). im2col(x) times the weight matrix, a block of images at a time.
+
+    One product per block gives channels-last rows, which one copy turns into NCHW. When x has a single channel,
+    its windows are only kH*kW numbers long: that copy would cost more than the product, so each image's product
+    is taken the other way round, (O, K) times its (K, Ho Wo) windows, which is its NCHW output as it comes out."""
     batch, out_channels = x.shape[0], weight.shape[0]
-    matrix = weight_matrix(backend, weight).T
+    matrix = weight_matrix(backend, weight)  # (O, K)
+    positions = output_size[0] * output_size[1]
     y = backend.xp.empty((batch, out_channels) + tuple(output_size), dtype=x.dtype)
-    for block in image_blocks(batch, output_size[0] * output_size[1] * matrix.shape[0], x.itemsize):
-        product = im2col(backend, x[block], geometry, output_size) @ matrix  # (n Ho Wo, O): channels last
-        y[block] = product.reshape((-1,) + tuple(output_size) + (out_channels,)).transpose(0, 3, 1, 2)
+    for block in image_blocks(batch, positions * matrix.shape[1], x.itemsize):
+        images = x[block]
+        columns = im2col(backend, images, geometry, output_size)  # (n Ho Wo, K)
+        if x.shape[1] == 1:
+            per_image = columns.reshape(len(images), positions, matrix.shape[1]).transpose(0, 2, 1)  # (n, K, Ho Wo)
+            backend.xp.matmul(matrix, per_image, out=y[block].reshape(len(images), out_channels, positions))
+        else:
+            product = columns @ matrix.T  # (n Ho Wo, O): channels last
+            y[block] = product.reshape((-1,) + tuple(output_size) + (out_channels,)).transpose(0, 3, 1, 2)
     return y
 
 
@@ -203,11 +214,18 @@ def correlate_adjoint(backend, y, weight, geometry, input_size):
 
 def correlate_adjoint_by_windows(backend, y, weight, geometry, input_size):
     """``correlate_adjoint`` as it reads: rows of y times the weight matrix, then ``col2im``; a block of images at
-    a time."""
-    matrix = weight_matrix(backend, weight)
+    a time. For a single output channel the windows are kH*kW numbers long and each image's product reads its
+    (Ho Wo, O) rows as a transposed view of y: the same numbers, without the channels-last copy of y."""
+    matrix = weight_matrix(backend, weight)  # (O, K)
+    out_channels, positions = y.shape[1], y.shape[2] * y.shape[3]
     x = backend.xp.empty((y.shape[0], weight.shape[1]) + tuple(input_size), dtype=y.dtype)
-    for block in image_blocks(y.shape[0], y.shape[2] * y.shape[3] * matrix.shape[1], y.itemsize):
-        columns = rows(backend, y[block]) @ matrix
+    for block in image_blocks(y.shape[0], positions * matrix.shape[1], y.itemsize):
+        images = y[block]
+        if weight.shape[1] == 1:
+            per_image = images.reshape(len(images), out_channels, positions).transpose(0, 2, 1)  # (n, Ho Wo, O)
+            columns = (per_image @ matrix).reshape(-1, matrix.shape[1])
+        else:
+            columns = rows(backend, images) @ matrix
         x[block] = col2im(backend, columns, x[block].shape, geometry, y.shape[2:])
     return x
 
