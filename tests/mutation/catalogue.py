@@ -106,7 +106,7 @@ MUTANTS = [
            "a transposed convolution to one channel reads y's NCHW memory as if it were channels-last rows",
            ("tests/test_conv.py::test_single_channel_windows_agree_with_the_formula",)),
     Mutant("conv-weight-grad-blocks-misaligned", IM2COL,
-           "@ rows(backend, g[block])", "@ rows(backend, g[:block.stop - block.start])",
+           "channel_rows(backend, g[block]) @", "channel_rows(backend, g[:block.stop - block.start]) @",
            "the weight gradient pairs each block of images with the first images' g",
            ("tests/test_conv.py::test_blocks_of_one_image_give_what_one_block_gives",)),
     Mutant("conv-transpose-bias-grad-mean", CONV,

@@ -107,6 +107,12 @@ def rows(backend, x):
     return to_channels_last(backend, x).reshape(n * h * w, c)
 
 
+def channel_rows(backend, x):
+    """(N, C, H, W) -> (C, N*H*W): one row per channel, its planes from every image side by side."""
+    n, c, h, w = x.shape
+    return backend.xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(c, n * h * w)
+
+
 def weight_matrix(backend, weight):
     """(O, C, kH, kW) -> (O, kH*kW*C): each filter flattened in im2col's (a, b, c) order."""
     return backend.xp.ascontiguousarray(weight.transpose(0, 2, 3, 1)).reshape(weight.shape[0], -1)
@@ -190,10 +196,12 @@ def correlate_weight_grad(backend, x, g, geometry):
     (N, C, H, W), (N, O, Ho, Wo) -> (O, C, kH, kW). The sum over n runs a block of images at a time."""
     (k_h, k_w), output_size = geometry.kernel, g.shape[2:]
     numbers_per_image = output_size[0] * output_size[1] * k_h * k_w * x.shape[1]
-    # (columns^T g)^T, not g^T columns: the same numbers, but BLAS splits this shape across threads far better
-    matrix = sum(im2col(backend, x[block], geometry, output_size).T @ rows(backend, g[block])
+    # (O, n Ho Wo) times (n Ho Wo, K) is the weight matrix as it comes out; g's channel planes as rows are a cheaper
+    # copy than its channels-last rows (a third of the time for a one-channel x's 64-channel g), and BLAS gives
+    # the same numbers as for the transposed product
+    matrix = sum(channel_rows(backend, g[block]) @ im2col(backend, x[block], geometry, output_size)
                  for block in image_blocks(x.shape[0], numbers_per_image, x.itemsize))
-    return weight_from_matrix(backend, matrix.T, (g.shape[1], x.shape[1], k_h, k_w))
+    return weight_from_matrix(backend, matrix, (g.shape[1], x.shape[1], k_h, k_w))
 
 
 def correlate_adjoint(backend, y, weight, geometry, input_size):
