@@ -41,6 +41,21 @@ def test_matmul_gradients_for_fixed_shapes(left, right):
     gradgradcheck(tinygen.matmul, [a, b])
 
 
+@pytest.mark.parametrize("left, right", [((4, 1), (1, 3)), ((2, 3, 1), (1, 5)), ((2, 1, 3, 1), (3, 1, 2)), ((1,), (1, 3))])
+def test_an_inner_size_of_one_is_the_outer_product(left, right):
+    """k = 1 runs as a broadcast product a[i] b[j] (no BLAS call): NumPy's matmul values, and its first and second
+    derivatives against finite differences, also on a strided (non-contiguous) right operand."""
+    a, b = random_tensor(left, seed=1), random_tensor(right, seed=2)
+    np.testing.assert_array_equal((a @ b).detach().numpy(), host(a) @ host(b))
+    gradcheck(tinygen.matmul, [a, b])
+    gradgradcheck(tinygen.matmul, [a, b])
+    if len(right) >= 2:
+        columns = random_tensor(right[:-1] + (2 * right[-1],), seed=3)[..., ::2].detach().requires_grad_()
+        assert not columns.is_contiguous()
+        np.testing.assert_array_equal((a @ columns).detach().numpy(), host(a) @ host(columns))
+        gradcheck(tinygen.matmul, [a, columns])
+
+
 def test_batched_times_matrix_sums_the_weight_gradient_over_the_batch():
     a = tinygen.tensor(np.random.default_rng(0).normal(size=(5, 2, 3)), requires_grad=True)
     w = tinygen.tensor(np.random.default_rng(1).normal(size=(3, 4)), requires_grad=True)

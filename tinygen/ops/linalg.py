@@ -19,6 +19,8 @@ class MatMul(Function):
     save_inputs = True
 
     def forward(self, a, b):
+        if a.shape[-1] == 1:  # k = 1: each entry is one product a[i] b[j]; broadcasting is several times faster
+            return a * b
         if b.ndim == 2 and a.ndim > 2:  # (batch..., n, k) @ (k, m): one large 2-D product is faster
             return (a.reshape(math.prod(a.shape[:-1]), a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
         return a @ b
