@@ -41,7 +41,9 @@ def test_matmul_gradients_for_fixed_shapes(left, right):
     gradgradcheck(tinygen.matmul, [a, b])
 
 
-@pytest.mark.parametrize("left, right", [((4, 1), (1, 3)), ((2, 3, 1), (1, 5)), ((2, 1, 3, 1), (3, 1, 2)), ((1,), (1, 3))])
+@pytest.mark.parametrize("left, right", [
+    ((4, 1), (1, 3)), ((2, 3, 1), (1, 5)), ((2, 1, 3, 1), (3, 1, 2)), ((1,), (1, 3)),
+])
 def test_an_inner_size_of_one_is_the_outer_product(left, right):
     """k = 1 runs as a broadcast product a[i] b[j] (no BLAS call): NumPy's matmul values, and its first and second
     derivatives against finite differences, also on a strided (non-contiguous) right operand."""
