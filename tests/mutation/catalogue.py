@@ -92,7 +92,7 @@ MUTANTS = [
            "the phases of a transposed convolution read the kernel's rows in the wrong order",
            ("tests/test_conv.py::test_the_phases_of_a_transposed_convolution_agree_with_col2im",)),
     Mutant("conv-transpose-phases-columns-unshifted", IM2COL,
-           "output_rows[:, :, shift:shift + width, :]", "output_rows[:, :, :width, :]",
+           "product[:, :, shift:shift + width, :]", "product[:, :, :width, :]",
            "the phases of a transposed convolution forget that padding shifts the output columns",
            ("tests/test_conv.py::test_the_phases_of_a_transposed_convolution_agree_with_col2im",)),
     Mutant("conv-single-channel-windows-untransposed", IM2COL,

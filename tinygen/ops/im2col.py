@@ -261,7 +261,7 @@ def correlate_adjoint_by_phases(backend, y, weight, geometry, input_size):
     block, and each row phase is its own product with its columns of the weight matrix: only the border windows
     of the w axis are computed and not used ((M_w count) / (W / s_w) of the work, 8 / 7 in DCGAN's 128 -> 64 layer).
     Each product's rows (M_w) and columns (rho_w, c) are already the output row (w, c) in channels-last order;
-    one transpose at the end gives NCHW.
+    one transposing copy puts them in their rows of the NCHW output.
     """
     xp = backend.xp
     taps, stride, padding = phase_taps(geometry), geometry.stride, geometry.padding
@@ -289,13 +289,11 @@ def correlate_adjoint_by_phases(backend, y, weight, geometry, input_size):
         windows = backend.as_strided(padded[:, first[0]:, first[1]:, :], (counts[0], count, counts[1], taps[0],
                                      taps[1], out_channels), (step_h, step_n, step_w, step_h, step_w, step_c))
         columns = xp.ascontiguousarray(windows).reshape(counts[0], count * counts[1], phase_weights.shape[0])
-        output_rows = xp.empty((count, height, counts[1] * stride[1], in_channels), dtype=y.dtype)  # NHWC
         for rho_h in range(stride[0]):
             h0 = (rho_h - padding[0]) % stride[0]  # the row phase's first output row
             m_h, phase_rows = (h0 + padding[0]) // stride[0] - first[0], len(range(h0, height, stride[0]))
             weights = phase_weights[:, rho_h * row_phase_width:(rho_h + 1) * row_phase_width]
             product = columns[m_h:m_h + phase_rows].reshape(-1, phase_weights.shape[0]) @ weights
-            product = product.reshape(phase_rows, count, output_rows.shape[2], in_channels)
-            output_rows[:, h0::stride[0]] = product.transpose(1, 0, 2, 3)
-        x[block] = output_rows[:, :, shift:shift + width, :].transpose(0, 3, 1, 2)
+            product = product.reshape(phase_rows, count, counts[1] * stride[1], in_channels)  # (rows, n, w, c)
+            x[block, :, h0::stride[0], :] = product[:, :, shift:shift + width, :].transpose(1, 3, 0, 2)
     return x
