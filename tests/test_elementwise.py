@@ -235,6 +235,19 @@ def test_sigmoid_keeps_tiny_values():
     assert host(y)[0] == pytest.approx(np.exp(-40.0), rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [tinygen.float32, tinygen.float64])
+def test_sigmoid_is_the_two_branch_formula_bit_for_bit(dtype):
+    """The op runs exp(min(x, 0)) / (1 + exp(-|x|)) with no branch per element; the formula as it reads picks
+    1 / (1 + e) for x >= 0 and e / (1 + e) below (e = exp(-|x|)). The same numbers, from tiny to huge |x|."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(2000) * scale for scale in (0.01, 1.0, 30.0, 1000.0)]
+                       + [[0.0, -0.0, np.inf, -np.inf, 88.7, -88.7, 745.0, -745.0]]).astype(dtype)
+    e = np.exp(-np.abs(x))
+    with np.errstate(over="ignore"):
+        expected = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(dtype)
+    np.testing.assert_array_equal(host(tinygen.sigmoid(tinygen.tensor(x))), expected)
+
+
 def test_sqrt_and_log_at_zero_follow_the_math():
     x = tinygen.tensor([0.0], dtype=tinygen.float64, requires_grad=True)
     with np.errstate(divide="ignore"):
