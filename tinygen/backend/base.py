@@ -16,6 +16,9 @@ class Backend:
 
     device = None
     xp = None
+    #: how many numbers a chain of elementwise passes over large arrays (an optimizer's update) takes at a time, so
+    #: that each piece stays in a core's cache from one pass to the next; None: whole arrays (one kernel a pass)
+    cache_piece = None
 
     def asarray(self, data, dtype=None, copy=False):
         """Host data (Python numbers, lists, NumPy arrays) or an array of this backend -> array of this backend.

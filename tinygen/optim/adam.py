@@ -13,7 +13,7 @@ See docs/derivations/adam.md.
 """
 import math
 
-from tinygen.optim.optimizer import Optimizer, is_number, new_state_tensor
+from tinygen.optim.optimizer import Optimizer, cache_sized_pieces, is_number, new_state_tensor
 
 
 class Adam(Optimizer):
@@ -57,21 +57,31 @@ class Adam(Optimizer):
                 param.array *= 1 - lr * weight_decay
             else:
                 grad = grad + param.array * weight_decay
-        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-        scratch = xp.empty_like(exp_avg)  # every intermediate below lands here: one array, no temporaries
-        exp_avg += xp.multiply(xp.subtract(grad, exp_avg, out=scratch), 1 - beta1, out=scratch)
-        exp_avg_sq *= beta2
-        exp_avg_sq += xp.multiply(xp.multiply(grad, 1 - beta2, out=scratch), grad, out=scratch)
-        second_moment = exp_avg_sq
+        moments = [state["exp_avg"].array, state["exp_avg_sq"].array]
         if group["amsgrad"]:
-            second_moment = state["max_exp_avg_sq"].array
-            xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-        denominator = xp.sqrt(second_moment, out=scratch)
-        denominator /= math.sqrt(1 - beta2**step)
-        denominator += eps
-        update = xp.divide(exp_avg, denominator, out=scratch)
-        update *= lr / (1 - beta1**step)
-        param.array -= update
+            moments.append(state["max_exp_avg_sq"].array)
+        # the thirteen passes of the update, a cache-sized piece of the arrays at a time (the same numbers, sooner)
+        for pieces in cache_sized_pieces(param.backend, [param.array, grad] + moments):
+            _step_in_place(xp, pieces[0], pieces[1], pieces[2:], lr, beta1, beta2, eps, step)
+
+
+def _step_in_place(xp, param, grad, moments, lr, beta1, beta2, eps, step):
+    """m, v (and v_max for amsgrad, the third of ``moments``) and p updated in place from g: the module's formulas."""
+    exp_avg, exp_avg_sq = moments[:2]
+    scratch = xp.empty_like(exp_avg)  # every intermediate below lands here: one array, no temporaries
+    exp_avg += xp.multiply(xp.subtract(grad, exp_avg, out=scratch), 1 - beta1, out=scratch)
+    exp_avg_sq *= beta2
+    exp_avg_sq += xp.multiply(xp.multiply(grad, 1 - beta2, out=scratch), grad, out=scratch)
+    second_moment = exp_avg_sq
+    if len(moments) == 3:  # amsgrad
+        second_moment = moments[2]
+        xp.maximum(second_moment, exp_avg_sq, out=second_moment)
+    denominator = xp.sqrt(second_moment, out=scratch)
+    denominator /= math.sqrt(1 - beta2**step)
+    denominator += eps
+    update = xp.divide(exp_avg, denominator, out=scratch)
+    update *= lr / (1 - beta1**step)
+    param -= update
 
 
 class AdamW(Adam):

@@ -226,6 +226,18 @@ def _state_value_for(param, key, value, name):
     return Tensor._make(array.astype(param.dtype, copy=True), param.backend)
 
 
+def cache_sized_pieces(backend, arrays):
+    """Same-shaped ``arrays`` cut into matching flat pieces of ``backend.cache_piece`` numbers (views: in-place
+    passes on them change the arrays), so that a chain of passes over a large parameter runs in a core's cache;
+    one piece, the whole arrays, where the backend wants none, they are small, or one is not contiguous (its flat
+    view would be a copy)."""
+    size, piece = arrays[0].size, backend.cache_piece
+    if piece is None or size <= piece or not all(array.flags.c_contiguous for array in arrays):
+        return [arrays]
+    flat = [array.reshape(-1) for array in arrays]
+    return [[array[start:start + piece] for array in flat] for start in range(0, size, piece)]
+
+
 def new_state_tensor(param):
     """A zero tensor shaped like ``param`` for optimizer state (a momentum buffer, a moment estimate)."""
     return Tensor._make(param.backend.xp.zeros_like(param.array), param.backend)
