@@ -24,22 +24,25 @@ from train_step import MODELS, make_step
 
 from tinygen.autograd import engine
 from tinygen.autograd.function import Function
+from tinygen.ops.activation import Linear
+from tinygen.ops.conv import Conv2d, Conv2dWeightGrad, ConvTranspose2d
+from tinygen.ops.linalg import MatMul
 from tinygen.optim import Optimizer
 
 
 def product_flops(function, inputs, output):
     """Floating-point operations of the matrix product inside an op call (2 per multiply-add), 0 for other ops:
     a convolution is (output numbers) x (C kH kW) multiply-adds; its transpose and weight gradient likewise."""
-    name, shapes = type(function).__name__, [tensor.shape for tensor in inputs]
-    if name == "Conv2d":
+    kind, shapes = type(function), [tensor.shape for tensor in inputs]
+    if kind is Conv2d:
         return 2 * math.prod(output.shape) * math.prod(shapes[1][1:])
-    if name == "ConvTranspose2d":  # every input number spreads onto Co kH kW outputs
+    if kind is ConvTranspose2d:  # every input number spreads onto Co kH kW outputs
         return 2 * math.prod(shapes[0]) * math.prod(shapes[1][1:])
-    if name == "Conv2dWeightGrad":  # every number of g meets a window of C kH kW inputs
+    if kind is Conv2dWeightGrad:  # every number of g meets a window of C kH kW inputs
         return 2 * math.prod(shapes[1]) * math.prod(output.shape[1:])
-    if name == "Linear":
+    if kind is Linear:
         return 2 * math.prod(shapes[0]) * shapes[1][0]
-    if name == "MatMul":
+    if kind is MatMul:
         return 2 * math.prod(output.shape) * shapes[0][-1]
     return 0
 
@@ -54,7 +57,7 @@ class StepClock:
         clock = self
 
         def timed_call(function, *inputs):
-            return clock.timed(("forward", type(function).__name__, _first_shape(inputs)),
+            return clock.timed(("forward", type(function).__name__, tuple(inputs[0].shape)),
                                lambda: clock.counted(function, inputs, clock.originals[0](function, *inputs)))
 
         def timed_backward(node, grad, wanted=None):
@@ -88,10 +91,6 @@ class StepClock:
 
     def restore(self):
         Function.__call__, engine._call_backward, Optimizer.step = self.originals
-
-
-def _first_shape(inputs):
-    return tuple(inputs[0].shape) if inputs and hasattr(inputs[0], "shape") else ()
 
 
 def main():
