@@ -99,6 +99,8 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--top", type=int, default=25, help="how many op rows to print (the slowest first)")
     args = parser.parse_args()
+    if args.steps < 1 or args.top < 0:
+        parser.error(f"--steps must be at least 1 and --top at least 0, got --steps {args.steps} --top {args.top}")
     setup()
     sgemm = sgemm_gflops()
     step = make_step(tinygen, args.model, "cpu")
